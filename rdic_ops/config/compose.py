@@ -1,0 +1,131 @@
+"""Compose conf/ into a typed RootConfig, turning every failure into one ConfigError line."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from rdic_ops.config.schema import ROLES, RootConfig
+from rdic_ops.errors import ConfigError
+
+CONF_DIR = Path(os.environ.get("RDIC_CONF_DIR") or Path(__file__).resolve().parents[2] / "conf")
+
+_KEY = re.compile(r"^[A-Za-z_][\w.\-@/]*$")
+
+
+def choices(group: str) -> list[str]:
+    """Options of a config group: the YAML files in conf/<group>/."""
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def _translate(override: str) -> str:
+    """Validate one ``--set KEY=VALUE`` and map it to a Hydra override.
+
+    ``ROLE.model=NAME`` picks another model file for a role (Hydra: ``model@ROLE.model=NAME``).
+    ``+key``, ``++key`` and ``~key`` would add or delete keys past the schema: refused.
+    """
+    if "=" not in override:
+        raise ConfigError(f"--set {override!r}: expected KEY=VALUE")
+    key, value = override.split("=", 1)
+    key = key.strip()
+    prefix = re.match(r"^[+~]*", key).group()
+    if prefix:
+        raise ConfigError(
+            f"--set {override!r}: '{prefix}' would add or delete a key past the schema; "
+            "only existing keys can be set"
+        )
+    if not _KEY.match(key):
+        raise ConfigError(f"--set {override!r}: {key!r} is not a config key")
+    role = key.removesuffix(".model")
+    if key.endswith(".model") and role in ROLES:
+        if value not in choices("model"):
+            raise ConfigError(f"{key}: unknown model {value!r} (choices: {', '.join(choices('model'))})")
+        return f"model@{role}.model={value}"
+    if key == "env":
+        raise ConfigError("choose the env with --env, not --set env=...")
+    return f"{key}={value}"
+
+
+def _one_line(exc: BaseException) -> str:
+    """The most specific message in an exception chain, with the full key when OmegaConf knows it."""
+    chain = []
+    while exc is not None:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    for err in chain:
+        full_key = getattr(err, "full_key", None)
+        if full_key:
+            msg = str(err).splitlines()[0].strip()
+            return f"{full_key}: {msg}"
+    msg = str(chain[-1]).strip() or str(chain[0]).strip()
+    # Hydra's messages for bad overrides read "Could not override 'x'. ... Key 'y' is not in struct".
+    lines = [ln.strip() for ln in str(chain[0]).splitlines() if ln.strip()]
+    keys = re.findall(r"override '([^']+)'", str(chain[0]))
+    if keys:
+        detail = next((ln for ln in lines[1:] if not ln.startswith("To append")), "")
+        return f"{keys[0]}: {detail or lines[0]}"
+    return lines[0] if lines else msg
+
+
+def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RootConfig:
+    """Compose ``conf/config.yaml`` for ``env`` with ``--set`` overrides into a validated RootConfig."""
+    envs = choices("env")
+    env = env or "local"
+    if env not in envs:
+        raise ConfigError(f"unknown env {env!r} (choices: {', '.join(envs)})")
+    hydra_overrides = [f"env={env}"] + [_translate(o) for o in overrides]
+
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from rdic_ops.config.schema import register
+
+    register()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
+        obj = OmegaConf.to_object(cfg)
+    except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "config is wrong"
+        raise ConfigError(f"config error: {_one_line(exc)}") from exc
+    assert isinstance(obj, RootConfig)
+    check(obj)
+    return obj
+
+
+def check(cfg: RootConfig) -> None:
+    """Rules a type cannot express."""
+    for role in ROLES:
+        spec = getattr(cfg, role)
+        want = "embedding" if role == "embedding" else "llm"
+        if spec.model.kind.value != want:
+            raise ConfigError(
+                f"{role}.model: {spec.model.name} is an {spec.model.kind.value} model, the role needs {want}"
+            )
+        if spec.num_ctx <= 0:
+            raise ConfigError(f"{role}.num_ctx: must be positive, got {spec.num_ctx}")
+        train = spec.model.shape.n_ctx_train
+        if role != "embedding" and train and spec.num_ctx > train:
+            raise ConfigError(
+                f"{role}.num_ctx: {spec.num_ctx} exceeds {spec.model.name}'s trained context {train}"
+            )
+        if spec.model.source.value == "ollama" and not spec.model.ollama_tag:
+            raise ConfigError(f"{role}.model.ollama_tag: source is ollama but no tag is set")
+    hw = cfg.env.hardware
+    for key in ("vram_gb", "ram_gb"):
+        if getattr(hw, key) < 0:
+            raise ConfigError(f"env.hardware.{key}: must not be negative")
+    if hw.cpu_cores < 1:
+        raise ConfigError("env.hardware.cpu_cores: must be at least 1")
+
+
+def to_container(cfg: RootConfig) -> dict:
+    """Plain dict (enums as their values) for YAML/JSON output."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True, enum_to_str=True)
+
+
+def expand(path: str | os.PathLike) -> Path:
+    return Path(os.path.expandvars(os.path.expanduser(str(path))))

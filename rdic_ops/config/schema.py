@@ -1,0 +1,205 @@
+"""Typed schemas for every file under conf/.
+
+They are registered in Hydra's ConfigStore (see ``register``) and named in the primary
+config's defaults list, so a wrong key or a wrong type in any YAML file or ``--set`` override
+fails at compose time with the key's full name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Optional
+
+
+class GpuVendor(str, Enum):
+    none = "none"
+    nvidia = "nvidia"
+    apple = "apple"
+
+
+class RuntimeKind(str, Enum):
+    ollama = "ollama"
+    llamacpp = "llamacpp"
+
+
+class ModelKind(str, Enum):
+    llm = "llm"
+    embedding = "embedding"
+
+
+class ModelSource(str, Enum):
+    ollama = "ollama"  # `ollama pull <tag>`
+    hf = "hf"  # a GGUF file (or a sentence-transformers repo) on the Hugging Face Hub
+    local = "local"  # a file already on disk
+    generated = "generated"  # a small GGUF that rdic-ops writes itself (offline env)
+    package = "package"  # a model shipped inside a Python package (offline env)
+
+
+class EmbeddingBackend(str, Enum):
+    ollama = "ollama"
+    sentence_transformers = "sentence_transformers"
+    llamacpp = "llamacpp"
+
+
+class Device(str, Enum):
+    gpu = "gpu"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+class KvCacheType(str, Enum):
+    f16 = "f16"
+    q8_0 = "q8_0"
+    q4_0 = "q4_0"
+    q4_1 = "q4_1"
+    q5_0 = "q5_0"
+    q5_1 = "q5_1"
+
+
+@dataclass
+class ModelShape:
+    """Architecture numbers, known before the file exists (REFERENCE.md's table)."""
+
+    n_layer: int = 0
+    n_embd: int = 0
+    n_head: int = 0
+    n_head_kv: int = 0
+    head_dim: int = 0
+    n_ff: int = 0
+    n_vocab: int = 0
+    n_ctx_train: int = 0
+    # Sliding-window attention (Gemma 2/3): 0 = none. Layer il is global when il % pattern == pattern - 1.
+    sliding_window: int = 0
+    swa_pattern: int = 0
+
+
+@dataclass
+class HfSource:
+    repo: str = ""
+    file: str = ""
+    revision: str = "main"
+
+
+@dataclass
+class ModelSpec:
+    name: str = "???"
+    kind: ModelKind = ModelKind.llm
+    arch: str = "???"
+    params: str = ""
+    quantization: str = ""
+    file_size: int = 0  # bytes of the GGUF (or weights), for planning before download
+    source: ModelSource = ModelSource.ollama
+    ollama_tag: Optional[str] = None
+    hf: HfSource = field(default_factory=HfSource)
+    path: Optional[str] = None  # local file (relative paths are under paths.models_dir)
+    package: Optional[str] = None  # Python package that ships the model
+    embedding_dim: int = 0
+    max_tokens: int = 0
+    shape: ModelShape = field(default_factory=ModelShape)
+
+
+@dataclass
+class RoleSpec:
+    """One job of the stack (extraction, chat) and how its model is served."""
+
+    model: ModelSpec = field(default_factory=ModelSpec)
+    num_ctx: int = 4096
+    # Seconds; negative keeps the model loaded forever, 0 unloads after each request.
+    keep_alive: int = 300
+    resident: bool = True  # keep loaded together with the other resident models
+    device: Device = Device.gpu
+
+
+@dataclass
+class EmbeddingRoleSpec(RoleSpec):
+    backend: EmbeddingBackend = EmbeddingBackend.sentence_transformers
+    batch_size: int = 32
+    max_seq_length: int = 0  # 0 = the model's own limit
+    normalize: bool = True
+
+
+@dataclass
+class HardwareSpec:
+    """What the profile's machine is declared to have; `invoke doctor` checks it against facts."""
+
+    gpu_vendor: GpuVendor = GpuVendor.none
+    gpu_name: Optional[str] = None
+    vram_gb: float = 0.0
+    ram_gb: float = 1.0
+    cpu_cores: int = 1
+    os: str = "any"  # linux | macos | windows | any
+    wsl2: bool = False
+    unified_memory: bool = False
+
+
+@dataclass
+class OllamaServerSpec:
+    host: str = "http://127.0.0.1:11434"
+    timeout_s: float = 30.0
+    keep_alive: int = 300  # OLLAMA_KEEP_ALIVE, seconds
+    max_loaded_models: int = 0
+    num_parallel: int = 1
+    flash_attention: bool = False
+    kv_cache_type: KvCacheType = KvCacheType.f16
+    models_dir: Optional[str] = None  # OLLAMA_MODELS; None = the server's default
+
+
+@dataclass
+class RuntimeSpec:
+    kind: RuntimeKind = RuntimeKind.llamacpp
+    ollama: OllamaServerSpec = field(default_factory=OllamaServerSpec)
+    n_threads: int = 0  # llama.cpp threads; 0 = all cores
+    n_gpu_layers: int = -1  # llama.cpp layers offloaded; -1 = all
+    flash_attention: bool = False
+    kv_cache_type: KvCacheType = KvCacheType.f16
+
+
+@dataclass
+class WslSpec:
+    """Desired [wsl2] settings of .wslconfig; "auto" means computed from the Windows host."""
+
+    memory: str = "auto"
+    processors: str = "auto"
+    swap: str = "auto"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class EnvSpec:
+    name: str = "???"
+    description: str = ""
+    hardware: HardwareSpec = field(default_factory=HardwareSpec)
+    runtime: RuntimeSpec = field(default_factory=RuntimeSpec)
+    wsl: Optional[WslSpec] = None
+    # Seconds a generation of 64 tokens may take in the smoke tests.
+    latency_budget_s: float = 60.0
+
+
+@dataclass
+class PathsSpec:
+    # Where rdic-ops keeps models it builds or downloads, caches, journals and reports.
+    state_dir: str = "~/.local/share/rdic-ops"
+    models_dir: str = "${paths.state_dir}/models"
+
+
+@dataclass
+class RootConfig:
+    env: EnvSpec = field(default_factory=EnvSpec)
+    extraction: RoleSpec = field(default_factory=RoleSpec)
+    chat: RoleSpec = field(default_factory=RoleSpec)
+    embedding: EmbeddingRoleSpec = field(default_factory=EmbeddingRoleSpec)
+    paths: PathsSpec = field(default_factory=PathsSpec)
+
+
+ROLES = ("extraction", "chat", "embedding")
+
+
+def register() -> None:
+    """Put the root schema in Hydra's ConfigStore under the name config.yaml's defaults list uses."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="rdic_schema", node=RootConfig)
+    cs.store(group="model", name="model_schema", node=ModelSpec)

@@ -1,0 +1,35 @@
+"""Errors that reach the user as one line and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+
+class RdicError(Exception):
+    """A failure the user can act on. ``str(err)`` is the one line shown."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, remedy: str | None = None):
+        super().__init__(message)
+        self.remedy = remedy
+
+    def line(self) -> str:
+        msg = str(self).splitlines()[0] if str(self) else type(self).__name__
+        return f"{msg} ({self.remedy})" if self.remedy else msg
+
+
+class UsageError(RdicError):
+    """Bad flags, unknown names, invalid config values: exit 2."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A config file or override that does not validate: exit 2."""
+
+
+class StepFailed(RdicError):
+    """An operation could not reach the desired state: exit 1."""
+
+
+class NotConverged(StepFailed):
+    """Applied changes, but re-reading the facts still shows differences."""

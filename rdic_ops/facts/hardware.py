@@ -1,0 +1,206 @@
+"""Hardware facts: small read-only probes. A missing driver or GPU is a fact, never an error.
+
+Every probe takes its sources as arguments (``proc``, ``environ``, ``run``) so tests can hand it a
+fake /proc or a fake interop command; the defaults read this machine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+GiB = 1024**3
+
+Runner = Callable[[list[str], float], "str | None"]
+
+
+@dataclass
+class GpuFact:
+    index: int
+    name: str
+    vram_total: int  # bytes
+    vram_free: int
+    driver: str = ""
+
+
+@dataclass
+class NvidiaFacts:
+    available: bool
+    reason: str = ""  # why not, when not available
+    driver: str = ""
+    gpus: list[GpuFact] = field(default_factory=list)
+
+
+@dataclass
+class AppleFacts:
+    chip: str
+    unified_memory: int  # bytes
+    metal_budget: int | None = None  # recommendedMaxWorkingSetSize, bytes, where readable
+    wired_limit_mb: int | None = None
+
+
+@dataclass
+class WslFacts:
+    distro: str = ""
+    interop: bool = False
+    host_ram: int | None = None  # Windows host, bytes
+    host_logical_processors: int | None = None
+    reason: str = ""  # why host facts are missing
+
+
+@dataclass
+class HardwareFacts:
+    system: str  # Linux | Darwin | Windows
+    machine: str
+    cpu_cores: int  # logical CPUs this OS (or WSL VM) can use
+    ram_total: int  # bytes visible to this OS (the WSL VM's cap under WSL2)
+    ram_available: int
+    nvidia: NvidiaFacts
+    apple: AppleFacts | None = None
+    wsl: WslFacts | None = None
+    disk_path: str = ""
+    disk_free: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _run(cmd: list[str], timeout: float = 5.0) -> str | None:
+    """Run a probe command; None when it is missing, fails or hangs."""
+    if not shutil.which(cmd[0]):
+        return None
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd="/")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def memory(proc: Path = Path("/proc")) -> tuple[int, int]:
+    """(total, available) bytes from /proc/meminfo, or sysctl on macOS."""
+    meminfo = proc / "meminfo"
+    if meminfo.exists():
+        values = {}
+        for line in meminfo.read_text().splitlines():
+            key, _, rest = line.partition(":")
+            parts = rest.split()
+            if parts and parts[0].isdigit():
+                values[key] = int(parts[0]) * 1024
+        total = values.get("MemTotal", 0)
+        return total, values.get("MemAvailable", values.get("MemFree", 0))
+    out = _run(["sysctl", "-n", "hw.memsize"])
+    total = int(out.strip()) if out and out.strip().isdigit() else 0
+    return total, 0
+
+
+def nvidia() -> NvidiaFacts:
+    """NVIDIA GPUs through NVML (the nvidia-ml-py bindings)."""
+    try:
+        import pynvml
+    except ImportError:
+        return NvidiaFacts(False, "the NVML bindings (nvidia-ml-py) are not installed")
+    try:
+        pynvml.nvmlInit()
+    except Exception as exc:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
+        return NvidiaFacts(False, f"NVIDIA driver not visible ({exc})")
+    try:
+        driver = pynvml.nvmlSystemGetDriverVersion()
+        driver = driver.decode() if isinstance(driver, bytes) else str(driver)
+        gpus = []
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            name = pynvml.nvmlDeviceGetName(h)
+            mem = pynvml.nvmlDeviceGetMemoryInfo(h)
+            gpus.append(GpuFact(i, name.decode() if isinstance(name, bytes) else str(name),
+                                int(mem.total), int(mem.free), driver))
+        return NvidiaFacts(True, "" if gpus else "driver loaded but no GPU found", driver, gpus)
+    except Exception as exc:
+        return NvidiaFacts(False, f"NVML query failed ({exc})")
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except Exception:
+            pass
+
+
+def apple(run: Runner = _run) -> AppleFacts | None:
+    """Apple Silicon chip, unified memory and the Metal working-set budget where readable."""
+    if platform.system() != "Darwin" or platform.machine() != "arm64":
+        return None
+    chip = (run(["sysctl", "-n", "machdep.cpu.brand_string"], 5.0) or "Apple Silicon").strip()
+    mem = (run(["sysctl", "-n", "hw.memsize"], 5.0) or "0").strip()
+    wired = (run(["sysctl", "-n", "iogpu.wired_limit_mb"], 5.0) or "").strip()
+    wired_mb = int(wired) if wired.isdigit() and int(wired) > 0 else None
+    total = int(mem) if mem.isdigit() else 0
+    budget = metal_budget(total, wired_mb)
+    return AppleFacts(chip, total, budget, wired_mb)
+
+
+def metal_budget(unified: int, wired_limit_mb: int | None = None) -> int:
+    """Metal's recommendedMaxWorkingSetSize: the wired limit when raised, else about 2/3 (<= 36 GiB) or 3/4."""
+    if wired_limit_mb:
+        return wired_limit_mb * 1024 * 1024
+    return int(unified * (0.67 if unified <= 36 * GiB else 0.75))
+
+
+def is_wsl(proc: Path = Path("/proc"), environ: dict | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    try:
+        release = (proc / "sys/kernel/osrelease").read_text().lower()
+    except OSError:
+        release = ""
+    return "microsoft" in release or "WSL_DISTRO_NAME" in environ
+
+
+def wsl(proc: Path = Path("/proc"), environ: dict | None = None, run: Runner = _run) -> WslFacts | None:
+    """WSL2 detection and, through interop, the Windows host's RAM and logical processors."""
+    environ = os.environ if environ is None else environ
+    if not is_wsl(proc, environ):
+        return None
+    facts = WslFacts(distro=environ.get("WSL_DISTRO_NAME", ""))
+    facts.interop = (proc / "sys/fs/binfmt_misc/WSLInterop").exists() or "WSL_INTEROP" in environ
+    if not facts.interop:
+        facts.reason = "Windows interop is disabled: host RAM and cores unknown"
+        return facts
+    ps = ("(Get-CimInstance Win32_ComputerSystem | ForEach-Object "
+          "{ \"$($_.TotalPhysicalMemory) $($_.NumberOfLogicalProcessors)\" })")
+    out = run(["powershell.exe", "-NoProfile", "-NonInteractive", "-Command", ps], 15.0)
+    parts = (out or "").replace("\r", "").split()
+    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+        facts.host_ram, facts.host_logical_processors = int(parts[0]), int(parts[1])
+    else:
+        facts.reason = "powershell.exe did not answer through interop: host RAM and cores unknown"
+    return facts
+
+
+def disk_free(path: str | os.PathLike) -> int | None:
+    """Free bytes on the filesystem that holds ``path`` (or its nearest existing parent)."""
+    p = Path(path).expanduser()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        return shutil.disk_usage(p).free
+    except OSError:
+        return None
+
+
+def probe(disk_path: str | os.PathLike | None = None, proc: Path = Path("/proc")) -> HardwareFacts:
+    """Read every hardware fact of this machine."""
+    total, available = memory(proc)
+    return HardwareFacts(
+        system=platform.system(),
+        machine=platform.machine(),
+        cpu_cores=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
+        ram_total=total,
+        ram_available=available,
+        nvidia=nvidia(),
+        apple=apple(),
+        wsl=wsl(proc),
+        disk_path=str(disk_path or ""),
+        disk_free=disk_free(disk_path) if disk_path else None,
+    )

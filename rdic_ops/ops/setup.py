@@ -1,0 +1,96 @@
+"""`invoke setup`: run every operation in order to bring the machine to the env's declared state.
+
+Each step is facts -> plan -> apply -> verify (rdic_ops.plan.converge) or a read-only check. A failed
+step stops the run (its remedy is reported); re-running resumes, because finished steps plan no changes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from rdic_ops.config.compose import choices, compose
+from rdic_ops.config.schema import GpuVendor, RootConfig
+from rdic_ops.errors import UsageError
+from rdic_ops.facts import hardware
+from rdic_ops.facts.hardware import HardwareFacts
+from rdic_ops.ops import doctor
+from rdic_ops.plan import Status, StepResult
+
+
+@dataclass
+class SetupContext:
+    cfg: RootConfig
+    facts: HardwareFacts
+    dry_run: bool = False
+    results: list[StepResult] = field(default_factory=list)
+
+
+@dataclass
+class Step:
+    name: str
+    summary: str
+    run: Callable[[SetupContext], StepResult]
+    # Returns the reason the step does not apply to this env/machine, or None when it does.
+    skip_reason: Callable[[SetupContext], str | None] = lambda ctx: None
+
+
+def _doctor(ctx: SetupContext) -> StepResult:
+    return doctor.run(ctx.cfg, ctx.facts)
+
+
+STEPS: list[Step] = [
+    Step("doctor", "machine facts against the env's declared hardware and runtime", _doctor),
+]
+
+
+def step_names() -> list[str]:
+    return [s.name for s in STEPS]
+
+
+def _select(only: list[str], skip: list[str]) -> set[str]:
+    names = step_names()
+    for n in [*only, *skip]:
+        if n not in names:
+            raise UsageError(f"unknown step {n!r} (steps: {', '.join(names)})")
+    return {n for n in names if (not only or n in only) and n not in skip}
+
+
+def choose_env(facts: HardwareFacts) -> tuple[str, str]:
+    """(env, why) from the facts: an NVIDIA GPU matching a profile, Apple Silicon, else `local`."""
+    gpus = facts.nvidia.gpus if facts.nvidia.available else []
+    for name in choices("env"):
+        hw = compose(name).env.hardware
+        if hw.gpu_vendor is GpuVendor.nvidia and hw.gpu_name:
+            for g in gpus:
+                if hw.gpu_name.lower() in g.name.lower():
+                    return name, f"found {g.name}"
+        if hw.gpu_vendor is GpuVendor.apple and facts.apple is not None:
+            return name, f"found {facts.apple.chip}"
+    return "local", "no GPU matches a profile" if not gpus else f"{gpus[0].name} matches no profile"
+
+
+def run(cfg: RootConfig, *, dry_run: bool = False, only: list[str] = (), skip: list[str] = (),
+        facts: HardwareFacts | None = None) -> list[StepResult]:
+    selected = _select(list(only), list(skip))
+    ctx = SetupContext(cfg, facts or hardware.probe(doctor.model_store(cfg)), dry_run)
+    stopped = None
+    for step in STEPS:
+        if step.name not in selected:
+            ctx.results.append(StepResult(step.name, Status.skipped, message="not selected (--only/--skip)"))
+            continue
+        if stopped:
+            ctx.results.append(StepResult(step.name, Status.skipped, message=f"not run: {stopped} failed"))
+            continue
+        reason = step.skip_reason(ctx)
+        if reason:
+            ctx.results.append(StepResult(step.name, Status.skipped, message=reason))
+            continue
+        t0 = time.perf_counter()
+        result = step.run(ctx)
+        result.duration_s = result.duration_s or time.perf_counter() - t0
+        ctx.results.append(result)
+        if result.status is Status.failed and not dry_run:
+            stopped = step.name
+    return ctx.results

@@ -1,0 +1,131 @@
+"""rdic-ops tasks: parse flags, compose the config, call one library function, render the result.
+
+Library modules are imported inside each task so that `invoke --list` stays as fast as invoke itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+
+from invoke import Collection, Exit, task
+
+ENV_HELP = "machine profile from conf/env/ (local, rtx3060, m_series_max); default: local"
+SET_HELP = "override a config value, KEY=VALUE (repeatable), e.g. --set chat.keep_alive=1800"
+COMMON = {"env": ENV_HELP, "set": SET_HELP, "json": "print machine-readable JSON instead of tables"}
+FLAGS = dict(auto_shortflags=False, iterable=["set_"])  # no -e: it would shadow invoke's --echo
+
+
+@contextmanager
+def _errors():
+    """Library errors become one line on stderr and their exit code; nothing else escapes as a traceback."""
+    from rdic_ops.errors import RdicError
+
+    try:
+        yield
+    except RdicError as err:
+        print(f"rdic-ops: {err.line()}", file=sys.stderr)
+        raise Exit(code=err.exit_code) from None
+    except KeyboardInterrupt:
+        print("rdic-ops: interrupted; re-run to resume", file=sys.stderr)
+        raise Exit(code=130) from None
+    except Exit:
+        raise
+    except Exception as exc:  # a bug: say so in one line; RDIC_DEBUG=1 shows the traceback
+        if os.environ.get("RDIC_DEBUG"):
+            raise
+        print(f"rdic-ops: internal error: {type(exc).__name__}: {exc} (RDIC_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        raise Exit(code=1) from None
+
+
+def _compose(env, set_):
+    from rdic_ops.config.compose import compose
+
+    return compose(env, list(set_ or []))
+
+
+def _auto_env(env):
+    """--env, or the env chosen from this machine's facts (printed on stderr)."""
+    if env:
+        return env
+    from rdic_ops.facts import hardware
+    from rdic_ops.ops.setup import choose_env
+
+    name, why = choose_env(hardware.probe())
+    print(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick",
+          file=sys.stderr)
+    return name
+
+
+def _finish(results, json_, **extra):
+    """Render step results and exit non-zero when a step failed."""
+    from rdic_ops.plan import Status
+    from rdic_ops.render import emit_json, print_report, report_dict
+
+    if json_:
+        emit_json(report_dict(results, **extra))
+    else:
+        print_report(results)
+    failed = [r for r in results if r.status is Status.failed]
+    if failed:
+        first = failed[0]
+        msg = f"{first.step} failed: {first.message}" + (f" ({first.remedy})" if first.remedy else "")
+        print(f"rdic-ops: {msg}", file=sys.stderr)
+        raise Exit(code=1)
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+@task(help=COMMON, **FLAGS)
+def config(c, env=None, set_=None, json_=False):
+    """Print the composed config of an env (YAML, or --json)."""
+    with _errors():
+        from rdic_ops.config.compose import to_container
+
+        data = to_container(_compose(env, set_))
+        if json_:
+            from rdic_ops.render import emit_json
+
+            emit_json(data)
+        else:
+            import yaml
+
+            print(yaml.safe_dump(data, sort_keys=False), end="")
+
+
+@task(help=COMMON, **FLAGS)
+def doctor(c, env=None, set_=None, json_=False):
+    """Check this machine's facts (GPU, RAM, cores, WSL2, disk, runtime) against the env."""
+    with _errors():
+        from rdic_ops.ops import doctor as doctor_op
+
+        cfg = _compose(_auto_env(env), set_)
+        _finish([doctor_op.run(cfg)], json_, env=cfg.env.name)
+
+
+@task(
+    help={**COMMON, "dry-run": "show the plan and what is missing; change nothing",
+          "only": "run only these steps (comma-separated)", "skip": "skip these steps (comma-separated)"},
+    **FLAGS,
+)
+def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
+    """Bring this machine to the env's declared state (idempotent: a re-run changes nothing)."""
+    with _errors():
+        from rdic_ops.ops import setup as setup_op
+
+        cfg = _compose(_auto_env(env), set_)
+        results = setup_op.run(cfg, dry_run=dry_run, only=_split(only), skip=_split(skip))
+        _finish(results, json_, env=cfg.env.name, dry_run=dry_run)
+
+
+@task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
+def test(c, args=""):
+    """Run the project's test suite (pytest)."""
+    c.run(f"{sys.executable} -m pytest {args}", pty=False)
+
+
+ns = Collection(config, doctor, setup, test)

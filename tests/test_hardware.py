@@ -1,0 +1,52 @@
+"""The probe on this machine (no GPU here) and on fake /proc trees (WSL2)."""
+
+from rdic_ops.facts import hardware
+from rdic_ops.facts.hardware import GiB
+
+
+def test_probe_this_machine(tmp_path):
+    f = hardware.probe(tmp_path)
+    assert f.cpu_cores >= 1 and f.ram_total > 0 and f.disk_free and f.disk_free > 0
+    if not f.nvidia.available:  # no GPU is a fact with a reason, not an error
+        assert f.nvidia.reason
+    assert f.to_dict()["system"] == f.system
+
+
+def _fake_proc(tmp_path, release):
+    (tmp_path / "sys/kernel").mkdir(parents=True)
+    (tmp_path / "sys/kernel/osrelease").write_text(release)
+    (tmp_path / "meminfo").write_text("MemTotal:        8912896 kB\nMemAvailable:    5242880 kB\n")
+    return tmp_path
+
+
+def test_wsl2_detected_with_host_facts_through_interop(tmp_path):
+    proc = _fake_proc(tmp_path, "5.15.167.4-microsoft-standard-WSL2\n")
+    (proc / "sys/fs/binfmt_misc").mkdir(parents=True)
+    (proc / "sys/fs/binfmt_misc/WSLInterop").write_text("enabled\n")
+    calls = []
+
+    def fake_run(cmd, timeout):
+        calls.append(cmd[0])
+        return "17179869184 16\r\n"
+
+    f = hardware.wsl(proc, {"WSL_DISTRO_NAME": "Ubuntu"}, fake_run)
+    assert f.distro == "Ubuntu" and f.interop
+    assert f.host_ram == 16 * GiB and f.host_logical_processors == 16
+    assert calls == ["powershell.exe"]
+    assert hardware.memory(proc) == (8912896 * 1024, 5242880 * 1024)
+
+
+def test_wsl2_without_interop_says_why(tmp_path):
+    proc = _fake_proc(tmp_path, "5.15.0-microsoft-standard-WSL2")
+    f = hardware.wsl(proc, {}, lambda cmd, t: None)
+    assert f is not None and not f.interop and "interop" in f.reason and f.host_ram is None
+
+
+def test_not_wsl(tmp_path):
+    assert hardware.wsl(_fake_proc(tmp_path, "6.1.0-18-amd64"), {}, lambda c, t: None) is None
+
+
+def test_metal_budget():
+    assert hardware.metal_budget(32 * GiB) == int(32 * GiB * 0.67)
+    assert hardware.metal_budget(64 * GiB) == int(64 * GiB * 0.75)
+    assert hardware.metal_budget(64 * GiB, wired_limit_mb=57344) == 56 * GiB
