@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import difflib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
 
 from rdic_ops.errors import NotConverged, RdicError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 from rdic_ops.plan import Change, Check, Status, StepResult
 
@@ -49,7 +49,7 @@ def changes_table(changes: Iterable[Change], title: str = ""):
     for col in ("target", "action", "before", "after", "reason"):
         t.add_column(col, overflow="fold")
     for c in changes:
-        one_line = lambda v: "" if v is None else (v if "\n" not in v else "(text, see diff)")  # noqa: E731
+        one_line = lambda v: "" if v is None else (v if "\n" not in v else "(text, see diff)")
         t.add_row(_e(c.target), _e(c.action) if c.changed else "[dim]none[/]",
                   _e(one_line(c.shown(c.before))), _e(one_line(c.shown(c.after))), _e(c.reason))
     return t

@@ -10,9 +10,9 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 GiB = 1024**3
 
@@ -142,7 +142,7 @@ def apple(run: Runner = _run) -> AppleFacts | None:
 
 
 def metal_budget(unified: int, wired_limit_mb: int | None = None) -> int:
-    """Metal's recommendedMaxWorkingSetSize: the wired limit when raised, else about 2/3 (<= 36 GiB) or 3/4."""
+    """Metal's recommendedMaxWorkingSetSize: the raised wired limit, else ~2/3 (<= 36 GiB) or ~3/4 of RAM."""
     if wired_limit_mb:
         return wired_limit_mb * 1024 * 1024
     return int(unified * (0.67 if unified <= 36 * GiB else 0.75))

@@ -48,7 +48,8 @@ def _gpu_checks(cfg: RootConfig, f: HardwareFacts) -> list[Check]:
         found = f"{best.name}, {gib(best.vram_total)} total, {gib(best.vram_free)} free, driver {best.driver}"
         if best.vram_total < hw.vram_gb * GiB * 0.95:
             return [Check("gpu", Status.failed, want, found,
-                          f"profile expects {hw.vram_gb:g} GB VRAM: fix env.hardware.vram_gb or pick another env")]
+                          f"profile expects {hw.vram_gb:g} GB VRAM: "
+                          "fix env.hardware.vram_gb or pick another env")]
         status = Status.ok if (not hw.gpu_name or hw.gpu_name.lower() in best.name.lower()) else Status.warn
         remedy = "" if status is Status.ok else "a different GPU than the profile names; VRAM suffices"
         return [Check("gpu", status, want, found, remedy)]
@@ -138,7 +139,8 @@ def _runtime_checks(cfg: RootConfig) -> list[Check]:
         checks.append(_module_check("runtime", "llama_cpp", "pip install 'rdic-ops[llamacpp]'"))
     emb = cfg.embedding
     if emb.backend is EmbeddingBackend.sentence_transformers:
-        checks.append(_module_check("embedding", "sentence_transformers", "pip install sentence-transformers"))
+        checks.append(_module_check("embedding", "sentence_transformers",
+                                    "pip install sentence-transformers"))
     elif emb.backend is EmbeddingBackend.llamacpp and rt.kind is not RuntimeKind.llamacpp:
         checks.append(_module_check("embedding", "llama_cpp", "pip install 'rdic-ops[llamacpp]'"))
     if emb.model.source is ModelSource.package and emb.model.package:

@@ -7,8 +7,8 @@ step stops the run (its remedy is reported); re-running resumes, because finishe
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from rdic_ops.config.compose import choices, compose
 from rdic_ops.config.schema import GpuVendor, RootConfig
