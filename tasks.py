@@ -59,8 +59,8 @@ def _auto_env(env):
     return name
 
 
-def _finish(results, json_, **extra):
-    """Render step results and exit non-zero when a step failed."""
+def _finish(results, json_, *, strict=True, **extra):
+    """Render step results; exit non-zero when a step failed (a dry run only reports what is missing)."""
     from rdic_ops.plan import Status
     from rdic_ops.render import emit_json, print_report, report_dict
 
@@ -69,7 +69,10 @@ def _finish(results, json_, **extra):
     else:
         print_report(results)
     failed = [r for r in results if r.status is Status.failed]
-    if failed:
+    if failed and not strict:
+        print(f"rdic-ops: dry run: {len(failed)} step(s) would fail: {', '.join(r.step for r in failed)}",
+              file=sys.stderr)
+    elif failed:
         first = failed[0]
         msg = f"{first.step} failed: {first.message}" + (f" ({first.remedy})" if first.remedy else "")
         print(f"rdic-ops: {msg}", file=sys.stderr)
@@ -119,7 +122,46 @@ def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
 
         cfg = _compose(_auto_env(env), set_)
         results = setup_op.run(cfg, dry_run=dry_run, only=_split(only), skip=_split(skip))
-        _finish(results, json_, env=cfg.env.name, dry_run=dry_run)
+        _finish(results, json_, strict=not dry_run, env=cfg.env.name, dry_run=dry_run)
+
+
+@task(
+    help={**COMMON, "ctx": "context length for the env's LLMs (or the --gguf file); default: the env's",
+          "kv-type": "KV cache type: f16, q8_0, q4_0, ... (turns flash attention on)",
+          "gguf": "plan one GGUF file (or Ollama manifest) instead of an env",
+          "parallel": "parallel sequences for --gguf (llama.cpp n_seq_max)",
+          "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side"},
+    **FLAGS,
+)
+def plan_memory(c, env=None, set_=None, ctx=0, kv_type="", gguf="", parallel=1, oracle=False, json_=False):
+    """Will the env's models fit in VRAM / unified memory together? What to change if not."""
+    with _errors():
+        from rdic_ops.memory import planner
+        from rdic_ops.render import emit_json, print_fit
+
+        if gguf:
+            report, knobs = planner.plan_gguf(gguf, ctx or 4096, kv_type=kv_type or "f16", n_seq=parallel)
+            comparisons = planner.compare_with_oracle(knobs, report.rows) if oracle else []
+            if json_:
+                emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons]})
+            else:
+                print_fit(report, comparisons)
+            return
+        overrides = list(set_ or [])
+        if ctx:
+            overrides += [f"extraction.num_ctx={ctx}", f"chat.num_ctx={ctx}"]
+        if kv_type:
+            overrides += [f"env.runtime.kv_cache_type={kv_type}", f"env.runtime.ollama.kv_cache_type={kv_type}",
+                          "env.runtime.flash_attention=true", "env.runtime.ollama.flash_attention=true"]
+        cfg = _compose(env, overrides)
+        report = planner.plan_env(cfg)
+        comparisons = planner.compare_with_oracle(planner.runtime_knobs(cfg), report.rows) if oracle else []
+        if json_:
+            emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons]})
+        else:
+            print_fit(report, comparisons)
+        if not report.fits:
+            raise Exit(code=1)
 
 
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
@@ -128,4 +170,4 @@ def test(c, args=""):
     c.run(f"{sys.executable} -m pytest {args}", pty=False)
 
 
-ns = Collection(config, doctor, setup, test)
+ns = Collection(config, doctor, setup, plan_memory, test)

@@ -132,6 +132,8 @@ class HardwareSpec:
     os: str = "any"  # linux | macos | windows | any
     wsl2: bool = False
     unified_memory: bool = False
+    # VRAM the display and driver keep for themselves (not available to models).
+    reserved_vram_gb: float = 0.0
 
 
 @dataclass
@@ -154,6 +156,8 @@ class RuntimeSpec:
     n_gpu_layers: int = -1  # llama.cpp layers offloaded; -1 = all
     flash_attention: bool = False
     kv_cache_type: KvCacheType = KvCacheType.f16
+    # Per loaded model on the accelerator: CUDA/Metal context and runner overhead, MiB.
+    backend_overhead_mb: int = 0
 
 
 @dataclass

@@ -40,8 +40,28 @@ def _doctor(ctx: SetupContext) -> StepResult:
     return doctor.run(ctx.cfg, ctx.facts)
 
 
+def _memory(ctx: SetupContext) -> StepResult:
+    """Stop before any download when the env's resident models cannot fit."""
+    from rdic_ops.memory import planner
+    from rdic_ops.plan import Check
+
+    report = planner.plan_env(ctx.cfg)
+    gib = 1024**3
+    checks = [Check(f"{','.join(r.roles)}: {r.model}", Status.ok, r.where,
+                    f"{r.memory.total / gib:.2f} GiB ({r.memory.gpu_total / gib:.2f} GiB on the accelerator)")
+              for r in report.rows]
+    verdict = f"{report.budget_name}: {report.used / gib:.2f} GiB needed of {report.budget / gib:.2f} GiB"
+    if report.fits:
+        return StepResult("memory", Status.ok, checks=checks, message=f"fits; {verdict}")
+    best = next((x for x in report.recommendations if x.fits), None)
+    remedy = (f"{best.title}: " + " ".join(f"--set {o}" for o in best.overrides) if best
+              else "see invoke plan-memory for what to change")
+    return StepResult("memory", Status.failed, checks=checks, message=f"does not fit; {verdict}", remedy=remedy)
+
+
 STEPS: list[Step] = [
     Step("doctor", "machine facts against the env's declared hardware and runtime", _doctor),
+    Step("memory", "the env's resident models fit in VRAM / unified memory / RAM", _memory),
 ]
 
 

@@ -1,0 +1,98 @@
+"""Fit of an env's co-resident models, and the advice when they do not fit."""
+
+import json
+import shutil
+
+import pytest
+from conftest import run_invoke
+from support.shapes import build
+
+from rdic_ops.config.compose import compose
+from rdic_ops.memory import oracle, planner
+from rdic_ops.models.store import model_file
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+def test_seed_question_rtx3060_gemma_plus_llama_do_not_fit():
+    report = planner.plan_env(compose("rtx3060"))
+    rows = {r.model: r for r in report.rows}
+    gemma, llama = rows["gemma3-4b-it-q8_0"], rows["llama3.2-3b-q4_k_m"]
+    assert gemma.memory.kv.bytes == 254 * MiB  # 4096 ctx: 80 MiB global + 174 MiB sliding window
+    assert llama.memory.kv.bytes == 448 * MiB
+    assert rows["bge-m3"].where == "cpu" and rows["bge-m3"].memory.gpu_total == 0
+    assert report.budget == int(5.6 * GiB) and not report.fits
+    assert report.accel_total == gemma.memory.gpu_total + llama.memory.gpu_total
+    titles = [r.title for r in report.recommendations]
+    assert "gemma3-4b-it-q8_0 for both roles" in titles
+    first = report.recommendations[0]
+    assert first.fits and first.total <= report.budget
+    # cheapest fitting advice first; advice that does not fit comes last
+    fits = [r.fits for r in report.recommendations]
+    assert fits == sorted(fits, reverse=True)
+
+
+def test_overrides_change_the_plan():
+    base = planner.plan_env(compose("rtx3060"))
+    q8 = planner.plan_env(compose("rtx3060", ["env.runtime.ollama.kv_cache_type=q8_0"]))
+    assert q8.accel_total < base.accel_total
+    alone = planner.plan_env(compose("rtx3060", ["chat.resident=false"]))
+    assert alone.fits and [r.model for r in alone.rows if r.where == "gpu"] == ["gemma3-4b-it-q8_0"]
+
+
+def test_m_series_fits_in_metal_budget():
+    report = planner.plan_env(compose("m_series_max"))
+    assert report.budget_name == "Metal working set" and report.fits
+    (row,) = [r for r in report.rows if r.where == "gpu"]
+    assert row.roles == ["extraction", "chat"] and row.memory.kv.bytes == 2528 * MiB
+
+
+def test_the_gguf_on_disk_is_the_truth(tmp_path, monkeypatch):
+    """An Ollama manifest in the store points at the model blob; the planner reads that GGUF."""
+    models = tmp_path / "ollama"
+    cfg = compose("rtx3060", [f"env.runtime.ollama.models_dir={models}"])
+    blob = build(tmp_path, "gemma3-12b-it-q4_k_m")  # deliberately not the shape the config declares
+    digest = "sha256-" + "ab" * 32
+    (models / "blobs").mkdir(parents=True)
+    shutil.move(blob, models / "blobs" / digest)
+    manifest = model_file(cfg, cfg.extraction.model)
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({"layers": [
+        {"mediaType": "application/vnd.ollama.image.model", "digest": digest.replace("-", ":"), "size": 1}]}))
+    report = planner.plan_env(cfg)
+    row = next(r for r in report.rows if r.model == "gemma3-4b-it-q8_0")
+    assert row.source.startswith("gguf ") and row.memory.n_layer == 48
+    assert any("n_layer: config says 34, GGUF has 48" in w for w in row.warnings)
+
+
+def test_cli_tells_the_seed_user(tmp_path):
+    out = run_invoke("plan-memory", "--env=rtx3060", env={"COLUMNS": "200"})
+    assert out.returncode == 1, out.stderr
+    assert "does not fit" in out.stdout and "gemma3-4b-it-q8_0 for both roles" in out.stdout
+    out = run_invoke("plan-memory", "--env=rtx3060", "--json", "--ctx", "2048", "--kv-type", "q8_0")
+    data = json.loads(out.stdout)
+    assert {m["n_ctx"] for m in data["models"] if m["where"] == "gpu"} == {2048}
+    assert data["fits"] is False and data["recommendations"]
+    out = run_invoke("plan-memory", "--env=m_series_max")
+    assert out.returncode == 0 and "fits" in out.stdout
+
+
+def test_cli_bad_input(tmp_path):
+    (tmp_path / "x.gguf").write_bytes(b"\x00" * 100)
+    for args in (["--gguf", str(tmp_path / "x.gguf")], ["--gguf", str(tmp_path / "nope.gguf")],
+                 ["--env=rtx3060", "--kv-type", "q3_z"], ["--env=rtx3060", "--ctx", "99999999"]):
+        out = run_invoke("plan-memory", *args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.llamacpp
+@pytest.mark.skipif(not oracle.available(), reason="llama-cpp-python is not installed")
+def test_cli_oracle_side_by_side(tmp_path):
+    path = build(tmp_path, "llama3.2-3b-q4_k_m")
+    out = run_invoke("plan-memory", "--gguf", str(path), "--ctx", "8192", "--oracle", "--json")
+    assert out.returncode == 0, out.stderr
+    (cmp,) = json.loads(out.stdout)["oracle"]
+    assert cmp["estimate_kv"] == cmp["oracle_kv"] == 896 * MiB
+    assert abs(cmp["error_pct"]) < 10
