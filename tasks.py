@@ -164,6 +164,46 @@ def plan_memory(c, env=None, set_=None, ctx=0, kv_type="", gguf="", parallel=1, 
             raise Exit(code=1)
 
 
+MODEL_HELP = {**COMMON, "model": "only these models of the env (comma-separated names from conf/model/)"}
+FULL_HELP = {"full": "re-hash every file, ignoring the cache of verified files"}
+
+
+@task(name="pull", help={**MODEL_HELP, **FULL_HELP, "dry-run": "show what would be fetched; change nothing"},
+      **FLAGS)
+def models_pull(c, env=None, set_=None, model="", dry_run=False, full=False, json_=False):
+    """Fetch the env's models from their sources and verify every file (honours models.lock)."""
+    with _errors():
+        from rdic_ops.ops import models
+
+        cfg = _compose(env, set_)
+        _finish([models.pull(cfg, _split(model), dry_run=dry_run, full=full)], json_, env=cfg.env.name)
+
+
+@task(name="lock", help={**MODEL_HELP, "dry-run": "show the lockfile diff; write nothing"}, **FLAGS)
+def models_lock(c, env=None, set_=None, model="", dry_run=False, json_=False):
+    """Write models.lock from the verified state: source, revision or manifest digest, sha256 of every file."""
+    with _errors():
+        from rdic_ops.ops import models
+
+        cfg = _compose(env, set_)
+        _finish([models.write_lock(cfg, _split(model), dry_run=dry_run)], json_, env=cfg.env.name)
+
+
+VERIFY_HELP = {"all": "the whole Ollama store (orphans, partials) and every GGUF file",
+               "repair": "move bad files aside and fetch them again through the same pull path"}
+
+
+@task(name="verify", help={**MODEL_HELP, **FULL_HELP, **VERIFY_HELP}, **FLAGS)
+def models_verify(c, env=None, set_=None, model="", all_=False, repair=False, full=False, json_=False):
+    """Re-hash model files: report missing, truncated, corrupted, orphaned and partial ones."""
+    with _errors():
+        from rdic_ops.ops import models
+
+        cfg = _compose(env, set_)
+        result = models.verify(cfg, all_=all_, full=full, repair=repair, only=_split(model))
+        _finish([result], json_, env=cfg.env.name)
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
 def test(c, args=""):
     """Run the project's test suite (pytest)."""
@@ -171,3 +211,4 @@ def test(c, args=""):
 
 
 ns = Collection(config, doctor, setup, plan_memory, test)
+ns.add_collection(Collection("models", models_pull, models_lock, models_verify))

@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.shapes import REAL, build  # noqa: E402
+from support.shapes import REAL, build
 
-from rdic_ops.memory import estimate, oracle  # noqa: E402
-from rdic_ops.memory.gguf_info import inspect  # noqa: E402
+from rdic_ops.memory import estimate, oracle
+from rdic_ops.memory.gguf_info import inspect
 
 MiB = 1024 * 1024
 

@@ -12,6 +12,9 @@ INVOKE = str(Path(sys.executable).with_name("invoke"))
 def _state_dir(tmp_path, monkeypatch):
     """Every test writes its state (models, caches, journals) under its own temporary directory."""
     monkeypatch.setenv("RDIC_STATE_DIR", str(tmp_path / "state"))
+    # Never reach a real hub from a test: the default endpoint is a closed loopback port.
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     yield
 
 
@@ -22,3 +25,43 @@ def run_invoke(*args, env=None, timeout=300):
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([INVOKE, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env=full_env)
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory) -> bytes:
+    """The bytes of a small real llama GGUF (random weights) that llama.cpp loads."""
+    from rdic_ops import gguf_build
+    from rdic_ops.memory.planner import load_model_spec
+
+    spec = load_model_spec("tiny-llama-gguf")
+    path = tmp_path_factory.mktemp("tiny") / "tiny.gguf"
+    gguf_build.write(path, spec.arch, spec.shape, data="random", name="tiny", seed=0)
+    return path.read_bytes()
+
+
+@pytest.fixture
+def ollama_server(tmp_path):
+    from ollama_server import FakeOllama
+
+    server = FakeOllama(tmp_path / "ollama-models", tmp_path / "registry", chunk=32 * 1024)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    from hub_server import FakeHub
+
+    h = FakeHub()
+    h.start()
+    monkeypatch.setenv("HF_ENDPOINT", h.url)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    yield h
+    h.stop()
+
+
+def ollama_env(server, *extra):
+    """--set overrides that point the rtx3060 profile at the loopback server and its store."""
+    return [f"env.runtime.ollama.host={server.url}", f"env.runtime.ollama.models_dir={server.models}",
+            "env.runtime.ollama.timeout_s=10", "embedding.backend=ollama", *extra]

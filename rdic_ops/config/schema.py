@@ -186,6 +186,8 @@ class PathsSpec:
     # Where rdic-ops keeps models it builds or downloads, caches, journals and reports.
     state_dir: str = "~/.local/share/rdic-ops"
     models_dir: str = "${paths.state_dir}/models"
+    # The lockfile that pins every model's source, revision and sha256 (relative: to the working directory).
+    lockfile: str = "models.lock"
 
 
 @dataclass

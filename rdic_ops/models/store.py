@@ -6,16 +6,8 @@ from pathlib import Path
 
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import ModelSource, ModelSpec, RootConfig
+from rdic_ops.facts.ollama_store import manifest_for
 from rdic_ops.ops.doctor import model_store
-
-OLLAMA_REGISTRY = "registry.ollama.ai"
-
-
-def ollama_manifest(models_dir: Path, tag: str) -> Path:
-    """`llama3.2:3b` -> <models>/manifests/registry.ollama.ai/library/llama3.2/3b."""
-    name, _, version = tag.partition(":")
-    namespace, _, repo = name.rpartition("/")
-    return models_dir / "manifests" / OLLAMA_REGISTRY / (namespace or "library") / repo / (version or "latest")
 
 
 def model_file(cfg: RootConfig, spec: ModelSpec) -> Path | None:
@@ -23,7 +15,7 @@ def model_file(cfg: RootConfig, spec: ModelSpec) -> Path | None:
     if spec.source is ModelSource.package:
         return None
     if spec.source is ModelSource.ollama:
-        return ollama_manifest(model_store(cfg), spec.ollama_tag or spec.name)
+        return manifest_for(model_store(cfg), spec.ollama_tag or spec.name)
     name = spec.path or spec.hf.file or f"{spec.name}.gguf"
     p = expand(name)
     return p if p.is_absolute() else expand(cfg.paths.models_dir) / name

@@ -59,9 +59,16 @@ def _memory(ctx: SetupContext) -> StepResult:
     return StepResult("memory", Status.failed, checks=checks, message=f"does not fit; {verdict}", remedy=remedy)
 
 
+def _models(ctx: SetupContext) -> StepResult:
+    from rdic_ops.ops import models
+
+    return models.pull(ctx.cfg, dry_run=ctx.dry_run)
+
+
 STEPS: list[Step] = [
     Step("doctor", "machine facts against the env's declared hardware and runtime", _doctor),
     Step("memory", "the env's resident models fit in VRAM / unified memory / RAM", _memory),
+    Step("models", "every model pulled or built, and every file verified (models.lock honoured)", _models),
 ]
 
 

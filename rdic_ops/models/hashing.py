@@ -1,0 +1,136 @@
+"""Fast sha256 of model files: large reads, files hashed in parallel, progress with bytes/s, and a cache.
+
+hashlib releases the GIL while it digests a large buffer, so threads hash several files at once on
+several cores. The cache maps (path, size, mtime_ns, inode) to the digest of a file that was verified;
+an unchanged file is then not read again (``full=True`` ignores the cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdic_ops.fsutil import atomic_write
+
+BUFSIZE = 8 * 1024 * 1024
+
+
+def sha256_file(path: str | os.PathLike, progress: Callable[[int], None] | None = None,
+                bufsize: int = BUFSIZE) -> str:
+    h = hashlib.sha256()
+    buf = bytearray(bufsize)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            h.update(view[:n])
+            if progress:
+                progress(n)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class FileKey:
+    path: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: str | os.PathLike) -> FileKey:
+        st = os.stat(path)
+        return cls(str(Path(path).resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+class VerifyCache:
+    """digests of files as they were when last verified; a changed size, mtime or inode misses."""
+
+    def __init__(self, path: str | os.PathLike | None):
+        self.path = Path(path) if path else None
+        self.entries: dict[str, dict] = {}
+        self.dirty = False
+        if self.path and self.path.exists():
+            try:
+                self.entries = json.loads(self.path.read_text()).get("files", {})
+            except (OSError, ValueError):
+                self.entries = {}  # a damaged cache is only a slower verify
+
+    def get(self, key: FileKey) -> str | None:
+        e = self.entries.get(key.path)
+        if e and (e["size"], e["mtime_ns"], e["inode"]) == (key.size, key.mtime_ns, key.inode):
+            return e["sha256"]
+        return None
+
+    def put(self, key: FileKey, digest: str) -> None:
+        self.entries[key.path] = {"size": key.size, "mtime_ns": key.mtime_ns, "inode": key.inode, "sha256": digest}
+        self.dirty = True
+
+    def forget(self, path: str | os.PathLike) -> None:
+        if self.entries.pop(str(Path(path).resolve()), None) is not None:
+            self.dirty = True
+
+    def save(self) -> None:
+        if self.path and self.dirty:
+            atomic_write(self.path, json.dumps({"version": 1, "files": self.entries}, indent=1))
+            self.dirty = False
+
+
+def _progress(total: int, show: bool | None):
+    """A rich progress bar with bytes/s on stderr, or None when not wanted (not a TTY, CI, --json)."""
+    if show is None:
+        show = sys.stderr.isatty()
+    if not show or total <= 0:
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                    console=Console(stderr=True), transient=True)
+
+
+def hash_files(paths: Iterable[str | os.PathLike], *, cache: VerifyCache | None = None, full: bool = False,
+               workers: int | None = None, show_progress: bool | None = None) -> dict[str, str]:
+    """sha256 of every file (path -> hex digest), in parallel; cache hits are not read."""
+    paths = [str(p) for p in paths]
+    out: dict[str, str] = {}
+    todo: list[tuple[str, FileKey]] = []
+    for p in paths:
+        key = FileKey.of(p)
+        hit = None if (full or cache is None) else cache.get(key)
+        if hit:
+            out[p] = hit
+        else:
+            todo.append((p, key))
+    if not todo:
+        return out
+    total = sum(k.size for _, k in todo)
+    bar = _progress(total, show_progress)
+    task = None
+    if bar:
+        bar.start()
+        task = bar.add_task(f"sha256 {len(todo)} file(s)", total=total)
+
+    def advance(n: int) -> None:
+        if bar:
+            bar.advance(task, n)
+
+    def one(item):
+        p, key = item
+        return p, key, sha256_file(p, advance if bar else None)
+
+    try:
+        workers = workers or min(len(todo), os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+            for p, key, digest in pool.map(one, todo):
+                out[p] = digest
+                if cache is not None:
+                    cache.put(key, digest)
+    finally:
+        if bar:
+            bar.stop()
+    return out

@@ -1,0 +1,529 @@
+"""A protocol-faithful Ollama server on loopback, for tests only (never part of the product).
+
+Behaviour taken from REFERENCE.md (ollama/ollama docs/api.md, server/download.go, server/routes.go):
+- the store on disk: manifests/registry.ollama.ai/<ns>/<name>/<tag> (Docker v2 manifest JSON) and
+  blobs/sha256-<hex>; downloads go to sha256-<hex>-partial and are resumed from there;
+- POST /api/pull streams NDJSON: "pulling manifest", per layer "pulling <hex12>" with digest/total/completed,
+  "verifying sha256 digest", "writing manifest", "success"; failures after streaming began are a line
+  {"error": ...} while the HTTP status stays 200; blobs already on disk are never re-hashed;
+- /api/tags, /api/delete, /api/show, /api/version, GET /;
+- /api/generate and /api/chat run a real GGUF through llama.cpp (llama-cpp-python): an empty prompt loads
+  (done_reason "load"), keep_alive 0 unloads ("unload"), a JSON number is seconds, a Go duration string
+  ("10m", "-1m") is accepted, a unitless string is rejected; a different num_ctx reloads the model;
+  timing fields in nanoseconds on the final chunk; /api/ps lists loaded models with expires_at;
+- /api/embed returns unit vectors (mean-pooled llama.cpp embeddings);
+- fault injection through ``server.faults``: HTTP status per path, error mid-stream after N bytes,
+  stalls, and a full queue (503).
+
+The "registry" side (what a pull fetches) is a second directory with the same layout, filled by
+``publish``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REGISTRY = "registry.ollama.ai"
+MODEL_MEDIA = "application/vnd.ollama.image.model"
+CONFIG_MEDIA = "application/vnd.docker.container.image.v1+json"
+_DURATION = re.compile(r"^(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$")
+_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def split_tag(tag: str) -> tuple[str, str, str]:
+    name, _, version = tag.partition(":")
+    ns, _, repo = name.rpartition("/")
+    return ns or "library", repo, version or "latest"
+
+
+def manifest_path(root: Path, tag: str) -> Path:
+    ns, repo, version = split_tag(tag)
+    return root / "manifests" / REGISTRY / ns / repo / version
+
+
+def blob_path(root: Path, digest: str) -> Path:
+    return root / "blobs" / digest.replace(":", "-")
+
+
+def publish(registry: Path, tag: str, model: bytes, *, family: str = "llama", params: bytes | None = None) -> str:
+    """Put a model into the registry directory; returns the manifest digest."""
+    config = json.dumps({"model_format": "gguf", "model_family": family, "model_families": [family],
+                         "model_type": "tiny", "file_type": "F32"}).encode()
+    layers = [(MODEL_MEDIA, model)]
+    if params is not None:
+        layers.append(("application/vnd.ollama.image.params", params))
+    entries = []
+    for media, data in [(CONFIG_MEDIA, config), *layers]:
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        p = blob_path(registry, digest)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        entries.append({"mediaType": media, "digest": digest, "size": len(data)})
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": entries[0], "layers": entries[1:]}
+    raw = json.dumps(manifest).encode()
+    mp = manifest_path(registry, tag)
+    mp.parent.mkdir(parents=True, exist_ok=True)
+    mp.write_bytes(raw)
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def parse_keep_alive(value) -> float | None:
+    """Seconds, or None for 'not given'. Raises ValueError the way Ollama rejects bad values."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("invalid keep_alive")
+    if isinstance(value, (int, float)):
+        return float(value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(f'time: missing unit in duration "{value}"')
+    return float(m[1]) * _UNIT_S[m[2]]
+
+
+@dataclass
+class Loaded:
+    tag: str
+    llama: object
+    num_ctx: int
+    expires: float  # epoch seconds; inf = forever
+    size: int
+    digest: str
+    loaded_at: float = field(default_factory=time.time)
+
+
+class FakeOllama:
+    def __init__(self, models: Path, registry: Path, version: str = "0.12.6", chunk: int = 64 * 1024):
+        self.models, self.registry, self.version, self.chunk = Path(models), Path(registry), version, chunk
+        self.models.mkdir(parents=True, exist_ok=True)
+        self.faults: dict = {}
+        self.requests: list[tuple[str, str, dict]] = []  # (method, path, body) as received
+        self.loaded: dict[str, Loaded] = {}
+        self.default_keep_alive = 300.0
+        self.lock = threading.RLock()
+        self.httpd: ThreadingHTTPServer | None = None
+        self.thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self, port: int = 0) -> str:
+        server = self
+
+        class Handler(_Handler):
+            app = server
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self.httpd is not None
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def stop(self) -> None:
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+        with self.lock:
+            for m in self.loaded.values():
+                _close(m.llama)
+            self.loaded.clear()
+
+    # -- store -----------------------------------------------------------------------------------
+    def manifests(self):
+        root = self.models / "manifests" / REGISTRY
+        for p in sorted(root.glob("*/*/*")):
+            if p.is_file():
+                ns, repo, version = p.relative_to(root).parts
+                name = repo if ns == "library" else f"{ns}/{repo}"
+                yield f"{name}:{version}", p
+
+    def resolve(self, tag: str) -> Path | None:
+        tag = tag if ":" in tag else f"{tag}:latest"
+        p = manifest_path(self.models, tag)
+        return p if p.is_file() else None
+
+    def model_blob(self, manifest: Path) -> Path:
+        m = json.loads(manifest.read_text())
+        layer = next(x for x in m["layers"] if x["mediaType"] == MODEL_MEDIA)
+        return blob_path(self.models, layer["digest"])
+
+    def expire(self) -> None:
+        now = time.time()
+        with self.lock:
+            for tag in [t for t, m in self.loaded.items() if m.expires <= now]:
+                _close(self.loaded.pop(tag).llama)
+
+
+def _close(llama) -> None:
+    try:
+        llama.close()
+    except Exception:
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    app: FakeOllama
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _body(self) -> dict:
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        try:
+            return json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            return {"__invalid__": raw.decode("utf-8", "replace")}
+
+    def _json(self, status: int, payload) -> None:
+        raw = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _start_stream(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _line(self, payload) -> None:
+        raw = json.dumps(payload).encode() + b"\n"
+        self.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
+        self.wfile.flush()
+
+    def _end_stream(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _fault(self, path: str) -> bool:
+        f = self.app.faults
+        if f.get("stall_s"):
+            time.sleep(f["stall_s"])
+        if f.get("queue_full"):
+            self._json(503, {"error": "server busy, please try again.  maximum pending requests exceeded"})
+            return True
+        status = f.get("status", {}).get(path)
+        if status:
+            self._json(status, {"error": f.get("message", "internal server error")})
+            return True
+        return False
+
+    # -- routes ----------------------------------------------------------------------------------
+    def do_GET(self):
+        self.app.requests.append(("GET", self.path, {}))
+        if self._fault(self.path):
+            return
+        if self.path == "/":
+            raw = b"Ollama is running"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+        elif self.path == "/api/version":
+            self._json(200, {"version": self.app.version})
+        elif self.path == "/api/tags":
+            self._json(200, {"models": [self._tag_entry(t, p) for t, p in self.app.manifests()]})
+        elif self.path == "/api/ps":
+            self.app.expire()
+            with self.app.lock:
+                models = [self._ps_entry(m) for m in self.app.loaded.values()]
+            self._json(200, {"models": models})
+        else:
+            self._json(404, {"error": "404 page not found"})
+
+    def do_DELETE(self):
+        body = self._body()
+        self.app.requests.append(("DELETE", self.path, body))
+        if self._fault(self.path):
+            return
+        if self.path != "/api/delete":
+            return self._json(404, {"error": "404 page not found"})
+        tag = body.get("model") or body.get("name") or ""
+        p = self.app.resolve(tag)
+        if p is None:
+            return self._json(404, {"error": f"model '{tag}' not found"})
+        p.unlink()
+        self._json(200, {})
+
+    def do_POST(self):
+        body = self._body()
+        self.app.requests.append(("POST", self.path, body))
+        if self._fault(self.path):
+            return
+        if "__invalid__" in body:
+            return self._json(400, {"error": "invalid character in request body"})
+        route = {"/api/pull": self._pull, "/api/show": self._show, "/api/generate": self._generate,
+                 "/api/chat": self._chat, "/api/embed": self._embed}.get(self.path)
+        if route is None:
+            return self._json(404, {"error": "404 page not found"})
+        route(body)
+
+    # -- /api/tags, /api/show, /api/ps -----------------------------------------------------------
+    def _details(self, manifest: dict) -> dict:
+        cfg = json.loads(blob_path(self.app.models, manifest["config"]["digest"]).read_bytes())
+        return {"parent_model": "", "format": cfg.get("model_format", "gguf"), "family": cfg.get("model_family"),
+                "families": cfg.get("model_families"), "parameter_size": cfg.get("model_type", ""),
+                "quantization_level": cfg.get("file_type", "")}
+
+    def _tag_entry(self, tag: str, p: Path) -> dict:
+        raw = p.read_bytes()
+        m = json.loads(raw)
+        modified = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC).isoformat()
+        return {"name": tag, "model": tag, "modified_at": modified,
+                "size": sum(x["size"] for x in m["layers"]), "digest": hashlib.sha256(raw).hexdigest(),
+                "details": self._details(m)}
+
+    def _ps_entry(self, m: Loaded) -> dict:
+        expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=365 * 292) if m.expires == float("inf")
+                   else dt.datetime.fromtimestamp(m.expires, dt.UTC))
+        tag = m.tag.removeprefix("embed:")
+        manifest = json.loads(self.app.resolve(tag).read_text())
+        return {"name": tag, "model": tag, "size": m.size, "size_vram": 0, "digest": m.digest,
+                "details": self._details(manifest), "expires_at": expires.isoformat(),
+                "context_length": m.num_ctx}
+
+    def _show(self, body):
+        tag = body.get("model") or body.get("name") or ""
+        p = self.app.resolve(tag)
+        if p is None:
+            return self._json(404, {"error": f"model '{tag}' not found"})
+        m = json.loads(p.read_text())
+        self._json(200, {"modelfile": f"FROM {tag}", "parameters": "", "template": "{{ .Prompt }}",
+                         "details": self._details(m), "model_info": {"general.architecture": "llama"},
+                         "modified_at": dt.datetime.now(dt.UTC).isoformat()})
+
+    # -- /api/pull -------------------------------------------------------------------------------
+    def _pull(self, body):
+        app = self.app
+        tag = body.get("model") or body.get("name") or ""
+        if ":" not in tag:
+            tag += ":latest"
+        stream = body.get("stream", True)
+        lines: list[dict] = []
+        emit = self._line if stream else lines.append
+        if stream:
+            self._start_stream()
+        try:
+            emit({"status": "pulling manifest"})
+            src = manifest_path(app.registry, tag)
+            if not src.is_file():
+                emit({"error": "pull model manifest: file does not exist"})
+                return
+            raw = src.read_bytes()
+            manifest = json.loads(raw)
+            fresh: list[tuple[dict, Path]] = []
+            budget = app.faults.get("pull_error_after")
+            sent = 0
+            for layer in [manifest["config"], *manifest["layers"]]:
+                digest, total = layer["digest"], layer["size"]
+                short = digest.split(":")[1][:12]
+                final = blob_path(app.models, digest)
+                if final.exists():  # Ollama never re-hashes a blob that is already there
+                    emit({"status": f"pulling {short}", "digest": digest, "total": total, "completed": total})
+                    continue
+                partial = final.with_name(final.name + "-partial")
+                partial.parent.mkdir(parents=True, exist_ok=True)
+                have = partial.stat().st_size if partial.exists() else 0
+                data = blob_path(app.registry, digest).read_bytes()
+                emit({"status": f"pulling {short}", "digest": digest, "total": total})
+                with open(partial, "ab") as fh:
+                    pos = have
+                    while pos < len(data):
+                        step = data[pos:pos + app.chunk]
+                        if budget is not None and sent + len(step) > budget:
+                            cut = max(budget - sent, 0)
+                            fh.write(step[:cut])
+                            fh.flush()
+                            emit({"error": "max retries exceeded: unexpected EOF"})
+                            app.faults.pop("pull_error_after", None)
+                            return
+                        fh.write(step)
+                        pos += len(step)
+                        sent += len(step)
+                        emit({"status": f"pulling {short}", "digest": digest, "total": total, "completed": pos})
+                fresh.append((layer, partial))
+            emit({"status": "verifying sha256 digest"})
+            for layer, partial in fresh:
+                got = "sha256:" + hashlib.sha256(partial.read_bytes()).hexdigest()
+                if got != layer["digest"]:
+                    partial.unlink()
+                    emit({"error": f"digest mismatch, file must be downloaded again: want {layer['digest']}, "
+                                   f"got {got}"})
+                    return
+                partial.rename(blob_path(app.models, layer["digest"]))
+            emit({"status": "writing manifest"})
+            dest = manifest_path(app.models, tag)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(dest.name + ".tmp")
+            tmp.write_bytes(raw)
+            tmp.replace(dest)
+            emit({"status": "success"})
+        finally:
+            if stream:
+                self._end_stream()
+            elif lines:
+                last = lines[-1]
+                self._json(500 if "error" in last else 200, last)
+
+    # -- /api/generate, /api/chat ----------------------------------------------------------------
+    def _load(self, tag: str, num_ctx: int) -> tuple[Loaded | None, float, str]:
+        """(model, load seconds, error). A different num_ctx reloads, as Ollama does."""
+        app = self.app
+        app.expire()
+        p = app.resolve(tag)
+        if p is None:
+            return None, 0.0, f"model '{tag}' not found"
+        tag = tag if ":" in tag else f"{tag}:latest"
+        with app.lock:
+            cur = app.loaded.get(tag)
+            if cur is not None and cur.num_ctx == num_ctx:
+                return cur, 0.0, ""
+            if cur is not None:
+                _close(app.loaded.pop(tag).llama)
+            t0 = time.perf_counter()
+            from llama_cpp import Llama
+
+            blob = app.model_blob(p)
+            llama = Llama(model_path=str(blob), n_ctx=num_ctx, n_threads=2, verbose=False, seed=0)
+            digest = hashlib.sha256(p.read_bytes()).hexdigest()
+            m = Loaded(tag, llama, num_ctx, float("inf"), blob.stat().st_size, digest)
+            app.loaded[tag] = m
+            return m, time.perf_counter() - t0, ""
+
+    def _keep(self, m: Loaded, keep_alive: float) -> None:
+        m.expires = float("inf") if keep_alive < 0 else time.time() + keep_alive
+
+    def _generate(self, body, chat: bool = False):
+        tag = body.get("model", "")
+        try:
+            keep_alive = parse_keep_alive(body.get("keep_alive"))
+        except ValueError as exc:
+            return self._json(400, {"error": str(exc)})
+        options = body.get("options") or {}
+        num_ctx = int(options.get("num_ctx", 4096))
+        if chat:
+            messages = body.get("messages") or []
+            prompt = "\n".join(f"{m.get('role')}: {m.get('content')}" for m in messages)
+            empty = not messages
+        else:
+            prompt = body.get("prompt", "")
+            empty = prompt == ""
+        if keep_alive == 0 and empty:  # unload
+            tag_full = tag if ":" in tag else f"{tag}:latest"
+            with self.app.lock:
+                m = self.app.loaded.pop(tag_full, None)
+            if m:
+                _close(m.llama)
+            return self._json(200, self._final(tag, chat, "unload", {}))
+        t_start = time.perf_counter_ns()
+        m, load_s, err = self._load(tag, num_ctx)
+        if m is None:
+            return self._json(404, {"error": err})
+        if keep_alive is None and load_s:  # omitted: a new load gets the default ...
+            keep_alive = self.app.default_keep_alive
+        if keep_alive is not None:  # ... a loaded model keeps its timer (Ollama >= 0.1.49)
+            self._keep(m, keep_alive)
+        if empty:
+            return self._json(200, self._final(tag, chat, "load", {}))
+        stream = body.get("stream", True)
+        n_predict = int(options.get("num_predict", 32))
+        t_prompt = time.perf_counter_ns()
+        with self.app.lock:
+            tokens = m.llama.tokenize(prompt.encode(), add_bos=True)
+            m.llama.reset()
+            m.llama.eval(tokens)
+            t_eval = time.perf_counter_ns()
+            pieces = []
+            if stream:
+                self._start_stream()
+            for _ in range(n_predict):
+                tok = m.llama.sample(temp=0.0)
+                if tok == m.llama.token_eos():
+                    break
+                piece = m.llama.detokenize([tok]).decode("utf-8", "replace")
+                pieces.append(piece)
+                if stream:
+                    self._line(self._chunk(tag, chat, piece))
+                fault_at = self.app.faults.get("generate_error_after_tokens")
+                if stream and fault_at is not None and len(pieces) >= fault_at:
+                    self._line({"error": "an error was encountered while running the model: unexpected EOF"})
+                    self._end_stream()
+                    return
+                m.llama.eval([tok])
+            t_end = time.perf_counter_ns()
+        timings = {"total_duration": t_end - t_start, "load_duration": int(load_s * 1e9),
+                   "prompt_eval_count": len(tokens), "prompt_eval_duration": t_eval - t_prompt,
+                   "eval_count": len(pieces), "eval_duration": max(t_end - t_eval, 1)}
+        final = self._final(tag, chat, "stop" if len(pieces) < n_predict else "length", timings)
+        if stream:
+            self._line(final)
+            self._end_stream()
+        else:
+            text = "".join(pieces)
+            if chat:
+                final["message"]["content"] = text
+            else:
+                final["response"] = text
+            self._json(200, final)
+
+    def _chunk(self, tag, chat, piece):
+        now = dt.datetime.now(dt.UTC).isoformat()
+        if chat:
+            return {"model": tag, "created_at": now, "message": {"role": "assistant", "content": piece}, "done": False}
+        return {"model": tag, "created_at": now, "response": piece, "done": False}
+
+    def _final(self, tag, chat, reason, timings):
+        out = self._chunk(tag, chat, "")
+        out.update({"done": True, "done_reason": reason, **timings})
+        return out
+
+    def _chat(self, body):
+        self._generate(body, chat=True)
+
+    # -- /api/embed ------------------------------------------------------------------------------
+    def _embed(self, body):
+        import numpy as np
+
+        tag = body.get("model", "")
+        inputs = body.get("input", [])
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        p = self.app.resolve(tag)
+        if p is None:
+            return self._json(404, {"error": f"model '{tag}' not found"})
+        from llama_cpp import Llama
+
+        key = "embed:" + tag
+        with self.app.lock:
+            m = self.app.loaded.get(key)
+            if m is None:
+                blob = self.app.model_blob(p)
+                llama = Llama(model_path=str(blob), embedding=True, n_ctx=512, verbose=False, n_threads=2)
+                m = Loaded(key, llama, 512, float("inf"), blob.stat().st_size, "")
+                self.app.loaded[key] = m
+            vecs = []
+            for text in inputs:
+                v = np.asarray(m.llama.embed(text), dtype=np.float64)
+                if v.ndim == 2:
+                    v = v.mean(axis=0)
+                vecs.append((v / (np.linalg.norm(v) or 1.0)).tolist())
+        self._json(200, {"model": tag, "embeddings": vecs, "total_duration": 1, "load_duration": 0,
+                         "prompt_eval_count": len(inputs)})
