@@ -204,11 +204,58 @@ def models_verify(c, env=None, set_=None, model="", all_=False, repair=False, fu
         _finish([result], json_, env=cfg.env.name)
 
 
+@task(help={**COMMON, "unload": "unload the env's models instead (llama.cpp: stop the server)",
+            "dry-run": "show what would be loaded; change nothing"}, **FLAGS)
+def preload(c, env=None, set_=None, unload=False, dry_run=False, json_=False):
+    """Load every resident model with the options real traffic uses (num_ctx, numeric keep_alive)."""
+    with _errors():
+        from rdic_ops.ops import preload as preload_op
+
+        cfg = _compose(env, set_)
+        _finish([preload_op.preload(cfg, unload=unload, dry_run=dry_run)], json_, env=cfg.env.name)
+
+
+@task(name="server-settings", help={**COMMON, "dry-run": "show the diff; change nothing"}, **FLAGS)
+def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
+    """Write Ollama's server settings (systemd drop-in or launchctl) and the preload-at-startup unit."""
+    with _errors():
+        from rdic_ops.ops import service
+
+        cfg = _compose(env, set_)
+        results = [service.server_settings(cfg, dry_run), service.preload_at_startup(cfg, dry_run)]
+        _finish(results, json_, strict=not dry_run, env=cfg.env.name)
+
+
+@task(help={**COMMON, "since": "seconds since extraction last ran (default: read from the runtime)"}, **FLAGS)
+def route(c, env=None, set_=None, since=-1.0, json_=False):
+    """Which model should answer chat now (the seeds' Option C: gemma while warm, else llama)."""
+    with _errors():
+        from rdic_ops import route as route_op
+        from rdic_ops.runtime import for_env
+
+        cfg = _compose(env, set_)
+        try:
+            resident = for_env(cfg).resident()
+        except Exception as exc:  # an unreachable runtime means nothing is resident
+            from rdic_ops.errors import RdicError
+
+            if not isinstance(exc, RdicError):
+                raise
+            resident = []
+        r = route_op.choose(cfg, resident, since if since >= 0 else None)
+        if json_:
+            from rdic_ops.render import emit_json
+
+            emit_json(r.__dict__)
+        else:
+            print(f"chat -> {r.model} ({r.tag}): {r.reason}")
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
 def test(c, args=""):
     """Run the project's test suite (pytest)."""
     c.run(f"{sys.executable} -m pytest {args}", pty=False)
 
 
-ns = Collection(config, doctor, setup, plan_memory, test)
+ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, test)
 ns.add_collection(Collection("models", models_pull, models_lock, models_verify))

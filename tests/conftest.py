@@ -65,3 +65,33 @@ def ollama_env(server, *extra):
     """--set overrides that point the rtx3060 profile at the loopback server and its store."""
     return [f"env.runtime.ollama.host={server.url}", f"env.runtime.ollama.models_dir={server.models}",
             "env.runtime.ollama.timeout_s=10", "embedding.backend=ollama", *extra]
+
+
+@pytest.fixture
+def fake_system(tmp_path, monkeypatch):
+    """A temporary system root and fake systemctl/launchctl/osascript/open first on PATH."""
+    root = tmp_path / "sysroot"
+    state = tmp_path / "fake-state"
+    root.mkdir()
+    state.mkdir()
+    monkeypatch.setenv("FAKE_SYSTEM_ROOT", str(root))
+    monkeypatch.setenv("FAKE_STATE_DIR", str(state))
+    monkeypatch.setenv("PATH", f"{ROOT / 'tests' / 'fakebin'}{os.pathsep}{os.environ['PATH']}")
+
+    class System:
+        def __init__(self):
+            self.root, self.state = root, state
+
+        def calls(self) -> list[str]:
+            log = state / "calls.log"
+            return log.read_text().splitlines() if log.exists() else []
+
+    return System()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -195,3 +195,18 @@ def test_cli_exit_codes(served, ollama_server, tmp_path):
     (tmp_path / "models.lock").write_text("version: 7\n")
     out = run_invoke("models.pull", "--env=rtx3060", *sets, "--set", f"paths.lockfile={tmp_path / 'models.lock'}")
     assert out.returncode == 2 and "not a valid models.lock" in out.stderr
+
+
+def test_hub_download_cut_mid_file_completes_on_rerun(hub, tmp_path, tiny_gguf, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hub.add("ggml-org/gemma-3-12b-it-GGUF", "gemma-3-12b-it-Q4_K_M.gguf", tiny_gguf)
+    hub.faults["cut_after"] = 1000
+    cfg = compose("m_series_max")
+    dest = models.expand(cfg.paths.models_dir) / "gemma-3-12b-it-Q4_K_M.gguf"
+    try:
+        models.pull(cfg, ["gemma3-12b-it-q4_k_m"])
+    except StepFailed as exc:  # the library gave up: the output says what the next run does
+        assert "restarts a failed file from zero" in exc.line()
+        assert not dest.exists()  # nothing half-written at the final path
+    result = models.pull(cfg, ["gemma3-12b-it-q4_k_m"])
+    assert dest.read_bytes() == tiny_gguf and result.status in (Status.ok, Status.changed)

@@ -146,6 +146,9 @@ class OllamaServerSpec:
     flash_attention: bool = False
     kv_cache_type: KvCacheType = KvCacheType.f16
     models_dir: Optional[str] = None  # OLLAMA_MODELS; None = the server's default
+    # How the server's environment is set: systemd drop-in (Linux/WSL2), launchctl (macOS), none, auto.
+    service: str = "auto"
+    unit: str = "ollama.service"
 
 
 @dataclass
@@ -158,6 +161,12 @@ class RuntimeSpec:
     kv_cache_type: KvCacheType = KvCacheType.f16
     # Per loaded model on the accelerator: CUDA/Metal context and runner overhead, MiB.
     backend_overhead_mb: int = 0
+    # llama.cpp runtime: rdic-ops keeps the env's model resident in a llama_cpp.server process on this port.
+    llamacpp_port: int = 8765
+    # Seconds to wait for a server to answer before giving up.
+    ready_timeout_s: float = 30.0
+    # Install a systemd unit / launchd agent that runs `invoke preload` after every server start.
+    preload_at_startup: bool = False
 
 
 @dataclass
@@ -188,6 +197,17 @@ class PathsSpec:
     models_dir: str = "${paths.state_dir}/models"
     # The lockfile that pins every model's source, revision and sha256 (relative: to the working directory).
     lockfile: str = "models.lock"
+    # Root of the system files rdic-ops writes (systemd units and drop-ins); tests point it at a temp dir.
+    system_root: str = "/"
+    launch_agents_dir: str = "~/Library/LaunchAgents"
+
+
+@dataclass
+class RoutingSpec:
+    """The seeds' Option C: chat goes to the extraction model while it is warm from recent extraction."""
+
+    enabled: bool = True
+    window_s: int = 300  # "if last_extraction_time < 5 minutes"
 
 
 @dataclass
@@ -196,6 +216,7 @@ class RootConfig:
     extraction: RoleSpec = field(default_factory=RoleSpec)
     chat: RoleSpec = field(default_factory=RoleSpec)
     embedding: EmbeddingRoleSpec = field(default_factory=EmbeddingRoleSpec)
+    routing: RoutingSpec = field(default_factory=RoutingSpec)
     paths: PathsSpec = field(default_factory=PathsSpec)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rdic_ops.config.compose import choices, compose
 from rdic_ops.config.schema import GpuVendor, RootConfig
-from rdic_ops.errors import UsageError
+from rdic_ops.errors import RdicError, UsageError
 from rdic_ops.facts import hardware
 from rdic_ops.facts.hardware import HardwareFacts
 from rdic_ops.ops import doctor
@@ -59,6 +59,33 @@ def _memory(ctx: SetupContext) -> StepResult:
     return StepResult("memory", Status.failed, checks=checks, message=f"does not fit; {verdict}", remedy=remedy)
 
 
+def _server_settings(ctx: SetupContext) -> StepResult:
+    from rdic_ops.ops import service
+
+    first = service.server_settings(ctx.cfg, ctx.dry_run)
+    if first.status is Status.failed:
+        return first
+    startup = service.preload_at_startup(ctx.cfg, ctx.dry_run)
+    if startup.status is Status.skipped:
+        return first
+    first.changes += startup.changes
+    if startup.status in (Status.changed, Status.pending):
+        first.status = startup.status
+    return first
+
+
+def _not_ollama(ctx: SetupContext) -> str | None:
+    from rdic_ops.config.schema import RuntimeKind
+
+    return None if ctx.cfg.env.runtime.kind is RuntimeKind.ollama else "the env's runtime is llama.cpp, not Ollama"
+
+
+def _preload(ctx: SetupContext) -> StepResult:
+    from rdic_ops.ops import preload
+
+    return preload.preload(ctx.cfg, dry_run=ctx.dry_run)
+
+
 def _models(ctx: SetupContext) -> StepResult:
     from rdic_ops.ops import models
 
@@ -68,7 +95,10 @@ def _models(ctx: SetupContext) -> StepResult:
 STEPS: list[Step] = [
     Step("doctor", "machine facts against the env's declared hardware and runtime", _doctor),
     Step("memory", "the env's resident models fit in VRAM / unified memory / RAM", _memory),
+    Step("server-settings", "Ollama's environment (systemd drop-in / launchctl), preload at startup",
+         _server_settings, _not_ollama),
     Step("models", "every model pulled or built, and every file verified (models.lock honoured)", _models),
+    Step("preload", "resident models loaded with the options real traffic uses", _preload),
 ]
 
 
@@ -115,7 +145,11 @@ def run(cfg: RootConfig, *, dry_run: bool = False, only: list[str] = (), skip: l
             ctx.results.append(StepResult(step.name, Status.skipped, message=reason))
             continue
         t0 = time.perf_counter()
-        result = step.run(ctx)
+        try:
+            result = step.run(ctx)
+        except RdicError as err:  # a step that cannot proceed: report it with its remedy
+            result = StepResult(step.name, Status.failed, message=str(err).splitlines()[0],
+                                remedy=err.remedy or "")
         result.duration_s = result.duration_s or time.perf_counter() - t0
         ctx.results.append(result)
         if result.status is Status.failed and not dry_run:

@@ -1,0 +1,66 @@
+"""The seeds' hybrid model choice (Option C) as a small policy.
+
+    if last_extraction_time < 5 minutes: use gemma-3-4b   # already in VRAM
+    else:                                use llama3.2:3b  # lighter, faster for pure chat
+
+"When did extraction last run" is read from the runtime when it can be: Ollama resets a model's timer on
+every request, so for a resident model last use = expires_at - keep_alive. A caller that knows better
+passes the age itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rdic_ops.config.schema import RootConfig
+from rdic_ops.runtime.base import Resident
+
+
+@dataclass
+class Route:
+    model: str  # the model name (conf/model) that should answer chat
+    tag: str  # what to send to the runtime
+    reason: str
+    last_extraction_s: float | None
+
+
+def _tag(cfg: RootConfig, role: str) -> str:
+    m = getattr(cfg, role).model
+    t = m.ollama_tag or m.name
+    return t if ":" in t or not m.ollama_tag else f"{t}:latest"
+
+
+def extraction_age(cfg: RootConfig, resident: list[Resident], now: dt.datetime | None = None) -> float | None:
+    """Seconds since the extraction model last served a request, from its expiry; None when unknown."""
+    now = now or dt.datetime.now(dt.UTC)
+    keep = cfg.extraction.keep_alive
+    tag = _tag(cfg, "extraction")
+    for r in resident:
+        if r.model in (tag, cfg.extraction.model.name) and r.expires_at is not None and keep > 0 and not r.forever:
+            return max((now - (r.expires_at - dt.timedelta(seconds=keep))).total_seconds(), 0.0)
+    return None
+
+
+def choose(cfg: RootConfig, resident: list[Resident], last_extraction_s: float | None = None,
+           now: dt.datetime | None = None) -> Route:
+    chat, extraction = cfg.chat.model, cfg.extraction.model
+    if chat.name == extraction.name:
+        return Route(chat.name, _tag(cfg, "chat"), "one model serves both roles", last_extraction_s)
+    if not cfg.routing.enabled:
+        return Route(chat.name, _tag(cfg, "chat"), "routing disabled: the chat model", last_extraction_s)
+    names = {r.model for r in resident}
+    warm = _tag(cfg, "extraction") in names or extraction.name in names
+    age = last_extraction_s if last_extraction_s is not None else extraction_age(cfg, resident, now)
+    window = cfg.routing.window_s
+    if warm and age is not None and age < window:
+        return Route(extraction.name, _tag(cfg, "extraction"),
+                     f"extraction ran {age:.0f} s ago (< {window} s) and {extraction.name} is resident: "
+                     "no model swap", age)
+    if not warm:
+        why = f"{extraction.name} is not resident"
+    elif age is None:
+        why = "when extraction last ran is unknown"
+    else:
+        why = f"extraction ran {age:.0f} s ago (>= {window} s)"
+    return Route(chat.name, _tag(cfg, "chat"), f"{why}: the lighter chat model", age)

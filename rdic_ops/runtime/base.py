@@ -1,0 +1,65 @@
+"""The runtime interface: what preload, smoke tests and the benchmark need from a model server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass
+class Resident:
+    """A model the runtime holds loaded right now."""
+
+    model: str
+    context_length: int | None = None
+    expires_at: dt.datetime | None = None  # None: never (or unknown)
+    size: int | None = None
+    size_vram: int | None = None
+
+    @property
+    def forever(self) -> bool:
+        if self.expires_at is None:
+            return True
+        return self.expires_at - dt.datetime.now(dt.UTC) > dt.timedelta(days=365 * 100)
+
+
+@dataclass
+class Generation:
+    text: str
+    ttft_s: float  # time to first token, measured at the client
+    total_s: float
+    prompt_tokens: int = 0
+    eval_tokens: int = 0
+    prompt_s: float = 0.0  # the runtime's own counters, where it reports them
+    eval_s: float = 0.0
+    load_s: float = 0.0
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.eval_tokens / self.eval_s if self.eval_s else 0.0
+
+    @property
+    def prompt_tokens_per_s(self) -> float:
+        return self.prompt_tokens / self.prompt_s if self.prompt_s else 0.0
+
+
+class Runtime(Protocol):
+    name: str
+
+    def wait_ready(self, timeout_s: float) -> str:
+        """Block until the server answers; its version. StepFailed after timeout_s."""
+
+    def resident(self) -> list[Resident]:
+        """Models loaded now."""
+
+    def load(self, tag: str, num_ctx: int, keep_alive: int) -> float:
+        """Load a model with the options real traffic uses; the seconds it took."""
+
+    def unload(self, tag: str) -> None:
+        """Free a model."""
+
+    def generate(self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32,
+                 keep_alive: int | None = None) -> Generation:
+        """One streamed completion, timed."""

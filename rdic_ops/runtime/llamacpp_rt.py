@@ -1,0 +1,202 @@
+"""The llama.cpp runtime: the env's GGUF kept resident in a `llama_cpp.server` process.
+
+llama.cpp runs in-process in whatever loads it, so "resident across commands" needs a process that stays:
+rdic-ops starts llama-cpp-python's own server (`python -m llama_cpp.server --config_file ...`) detached,
+with the env's model, n_ctx, threads and KV settings, records its pid and the hash of its config under
+state_dir/runtime/, and talks to it over its HTTP API. The same config -> nothing to do; a different one
+-> restart. llama_cpp is never imported here (only the child process loads it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdic_ops.config.compose import expand
+from rdic_ops.config.schema import RootConfig
+from rdic_ops.errors import StepFailed
+from rdic_ops.fsutil import atomic_write
+from rdic_ops.memory.oracle import KV_TYPE_IDS
+from rdic_ops.runtime.base import Generation, Resident
+
+
+@dataclass
+class ServedModel:
+    alias: str
+    path: str
+    n_ctx: int
+
+
+@dataclass
+class DaemonState:
+    pid: int | None
+    alive: bool
+    config_hash: str
+    answering: bool
+    models: list[ServedModel]
+
+
+class LlamaCppRuntime:
+    name = "llamacpp"
+
+    def __init__(self, cfg: RootConfig):
+        self.cfg = cfg
+        self.port = cfg.env.runtime.llamacpp_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.dir = expand(cfg.paths.state_dir) / "runtime"
+        self.config_path = self.dir / "llamacpp-server.json"
+        self.pid_path = self.dir / "llamacpp-server.pid"
+        self.log_path = self.dir / "llamacpp-server.log"
+
+    # -- config --------------------------------------------------------------------------------
+    def server_config(self, models: list[ServedModel]) -> dict:
+        rt = self.cfg.env.runtime
+        kv = KV_TYPE_IDS[rt.kv_cache_type.value] if rt.flash_attention else KV_TYPE_IDS["f16"]
+        return {
+            "host": "127.0.0.1", "port": self.port,
+            "models": [{"model": m.path, "model_alias": m.alias, "n_ctx": m.n_ctx,
+                        "n_threads": rt.n_threads or (os.cpu_count() or 1), "n_gpu_layers": rt.n_gpu_layers,
+                        "flash_attn": rt.flash_attention, "type_k": kv, "type_v": kv, "verbose": False}
+                       for m in models],
+        }
+
+    @staticmethod
+    def config_hash(config: dict) -> str:
+        return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+    # -- facts ---------------------------------------------------------------------------------
+    def state(self) -> DaemonState:
+        pid, chash, models = None, "", []
+        try:
+            info = json.loads(self.pid_path.read_text())
+            pid, chash = int(info["pid"]), info["config_hash"]
+            models = [ServedModel(**m) for m in info["models"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        alive = bool(pid) and _alive(pid)
+        return DaemonState(pid, alive, chash, alive and self._answering(), models if alive else [])
+
+    def _answering(self) -> bool:
+        import httpx
+
+        try:
+            return httpx.get(self.url + "/v1/models", timeout=2.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self, models: list[ServedModel]) -> float:
+        """(Re)start the server with these models; seconds until it answered (the model load included)."""
+        for m in models:
+            if not Path(m.path).is_file():
+                raise StepFailed(f"{m.alias}: {m.path} does not exist", remedy="run invoke models.pull first")
+        self.stop()
+        config = self.server_config(models)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.config_path, json.dumps(config, indent=2))
+        t0 = time.perf_counter()
+        log = open(self.log_path, "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--config_file", str(self.config_path)],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        log.close()
+        atomic_write(self.pid_path, json.dumps({"pid": proc.pid, "config_hash": self.config_hash(config),
+                                                "models": [m.__dict__ for m in models]}))
+        deadline = time.monotonic() + self.cfg.env.runtime.ready_timeout_s
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.pid_path.unlink(missing_ok=True)
+                tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                raise StepFailed(f"llama.cpp server exited ({proc.returncode}): {tail[0]}",
+                                 remedy=f"see {self.log_path}")
+            if self._answering():
+                return time.perf_counter() - t0
+            time.sleep(0.2)
+        self.stop()
+        raise StepFailed(f"llama.cpp server did not answer on port {self.port} within "
+                         f"{self.cfg.env.runtime.ready_timeout_s:g} s", remedy=f"see {self.log_path}")
+
+    def stop(self) -> bool:
+        st = self.state()
+        if st.pid and st.alive:
+            os.killpg(st.pid, signal.SIGTERM)
+            for _ in range(50):
+                if not _alive(st.pid):
+                    break
+                time.sleep(0.1)
+            else:
+                os.killpg(st.pid, signal.SIGKILL)
+        self.pid_path.unlink(missing_ok=True)
+        return bool(st.alive)
+
+    # -- the runtime interface ---------------------------------------------------------------------
+    def wait_ready(self, timeout_s: float) -> str:
+        deadline = time.monotonic() + timeout_s
+        while not self._answering():
+            if time.monotonic() >= deadline:
+                raise StepFailed(f"llama.cpp server on port {self.port} is not running",
+                                 remedy="run invoke preload")
+            time.sleep(0.2)
+        import importlib.metadata
+
+        return f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}"
+
+    def resident(self) -> list[Resident]:
+        st = self.state()
+        if not st.answering:
+            return []
+        # llama_cpp.server loads the first configured model at start and keeps it until it is stopped.
+        return [Resident(m.alias, m.n_ctx, None, Path(m.path).stat().st_size, 0) for m in st.models[:1]]
+
+    def load(self, tag: str, num_ctx: int, keep_alive: int) -> float:
+        raise NotImplementedError("the llama.cpp runtime loads through start()")
+
+    def unload(self, tag: str) -> None:
+        self.stop()
+
+    def generate(self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32,
+                 keep_alive: int | None = None) -> Generation:
+        import httpx
+
+        body = {"model": tag, "prompt": prompt, "max_tokens": max_tokens, "stream": True, "temperature": 0.0}
+        t0 = time.perf_counter()
+        first, pieces = None, []
+        try:
+            with httpx.stream("POST", self.url + "/v1/completions", json=body, timeout=120.0) as r:
+                if r.status_code != 200:
+                    r.read()
+                    raise StepFailed(f"generate {tag}: HTTP {r.status_code}: {r.text[:200]}")
+                for line in r.iter_lines():
+                    if not line.startswith("data: ") or line == "data: [DONE]":
+                        continue
+                    text = json.loads(line[6:])["choices"][0].get("text", "")
+                    if first is None:
+                        first = time.perf_counter() - t0
+                    pieces.append(text)
+        except httpx.HTTPError as exc:
+            raise StepFailed(f"generate {tag}: {type(exc).__name__}: {exc}",
+                             remedy="run invoke preload to start the llama.cpp server") from None
+        total = time.perf_counter() - t0
+        ttft = first if first is not None else total
+        return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours is not alive
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True

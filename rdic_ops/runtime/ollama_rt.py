@@ -1,0 +1,116 @@
+"""The Ollama runtime, through the official client, with a timeout on every call.
+
+Facts from REFERENCE.md that shape it: keep_alive is sent as a JSON number (a unitless string is
+rejected); a preload must carry the same num_ctx as real traffic or the first real request reloads the
+model; a load is a generate with an empty prompt (done_reason "load"), an unload the same with
+keep_alive 0; timing fields are nanoseconds on the final chunk.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rdic_ops.config.schema import RootConfig
+from rdic_ops.errors import StepFailed
+from rdic_ops.runtime.base import Generation, Resident
+
+NS = 1e9
+
+
+class OllamaRuntime:
+    name = "ollama"
+
+    def __init__(self, cfg: RootConfig):
+        import ollama
+
+        self.host = cfg.env.runtime.ollama.host.rstrip("/")
+        self.timeout = cfg.env.runtime.ollama.timeout_s
+        self.client = ollama.Client(host=self.host, timeout=self.timeout)
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        import httpx
+        import ollama
+
+        try:
+            return fn(*args, **kwargs)
+        except ollama.ResponseError as exc:
+            code = f" (HTTP {exc.status_code})" if exc.status_code and exc.status_code > 0 else ""
+            raise StepFailed(f"{what}: {exc.error}{code}") from None
+        except (ConnectionError, httpx.ConnectError):
+            raise StepFailed(f"Ollama at {self.host} is not reachable",
+                             remedy="start it (systemctl start ollama, or ollama serve)") from None
+        except httpx.TimeoutException:
+            raise StepFailed(f"{what}: no answer within {self.timeout:g} s") from None
+
+    def wait_ready(self, timeout_s: float) -> str:
+        """Poll GET / until it answers 200 (Ollama has no readiness hook), bounded by timeout_s."""
+        import httpx
+
+        deadline = time.monotonic() + timeout_s
+        last = ""
+        while True:
+            try:
+                r = httpx.get(self.host + "/", timeout=min(5.0, max(timeout_s, 0.1)))
+                if r.status_code == 200:
+                    v = httpx.get(self.host + "/api/version", timeout=5.0).json().get("version", "?")
+                    return str(v)
+                last = f"HTTP {r.status_code}"
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+            if time.monotonic() >= deadline:
+                raise StepFailed(f"Ollama at {self.host} did not answer within {timeout_s:g} s ({last})",
+                                 remedy="start it (systemctl start ollama, or ollama serve)")
+            time.sleep(0.25)
+
+    def resident(self) -> list[Resident]:
+        out = []
+        for m in self._call("ollama ps", self.client.ps).models:
+            out.append(Resident(m.model or m.name or "", m.context_length, m.expires_at,
+                                int(m.size or 0), int(m.size_vram or 0)))
+        return out
+
+    def load(self, tag: str, num_ctx: int, keep_alive: int) -> float:
+        t0 = time.perf_counter()
+        r = self._call(f"load {tag}", self.client.generate, model=tag, prompt="", keep_alive=keep_alive,
+                       options={"num_ctx": num_ctx})
+        if r.done_reason not in ("load", None, "stop"):
+            raise StepFailed(f"load {tag}: unexpected done_reason {r.done_reason!r}")
+        return time.perf_counter() - t0
+
+    def unload(self, tag: str) -> None:
+        self._call(f"unload {tag}", self.client.generate, model=tag, prompt="", keep_alive=0)
+
+    def generate(self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32,
+                 keep_alive: int | None = None) -> Generation:
+        def run():
+            t0 = time.perf_counter()
+            first = None
+            parts, final = [], None
+            kwargs = {"keep_alive": keep_alive} if keep_alive is not None else {}
+            for chunk in self.client.generate(model=tag, prompt=prompt, stream=True,
+                                              options={"num_ctx": num_ctx, "num_predict": max_tokens}, **kwargs):
+                if chunk.response and first is None:
+                    first = time.perf_counter() - t0
+                parts.append(chunk.response or "")
+                if chunk.done:
+                    final = chunk
+            total = time.perf_counter() - t0
+            return t0, first, parts, final, total
+
+        _, first, parts, final, total = self._call(f"generate {tag}", run)
+        if final is None:
+            raise StepFailed(f"generate {tag}: the stream ended without a final chunk")
+        return timings_from_final(final, "".join(parts), first if first is not None else total, total)
+
+
+def timings_from_final(final, text: str, ttft_s: float, total_s: float) -> Generation:
+    """Ollama's nanosecond counters on the final chunk -> seconds and tokens/s."""
+    get = (lambda k: getattr(final, k, None)) if not isinstance(final, dict) else final.get
+    return Generation(
+        text=text, ttft_s=ttft_s, total_s=total_s,
+        prompt_tokens=int(get("prompt_eval_count") or 0), eval_tokens=int(get("eval_count") or 0),
+        prompt_s=(get("prompt_eval_duration") or 0) / NS, eval_s=(get("eval_duration") or 0) / NS,
+        load_s=(get("load_duration") or 0) / NS,
+        raw={k: get(k) for k in ("total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration",
+                                 "eval_count", "eval_duration")},
+    )

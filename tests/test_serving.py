@@ -1,0 +1,221 @@
+"""Serving: Ollama server settings, preload (Ollama and llama.cpp), preload at startup, routing."""
+
+import datetime as dt
+import json
+import plistlib
+
+import pytest
+from conftest import free_port, ollama_env, run_invoke
+from ollama_server import publish
+
+from rdic_ops import route
+from rdic_ops.config.compose import compose
+from rdic_ops.errors import StepFailed
+from rdic_ops.ops import models, preload, service
+from rdic_ops.plan import Status
+from rdic_ops.runtime.base import Resident
+
+DROPIN = """\
+# Written by rdic-ops for env rtx3060: the Ollama server's settings.
+# Change conf/env/*.yaml and run `invoke setup` (or `invoke server-settings`) instead of editing.
+[Service]
+Environment="OLLAMA_KEEP_ALIVE=1800s"
+Environment="OLLAMA_MAX_LOADED_MODELS=2"
+Environment="OLLAMA_NUM_PARALLEL=1"
+Environment="OLLAMA_FLASH_ATTENTION=1"
+Environment="OLLAMA_KV_CACHE_TYPE=f16"
+"""
+
+
+def systemd_cfg(fake_system, *extra):
+    return compose("rtx3060", [f"paths.system_root={fake_system.root}", "env.runtime.ollama.service=systemd",
+                               *extra])
+
+
+def test_systemd_dropin_exact_file_commands_and_idempotence(fake_system):
+    cfg = systemd_cfg(fake_system)
+    dry = service.server_settings(cfg, dry_run=True)
+    assert dry.status is Status.pending and not service.dropin_path(cfg).exists() and fake_system.calls() == []
+    first = service.server_settings(cfg)
+    assert first.status is Status.changed
+    path = fake_system.root / "etc/systemd/system/ollama.service.d/rdic-ops.conf"
+    assert path.read_text() == DROPIN
+    assert fake_system.calls() == ["systemctl daemon-reload", "systemctl restart ollama.service",
+                                   "systemctl show --property=Environment ollama.service"]
+    again = service.server_settings(cfg)
+    assert again.status is Status.ok and again.changed == 0
+    assert fake_system.calls()[3:] == ["systemctl show --property=Environment ollama.service"]
+
+
+def test_systemd_change_is_diffed_and_backed_up(fake_system):
+    service.server_settings(systemd_cfg(fake_system))
+    cfg = systemd_cfg(fake_system, "env.runtime.ollama.keep_alive=-1", "env.runtime.ollama.kv_cache_type=q8_0")
+    result = service.server_settings(cfg)
+    diff = result.changes[0].diff()
+    assert '-Environment="OLLAMA_KEEP_ALIVE=1800s"' in diff and '+Environment="OLLAMA_KEEP_ALIVE=-1s"' in diff
+    backups = list(service.dropin_path(cfg).parent.glob("rdic-ops.conf.*.bak"))
+    assert len(backups) == 1 and backups[0].read_text() == DROPIN
+
+
+def test_written_but_not_reloaded_is_repaired(fake_system):
+    cfg = systemd_cfg(fake_system)
+    path = service.dropin_path(cfg)
+    path.parent.mkdir(parents=True)
+    path.write_text(service.dropin_text(cfg))  # someone wrote it, nobody ran daemon-reload
+    result = service.server_settings(cfg)
+    assert [c.action for c in result.changes] == ["restart"]
+    assert "systemctl daemon-reload" in fake_system.calls()
+
+
+def test_preload_unit_at_startup(fake_system):
+    cfg = systemd_cfg(fake_system, "env.runtime.preload_at_startup=true")
+    result = service.preload_at_startup(cfg)
+    assert result.status is Status.changed
+    text = (fake_system.root / "etc/systemd/system/rdic-ops-preload.service").read_text()
+    assert "After=ollama.service" in text and "WantedBy=ollama.service" in text and "Type=oneshot" in text
+    assert "preload --env=rtx3060" in text
+    assert fake_system.calls()[-3:] == ["systemctl daemon-reload", "systemctl enable rdic-ops-preload.service",
+                                        "systemctl is-enabled rdic-ops-preload.service"]  # the last one verifies
+    assert service.preload_at_startup(cfg).changed == 0
+
+
+def test_launchd_setenv_and_agent(fake_system, tmp_path):
+    cfg = compose("rtx3060", ["env.runtime.ollama.service=launchd", "env.runtime.preload_at_startup=true",
+                              f"paths.launch_agents_dir={tmp_path / 'agents'}"])
+    result = service.server_settings(cfg)
+    assert result.status is Status.changed
+    calls = fake_system.calls()
+    assert "launchctl setenv OLLAMA_KEEP_ALIVE 1800s" in calls and "launchctl setenv OLLAMA_FLASH_ATTENTION 1" in calls
+    restart = calls.index('osascript -e tell application "Ollama" to quit')
+    assert calls[restart + 1] == "open -a Ollama"
+    assert max(i for i, c in enumerate(calls) if c.startswith("launchctl setenv")) < restart  # settings first
+    assert service.server_settings(cfg).changed == 0
+    agent = service.preload_at_startup(cfg)
+    assert agent.status is Status.changed
+    plist = plistlib.loads((tmp_path / "agents/com.rdic-ops.preload.plist").read_bytes())
+    assert plist["RunAtLoad"] and plist["ProgramArguments"][-2:] == ["preload", "--env=rtx3060"]
+    assert service.preload_at_startup(cfg).changed == 0
+
+
+def test_models_on_windows_drive_warned(fake_system):
+    cfg = systemd_cfg(fake_system, "env.runtime.ollama.models_dir=/mnt/c/ollama")
+    assert any("/mnt" in w and "slow" in w for w in service.warnings(cfg))
+
+
+# -- preload against the loopback Ollama server -----------------------------------------------------
+
+@pytest.fixture
+def served(ollama_server, tiny_gguf, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for tag in ("gemma3:4b-it-q8_0", "llama3.2:3b", "bge-m3"):
+        publish(ollama_server.registry, tag, tiny_gguf)
+    cfg = compose("rtx3060", ollama_env(ollama_server, "extraction.num_ctx=1024", "chat.num_ctx=1024"))
+    models.pull(cfg)
+    return cfg
+
+
+def test_preload_uses_numeric_keep_alive_and_num_ctx_confirmed_by_ps(served, ollama_server):
+    result = preload.preload(served)
+    assert result.status is Status.changed and result.changed == 2
+    loads = [b for (m, p, b) in ollama_server.requests if p == "/api/generate"]
+    assert {b["model"] for b in loads} == {"gemma3:4b-it-q8_0", "llama3.2:3b"}
+    for b in loads:
+        assert b["prompt"] == "" and b["keep_alive"] == 1800 and not isinstance(b["keep_alive"], str)  # a number
+        assert b["options"]["num_ctx"] == 1024
+    assert all("loaded in" in c.after for c in result.changes)
+    import ollama
+
+    ps = {m.model: m for m in ollama.Client(host=ollama_server.url, timeout=10).ps().models}
+    assert ps["llama3.2:3b"].context_length == 1024
+    remaining = ps["llama3.2:3b"].expires_at - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(seconds=1700) < remaining <= dt.timedelta(seconds=1800)
+    again = preload.preload(served)
+    assert again.status is Status.ok and again.changed == 0
+    assert len([1 for (m, p, b) in ollama_server.requests if p == "/api/generate"]) == 2
+
+
+def test_preload_reloads_a_model_loaded_with_other_options(served, ollama_server):
+    import ollama
+
+    ollama.Client(host=ollama_server.url, timeout=30).generate(model="llama3.2:3b", prompt="",
+                                                               options={"num_ctx": 512})
+    result = preload.preload(served)
+    change = next(c for c in result.changes if c.target.startswith("llama3.2:3b"))
+    assert change.action == "load" and "would reload" in change.reason
+    ps = {m.model: m.context_length for m in ollama.Client(host=ollama_server.url, timeout=10).ps().models}
+    assert ps["llama3.2:3b"] == 1024
+
+
+def test_unload(served, ollama_server):
+    preload.preload(served)
+    assert preload.preload(served, unload=True).status is Status.changed
+    assert [b.get("keep_alive") for (m, p, b) in ollama_server.requests if p == "/api/generate"][-2:] == [0, 0]
+    assert preload.preload(served, unload=True).changed == 0
+
+
+def test_server_down_is_a_bounded_clear_failure(tmp_path):
+    cfg = compose("rtx3060", ["env.runtime.ollama.host=http://127.0.0.1:9", "env.runtime.ready_timeout_s=1"])
+    with pytest.raises(StepFailed, match=r"did not answer within 1 s"):
+        preload.preload(cfg)
+    out = run_invoke("preload", "--env=rtx3060", "--set", "env.runtime.ollama.host=http://127.0.0.1:9",
+                     "--set", "env.runtime.ready_timeout_s=1")
+    assert out.returncode == 1 and "did not answer within 1 s" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unitless_keep_alive_string_is_what_ollama_rejects(ollama_server, tiny_gguf):
+    """Why preload sends numbers: the server refuses "3600" (REFERENCE.md)."""
+    import httpx
+
+    publish(ollama_server.registry, "llama3.2:3b", tiny_gguf)
+    r = httpx.post(ollama_server.url + "/api/generate", json={"model": "llama3.2:3b", "keep_alive": "3600"})
+    assert r.status_code == 400 and "missing unit" in r.json()["error"]
+
+
+# -- preload on the llama.cpp runtime (the local env) ------------------------------------------------
+
+def test_local_preload_loads_real_llamacpp_and_second_call_has_nothing_to_do(tmp_path):
+    cfg = compose("local", [f"env.runtime.llamacpp_port={free_port()}"])
+    models.pull(cfg)
+    try:
+        first = preload.preload(cfg)
+        assert first.status is Status.changed and "loaded in" in first.changes[0].after
+        second = preload.preload(cfg)
+        assert second.status is Status.ok and second.changed == 0
+        from rdic_ops.runtime import for_env
+
+        gen = for_env(cfg).generate("tiny-llama-gguf", "Was ist ein Timer?", num_ctx=512, max_tokens=8)
+        assert gen.eval_tokens > 0 and gen.ttft_s > 0
+    finally:
+        preload.preload(cfg, unload=True)
+    assert preload.preload(cfg, unload=True).changed == 0
+
+
+# -- routing (Option C) -----------------------------------------------------------------------------
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("resident, since, expect", [
+    ([Resident("gemma3:4b-it-q8_0", 4096, NOW + dt.timedelta(seconds=1800 - 60))], None, "gemma3-4b-it-q8_0"),
+    ([Resident("gemma3:4b-it-q8_0", 4096, NOW + dt.timedelta(seconds=1800 - 600))], None, "llama3.2-3b-q4_k_m"),
+    ([Resident("gemma3:4b-it-q8_0", 4096, NOW + dt.timedelta(seconds=1000))], 30, "gemma3-4b-it-q8_0"),
+    ([], 30, "llama3.2-3b-q4_k_m"),
+    ([Resident("gemma3:4b-it-q8_0", 4096, None)], None, "llama3.2-3b-q4_k_m"),
+])
+def test_route_option_c(resident, since, expect):
+    r = route.choose(compose("rtx3060"), resident, since, now=NOW)
+    assert r.model == expect, r.reason
+
+
+def test_route_same_model_and_window_override():
+    assert route.choose(compose("m_series_max"), []).reason == "one model serves both roles"
+    cfg = compose("rtx3060", ["routing.window_s=30"])
+    res = [Resident("gemma3:4b-it-q8_0", 4096, NOW + dt.timedelta(seconds=1800 - 60))]
+    assert route.choose(cfg, res, now=NOW).model == "llama3.2-3b-q4_k_m"
+
+
+def test_route_cli_json():
+    out = run_invoke("route", "--env=rtx3060", "--since=10", "--json",
+                     "--set", "env.runtime.ollama.host=http://127.0.0.1:9", "--set", "env.runtime.ollama.timeout_s=1")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["model"] == "llama3.2-3b-q4_k_m"
