@@ -1,0 +1,78 @@
+"""Cold vs warm time to first token, on the llama.cpp runtime and through the Ollama path.
+
+Run: .venv/bin/python benchmarks/ttft.py [--runs 5]
+llama.cpp: the `local` env's model in the llama_cpp.server rdic-ops manages; cold = server stopped, then
+preload + first token; warm = the server already holds the model. Ollama: the official client against the
+loopback Ollama server of tests/ (which runs the same GGUF through llama.cpp); cold = model unloaded
+(keep_alive 0), warm = loaded by `invoke preload`. The model is the project's tiny GGUF: this measures the
+mechanism (what a preload saves per request), not a 4B model's 76 s load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from ollama_server import FakeOllama, publish  # noqa: E402
+
+from rdic_ops.config.compose import compose  # noqa: E402
+from rdic_ops.ops import models, preload  # noqa: E402
+from rdic_ops.runtime import for_env  # noqa: E402
+
+PROMPT = "Erkläre mir die Funktion eines Timers in TIA Portal. #{}"
+
+
+def med(xs):
+    return statistics.median(xs) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="rdic-ttft-"))
+    os.environ["RDIC_STATE_DIR"] = str(tmp / "state")
+    cfg = compose("local", ["env.runtime.llamacpp_port=8799"])
+    models.pull(cfg)
+    rt = for_env(cfg)
+    cold, warm = [], []
+    for i in range(args.runs):
+        preload.preload(cfg, unload=True)
+        t0 = time.perf_counter()
+        preload.preload(cfg)
+        g = rt.generate("tiny-llama-gguf", PROMPT.format(i), num_ctx=512, max_tokens=1)
+        cold.append(time.perf_counter() - t0 - g.total_s + g.ttft_s)
+        warm.append(rt.generate("tiny-llama-gguf", PROMPT.format(f"w{i}"), num_ctx=512, max_tokens=1).ttft_s)
+    preload.preload(cfg, unload=True)
+    print(f"| llama.cpp (llama_cpp.server) | {med(cold):.0f} ms | {med(warm):.1f} ms |")
+
+    server = FakeOllama(tmp / "ollama", tmp / "registry")
+    server.start()
+    gguf = Path(cfg.paths.models_dir).expanduser() / "tiny-llama.gguf"
+    publish(server.registry, "llama3.2:3b", gguf.read_bytes())
+    ocfg = compose("rtx3060", [f"env.runtime.ollama.host={server.url}", f"env.runtime.ollama.models_dir={tmp / 'ollama'}",
+                               "embedding.backend=ollama", "chat.num_ctx=512", "extraction.model=llama3.2-3b-q4_k_m",
+                               "extraction.num_ctx=512"])
+    models.pull(ocfg, ["llama3.2-3b-q4_k_m"])
+    ort = for_env(ocfg)
+    cold, warm, loads = [], [], []
+    for i in range(args.runs):
+        ort.unload("llama3.2:3b")
+        g = ort.generate("llama3.2:3b", PROMPT.format(i), num_ctx=512, max_tokens=1)
+        cold.append(g.ttft_s)
+        loads.append(g.load_s)
+        warm.append(ort.generate("llama3.2:3b", PROMPT.format(f"w{i}"), num_ctx=512, max_tokens=1).ttft_s)
+    server.stop()
+    print(f"| Ollama path (loopback server) | {med(cold):.0f} ms (load_duration {med(loads):.0f} ms) "
+          f"| {med(warm):.1f} ms |")
+
+
+if __name__ == "__main__":
+    main()
