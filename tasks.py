@@ -251,6 +251,20 @@ def route(c, env=None, set_=None, since=-1.0, json_=False):
             print(f"chat -> {r.model} ({r.tag}): {r.reason}")
 
 
+@task(name="tune", help={**COMMON, "path": "edit this .wslconfig (default: the Windows profile's, found via interop)",
+                         "dry-run": "show the diff; write nothing",
+                         "restart": "run wsl.exe --shutdown through interop afterwards (ends this WSL session)"},
+      **FLAGS)
+def wsl_tune(c, env=None, set_=None, path="", dry_run=False, restart=False, json_=False):
+    """Set the Windows-side .wslconfig for the env (memory, processors, swap, ...), editing in place."""
+    with _errors():
+        from rdic_ops.ops import wsl
+
+        cfg = _compose(env or "rtx3060", set_)
+        result = wsl.tune(cfg, path=path or None, dry_run=dry_run, restart=restart)
+        _finish([result], json_, env=cfg.env.name)
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
 def test(c, args=""):
     """Run the project's test suite (pytest)."""
@@ -259,3 +273,4 @@ def test(c, args=""):
 
 ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, test)
 ns.add_collection(Collection("models", models_pull, models_lock, models_verify))
+ns.add_collection(Collection("wsl", wsl_tune))

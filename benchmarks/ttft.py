@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from ollama_server import FakeOllama, publish  # noqa: E402
+from ollama_server import FakeOllama, publish
 
-from rdic_ops.config.compose import compose  # noqa: E402
-from rdic_ops.ops import models, preload  # noqa: E402
-from rdic_ops.runtime import for_env  # noqa: E402
+from rdic_ops.config.compose import compose
+from rdic_ops.ops import models, preload
+from rdic_ops.runtime import for_env
 
 PROMPT = "Erkläre mir die Funktion eines Timers in TIA Portal. #{}"
 

@@ -173,10 +173,14 @@ class RuntimeSpec:
 class WslSpec:
     """Desired [wsl2] settings of .wslconfig; "auto" means computed from the Windows host."""
 
-    memory: str = "auto"
-    processors: str = "auto"
-    swap: str = "auto"
+    memory: str = "auto"  # auto: the host's RAM less headroom_gb (at least a quarter) for Windows
+    processors: str = "auto"  # auto: the host's logical processors
+    swap: str = "auto"  # auto: a quarter of the VM's memory, as WSL's default
+    headroom_gb: float = 4.0
+    # Any other documented key: "key" for [wsl2], "experimental.key" for [experimental].
     extra: dict[str, str] = field(default_factory=dict)
+    # Where the file is when the Windows profile cannot be found through interop.
+    path: Optional[str] = None
 
 
 @dataclass

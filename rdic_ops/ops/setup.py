@@ -59,6 +59,20 @@ def _memory(ctx: SetupContext) -> StepResult:
     return StepResult("memory", Status.failed, checks=checks, message=f"does not fit; {verdict}", remedy=remedy)
 
 
+def _wsl(ctx: SetupContext) -> StepResult:
+    from rdic_ops.ops import wsl
+
+    return wsl.tune(ctx.cfg, dry_run=ctx.dry_run)
+
+
+def _not_wsl(ctx: SetupContext) -> str | None:
+    if ctx.cfg.env.wsl is None:
+        return "the env declares no .wslconfig settings"
+    if ctx.facts.wsl is None:
+        return f"not WSL2 ({ctx.facts.system}): .wslconfig only matters inside WSL2"
+    return None
+
+
 def _server_settings(ctx: SetupContext) -> StepResult:
     from rdic_ops.ops import service
 
@@ -95,6 +109,7 @@ def _models(ctx: SetupContext) -> StepResult:
 STEPS: list[Step] = [
     Step("doctor", "machine facts against the env's declared hardware and runtime", _doctor),
     Step("memory", "the env's resident models fit in VRAM / unified memory / RAM", _memory),
+    Step("wsl", "the Windows-side .wslconfig (memory, processors, swap) for the env", _wsl, _not_wsl),
     Step("server-settings", "Ollama's environment (systemd drop-in / launchctl), preload at startup",
          _server_settings, _not_ollama),
     Step("models", "every model pulled or built, and every file verified (models.lock honoured)", _models),

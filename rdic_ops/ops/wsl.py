@@ -1,0 +1,171 @@
+"""`invoke wsl.tune`: the Windows-side .wslconfig set for the env, edited in place, safely.
+
+Facts: is this WSL, where is the Windows profile (through interop: cmd.exe and wslpath), the host's RAM and
+logical processors, the file's bytes. Desired: the env's [wsl2] settings, "auto" computed from the host.
+Plan: only the keys that differ change; every other byte (comments, order, unknown keys, CRLF) stays.
+Apply: back up, write atomically, re-read. The change applies after `wsl --shutdown` (from Windows).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from pathlib import Path
+
+from rdic_ops import wslconfig
+from rdic_ops.config.compose import expand
+from rdic_ops.config.schema import RootConfig
+from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.facts import hardware
+from rdic_ops.facts.hardware import GiB, WslFacts
+from rdic_ops.fsutil import atomic_write, backup
+from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
+
+
+def windows_profile_config(run=hardware._run) -> Path | None:
+    """%UserProfile%\\.wslconfig as a Linux path, through interop; None when interop cannot tell."""
+    out = run(["cmd.exe", "/c", "echo %USERPROFILE%"], 10.0) if Path("/mnt/c").exists() else None
+    profile = (out or "").replace("\r", "").strip()
+    if not profile or "%" in profile:
+        return None
+    linux = (run(["wslpath", "-u", profile], 10.0) or "").strip()
+    return Path(linux) / ".wslconfig" if linux else None
+
+
+def locate(cfg: RootConfig, path: str | None) -> Path | None:
+    if path:
+        return expand(path)
+    if not hardware.is_wsl():
+        return None
+    found = windows_profile_config()
+    if found is None and cfg.env.wsl and cfg.env.wsl.path:
+        return expand(cfg.env.wsl.path)
+    if found is None:
+        raise StepFailed("cannot find the Windows user profile through interop (cmd.exe, wslpath)",
+                         remedy="pass --path /mnt/c/Users/<you>/.wslconfig or set env.wsl.path")
+    return found
+
+
+def desired(cfg: RootConfig, host: WslFacts | None) -> dict[tuple[str, str], str]:
+    """The env's settings as (section, key) -> value, checked against the schema and the host."""
+    w = cfg.env.wsl
+    if w is None:
+        raise UsageError(f"env {cfg.env.name} declares no wsl: settings")
+    ram = host.host_ram if host else None
+    cpus = host.host_logical_processors if host else None
+    out: dict[tuple[str, str], str] = {}
+
+    def need(what: str, key: str):
+        raise UsageError(f"env.wsl.{key}=auto needs the Windows host's {what}, which is unknown here "
+                         f"({host.reason if host and host.reason else 'not inside WSL'}); set env.wsl.{key}")
+
+    if w.memory == "auto":
+        if not ram:
+            need("RAM", "memory")
+        gb = int(ram / GiB - max(w.headroom_gb, ram / GiB / 4))
+        memory = f"{max(gb, 1)}GB"
+    else:
+        memory = w.memory
+    try:
+        mem_bytes = wslconfig.size_bytes(memory)
+    except wslconfig.WslValueError as exc:
+        raise UsageError(f"env.wsl.memory: {exc}") from None
+    if ram and mem_bytes > ram:
+        raise UsageError(f"env.wsl.memory: {memory} exceeds the host's {ram / GiB:.1f} GiB of RAM")
+    out[("wsl2", "memory")] = memory
+    if w.processors == "auto":
+        if not cpus:
+            need("logical processors", "processors")
+        processors = str(cpus)
+    else:
+        processors = w.processors
+    if not processors.isdigit() or int(processors) < 1 or processors != str(int(processors)):
+        raise UsageError(f"env.wsl.processors: {processors!r} is not a positive decimal integer")
+    if cpus and int(processors) > cpus:
+        raise UsageError(f"env.wsl.processors: {processors} exceeds the host's {cpus} logical processors")
+    out[("wsl2", "processors")] = processors
+    swap = f"{math.ceil(mem_bytes / GiB / 4)}GB" if w.swap == "auto" else w.swap
+    try:
+        wslconfig.size_bytes(swap)
+    except wslconfig.WslValueError as exc:
+        raise UsageError(f"env.wsl.swap: {exc}") from None
+    out[("wsl2", "swap")] = swap
+    for dotted, value in w.extra.items():
+        section, _, key = dotted.rpartition(".")
+        section = (section or "wsl2").lower()
+        kind = wslconfig.SCHEMA.get(section, {}).get(key.lower())
+        if kind is None:
+            raise UsageError(f"env.wsl.extra.{dotted}: not a documented .wslconfig key of [{section}]")
+        note = wslconfig.check_value(kind, str(value))
+        if note:
+            raise UsageError(f"env.wsl.extra.{dotted}: {note}")
+        out[(section, key.lower())] = str(value)
+    return out
+
+
+def _read(path: Path) -> str | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StepFailed(f"cannot read {path}: {exc.strerror}", remedy="check its permissions") from None
+    if raw.startswith(b"\xef\xbb\xbf") or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise StepFailed(f"{path} starts with a byte-order mark (UTF-16 or UTF-8 BOM): WSL ignores the whole file",
+                         remedy="save it as UTF-8 without BOM, then run wsl.tune again")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StepFailed(f"{path} is not UTF-8: WSL cannot read it", remedy="save it as UTF-8") from None
+
+
+def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> tuple[Plan, list[Check]]:
+    want = desired(cfg, host)
+    have = _read(path)
+    lines = wslconfig.parse(have or "")
+    checks = [Check(f"{path.name}:{n}", Status.warn, "a line WSL reads as written", note,
+                    "left as it is: fix it by hand") for n, note in wslconfig.problems(lines)]
+    new = wslconfig.set_values(have or "", want)
+    plan = Plan("wsl.tune")
+    if new == (have or "") and have is not None:
+        plan.add(Change(str(path), "none", have, new, reason="already as declared"))
+        return plan, checks
+
+    def write():
+        backup(path)
+        try:
+            atomic_write(path, new.encode("utf-8"))
+        except PermissionError:
+            raise StepFailed(f"cannot write {path}: permission denied") from None
+        if path.read_bytes() != new.encode("utf-8"):
+            raise StepFailed(f"{path}: re-read differs from what was written")
+
+    keys = [f"[{s}] {wslconfig.CANONICAL.get(k, k)}={v}" for (s, k), v in want.items()
+            if wslconfig.effective(lines).get((s, k)) != v]
+    plan.add(Change(str(path), "create" if have is None else "update", have, new,
+                    reason="; ".join(keys) + " (applies after `wsl --shutdown` from Windows)", apply=write))
+    return plan, checks
+
+
+def tune(cfg: RootConfig, *, path: str | None = None, dry_run: bool = False, restart: bool = False) -> StepResult:
+    where = locate(cfg, path)
+    if where is None:
+        return StepResult("wsl.tune", Status.skipped, message="not WSL: nothing to do (pass --path to edit a file)")
+    facts = hardware.wsl()
+    checks: list[Check] = []
+
+    def make():
+        plan, found = plan_tune(cfg, where, facts)
+        checks[:] = found
+        return plan
+
+    result = converge(make, dry_run=dry_run)
+    result.checks = checks
+    if result.status is Status.changed:
+        result.message += "; the VM picks it up after `wsl --shutdown` (run from Windows, wait ~8 s)"
+        if restart:
+            if not hardware.is_wsl():
+                raise UsageError("--restart needs WSL interop: run it inside the WSL distro")
+            result.message += "; running wsl.exe --shutdown now: this session ends with the VM"
+            subprocess.Popen(["wsl.exe", "--shutdown"], start_new_session=True)
+    return result

@@ -1,0 +1,276 @@
+""".wslconfig read the way WSL reads it, and edited without touching any other byte.
+
+WSL's parser (microsoft/WSL src/shared/configfile, REFERENCE.md): keys (and sections) are
+case-insensitive; only `#` starts a comment (`;` does not); values may be double-quoted and take the
+escapes \\\\ \\" \\b \\n \\t - any other escape drops the line; a bad line or unknown key is skipped with a
+warning and the rest still applies; a file with a BOM or in UTF-16 is ignored entirely. Sizes are an
+integer plus B/K/KB/M/MB/G/GB/T/TB (case-sensitive, no space, no decimals); booleans true/false/1/0;
+integers accept hex and octal (so `08` is invalid and `010` is 8).
+
+configupdater (the usual comment-preserving INI library) rejects a `;` line that WSL merely skips and reads
+an indented line as a continuation, so this module keeps the file as a list of lines and replaces only the
+value span of the lines it must change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SIZE = re.compile(r"^\d+(B|K|KB|M|MB|G|GB|T|TB)?$")
+_UNIT = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3,
+         "T": 1024**4, "TB": 1024**4}
+ESCAPES = {"\\": "\\", '"': '"', "b": "\b", "n": "\n", "t": "\t"}
+
+BOOL, SIZE_T, INT, PATH, STR = "bool", "size", "int", "path", "string"
+SCHEMA: dict[str, dict[str, object]] = {
+    "wsl2": {
+        "memory": SIZE_T, "processors": INT, "swap": SIZE_T, "swapfile": PATH, "localhostforwarding": BOOL,
+        "kernel": PATH, "kernelmodules": PATH, "kernelcommandline": STR, "safemode": BOOL,
+        "guiapplications": BOOL, "debugconsole": BOOL, "maxcrashdumpcount": INT, "nestedvirtualization": BOOL,
+        "vmidletimeout": INT, "dnsproxy": BOOL,
+        "networkingmode": ("nat", "none", "bridged", "mirrored", "virtioproxy"),
+        "firewall": BOOL, "dnstunneling": BOOL, "autoproxy": BOOL, "defaultvhdsize": SIZE_T,
+    },
+    "experimental": {
+        "automemoryreclaim": ("disabled", "gradual", "dropCache"), "sparsevhd": BOOL,
+        "besteffortdnsparsing": BOOL, "dnstunnelingipaddress": STR, "initialautoproxytimeout": INT,
+        "ignoredports": STR, "hostaddressloopback": BOOL,
+        # moved to [wsl2] in 2024; the old spelling still works, the first occurrence in the file wins
+        "networkingmode": ("nat", "none", "bridged", "mirrored", "virtioproxy"), "dnstunneling": BOOL,
+        "firewall": BOOL, "autoproxy": BOOL,
+    },
+}
+CANONICAL = {"memory": "memory", "processors": "processors", "swap": "swap", "swapfile": "swapFile",
+             "localhostforwarding": "localhostForwarding", "kernel": "kernel", "kernelmodules": "kernelModules",
+             "kernelcommandline": "kernelCommandLine", "safemode": "safeMode", "guiapplications": "guiApplications",
+             "debugconsole": "debugConsole", "maxcrashdumpcount": "maxCrashDumpCount",
+             "nestedvirtualization": "nestedVirtualization", "vmidletimeout": "vmIdleTimeout",
+             "dnsproxy": "dnsProxy", "networkingmode": "networkingMode", "firewall": "firewall",
+             "dnstunneling": "dnsTunneling", "autoproxy": "autoProxy", "defaultvhdsize": "defaultVhdSize",
+             "automemoryreclaim": "autoMemoryReclaim", "sparsevhd": "sparseVhd",
+             "besteffortdnsparsing": "bestEffortDnsParsing", "dnstunnelingipaddress": "dnsTunnelingIpAddress",
+             "initialautoproxytimeout": "initialAutoProxyTimeout", "ignoredports": "ignoredPorts",
+             "hostaddressloopback": "hostAddressLoopback"}
+
+
+class WslValueError(ValueError):
+    pass
+
+
+def size_bytes(text: str) -> int:
+    if not SIZE.match(text):
+        raise WslValueError(f"{text!r} is not a size WSL reads (an integer and B/K/KB/M/MB/G/GB/T/TB, "
+                            "case-sensitive, no space, no decimals: e.g. 12GB, 512MB)")
+    unit = text.lstrip("0123456789")
+    return int(text[: len(text) - len(unit)]) * _UNIT[unit]
+
+
+def parse_int(text: str) -> int:
+    """C-style: 0x hex, leading 0 octal."""
+    t = text.strip()
+    try:
+        if re.fullmatch(r"-?0[xX][0-9a-fA-F]+", t):
+            return int(t, 16)
+        if re.fullmatch(r"-?0[0-7]+", t):
+            return int(t, 8)
+        if re.fullmatch(r"-?(0|[1-9]\d*)", t):
+            return int(t)
+    except ValueError:
+        pass
+    raise WslValueError(f"{text!r} is not an integer WSL reads" +
+                        (" (a leading 0 means octal)" if re.fullmatch(r"0\d+", t) else ""))
+
+
+def check_value(kind, value: str) -> str | None:
+    """A note when WSL would reject the value or read it differently from how it looks; else None."""
+    try:
+        if kind == SIZE_T:
+            size_bytes(value)
+        elif kind == INT:
+            n = parse_int(value)
+            if re.fullmatch(r"0[0-7]+", value.strip()):
+                return f"WSL reads {value} as octal {n}"
+        elif kind == BOOL:
+            if value not in ("true", "false", "1", "0"):
+                return f"{value!r} is not a boolean WSL reads (true, false, 1, 0)"
+        elif isinstance(kind, tuple):
+            if value not in kind:
+                return f"{value!r} is not one of {', '.join(kind)}"
+    except WslValueError as exc:
+        return str(exc)
+    return None
+
+
+def decode(raw: str) -> tuple[str, str | None]:
+    """(value, problem): strip an unquoted '#' comment, unquote, apply WSL's escapes."""
+    out, i, quoted = [], 0, False
+    while i < len(raw):
+        ch = raw[i]
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            break
+        elif ch == "\\":
+            nxt = raw[i + 1] if i + 1 < len(raw) else ""
+            if nxt not in ESCAPES:
+                return "", f"'\\{nxt}' is not an escape WSL knows: the whole line is dropped (write \\\\)"
+            out.append(ESCAPES[nxt])
+            i += 1
+        else:
+            out.append(ch)
+        i += 1
+    if quoted:
+        return "", "unterminated double quote: the line is dropped"
+    value = "".join(out).strip()
+    return value, None
+
+
+@dataclass
+class Line:
+    text: str  # without its line ending
+    eol: str
+    kind: str  # blank | comment | section | key | bad
+    section: str = ""  # lower-case section this line belongs to
+    key: str = ""  # as written
+    value: str = ""  # decoded
+    span: tuple[int, int] = (0, 0)  # where the raw value sits in text
+    problem: str | None = None
+
+
+_KEY_LINE = re.compile(r"^(\s*)([^=#\s][^=]*?)(\s*)=(\s*)(.*?)(\s*)$")
+
+
+def parse(text: str) -> list[Line]:
+    lines: list[Line] = []
+    section = ""
+    for chunk in text.splitlines(keepends=True):
+        body = chunk.rstrip("\r\n")
+        eol = chunk[len(body):]
+        stripped = body.strip()
+        if not stripped:
+            lines.append(Line(body, eol, "blank", section))
+        elif stripped.startswith("#"):
+            lines.append(Line(body, eol, "comment", section))
+        elif stripped.startswith("["):
+            m = re.match(r"^\s*\[([^\]]+)\]\s*(#.*)?$", body)
+            if m:
+                section = m[1].strip().lower()
+                lines.append(Line(body, eol, "section", section))
+            else:
+                lines.append(Line(body, eol, "bad", section, problem="malformed section header"))
+        else:
+            m = _KEY_LINE.match(body)
+            if not m:
+                why = "';' does not start a comment for WSL" if stripped.startswith(";") else "no '=' in the line"
+                lines.append(Line(body, eol, "bad", section, problem=f"{why}: WSL skips this line"))
+                continue
+            raw_start = m.start(5)
+            raw = m[5]
+            # the value ends before an unquoted '#'; keep the comment and spacing outside the span
+            value, problem = decode(raw)
+            end = raw_start + _value_len(raw)
+            lines.append(Line(body, eol, "key", section, m[2], value, (raw_start, end), problem))
+    return lines
+
+
+def _value_len(raw: str) -> int:
+    quoted = False
+    for i, ch in enumerate(raw):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            return len(raw[:i].rstrip())
+        elif ch == "\\":
+            continue
+    return len(raw.rstrip())
+
+
+def render(lines: list[Line]) -> str:
+    return "".join(ln.text + ln.eol for ln in lines)
+
+
+def problems(lines: list[Line]) -> list[tuple[int, str]]:
+    """(line number, what WSL would do) for every line WSL would skip or misread."""
+    out = []
+    seen: set[tuple[str, str]] = set()
+    for n, ln in enumerate(lines, 1):
+        if ln.kind == "bad":
+            out.append((n, ln.problem or "WSL skips this line"))
+        elif ln.kind == "section" and ln.section not in SCHEMA:
+            out.append((n, f"unknown section [{ln.section}]: WSL ignores its keys"))
+        elif ln.kind == "key":
+            k = ln.key.lower()
+            if ln.problem:
+                out.append((n, f"{ln.key}: {ln.problem}"))
+                continue
+            if ln.section not in SCHEMA:
+                continue
+            kind = SCHEMA[ln.section].get(k)
+            if kind is None:
+                out.append((n, f"unknown key {ln.key!r} in [{ln.section}]: WSL skips it"))
+                continue
+            if (ln.section, k) in seen:
+                out.append((n, f"{ln.key} is set again: WSL uses the first occurrence"))
+            seen.add((ln.section, k))
+            note = check_value(kind, ln.value)
+            if note:
+                out.append((n, f"{ln.key}={ln.value}: {note}"))
+            raw = ln.text[ln.span[0]:ln.span[1]]
+            hit = re.search(r"(?<!\\)(?:\\\\)*\\([bnt])", raw) if kind == PATH else None
+            if hit:
+                out.append((n, f"{ln.key}: WSL reads '\\{hit[1]}' in {raw} as an escape, not a path separator; "
+                               "double the backslashes"))
+    return out
+
+
+def effective(lines: list[Line]) -> dict[tuple[str, str], str]:
+    """(section, key lower-case) -> value, as WSL reads the file (first occurrence wins)."""
+    out: dict[tuple[str, str], str] = {}
+    for ln in lines:
+        if ln.kind == "key" and not ln.problem:
+            out.setdefault((ln.section, ln.key.lower()), ln.value)
+    return out
+
+
+def _encode(value: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9_.:/\-]+", value):
+        return value
+    esc = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{esc}"'
+
+
+def set_values(text: str, desired: dict[tuple[str, str], str]) -> str:
+    """Return text with each (section, key) set to its value; every other byte unchanged."""
+    lines = parse(text)
+    eol = next((ln.eol for ln in lines if ln.eol), "\r\n" if "\r\n" in text else "\n")
+    have = effective(lines)
+    for (section, key), value in desired.items():
+        k = key.lower()
+        if have.get((section, k)) == value:
+            continue
+        first = next((ln for ln in lines if ln.kind == "key" and ln.section == section and ln.key.lower() == k), None)
+        if first is not None:
+            a, b = first.span
+            first.text = first.text[:a] + _encode(value) + first.text[b:]
+            continue
+        name = CANONICAL.get(k, key)
+        idx = [i for i, ln in enumerate(lines) if ln.section == section and ln.kind in ("section", "key")]
+        if idx:
+            at = idx[-1]
+            style = next((ln for ln in reversed(lines[: at + 1]) if ln.kind == "key" and ln.section == section),
+                         None)
+            m = _KEY_LINE.match(style.text) if style is not None else None
+            sep = f"{m[3]}={m[4]}" if m else "="  # the section's own spacing around '='
+
+            if not lines[at].eol:
+                lines[at].eol = eol
+            lines.insert(at + 1, Line(f"{name}{sep}{_encode(value)}", eol, "key", section, name, value))
+        else:
+            if lines and not lines[-1].eol:
+                lines[-1].eol = eol
+            if lines and lines[-1].kind != "blank":
+                lines.append(Line("", eol, "blank", section))
+            lines.append(Line(f"[{section}]", eol, "section", section))
+            lines.append(Line(f"{name}={_encode(value)}", eol, "key", section, name, value))
+    return render(lines)
