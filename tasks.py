@@ -121,7 +121,7 @@ def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
         from rdic_ops.ops import setup as setup_op
 
         cfg = _compose(_auto_env(env), set_)
-        results = setup_op.run(cfg, dry_run=dry_run, only=_split(only), skip=_split(skip))
+        results = setup_op.run(cfg, dry_run=dry_run, only=_split(only), skip=_split(skip), overrides=list(set_ or []))
         _finish(results, json_, strict=not dry_run, env=cfg.env.name, dry_run=dry_run)
 
 
@@ -265,12 +265,22 @@ def wsl_tune(c, env=None, set_=None, path="", dry_run=False, restart=False, json
         _finish([result], json_, env=cfg.env.name)
 
 
+@task(help={**COMMON, "junit": "also write JUnit XML to this path"}, **FLAGS)
+def smoke(c, env=None, set_=None, junit="", json_=False):
+    """Check the live machine: runtime reachable, models verified, generation in budget, embeddings, residency."""
+    with _errors():
+        from rdic_ops.ops import smoke as smoke_op
+
+        cfg = _compose(env, set_)  # validates the overrides before the suite runs
+        _finish([smoke_op.run(cfg.env.name, list(set_ or []), junit or None)], json_, env=cfg.env.name)
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
 def test(c, args=""):
     """Run the project's test suite (pytest)."""
     c.run(f"{sys.executable} -m pytest {args}", pty=False)
 
 
-ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, test)
+ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, smoke, test)
 ns.add_collection(Collection("models", models_pull, models_lock, models_verify))
 ns.add_collection(Collection("wsl", wsl_tune))

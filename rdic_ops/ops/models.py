@@ -319,9 +319,51 @@ def _package_change(cfg, spec, pin, cache, full) -> Change:
     return Change(f"package {dist}", "none", version, version, reason="shipped inside the package")
 
 
+def _st_snapshot_change(cfg, spec, pin, cache, full) -> Change:
+    """A sentence-transformers model from the Hub (e.g. BAAI/bge-m3): present in the Hub cache, or downloaded."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    repo = spec.hf.repo
+    revision = pin.revision if pin and pin.revision else spec.hf.revision
+    target = f"hf snapshot {repo} (sentence-transformers)"
+    try:
+        path = snapshot_download(repo, revision=revision, local_files_only=True)
+        return Change(target, "none", path, path, reason="in the Hugging Face cache")
+    except LocalEntryNotFoundError:
+        pass
+
+    def fetch():
+        try:
+            snapshot_download(repo, revision=revision, endpoint=os.environ.get("HF_ENDPOINT") or None)
+        except Exception as exc:
+            raise StepFailed(f"download of {repo} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+                             remedy="check the network (or HF_ENDPOINT) and re-run") from None
+
+    return Change(target, "download", "not in the Hugging Face cache", f"{repo}@{revision}", apply=fetch)
+
+
 _CHANGES = {ModelSource.ollama: _ollama_change, ModelSource.hf: _hf_change,
             ModelSource.generated: _generated_change, ModelSource.local: _local_change,
             ModelSource.package: _package_change}
+
+
+def st_snapshot(cfg: RootConfig, spec: ModelSpec) -> bool:
+    """The embedding model is used only through sentence-transformers: its Hub repo is what is needed."""
+    from rdic_ops.config.schema import EmbeddingBackend
+
+    used_by_llm = spec.name in (cfg.chat.model.name, cfg.extraction.model.name)
+    return (cfg.embedding.backend is EmbeddingBackend.sentence_transformers and spec.name == cfg.embedding.model.name
+            and spec.source is not ModelSource.package and not used_by_llm and bool(spec.hf.repo))
+
+
+def change_for(cfg: RootConfig, spec: ModelSpec, pin, cache: VerifyCache, full: bool) -> Change:
+    """Facts -> the one change (or no-op) that brings this model to its declared state."""
+    if st_snapshot(cfg, spec):
+        return _st_snapshot_change(cfg, spec, pin, cache, full)
+    if pin and pin.source != spec.source.value:
+        raise UsageError(f"{spec.name}: models.lock pins source {pin.source}, config says {spec.source.value}")
+    return _CHANGES[spec.source](cfg, spec, pin, cache, full)
 
 
 def plan_pull(cfg: RootConfig, only: list[str] | None = None, full: bool = False) -> Plan:
@@ -331,9 +373,7 @@ def plan_pull(cfg: RootConfig, only: list[str] | None = None, full: bool = False
     for spec in env_models(cfg, only):
         validate_spec(spec)
         pin = lock.models.get(spec.name) if lock else None
-        if pin and pin.source != spec.source.value:
-            raise UsageError(f"{spec.name}: models.lock pins source {pin.source}, config says {spec.source.value}")
-        change = _CHANGES[spec.source](cfg, spec, pin, cache, full)
+        change = change_for(cfg, spec, pin, cache, full)
         change.target = f"{spec.name}: {change.target}"
         plan.add(change)
     cache.save()
@@ -450,7 +490,7 @@ def verify(cfg: RootConfig, *, all_: bool = False, full: bool = False, repair: b
     for spec in specs:
         pin = lock.models.get(spec.name) if lock else None
         try:
-            change = _CHANGES[spec.source](cfg, spec, pin, cache, full)
+            change = change_for(cfg, spec, pin, cache, full)
         except StepFailed as exc:
             checks.append(Check(spec.name, Status.failed, "present and verified", exc.line(), exc.remedy or ""))
             broken.append(spec.name)

@@ -24,6 +24,7 @@ class SetupContext:
     cfg: RootConfig
     facts: HardwareFacts
     dry_run: bool = False
+    overrides: list[str] = field(default_factory=list)  # the --set values, for steps that run a child process
     results: list[StepResult] = field(default_factory=list)
 
 
@@ -100,6 +101,35 @@ def _preload(ctx: SetupContext) -> StepResult:
     return preload.preload(ctx.cfg, dry_run=ctx.dry_run)
 
 
+def _embedding(ctx: SetupContext) -> StepResult:
+    """The embedding backend is installed and its model is where it loads from."""
+    import importlib.util
+
+    from rdic_ops.config.schema import EmbeddingBackend, ModelSource
+    from rdic_ops.plan import Check
+
+    e = ctx.cfg.embedding
+    module = {EmbeddingBackend.sentence_transformers: "sentence_transformers",
+              EmbeddingBackend.llamacpp: "llama_cpp", EmbeddingBackend.ollama: "ollama"}[e.backend]
+    if importlib.util.find_spec(module) is None:
+        return StepResult("embedding", Status.failed, message=f"{module} is not installed",
+                          remedy="bash scripts/install.sh")
+    where = {EmbeddingBackend.ollama: "the Ollama server", EmbeddingBackend.llamacpp: "llama.cpp (GGUF)",
+             EmbeddingBackend.sentence_transformers: f"sentence-transformers on {e.device.value}"}[e.backend]
+    source = (f"package {e.model.package}" if e.model.source is ModelSource.package
+              else e.model.hf.repo if e.backend is EmbeddingBackend.sentence_transformers else e.model.name)
+    check = Check("embedding", Status.ok, f"{e.model.name} via {where}", f"{module} installed; model from {source}")
+    return StepResult("embedding", Status.ok, checks=[check], message=f"{e.model.name} via {where}")
+
+
+def _smoke(ctx: SetupContext) -> StepResult:
+    from rdic_ops.ops import smoke
+
+    if ctx.dry_run:
+        return StepResult("smoke", Status.skipped, message="dry run: the smoke tests run after a real setup")
+    return smoke.run(ctx.cfg.env.name, ctx.overrides)
+
+
 def _models(ctx: SetupContext) -> StepResult:
     from rdic_ops.ops import models
 
@@ -113,7 +143,9 @@ STEPS: list[Step] = [
     Step("server-settings", "Ollama's environment (systemd drop-in / launchctl), preload at startup",
          _server_settings, _not_ollama),
     Step("models", "every model pulled or built, and every file verified (models.lock honoured)", _models),
+    Step("embedding", "the embedding backend installed and its model in place", _embedding),
     Step("preload", "resident models loaded with the options real traffic uses", _preload),
+    Step("smoke", "the live machine checked: runtime, models, generation, embeddings, residency, GPU", _smoke),
 ]
 
 
@@ -144,9 +176,9 @@ def choose_env(facts: HardwareFacts) -> tuple[str, str]:
 
 
 def run(cfg: RootConfig, *, dry_run: bool = False, only: list[str] = (), skip: list[str] = (),
-        facts: HardwareFacts | None = None) -> list[StepResult]:
+        facts: HardwareFacts | None = None, overrides: list[str] = ()) -> list[StepResult]:
     selected = _select(list(only), list(skip))
-    ctx = SetupContext(cfg, facts or hardware.probe(doctor.model_store(cfg)), dry_run)
+    ctx = SetupContext(cfg, facts or hardware.probe(doctor.model_store(cfg)), dry_run, overrides=list(overrides))
     stopped = None
     for step in STEPS:
         if step.name not in selected:

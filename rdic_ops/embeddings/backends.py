@@ -1,0 +1,157 @@
+"""Embedding backends behind one interface: Ollama (/api/embed), sentence-transformers, llama.cpp GGUF.
+
+Heavy libraries (torch, sentence_transformers, llama_cpp) are imported when a backend is created, never
+at import time of this module.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rdic_ops.config.schema import EmbeddingBackend, ModelSource, RootConfig
+from rdic_ops.errors import StepFailed
+
+
+@dataclass
+class BackendInfo:
+    backend: str
+    model: str
+    version: str
+    device: str
+    dim: int
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def normalize(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=1, keepdims=True)
+    return v / np.where(n == 0, 1.0, n)
+
+
+class OllamaEmbedder:
+    def __init__(self, cfg: RootConfig):
+        import ollama
+
+        o = cfg.env.runtime.ollama
+        self.cfg, self.host = cfg, o.host
+        self.client = ollama.Client(host=o.host, timeout=o.timeout_s)
+        self.tag = cfg.embedding.model.ollama_tag or cfg.embedding.model.name
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import httpx
+        import ollama
+
+        try:
+            r = self.client.embed(model=self.tag, input=list(texts))
+        except ollama.ResponseError as exc:
+            raise StepFailed(f"ollama embed {self.tag}: {exc.error}") from None
+        except (ConnectionError, httpx.HTTPError) as exc:
+            raise StepFailed(f"ollama embed {self.tag}: {type(exc).__name__}",
+                             remedy="start Ollama or check env.runtime.ollama.host") from None
+        return np.asarray(r.embeddings, dtype=np.float32)
+
+    def info(self) -> BackendInfo:
+        import httpx
+
+        try:
+            version = httpx.get(self.host.rstrip("/") + "/api/version", timeout=5).json().get("version", "?")
+        except (httpx.HTTPError, ValueError):
+            version = "?"
+        return BackendInfo("ollama", self.tag, f"ollama {version}", "server", self.cfg.embedding.model.embedding_dim)
+
+
+def st_model_path(cfg: RootConfig) -> str:
+    """Where sentence-transformers loads the model from: the package, or the Hub repo (cached)."""
+    spec = cfg.embedding.model
+    if spec.source is ModelSource.package and spec.package:
+        import importlib
+
+        mod = importlib.import_module(spec.package)
+        return str(mod.get_model_path())
+    return spec.hf.repo
+
+
+class SentenceTransformersEmbedder:
+    def __init__(self, cfg: RootConfig, *, device: str | None = None, batch_size: int | None = None,
+                 max_seq_length: int | None = None):
+        e = cfg.embedding
+        self.cfg = cfg
+        self.device = device or ("cpu" if e.device.value in ("cpu", "gpu") else e.device.value)
+        if e.device.value == "gpu":
+            self.device = "cuda"
+        self.batch_size = batch_size or e.batch_size
+        self.path = st_model_path(cfg)
+        from sentence_transformers import SentenceTransformer
+
+        kwargs = {}
+        if e.model.source is ModelSource.package:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            self.model = SentenceTransformer(self.path, device=self.device, **kwargs)
+        except Exception as exc:  # missing files, no CUDA, ...
+            raise StepFailed(f"sentence-transformers could not load {self.path} on {self.device}: "
+                             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+                             remedy="run invoke models.pull, or set embedding.device") from None
+        msl = max_seq_length if max_seq_length is not None else e.max_seq_length
+        if msl:
+            self.model.max_seq_length = msl
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                normalize_embeddings=self.cfg.embedding.normalize, show_progress_bar=False)
+        return np.asarray(out, dtype=np.float32)
+
+    def info(self) -> BackendInfo:
+        import sentence_transformers
+
+        return BackendInfo("sentence_transformers", self.cfg.embedding.model.name,
+                           f"sentence-transformers {sentence_transformers.__version__}", self.device,
+                           int(self.model.get_sentence_embedding_dimension() or 0))
+
+
+class LlamaCppEmbedder:
+    """A GGUF embedding model through llama-cpp-python (mean pooling, normalized here: embed() does not)."""
+
+    def __init__(self, cfg: RootConfig, gguf: str | Path | None = None, n_batch: int = 128):
+        from rdic_ops.models.store import model_file
+
+        self.cfg = cfg
+        self.path = str(gguf or model_file(cfg, cfg.embedding.model))
+        if not Path(self.path).is_file():
+            raise StepFailed(f"no GGUF embedding model at {self.path}", remedy="run invoke models.pull")
+        from llama_cpp import Llama
+
+        msl = cfg.embedding.max_seq_length or cfg.embedding.model.max_tokens or 512
+        self.n_ctx = msl
+        self.llama = Llama(model_path=self.path, embedding=True, n_ctx=msl, n_batch=min(n_batch, msl),
+                           n_ubatch=min(n_batch, msl), verbose=False, pooling_type=1,
+                           n_threads=os.cpu_count() or 1)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vecs = []
+        for t in texts:  # one text at a time: a large batch packs texts into one attention block
+            v = np.asarray(self.llama.embed(t, truncate=True), dtype=np.float32)
+            vecs.append(v.mean(axis=0) if v.ndim == 2 else v)
+        out = np.vstack(vecs)
+        return normalize(out) if self.cfg.embedding.normalize else out
+
+    def info(self) -> BackendInfo:
+        import importlib.metadata
+
+        return BackendInfo("llamacpp", Path(self.path).name,
+                           f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}", "cpu",
+                           int(self.llama.n_embd()))
+
+
+def make(cfg: RootConfig, backend: EmbeddingBackend | str | None = None, **kwargs):
+    b = EmbeddingBackend(backend) if backend else cfg.embedding.backend
+    if b is EmbeddingBackend.ollama:
+        return OllamaEmbedder(cfg)
+    if b is EmbeddingBackend.sentence_transformers:
+        return SentenceTransformersEmbedder(cfg, **kwargs)
+    return LlamaCppEmbedder(cfg, **kwargs)

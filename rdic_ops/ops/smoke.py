@@ -1,0 +1,58 @@
+"""`invoke smoke`: run the smoke suite shipped in rdic_ops/smoke with pytest, as checks (and JUnit XML)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from rdic_ops.plan import Check, Status, StepResult
+
+SUITE = Path(__file__).resolve().parents[1] / "smoke"
+
+
+def run(env: str, overrides: list[str], junit: str | None = None, timeout: float = 900) -> StepResult:
+    t0 = time.perf_counter()
+    xml_path = Path(junit) if junit else Path(tempfile.mkdtemp(prefix="rdic-smoke-")) / "smoke.xml"
+    xml_path.parent.mkdir(parents=True, exist_ok=True)
+    child_env = {**os.environ, "RDIC_SMOKE_ENV": env, "RDIC_SMOKE_SET": json.dumps(overrides)}
+    cmd = [sys.executable, "-m", "pytest", str(SUITE), "-q", "-rs", "-p", "no:cacheprovider",
+           f"--junitxml={xml_path}", "-o", "junit_family=xunit2"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return StepResult("smoke", Status.failed, message=f"smoke tests did not finish within {timeout:g} s")
+    checks = parse_junit(xml_path) if xml_path.exists() else []
+    if not checks:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+        return StepResult("smoke", Status.failed, duration_s=time.perf_counter() - t0,
+                          message=f"the smoke suite did not run: {tail[0]}")
+    failed = [c for c in checks if c.status is Status.failed]
+    skipped = [c for c in checks if c.status is Status.skipped]
+    msg = (f"{len(checks) - len(failed) - len(skipped)} passed, {len(failed)} failed, {len(skipped)} skipped"
+           + (f" (JUnit XML: {xml_path})" if junit else ""))
+    return StepResult("smoke", Status.failed if failed else Status.ok, checks=checks,
+                      duration_s=time.perf_counter() - t0, message=msg,
+                      remedy=failed[0].found if failed else "")
+
+
+def parse_junit(path: Path) -> list[Check]:
+    out = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        name = case.get("name", "?")
+        failure = case.find("failure") if case.find("failure") is not None else case.find("error")
+        skipped = case.find("skipped")
+        if failure is not None:
+            msg = (failure.get("message") or failure.text or "failed").strip().splitlines()[0]
+            out.append(Check(name, Status.failed, "pass", msg[:300]))
+        elif skipped is not None:
+            msg = (skipped.get("message") or "skipped").strip().splitlines()[0]
+            out.append(Check(name, Status.skipped, "pass", msg.removeprefix("Skipped: ")[:300]))
+        else:
+            out.append(Check(name, Status.ok, "pass", f"passed in {float(case.get('time', 0)):.2f} s"))
+    return out

@@ -1,0 +1,79 @@
+"""Is this machine in the env's declared state, and does it work? Checks that cannot run are skipped
+with the reason, never passed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from rdic_ops.config.schema import GpuVendor, RuntimeKind
+from rdic_ops.ops import models as models_op
+from rdic_ops.ops import preload as preload_op
+from rdic_ops.plan import Status
+from rdic_ops.smoke.conftest import CFG
+
+MODEL_NAMES = [m.name for m in models_op.env_models(CFG)]
+TARGETS = preload_op.targets(CFG)
+PROMPT = "Was ist der Unterschied zwischen ST und FBD in der SPS-Programmierung? ({})"
+
+
+def test_runtime_reachable(live):
+    version = live.runtime.wait_ready(min(live.cfg.env.runtime.ready_timeout_s, 10))
+    assert version
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_model_present_and_verified(live, name):
+    result = models_op.verify(live.cfg, only=[name])
+    bad = [f"{c.name}: {c.found}" for c in result.checks if c.status is not Status.ok]
+    assert result.status is Status.ok, "; ".join(bad)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+def test_generation_within_latency_budget(live, target):
+    gen = live.runtime.generate(target.name, PROMPT.format(time.time_ns()), num_ctx=target.num_ctx, max_tokens=16)
+    assert gen.eval_tokens > 0, "no tokens generated"
+    budget = live.cfg.env.latency_budget_s
+    assert gen.total_s <= budget, f"{gen.total_s:.1f} s for 16 tokens, budget {budget:g} s"
+
+
+def test_embeddings_have_the_expected_dimension(live):
+    from rdic_ops.embeddings import backends
+
+    want = live.cfg.embedding.model.embedding_dim
+    if not want:
+        pytest.skip(f"{live.cfg.embedding.model.name} declares no embedding_dim")
+    vectors = backends.make(live.cfg).embed(["Wie funktioniert ein Analogwerteingang?", "analog input module"])
+    assert vectors.shape == (2, want)
+    if live.cfg.embedding.normalize:
+        assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-3
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+def test_keep_alive_in_effect(live, target):
+    resident = {r.model: r for r in live.runtime.resident()}
+    r = resident.get(target.name)
+    assert r is not None, f"{target.name} is not resident (run invoke preload)"
+    if r.context_length:
+        assert r.context_length == target.num_ctx, "loaded with another num_ctx: the next request reloads it"
+    if target.keep_alive < 0:
+        assert r.forever, f"keep_alive {target.keep_alive} means forever, expires at {r.expires_at}"
+
+
+def test_gpu_visible(live):
+    vendor = live.cfg.env.hardware.gpu_vendor
+    if vendor is GpuVendor.none:
+        pytest.skip("the env declares no GPU")
+    if vendor is GpuVendor.nvidia:
+        assert live.facts.nvidia.available and live.facts.nvidia.gpus, live.facts.nvidia.reason
+    else:
+        assert live.facts.apple is not None, "not Apple Silicon"
+
+
+def test_ollama_models_dir_is_not_on_windows_drive(live):
+    if live.cfg.env.runtime.kind is not RuntimeKind.ollama or not live.facts.wsl:
+        pytest.skip("only matters for Ollama under WSL2")
+    from rdic_ops.ops.doctor import model_store
+
+    assert not str(model_store(live.cfg)).startswith("/mnt/"), "models on /mnt/c load slowly under WSL2"
