@@ -275,12 +275,31 @@ def smoke(c, env=None, set_=None, junit="", json_=False):
         _finish([smoke_op.run(cfg.env.name, list(set_ or []), junit or None)], json_, env=cfg.env.name)
 
 
+@task(name="migrate-embeddings",
+      help={**COMMON, "from": "backend that made the current vectors: ollama, sentence_transformers, llamacpp",
+            "to": "backend to move to", "store": "a vector store file, or a LightRAG working dir (vdb_*.json)",
+            "text-field": "the record field holding each vector's text (LightRAG: content)",
+            "batch-size": "texts per batch (default: embedding.batch_size)",
+            "force": "re-embed even when parity is above the threshold",
+            "dry-run": "measure parity and show the plan; change nothing"}, **FLAGS)
+def migrate_embeddings(c, env=None, set_=None, from_="ollama", to="sentence_transformers", store="",
+                       text_field="content", batch_size=0, force=False, dry_run=False, json_=False):
+    """Move embeddings to another backend: parity check, keep or re-embed the index, switch the app."""
+    with _errors():
+        from rdic_ops.embeddings import migrate
+
+        cfg = _compose(env, set_)
+        result = migrate.migrate(cfg, src=from_, dst=to, store=store or None, text_field=text_field,
+                                 dry_run=dry_run, batch_size=batch_size or None, force=force)
+        _finish([result], json_, env=cfg.env.name)
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
 def test(c, args=""):
     """Run the project's test suite (pytest)."""
     c.run(f"{sys.executable} -m pytest {args}", pty=False)
 
 
-ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, smoke, test)
+ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, smoke, migrate_embeddings, test)
 ns.add_collection(Collection("models", models_pull, models_lock, models_verify))
 ns.add_collection(Collection("wsl", wsl_tune))

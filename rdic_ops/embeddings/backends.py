@@ -111,7 +111,8 @@ class SentenceTransformersEmbedder:
 
         return BackendInfo("sentence_transformers", self.cfg.embedding.model.name,
                            f"sentence-transformers {sentence_transformers.__version__}", self.device,
-                           int(self.model.get_sentence_embedding_dimension() or 0))
+                           int(getattr(self.model, "get_embedding_dimension",
+                                       self.model.get_sentence_embedding_dimension)() or 0))
 
 
 class LlamaCppEmbedder:
@@ -121,7 +122,7 @@ class LlamaCppEmbedder:
         from rdic_ops.models.store import model_file
 
         self.cfg = cfg
-        self.path = str(gguf or model_file(cfg, cfg.embedding.model))
+        self.path = str(gguf or cfg.embedding.gguf or model_file(cfg, cfg.embedding.model))
         if not Path(self.path).is_file():
             raise StepFailed(f"no GGUF embedding model at {self.path}", remedy="run invoke models.pull")
         from llama_cpp import Llama

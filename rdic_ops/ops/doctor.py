@@ -137,6 +137,7 @@ def _runtime_checks(cfg: RootConfig) -> list[Check]:
                                 "env.runtime.ollama.host"))
     else:
         checks.append(_module_check("runtime", "llama_cpp", "pip install 'rdic-ops[llamacpp]'"))
+        checks.append(_module_check("runtime server", "uvicorn", "pip install 'rdic-ops[llamacpp]'"))
     emb = cfg.embedding
     if emb.backend is EmbeddingBackend.sentence_transformers:
         checks.append(_module_check("embedding", "sentence_transformers",

@@ -1,0 +1,128 @@
+"""Vector stores whose vectors rdic-ops can re-embed. The format layer is pluggable (``FORMATS``).
+
+nano-vectordb JSON (LightRAG's default NanoVectorDBStorage: vdb_entities.json, vdb_relationships.json,
+vdb_chunks.json) is read with nano_vectordb's own loader and written with its own NanoVectorDB.save, into a
+new copy that is swapped in atomically. LightRAG only checks the dimension, so a same-dimension switch of
+backend would go unnoticed: a sidecar ``<store>.rdic.json`` records which backend, model and version made
+the vectors, and rdic-ops refuses to mix them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rdic_ops.errors import UsageError
+from rdic_ops.fsutil import atomic_write
+
+logging.getLogger("nano-vectordb").setLevel(logging.WARNING)  # it logs every load at INFO
+
+
+@dataclass
+class Store:
+    path: Path
+    ids: list[str]
+    texts: list[str]
+    records: list[dict]  # every field but the vector, as stored
+    matrix: np.ndarray  # (n, dim) float32
+    extra: dict  # other top-level keys of the file
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1]) if self.matrix.ndim == 2 else 0
+
+
+class NanoVectorDbFormat:
+    name = "nano-vectordb"
+
+    @staticmethod
+    def matches(path: Path) -> bool:
+        return path.suffix == ".json"
+
+    @staticmethod
+    def load(path: Path, text_field: str) -> Store:
+        from nano_vectordb.dbs import load_storage
+
+        try:
+            data = load_storage(str(path))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{path}: not a nano-vectordb store ({type(exc).__name__}: {exc})") from None
+        if data is None:
+            raise UsageError(f"{path}: no such store")
+        records = data["data"]
+        missing = [r.get("__id__") for r in records if not isinstance(r.get(text_field), str)]
+        if missing:
+            raise UsageError(f"{path}: {len(missing)} record(s) have no text in field {text_field!r} "
+                             f"(first: {missing[0]}); pass --text-field")
+        extra = {k: v for k, v in data.items() if k not in ("data", "matrix", "embedding_dim")}
+        return Store(path, [r["__id__"] for r in records], [r[text_field] for r in records], records,
+                     np.asarray(data["matrix"], dtype=np.float32), extra)
+
+    @staticmethod
+    def write(store: Store, vectors: np.ndarray, dest: Path) -> None:
+        """Write a store with new vectors to ``dest`` (a temp path), through nano_vectordb itself."""
+        from nano_vectordb import NanoVectorDB
+
+        if dest.exists():
+            dest.unlink()
+        db = NanoVectorDB(int(vectors.shape[1]), storage_file=str(dest))
+        db.upsert([{**rec, "__vector__": vectors[i]} for i, rec in enumerate(store.records)])
+        if store.extra:
+            db.store_additional_data(**store.extra)
+        db.save()
+        with open(dest, "rb") as fh:
+            os.fsync(fh.fileno())
+
+
+FORMATS = [NanoVectorDbFormat]
+
+
+def fmt_for(path: Path):
+    for f in FORMATS:
+        if f.matches(path):
+            return f
+    raise UsageError(f"{path}: unknown vector store format (known: {', '.join(f.name for f in FORMATS)})")
+
+
+def stores_in(path: str | os.PathLike) -> list[Path]:
+    """A store file, or every vdb_*.json in a LightRAG working directory."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        found = sorted(f for f in p.glob("vdb_*.json") if "." not in f.name.removesuffix(".json"))
+        if not found:
+            raise UsageError(f"{p}: no vdb_*.json stores in this directory")
+        return found
+    if not p.exists():
+        raise UsageError(f"{p}: no such store")
+    return [p]
+
+
+def sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".rdic.json")
+
+
+def read_sidecar(path: Path) -> dict | None:
+    try:
+        return json.loads(sidecar(path).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{sidecar(path)}: unreadable ({exc})") from None
+
+
+def write_sidecar(path: Path, info: dict) -> None:
+    atomic_write(sidecar(path), json.dumps(info, indent=2) + "\n")
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

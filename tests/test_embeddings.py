@@ -1,0 +1,143 @@
+"""Embedding migration on real vectors: MiniLM through sentence-transformers, through llama.cpp from a GGUF
+converted from the same weights, and through the loopback Ollama server."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import ROOT, ollama_env
+from nano_vectordb import NanoVectorDB
+from nano_vectordb.dbs import load_storage
+from ollama_server import publish
+
+from rdic_ops.config.compose import compose
+from rdic_ops.embeddings import backends, migrate, store
+from rdic_ops.embeddings.sample import SAMPLE
+from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.plan import Status
+
+TEXTS = [f"{t} (Abschnitt {i})" for i, t in enumerate(SAMPLE * 4)]
+
+
+@pytest.fixture
+def cfg(minilm_gguf):
+    return compose("local", [f"embedding.gguf={minilm_gguf}"])
+
+
+def make_store(path, cfg, backend="sentence_transformers", n=None):
+    n = len(TEXTS) if n is None else n
+    v = backends.make(cfg, backend).embed(TEXTS[:n])
+    db = NanoVectorDB(v.shape[1], storage_file=str(path))
+    db.upsert([{"__id__": f"chunk-{i}", "content": t, "full_doc_id": "doc-1", "__vector__": v[i]}
+               for i, t in enumerate(TEXTS[:n])])
+    db.save()
+    return path
+
+
+def test_parity_sentence_transformers_vs_llamacpp_gguf(cfg):
+    st, lc = backends.make(cfg, "sentence_transformers"), backends.make(cfg, "llamacpp")
+    par = migrate.parity(st, lc, SAMPLE)
+    assert par.dim_from == par.dim_to == 384
+    assert par.min > 0.9999, par
+
+
+def test_keep_when_parity_high_then_nothing_to_do(cfg, tmp_path):
+    path = make_store(tmp_path / "vdb_chunks.json", cfg)
+    before = path.read_bytes()
+    result = migrate.migrate(cfg, src="sentence_transformers", dst="llamacpp", store=str(tmp_path))
+    assert result.status is Status.changed and result.changes[0].action == "record"
+    assert path.read_bytes() == before  # the index itself is kept
+    side = store.read_sidecar(path)
+    assert "llamacpp" in side["compatible"] and side["parity"]["p1"] > 0.9999
+    assert migrate.migrate(cfg, src="sentence_transformers", dst="llamacpp", store=str(tmp_path)).changed == 0
+
+
+def test_reembed_swaps_atomically_keeps_old_and_records_backend(cfg, tmp_path):
+    path = make_store(tmp_path / "vdb_chunks.json", cfg)
+    old = path.read_bytes()
+    result = migrate.migrate(cfg, src="sentence_transformers", dst="llamacpp", store=str(path), force=True)
+    assert result.status is Status.changed
+    new = load_storage(str(path))
+    assert [d["content"] for d in new["data"]] == TEXTS and new["matrix"].shape == (len(TEXTS), 384)
+    want = backends.make(cfg, "llamacpp").embed(TEXTS[:5])
+    assert np.allclose(migrate.cosine_rows(new["matrix"][:5], want), 1.0, atol=1e-5)
+    backups = list(tmp_path.glob("vdb_chunks.json.*.bak"))
+    assert len(backups) == 1 and backups[0].read_bytes() == old
+    assert store.read_sidecar(path)["backend"] == "llamacpp"
+    assert not (tmp_path / "vdb_chunks.json.rdic-work").exists()
+    assert migrate.migrate(cfg, src="sentence_transformers", dst="llamacpp", store=str(path)).changed == 0
+
+
+def test_refuses_to_mix_backends(cfg, tmp_path):
+    path = make_store(tmp_path / "vdb_chunks.json", cfg, n=4)
+    store.write_sidecar(path, {"backend": "ollama", "model": "bge-m3"})
+    with pytest.raises(UsageError, match="refusing to mix"):
+        migrate.migrate(cfg, src="sentence_transformers", dst="llamacpp", store=str(path))
+
+
+def test_dimension_mismatch_fails(ollama_server, tiny_gguf, cfg, tmp_path, monkeypatch):
+    publish(ollama_server.registry, "tiny-embed", tiny_gguf)
+    c = compose("local", ollama_env(ollama_server, "embedding.model.ollama_tag=tiny-embed"))
+    import ollama
+
+    list(ollama.Client(host=ollama_server.url).pull("tiny-embed", stream=True))
+    with pytest.raises(StepFailed, match="dimension mismatch: 64"):
+        migrate.migrate(c, src="ollama", dst="sentence_transformers")
+
+
+def test_ollama_to_sentence_transformers_against_loopback(ollama_server, minilm_gguf, tmp_path):
+    publish(ollama_server.registry, "minilm", minilm_gguf.read_bytes(), family="bert")
+    import ollama
+
+    list(ollama.Client(host=ollama_server.url).pull("minilm", stream=True))
+    c = compose("local", ollama_env(ollama_server, "embedding.model.ollama_tag=minilm"))
+    app = tmp_path / ".env"
+    app.write_text("# app settings\nEMBEDDING_BACKEND=ollama\nOTHER=1\n")
+    c.embedding.app_setting_file = str(app)
+    path = tmp_path / "vdb_chunks.json"
+    make_store(path, compose("local", [f"embedding.gguf={minilm_gguf}"]), backend="llamacpp", n=12)
+    store.write_sidecar(path, {"backend": "ollama", "model": "minilm"})
+    result = migrate.migrate(c, src="ollama", dst="sentence_transformers", store=str(path))
+    parity = next(x for x in result.checks if x.name == "parity")
+    assert parity.status is Status.ok and "p1 0.9999" in parity.found
+    assert app.read_text() == "# app settings\nEMBEDDING_BACKEND=sentence_transformers\nOTHER=1\n"
+    assert list(tmp_path.glob(".env.*.bak"))
+    assert any(x.name == "VRAM freed" and x.status is Status.skipped for x in result.checks)
+
+
+def test_kill_9_mid_reembed_resumes_to_the_same_store(cfg, minilm_gguf, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    make_store(a / "vdb_chunks.json", cfg)
+    (b / "vdb_chunks.json").write_bytes((a / "vdb_chunks.json").read_bytes())
+    original = (a / "vdb_chunks.json").read_bytes()
+    args = [str(ROOT / ".venv/bin/invoke") if (ROOT / ".venv/bin/invoke").exists()
+            else os.path.join(os.path.dirname(sys.executable), "invoke"),
+            "migrate-embeddings", "--env=local", "--from=sentence_transformers", "--to=llamacpp", "--force",
+            "--batch-size=4", "--set", f"embedding.gguf={minilm_gguf}"]
+    proc = subprocess.Popen([*args, f"--store={a}"], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    progress = a / "vdb_chunks.json.rdic-work" / "progress.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if json.loads(progress.read_text())["done"] >= 8:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = json.loads(progress.read_text())["done"]
+    assert 0 < done < len(TEXTS)
+    assert (a / "vdb_chunks.json").read_bytes() == original  # old store intact until the swap
+    assert subprocess.run([*args, f"--store={a}"], cwd=ROOT, capture_output=True).returncode == 0
+    assert subprocess.run([*args, f"--store={b}"], cwd=ROOT, capture_output=True).returncode == 0
+    ra, rb = load_storage(str(a / "vdb_chunks.json")), load_storage(str(b / "vdb_chunks.json"))
+    assert ra["data"] == rb["data"] and np.array_equal(ra["matrix"], rb["matrix"])
