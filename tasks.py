@@ -294,6 +294,42 @@ def migrate_embeddings(c, env=None, set_=None, from_="ollama", to="sentence_tran
         _finish([result], json_, env=cfg.env.name)
 
 
+@task(name="bench", help={**COMMON, "backends": "comma-separated: sentence_transformers,llamacpp,ollama",
+                          "batch-sizes": "comma-separated batch sizes", "max-seq-lengths": "comma-separated",
+                          "texts": "corpus size"}, **FLAGS)
+def embeddings_bench(c, env=None, set_=None, backends="sentence_transformers,llamacpp", batch_sizes="8,32",
+                     max_seq_lengths="128,256", texts=256, json_=False):
+    """Embedding throughput (texts/s) per backend, batch size and max_seq_length, with parity to torch fp32."""
+    with _errors():
+        from rdic_ops.embeddings import bench
+
+        cfg = _compose(env, set_)
+        try:
+            sizes = [int(x) for x in _split(batch_sizes)]
+            lengths = [int(x) for x in _split(max_seq_lengths)]
+        except ValueError:
+            from rdic_ops.errors import UsageError
+
+            raise UsageError("--batch-sizes and --max-seq-lengths take comma-separated integers") from None
+        rows = bench.run(cfg, _split(backends), sizes, lengths, texts)
+        if json_:
+            from rdic_ops.render import emit_json
+
+            emit_json([r.to_dict() for r in rows])
+            return
+        from rich.table import Table
+
+        from rdic_ops.render import console
+
+        t = Table(title=f"embeddings on this machine ({texts} texts)")
+        for col in ("backend", "batch", "max_seq_length", "texts/s", "min cosine vs torch fp32", "note"):
+            t.add_column(col)
+        for r in rows:
+            par = "-" if r.parity_min is None else f"{r.parity_min:.6f}"
+            t.add_row(r.backend, str(r.batch_size), str(r.max_seq_length), f"{r.texts_per_s:.1f}", par, r.note)
+        console().print(t)
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
 def test(c, args=""):
     """Run the project's test suite (pytest)."""
@@ -303,3 +339,4 @@ def test(c, args=""):
 ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, smoke, migrate_embeddings, test)
 ns.add_collection(Collection("models", models_pull, models_lock, models_verify))
 ns.add_collection(Collection("wsl", wsl_tune))
+ns.add_collection(Collection("embeddings", embeddings_bench))

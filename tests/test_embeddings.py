@@ -141,3 +141,11 @@ def test_kill_9_mid_reembed_resumes_to_the_same_store(cfg, minilm_gguf, tmp_path
     assert subprocess.run([*args, f"--store={b}"], cwd=ROOT, capture_output=True).returncode == 0
     ra, rb = load_storage(str(a / "vdb_chunks.json")), load_storage(str(b / "vdb_chunks.json"))
     assert ra["data"] == rb["data"] and np.array_equal(ra["matrix"], rb["matrix"])
+
+
+def test_bench_rows_have_rates_and_parity(cfg):
+    from rdic_ops.embeddings import bench
+
+    rows = bench.run(cfg, ["sentence_transformers", "llamacpp"], [8], [128], n_texts=16)
+    assert [r.backend for r in rows] == ["sentence_transformers", "llamacpp"]
+    assert all(r.texts_per_s > 0 for r in rows) and rows[1].parity_min > 0.9999

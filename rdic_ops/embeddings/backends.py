@@ -118,7 +118,7 @@ class SentenceTransformersEmbedder:
 class LlamaCppEmbedder:
     """A GGUF embedding model through llama-cpp-python (mean pooling, normalized here: embed() does not)."""
 
-    def __init__(self, cfg: RootConfig, gguf: str | Path | None = None, n_batch: int = 128):
+    def __init__(self, cfg: RootConfig, gguf: str | Path | None = None):
         from rdic_ops.models.store import model_file
 
         self.cfg = cfg
@@ -129,8 +129,10 @@ class LlamaCppEmbedder:
 
         msl = cfg.embedding.max_seq_length or cfg.embedding.model.max_tokens or 512
         self.n_ctx = msl
-        self.llama = Llama(model_path=self.path, embedding=True, n_ctx=msl, n_batch=min(n_batch, msl),
-                           n_ubatch=min(n_batch, msl), verbose=False, pooling_type=1,
+        # n_batch caps the tokens of one text: it must equal the truncation length to match
+        # sentence-transformers (REFERENCE.md); texts are embedded one at a time.
+        self.llama = Llama(model_path=self.path, embedding=True, n_ctx=msl, n_batch=msl, n_ubatch=msl,
+                           verbose=False, pooling_type=1,
                            n_threads=os.cpu_count() or 1)
 
     def embed(self, texts: list[str]) -> np.ndarray:

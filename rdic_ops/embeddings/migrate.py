@@ -14,6 +14,7 @@ on the CPU) with numbers, not hope.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -82,7 +83,12 @@ def reembed(path: Path, embedder, info: dict, batch_size: int, text_field: str,
     work.mkdir(exist_ok=True)
     prog_path, vec_path = work / "progress.json", work / "vectors.f32"
     key = {"source_sha256": stores.sha256(path), "backend": info["backend"], "model": info["model"],
-           "batch_size": batch_size, "n": len(st.texts)}
+           "batch_size": batch_size, "n": len(st.texts), "order": "length-desc"}
+    # Longest first over the whole corpus, as encode() orders one call: batches pad less. The order is
+    # deterministic, so a resumed run continues the same sequence; rows are put back in store order at the end.
+    order = sorted(range(len(st.texts)), key=lambda i: -len(st.texts[i]))
+    texts = [st.texts[i] for i in order]
+    step = batch_size * 8  # one checkpoint (write + fsync + progress) every 8 batches
     state = {}
     if prog_path.exists():
         try:
@@ -109,12 +115,10 @@ def reembed(path: Path, embedder, info: dict, batch_size: int, text_field: str,
     t0, n0 = time.perf_counter(), done
     try:
         with open(vec_path, "ab") as fh:
-            for i in range(done, len(st.texts), batch_size):
-                v = np.ascontiguousarray(embedder.embed(st.texts[i:i + batch_size]), dtype=np.float32)
+            for i in range(done, len(texts), step):
+                v = np.ascontiguousarray(embedder.embed(texts[i:i + step]), dtype=np.float32)
                 fh.write(v.tobytes())
                 fh.flush()
-                import os
-
                 os.fsync(fh.fileno())
                 state["done"], state["dim"] = i + len(v), int(v.shape[1])
                 atomic_write(prog_path, json.dumps(state))
@@ -124,7 +128,8 @@ def reembed(path: Path, embedder, info: dict, batch_size: int, text_field: str,
         if bar:
             bar.stop()
     rate = (state["done"] - n0) / max(time.perf_counter() - t0, 1e-9) if state["done"] > n0 else 0.0
-    vectors = np.fromfile(vec_path, dtype=np.float32).reshape(len(st.texts), state["dim"])
+    vectors = np.empty((len(texts), state["dim"]), dtype=np.float32)
+    vectors[order] = np.fromfile(vec_path, dtype=np.float32).reshape(len(texts), state["dim"])
     tmp = path.with_name(f".{path.name}.new")
     fmt.write(st, vectors, tmp)
     kept = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
