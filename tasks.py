@@ -330,13 +330,46 @@ def embeddings_bench(c, env=None, set_=None, backends="sentence_transformers,lla
         console().print(t)
 
 
+@task(name="migrate-model",
+      help={**COMMON, "migration": "a file of conf/migration/ (by name) or a path to one",
+            "target": "the project to migrate (a git work tree)", "dry-run": "show every edit as a diff",
+            "status": "the migration checklist from facts", "rollback": "restore every file from the journal",
+            "allow-dirty": "migrate a work tree with uncommitted changes",
+            "skip-fit": "do not check the new model against the env's memory"}, **FLAGS)
+def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", target="", dry_run=False,
+                  status=False, rollback=False, allow_dirty=False, skip_fit=False, json_=False):
+    """Migrate a project to another model: renames, values, text, verified and reversible."""
+    with _errors():
+        from pathlib import Path
+
+        from rdic_ops.errors import UsageError
+        from rdic_ops.ops import migrate_model as mm
+
+        cfg = _compose(env, set_)
+        spec, _ = mm.load(migration)
+        where = target or spec.target
+        if not where:
+            raise UsageError("pass --target PATH (the project to migrate)")
+        root = Path(where).expanduser().resolve()
+        if not root.is_dir():
+            raise UsageError(f"--target {root}: no such directory")
+        if status:
+            result = mm.status(cfg, spec, root)
+        elif rollback:
+            result = mm.rollback(cfg, spec, root, dry_run=dry_run)
+        else:
+            result = mm.migrate(cfg, spec, root, dry_run=dry_run, allow_dirty=allow_dirty, skip_fit=skip_fit)
+        _finish([result], json_, strict=not status, env=cfg.env.name)
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
 def test(c, args=""):
     """Run the project's test suite (pytest)."""
     c.run(f"{sys.executable} -m pytest {args}", pty=False)
 
 
-ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, smoke, migrate_embeddings, test)
+ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, smoke, migrate_embeddings,
+                migrate_model, test)
 ns.add_collection(Collection("models", models_pull, models_lock, models_verify))
 ns.add_collection(Collection("wsl", wsl_tune))
 ns.add_collection(Collection("embeddings", embeddings_bench))

@@ -6,6 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 INVOKE = str(Path(sys.executable).with_name("invoke"))
+collect_ignore_glob = ["fixtures/*"]  # sample projects that tests copy and migrate, not tests of ours
 
 
 @pytest.fixture(autouse=True)

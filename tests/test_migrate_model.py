@@ -1,0 +1,168 @@
+"""migrate-model on a sample project shaped like the second seed's (src/utils.py on llama_cpp, tests/test_apis.py,
+README, requirements, data/), with the tiny GGUF standing in for Gemma 3 12B."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import INVOKE, ROOT, run_invoke
+
+from rdic_ops.config.compose import CONF_DIR, compose
+from rdic_ops.errors import UsageError
+from rdic_ops.ops import migrate_model as mm
+from rdic_ops.plan import Status
+
+FIXTURE = ROOT / "tests" / "fixtures" / "seed_project"
+
+
+def git(root, *args):
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@t"})
+
+
+@pytest.fixture
+def project(tmp_path, tiny_gguf):
+    root = tmp_path / "rdic"
+    shutil.copytree(FIXTURE, root)
+    (root / "models").mkdir()
+    (root / "models" / "gemma-3-12b-instruct-Q4_K_M.gguf").write_bytes(tiny_gguf)  # stands in for Gemma 3 12B
+    (root / ".gitignore").write_text("models/\n__pycache__/\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "before the migration")
+    return root
+
+
+@pytest.fixture
+def migration(tmp_path):
+    """The seed's migration, with the tiny model as its target so it can be pulled and run here."""
+    data = yaml.safe_load((CONF_DIR / "migration" / "llama31_8b_to_gemma3_12b.yaml").read_text())
+    data["target_model"] = "tiny-llama-gguf"
+    path = tmp_path / "seed-migration.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def snapshot(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+            if p.is_file() and ".git" not in p.parts and "__pycache__" not in p.parts}
+
+
+def test_exact_edits_verification_leftovers_idempotence_and_rollback(project, migration):
+    cfg = compose("local")
+    spec, _ = mm.load(str(migration))
+    before = snapshot(project)
+    result = mm.migrate(cfg, spec, project)
+    assert result.status is Status.changed, [(c.name, c.found) for c in result.checks]
+    utils = (project / "src/utils.py").read_text()
+    assert "from llama_cpp import Llama  # the runtime stays" in utils  # the runtime library is untouched
+    assert 'CHAT_MODEL = "llama3.2:3b"' in utils  # another model that merely shares a name
+    assert "def get_gemma(model_path=\"models/gemma-3-12b-instruct-Q4_K_M.gguf\", n_ctx=32768):" in utils
+    assert "def call_gemma(self, prompt" in utils and "get_gemma(model_path=model_path, n_ctx=32768)" in utils
+    assert '"""Load the local model (get_llama keeps one instance)."""' in utils  # strings untouched
+    assert "# call_llama: one completion" in utils  # comments untouched
+    assert 'download_url = "https://huggingface.co/google/gemma-3-12b-it-GGUF"' in utils
+    tests = (project / "tests/test_apis.py").read_text()
+    assert "def test_gemma_inference():" in tests and "clients.call_gemma(\"Hello\")" in tests
+    assert "Gemma 3 12B via llama-cpp-python" in (project / "requirements.txt").read_text()
+    assert (project / "data/batch_001.json").read_bytes() == before["data/batch_001.json"]
+    checks = {c.name: c for c in result.checks}
+    assert checks["test: python -m tests.test_apis"].status is Status.ok
+    assert checks["model tiny-llama-gguf"].status is Status.ok
+    left = checks["leftovers"].remedy
+    assert "scripts/run_batch.py:6: call_llama" in left  # a caller outside the listed files
+    assert "src/utils.py:9: models/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf" in left
+    changed = {k for k, v in snapshot(project).items() if before.get(k) != v}
+    assert changed == {"src/utils.py", "tests/test_apis.py", "requirements.txt", "README.md"}
+    again = mm.migrate(cfg, spec, project)
+    assert again.changed == 0
+    back = mm.rollback(cfg, spec, project)
+    assert back.status is Status.changed
+    assert snapshot(project) == before  # byte for byte
+    assert mm.rollback(cfg, spec, project).changed == 0
+
+
+def test_status_is_the_seed_checklist_from_facts(project, migration):
+    cfg = compose("local")
+    spec, _ = mm.load(str(migration))
+    st = {c.name: c for c in mm.status(cfg, spec, project).checks}
+    assert st["file src/utils.py"].found == "pending" and st["tests"].found == "not run on the current tree"
+    mm.migrate(cfg, spec, project, allow_dirty=True)
+    st = {c.name: c for c in mm.status(cfg, spec, project).checks}
+    assert st["file src/utils.py"].found == "done" and st["tests"].found == "passed"
+    assert st["model tiny-llama-gguf"].status is Status.ok and "run_batch.py" in st["leftovers"].found
+
+
+def test_kill_9_mid_apply_recovers(project, migration, tmp_path):
+    original = snapshot(project)
+    env = {**os.environ, "RDIC_MIGRATE_PAUSE": "3"}
+    proc = subprocess.Popen([INVOKE, "migrate-model", "--env=local", f"--migration={migration}",
+                             f"--target={project}"], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    journal = None
+    while time.monotonic() < deadline:
+        found = list(Path(os.environ["RDIC_STATE_DIR"]).glob("migrations/*/journal.json"))
+        if found and json.loads(found[0].read_text()).get("status") == "applying" and \
+                snapshot(project)["src/utils.py"] != original["src/utils.py"]:
+            journal = found[0]
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert journal is not None, "the apply never started"
+    half = snapshot(project)
+    assert half != original and half["README.md"] == original["README.md"]  # killed between files
+    out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}", "--json")
+    assert out.returncode == 0, out.stderr
+    checks = {c["name"]: c for c in json.loads(out.stdout)["steps"][0]["checks"]}
+    assert "rolled back" in checks["recovery"]["found"]
+    assert "Gemma 3 12B" in (project / "README.md").read_text()
+    back = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}",
+                      "--rollback")
+    assert back.returncode == 0 and snapshot(project) == original
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["python_files"].append("src/missing.py"), "no file 'src/missing.py'"),
+    (lambda d: d["renames"].update({"get_llama": "APIClients"}), "already exists"),
+    (lambda d: d["renames"].update({"call_llama": "call-gemma"}), "not a Python identifier"),
+    (lambda d: d.update({"unknown_key": 1}), "unknown_key"),
+    (lambda d: d.update({"target_model": "gpt-17"}), "unknown model"),
+])
+def test_bad_migration_configs_exit_2_before_any_file_is_touched(project, migration, edit, message):
+    data = yaml.safe_load(migration.read_text())
+    edit(data)
+    migration.write_text(yaml.safe_dump(data))
+    before = snapshot(project)
+    out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}")
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert snapshot(project) == before and "Traceback" not in out.stderr
+
+
+def test_target_must_be_a_clean_git_work_tree(project, migration, tmp_path):
+    plain = tmp_path / "plain"
+    shutil.copytree(FIXTURE, plain)
+    out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={plain}")
+    assert out.returncode == 2 and "not a git work tree" in out.stderr
+    (project / "notes.txt").write_text("work in progress\n")
+    out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}")
+    assert out.returncode == 2 and "uncommitted changes" in out.stderr
+    spec, _ = mm.load(str(migration))
+    with pytest.raises(UsageError, match="unknown migration"):
+        mm.load("no_such_migration")
+    assert mm.migrate(compose("local"), spec, project, allow_dirty=True, dry_run=True).status is Status.pending
+
+
+def test_the_seeds_migration_plans_on_the_mac_profile(project):
+    out = run_invoke("migrate-model", "--env=m_series_max", f"--target={project}", "--dry-run", "--json")
+    assert out.returncode == 0, out.stderr
+    step = json.loads(out.stdout)["steps"][0]
+    assert step["changed"] == 4 and {c["name"] for c in step["checks"]} == {"fit"}
