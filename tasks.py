@@ -362,6 +362,84 @@ def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", 
         _finish([result], json_, strict=not status, env=cfg.env.name)
 
 
+@task(name="run", help={**COMMON, "models": "comma-separated model names (default: the env's chat and extraction)",
+                        "runs": "runs per question (after one warm-up)", "max-tokens": "tokens per answer",
+                        "questions": "a YAML file of questions [{id, turns: [...]}] (default: the seed's ten)",
+                        "out": "results directory (default: bench-results/<time>)"}, **FLAGS)
+def bench_run(c, env=None, set_=None, models="", runs=3, max_tokens=64, questions="", out="", json_=False):
+    """The seeds' chat benchmark: TTFT, tokens/s, load time, VRAM per model; answers for rating."""
+    with _errors():
+        import time as _time
+        from pathlib import Path
+
+        import yaml
+
+        from rdic_ops.bench import runner
+        from rdic_ops.errors import UsageError
+        from rdic_ops.render import emit_json
+
+        cfg = _compose(env, set_)
+        names = _split(models) or list(dict.fromkeys([cfg.chat.model.name, cfg.extraction.model.name]))
+        qs = None
+        if questions:
+            try:
+                qs = yaml.safe_load(Path(questions).read_text())
+                assert isinstance(qs, list) and all("id" in q and q.get("turns") for q in qs)
+            except (OSError, yaml.YAMLError, AssertionError):
+                raise UsageError(f"--questions {questions}: expected a YAML list of {{id, turns: [...]}}") from None
+        where = Path(out or f"bench-results/{_time.strftime('%Y%m%d-%H%M%S')}")
+        out_dir, results, summary = runner.run(cfg.env.name, list(set_ or []), names, questions=qs, runs=runs,
+                                               max_tokens=max_tokens, out_dir=where)
+        option, why = runner.decide(summary, {}, cfg.extraction.model.name, cfg.chat.model.name)
+        if json_:
+            emit_json({"dir": str(out_dir), "summary": summary, "recommendation": [option, why]})
+        else:
+            print((out_dir / "summary.md").read_text())
+            print(f"results: {out_dir} (raw.jsonl, summary.csv/.md, plot.png, ratings.csv)")
+            print(f"recommendation: {option}: {why}")
+        if all(not r.ok for r in results):
+            raise Exit(code=1)
+
+
+@task(name="rate", help={"run": "a results directory of invoke bench", **COMMON}, **FLAGS)
+def bench_rate(c, run="", env=None, set_=None, json_=False):
+    """Score each answer 1-5 in the terminal, then apply the seed's decision rules (A, B or C)."""
+    with _errors():
+        import csv
+        import json as _json
+        from pathlib import Path
+
+        from rdic_ops.bench import runner
+        from rdic_ops.errors import UsageError
+        from rdic_ops.fsutil import atomic_write
+
+        sheet = Path(run) / "ratings.csv"
+        if not sheet.exists():
+            raise UsageError(f"--run {run}: no ratings.csv there (run invoke bench first)")
+        rows = list(csv.DictReader(open(sheet, newline="")))
+        for row in rows:
+            if row["score"].strip():
+                continue
+            print(f"\n[{row['model']} / {row['question']}]\n{row['answer'].strip() or '(empty answer)'}\n")
+            answer = input("score 1-5 (enter: skip, q: stop): ").strip()
+            if answer == "q":
+                break
+            if answer in ("1", "2", "3", "4", "5"):
+                row["score"] = answer
+            import io
+
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=["model", "question", "run", "answer", "score"])
+            w.writeheader()
+            w.writerows(rows)
+            atomic_write(sheet, buf.getvalue())
+        cfg = _compose(env, set_)
+        summary = _json.loads((Path(run) / "summary.json").read_text())
+        option, why = runner.decide(summary, runner.read_ratings(sheet), cfg.extraction.model.name,
+                                    cfg.chat.model.name)
+        print(f"recommendation: {option}: {why}")
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
 def test(c, args=""):
     """Run the project's test suite (pytest)."""
@@ -373,3 +451,7 @@ ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, ro
 ns.add_collection(Collection("models", models_pull, models_lock, models_verify))
 ns.add_collection(Collection("wsl", wsl_tune))
 ns.add_collection(Collection("embeddings", embeddings_bench))
+bench_ns = Collection("bench")
+bench_ns.add_task(bench_run, default=True)
+bench_ns.add_task(bench_rate)
+ns.add_collection(bench_ns)

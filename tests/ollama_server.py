@@ -446,6 +446,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(200, self._final(tag, chat, "load", {}))
         stream = body.get("stream", True)
         n_predict = int(options.get("num_predict", 32))
+        self.app.faults["_streams"] = self.app.faults.get("_streams", 0) + 1
+        fail_this = self.app.faults.get("generate_error_at") == self.app.faults["_streams"]
         t_prompt = time.perf_counter_ns()
         with self.app.lock:
             tokens = m.llama.tokenize(prompt.encode(), add_bos=True)
@@ -464,7 +466,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if stream:
                     self._line(self._chunk(tag, chat, piece))
                 fault_at = self.app.faults.get("generate_error_after_tokens")
-                if stream and fault_at is not None and len(pieces) >= fault_at:
+                if stream and (fail_this or (fault_at is not None and len(pieces) >= fault_at)):
                     self._line({"error": "an error was encountered while running the model: unexpected EOF"})
                     self._end_stream()
                     return

@@ -1,0 +1,272 @@
+"""`invoke bench`: a sweep over models (each composed in turn) on the env's runtime.
+
+Per model: cold load time, then per question and run: time to first token (streamed), prompt and generation
+tokens/s from the runtime's own counters (Ollama's nanosecond fields; llama.cpp's perf counters), peak VRAM
+sampled through NVML while generating (when a GPU is visible), and the answer. A warm-up first; prompts are
+salted so no cached prompt flatters a model. A failed run is recorded as failed; the others stand.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import statistics
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rdic_ops.bench.questions import QUESTIONS, prompt_of
+from rdic_ops.config.compose import compose
+from rdic_ops.config.schema import RootConfig, RuntimeKind
+from rdic_ops.errors import RdicError, StepFailed, UsageError
+
+
+@dataclass
+class Run:
+    model: str
+    question: str
+    run: int
+    ok: bool
+    ttft_s: float = 0.0
+    prompt_tokens: int = 0
+    eval_tokens: int = 0
+    prompt_tps: float = 0.0
+    gen_tps: float = 0.0
+    peak_vram_mib: float | None = None
+    answer: str = ""
+    error: str = ""
+    counters: dict | None = None  # the runtime's raw counters
+
+
+class VramSampler:
+    """Peak GPU memory in use while a generation runs (NVML, every 50 ms); None without a GPU."""
+
+    def __init__(self):
+        self.peak = None
+        self._stop = threading.Event()
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            self._nvml = pynvml
+            self._handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
+        except Exception:
+            self._nvml = None
+
+    def __enter__(self):
+        if self._nvml:
+            self._thread = threading.Thread(target=self._loop, daemon=True)
+            self._thread.start()
+        return self
+
+    def _loop(self):
+        while not self._stop.is_set():
+            used = sum(self._nvml.nvmlDeviceGetMemoryInfo(h).used for h in self._handles) / 2**20
+            self.peak = max(self.peak or 0.0, used)
+            time.sleep(0.05)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._nvml:
+            self._thread.join()
+
+
+class LlamaCppBench:
+    """In-process llama.cpp: the counters come from llama_perf_context for exactly this generation."""
+
+    def __init__(self, cfg: RootConfig):
+        from rdic_ops.models.store import model_file
+
+        path = model_file(cfg, cfg.chat.model)
+        if path is None or not path.exists():
+            raise StepFailed(f"{cfg.chat.model.name}: no GGUF at {path}", remedy="invoke models.pull")
+        import llama_cpp
+
+        t0 = time.perf_counter()
+        self.llama = llama_cpp.Llama(model_path=str(path), n_ctx=cfg.chat.num_ctx, verbose=False, seed=0,
+                                     n_threads=cfg.env.runtime.n_threads or None)
+        self.load_s = time.perf_counter() - t0
+        self.lib = llama_cpp
+
+    def generate(self, prompt: str, max_tokens: int):
+        ctx = self.llama._ctx.ctx
+        self.llama.reset()
+        self.lib.llama_perf_context_reset(ctx)
+        t0 = time.perf_counter()
+        first, pieces = None, []
+        for chunk in self.llama.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stream=True):
+            if first is None:
+                first = time.perf_counter() - t0
+            pieces.append(chunk["choices"][0]["text"])
+        perf = self.lib.llama_perf_context(ctx)
+        counters = {"t_p_eval_ms": perf.t_p_eval_ms, "t_eval_ms": perf.t_eval_ms, "n_p_eval": perf.n_p_eval,
+                    "n_eval": perf.n_eval}
+        return "".join(pieces), first or 0.0, counters
+
+    def close(self):
+        self.llama.close()
+
+
+def _run_llamacpp(bench: LlamaCppBench, prompt: str, max_tokens: int) -> dict:
+    text, ttft, c = bench.generate(prompt, max_tokens)
+    return {"answer": text, "ttft_s": ttft, "prompt_tokens": c["n_p_eval"], "eval_tokens": c["n_eval"],
+            "prompt_tps": c["n_p_eval"] / (c["t_p_eval_ms"] / 1000) if c["t_p_eval_ms"] else 0.0,
+            "gen_tps": c["n_eval"] / (c["t_eval_ms"] / 1000) if c["t_eval_ms"] else 0.0, "counters": c}
+
+
+def _run_ollama(rt, tag: str, num_ctx: int, prompt: str, max_tokens: int) -> dict:
+    g = rt.generate(tag, prompt, num_ctx=num_ctx, max_tokens=max_tokens)
+    return {"answer": g.text, "ttft_s": g.ttft_s, "prompt_tokens": g.prompt_tokens, "eval_tokens": g.eval_tokens,
+            "prompt_tps": g.prompt_tokens_per_s, "gen_tps": g.tokens_per_s, "counters": g.raw}
+
+
+def sweep(env: str, overrides: list[str], models: list[str]) -> list[RootConfig]:
+    """itertools.product of override lists, each composed in turn (Hydra's compose has no multirun)."""
+    axes = [[f"chat.model={m}" for m in models]] if models else [[]]
+    return [compose(env, [*overrides, *combo]) for combo in itertools.product(*axes)]
+
+
+def run(env: str, overrides: list[str], models: list[str], *, questions: list[dict] | None = None, runs: int = 3,
+        max_tokens: int = 64, out_dir: Path) -> tuple[Path, list[Run], dict]:
+    if runs < 1:
+        raise UsageError("--runs must be at least 1")
+    questions = questions or QUESTIONS
+    cfgs = sweep(env, overrides, models)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw = open(out_dir / "raw.jsonl", "w")
+    results: list[Run] = []
+    loads: dict[str, float] = {}
+    for cfg in cfgs:
+        name = cfg.chat.model.name
+        runtime = cfg.env.runtime.kind
+        try:
+            if runtime is RuntimeKind.llamacpp:
+                bench = LlamaCppBench(cfg)
+                loads[name] = bench.load_s
+
+                def one(prompt, bench=bench):
+                    return _run_llamacpp(bench, prompt, max_tokens)
+            else:
+                from rdic_ops.runtime import for_env
+
+                rt = for_env(cfg)
+                tag = cfg.chat.model.ollama_tag or name
+                rt.unload(tag)
+                loads[name] = rt.load(tag, cfg.chat.num_ctx, cfg.chat.keep_alive)
+
+                def one(prompt, rt=rt, tag=tag, cfg=cfg):
+                    return _run_ollama(rt, tag, cfg.chat.num_ctx, prompt, max_tokens)
+            one(f"[warm-up {time.time_ns()}] Hallo.")
+        except RdicError as exc:
+            for q in questions:
+                results.append(Run(name, q["id"], 0, False, error=f"load: {exc.line()}"))
+            continue
+        for q, i in itertools.product(questions, range(runs)):
+            prompt = f"[{time.time_ns()}]\n" + prompt_of(q)  # salted: no cached prompt
+            try:
+                with VramSampler() as vram:
+                    m = one(prompt)
+                r = Run(name, q["id"], i, True, peak_vram_mib=vram.peak, **m)
+            except RdicError as exc:
+                r = Run(name, q["id"], i, False, error=exc.line())
+            results.append(r)
+            raw.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+            raw.flush()
+        if runtime is RuntimeKind.llamacpp:
+            bench.close()
+    raw.close()
+    summary = summarize(results, loads)
+    write_artifacts(out_dir, results, summary)
+    return out_dir, results, summary
+
+
+def _stats(xs: list[float]) -> dict:
+    if not xs:
+        return {"median": None, "min": None, "max": None}
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs)}
+
+
+def summarize(results: list[Run], loads: dict[str, float]) -> dict:
+    out = {}
+    for name in dict.fromkeys(r.model for r in results):
+        ok = [r for r in results if r.model == name and r.ok]
+        out[name] = {"load_s": loads.get(name), "runs": len([r for r in results if r.model == name]),
+                     "failed": len([r for r in results if r.model == name and not r.ok]),
+                     "gen_tps": _stats([r.gen_tps for r in ok]), "prompt_tps": _stats([r.prompt_tps for r in ok]),
+                     "ttft_s": _stats([r.ttft_s for r in ok]),
+                     "peak_vram_mib": max((r.peak_vram_mib for r in ok if r.peak_vram_mib), default=None)}
+    return out
+
+
+def write_artifacts(out: Path, results: list[Run], summary: dict) -> None:
+    fmt = lambda v, p=2: "-" if v is None else f"{v:.{p}f}"
+    rows = []
+    for name, s in summary.items():
+        rows.append([name, fmt(s["load_s"]), fmt(s["ttft_s"]["median"], 3), fmt(s["ttft_s"]["min"], 3),
+                     fmt(s["ttft_s"]["max"], 3), fmt(s["gen_tps"]["median"], 1), fmt(s["gen_tps"]["min"], 1),
+                     fmt(s["gen_tps"]["max"], 1), fmt(s["prompt_tps"]["median"], 1), fmt(s["peak_vram_mib"], 0),
+                     f"{s['failed']}/{s['runs']}"])
+    head = ["model", "load s", "TTFT median s", "TTFT min", "TTFT max", "gen tok/s median", "gen min", "gen max",
+            "prompt tok/s median", "peak VRAM MiB", "failed"]
+    with open(out / "summary.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([head, *rows])
+    md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    (out / "summary.md").write_text("\n".join(md) + "\n")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    with open(out / "ratings.csv", "w", newline="") as fh:  # for human 1-5 scores
+        w = csv.writer(fh)
+        w.writerow(["model", "question", "run", "answer", "score"])
+        for r in results:
+            if r.ok and r.run == 0:
+                w.writerow([r.model, r.question, r.run, r.answer, ""])
+    plot(out / "plot.png", summary)
+
+
+def plot(path: Path, summary: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(summary)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, label in ((axes[0], "gen_tps", "generation tokens/s"), (axes[1], "ttft_s", "time to first token (s)")):
+        med = [summary[n][key]["median"] or 0 for n in names]
+        lo = [m - (summary[n][key]["min"] or 0) for m, n in zip(med, names, strict=True)]
+        hi = [(summary[n][key]["max"] or 0) - m for m, n in zip(med, names, strict=True)]
+        ax.bar(names, med, yerr=[lo, hi], capsize=6, color="#4c72b0")
+        ax.set_title(label)
+        ax.tick_params(axis="x", rotation=20)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def read_ratings(path: Path) -> dict[str, float]:
+    scores: dict[str, list[float]] = {}
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row.get("score", "").strip():
+                s = float(row["score"])
+                if not 1 <= s <= 5:
+                    raise UsageError(f"{path}: score {s} for {row['model']}/{row['question']} is not 1-5")
+                scores.setdefault(row["model"], []).append(s)
+    return {m: statistics.mean(v) for m, v in scores.items()}
+
+
+def decide(summary: dict, quality: dict[str, float], gemma: str, llama: str,
+           slow_ratio: float = 0.6) -> tuple[str, str]:
+    """The seed's rules: gemma too slow -> A; gemma quality >= llama -> B (gemma for both); else C (hybrid)."""
+    g, ll = summary.get(gemma), summary.get(llama)
+    if not g or not ll or g["gen_tps"]["median"] is None or ll["gen_tps"]["median"] is None:
+        return "?", f"need speed results for both {gemma} and {llama}"
+    ratio = g["gen_tps"]["median"] / ll["gen_tps"]["median"]
+    if ratio < slow_ratio:
+        return "A", f"{gemma} generates at {ratio:.0%} of {llama}'s speed (< {slow_ratio:.0%}): keep the current setup"
+    if gemma not in quality or llama not in quality:
+        return "?", "rate the answers first (invoke bench.rate): quality decides between B and C"
+    if quality[gemma] >= quality[llama]:
+        return "B", f"{gemma} rates {quality[gemma]:.2f} >= {llama} {quality[llama]:.2f}: gemma for both roles"
+    return "C", f"{llama} rates {quality[llama]:.2f} > {gemma} {quality[gemma]:.2f}: hybrid (invoke route)"

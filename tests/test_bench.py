@@ -1,0 +1,116 @@
+"""invoke bench: artifacts on the llama.cpp runtime, counters checked against llama.cpp's own report, Ollama's
+nanosecond fields, a failed run among good ones, and the seed's decision rules."""
+
+import csv
+import ctypes
+import json
+import re
+import subprocess
+
+import pytest
+from conftest import INVOKE, ROOT, ollama_env
+from ollama_server import publish
+
+from rdic_ops.bench import runner
+from rdic_ops.config.compose import compose
+from rdic_ops.errors import UsageError
+from rdic_ops.ops import models
+from rdic_ops.runtime.ollama_rt import timings_from_final
+
+
+def test_local_bench_all_artifacts(tmp_path):
+    models.pull(compose("local"))
+    out = subprocess.run([INVOKE, "bench", "--env=local", "--runs=2", "--max-tokens=16", f"--out={tmp_path / 'r'}",
+                          "--json"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    d = tmp_path / "r"
+    for name in ("raw.jsonl", "summary.md", "summary.csv", "plot.png", "ratings.csv", "summary.json"):
+        assert (d / name).stat().st_size > 0, name
+    rows = [json.loads(x) for x in (d / "raw.jsonl").read_text().splitlines()]
+    assert len(rows) == 20 and all(r["ok"] and r["gen_tps"] > 0 and r["ttft_s"] > 0 for r in rows)
+    assert len({json.dumps(r["question"]) + str(r["run"]) for r in rows}) == 20
+    assert (d / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_tokens_per_s_agree_with_llamacpp_own_report():
+    import llama_cpp
+
+    cfg = compose("local")
+    models.pull(cfg)
+    bench = runner.LlamaCppBench(cfg)
+    lines = []
+
+    @llama_cpp.llama_log_callback
+    def collect(level, text, user_data):
+        lines.append(text.decode("utf-8", "replace"))
+
+    try:
+        for i in range(3):
+            m = runner._run_llamacpp(bench, f"[{i}] Was ist ein Interrupt in der SPS?", 24)
+            lines.clear()
+            llama_cpp.llama_log_set(collect, ctypes.c_void_p(0))
+            llama_cpp.llama_perf_context_print(bench.llama._ctx.ctx)
+            text = "".join(lines)
+            hit = re.search(r"\beval time = +([\d.]+) ms / +(\d+) runs", text)
+            assert hit, text
+            theirs = int(hit[2]) / (float(hit[1]) / 1000)
+            assert abs(m["gen_tps"] - theirs) / theirs < 0.05, (m["gen_tps"], theirs)
+    finally:
+        from llama_cpp import _logger
+
+        llama_cpp.llama_log_set(_logger.llama_log_callback, ctypes.c_void_p(0))
+        bench.close()
+
+
+def test_ollama_nanosecond_fields_exactly():
+    final = {"prompt_eval_count": 10, "prompt_eval_duration": 500_000_000, "eval_count": 50,
+             "eval_duration": 2_000_000_000, "load_duration": 76_270_000_000, "total_duration": 79_000_000_000}
+    g = timings_from_final(final, "text", 0.123, 3.0)
+    assert g.tokens_per_s == 25.0 and g.prompt_tokens_per_s == 20.0 and g.load_s == 76.27 and g.ttft_s == 0.123
+
+
+def test_ollama_path_one_failed_run_keeps_the_others(ollama_server, tiny_gguf, tmp_path):
+    for tag in ("gemma3:4b-it-q8_0", "llama3.2:3b"):
+        publish(ollama_server.registry, tag, tiny_gguf)
+    sets = ollama_env(ollama_server, "chat.num_ctx=512", "extraction.num_ctx=512")
+    models.pull(compose("rtx3060", sets), ["gemma3-4b-it-q8_0", "llama3.2-3b-q4_k_m"])
+    ollama_server.faults["generate_error_at"] = 3  # 1 = warm-up, 2 = first run, 3 = second run
+    qs = [{"id": "q1", "turns": ["Was ist ein Timer?"]}, {"id": "q2", "turns": ["Was ist SCL?"]}]
+    _, results, summary = runner.run("rtx3060", sets, ["llama3.2-3b-q4_k_m"], questions=qs, runs=2,
+                                     max_tokens=8, out_dir=tmp_path / "r")
+    assert [r.ok for r in results] == [True, False, True, True]
+    assert "unexpected EOF" in results[1].error
+    ok = results[0]
+    assert ok.gen_tps == pytest.approx(ok.counters["eval_count"] / ok.counters["eval_duration"] * 1e9)
+    assert summary["llama3.2-3b-q4_k_m"]["failed"] == 1
+
+
+@pytest.mark.parametrize("g_tps, l_tps, quality, option", [
+    (10, 30, {}, "A"),
+    (25, 30, {"g": 4.0, "l": 3.5}, "B"),
+    (25, 30, {"g": 3.0, "l": 4.5}, "C"),
+    (25, 30, {}, "?"),
+])
+def test_decision_rules(g_tps, l_tps, quality, option):
+    s = {"g": {"gen_tps": {"median": g_tps}}, "l": {"gen_tps": {"median": l_tps}}}
+    assert runner.decide(s, quality, "g", "l")[0] == option
+
+
+def test_rating_sheet_and_rate_task(tmp_path):
+    d = tmp_path / "r"
+    d.mkdir()
+    with open(d / "ratings.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["model", "question", "run", "answer", "score"])
+        w.writerow(["gemma3-4b-it-q8_0", "q01", 0, "ST ist textbasiert", ""])
+        w.writerow(["llama3.2-3b-q4_k_m", "q01", 0, "FBD ist grafisch", ""])
+    (d / "summary.json").write_text(json.dumps({"gemma3-4b-it-q8_0": {"gen_tps": {"median": 25}},
+                                                "llama3.2-3b-q4_k_m": {"gen_tps": {"median": 30}}}))
+    out = subprocess.run([INVOKE, "bench.rate", f"--run={d}", "--env=rtx3060"], cwd=ROOT, input="5\n3\n",
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "recommendation: B" in out.stdout
+    assert runner.read_ratings(d / "ratings.csv") == {"gemma3-4b-it-q8_0": 5.0, "llama3.2-3b-q4_k_m": 3.0}
+    (d / "ratings.csv").write_text("model,question,run,answer,score\nx,q,0,a,9\n")
+    with pytest.raises(UsageError, match="not 1-5"):
+        runner.read_ratings(d / "ratings.csv")
