@@ -159,3 +159,15 @@ def print_oracle(comparisons, out=None) -> None:
         t.add_row(_e(c.model), str(c.n_ctx), _mib(c.estimate_kv), _mib(c.oracle_kv), _mib(c.estimate_total),
                   _mib(c.oracle_total), f"{c.error_pct:+.1f}%")
     out.print(t)
+
+
+def byte_progress(show: bool | None = None, *, transient: bool = False):
+    """A progress bar with bytes and bytes/s on stderr, or None when not wanted (not a TTY, CI, --json)."""
+    if show is None:
+        show = sys.stderr.isatty()
+    if not show:
+        return None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                    console=console(stderr=True), transient=transient)

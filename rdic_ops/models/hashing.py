@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -81,16 +80,9 @@ class VerifyCache:
 
 
 def _progress(total: int, show: bool | None):
-    """A rich progress bar with bytes/s on stderr, or None when not wanted (not a TTY, CI, --json)."""
-    if show is None:
-        show = sys.stderr.isatty()
-    if not show or total <= 0:
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+    from rdic_ops.render import byte_progress
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                    console=Console(stderr=True), transient=True)
+    return byte_progress(show, transient=True) if total > 0 else None
 
 
 def hash_files(paths: Iterable[str | os.PathLike], *, cache: VerifyCache | None = None, full: bool = False,

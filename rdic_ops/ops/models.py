@@ -134,18 +134,11 @@ def ollama_pull(cfg: RootConfig, tag: str, show_progress: bool | None = None) ->
 
     o = cfg.env.runtime.ollama
     client = ollama.Client(host=o.host, timeout=o.timeout_s)
-    bar = None
+    from rdic_ops.render import byte_progress
+
     tasks: dict[str, object] = {}
-    if show_progress is None:
-        import sys
-
-        show_progress = sys.stderr.isatty()
-    if show_progress:
-        from rich.console import Console
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
-        bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                       console=Console(stderr=True))
+    bar = byte_progress(show_progress)
+    if bar:
         bar.start()
     status = ""
     try:
