@@ -67,21 +67,6 @@ class Change:
 
 
 @dataclass
-class Plan:
-    step: str
-    changes: list[Change] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def pending(self) -> list[Change]:
-        return [c for c in self.changes if c.changed]
-
-    def add(self, change: Change) -> Change:
-        self.changes.append(change)
-        return change
-
-
-@dataclass
 class Check:
     """One row of a read-only probe (doctor, smoke): ok / warn / fail / skip, with a remedy."""
 
@@ -94,6 +79,32 @@ class Check:
     def to_dict(self) -> dict:
         return {"name": self.name, "status": self.status.value, "expected": self.expected,
                 "found": self.found, "remedy": self.remedy}
+
+
+@dataclass
+class Plan:
+    """What an operation would change (``changes``) and what it observed on the way (``checks``).
+
+    Checks are read-only rows (a warning about a line WSL misreads, a parity figure, a test run): they travel
+    with the plan into the step's result, so no operation has to attach them after ``converge``.
+    """
+
+    step: str
+    changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[Change]:
+        return [c for c in self.changes if c.changed]
+
+    def add(self, change: Change) -> Change:
+        self.changes.append(change)
+        return change
+
+    def check(self, check: Check) -> Check:
+        self.checks.append(check)
+        return check
 
 
 @dataclass
@@ -118,17 +129,42 @@ class StepResult:
         }
 
 
+def worst(checks: list[Check]) -> Status:
+    """The status a list of checks adds up to: failed > warn > ok (skipped rows do not count)."""
+    if any(c.status is Status.failed for c in checks):
+        return Status.failed
+    return Status.warn if any(c.status is Status.warn for c in checks) else Status.ok
+
+
+def fold(step: str, checks: list[Check], *, t0: float | None = None, changes: list[Change] | None = None,
+         message: str = "", remedy: str = "") -> StepResult:
+    """A read-only step's result from its checks: status = the worst row, message = counts (unless given)."""
+    status = worst(checks)
+    failed = [c for c in checks if c.status is Status.failed]
+    warned = [c for c in checks if c.status is Status.warn]
+    if not message:
+        message = (f"{len(failed)} of {len(checks)} checks failed: {', '.join(c.name for c in failed)}" if failed
+                   else f"{len(checks)} checks, {len(warned)} warnings")
+    if not remedy and failed:
+        remedy = next((c.remedy for c in failed if c.remedy), "")
+    return StepResult(step, status, changes=list(changes or []), checks=list(checks),
+                      duration_s=time.perf_counter() - t0 if t0 is not None else 0.0, message=message, remedy=remedy)
+
+
 def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False) -> StepResult:
-    """Plan, apply what is pending (unless dry-run), then plan again to verify nothing is left."""
+    """Plan, apply what is pending (unless dry-run), then plan again to verify nothing is left.
+
+    The result carries the checks of the first plan (what was observed before acting).
+    """
     t0 = time.perf_counter()
     plan = make_plan()
     todo = plan.pending
     if not todo:
-        return StepResult(plan.step, Status.ok, plan.changes, duration_s=time.perf_counter() - t0,
-                          message="; ".join(plan.notes) or "nothing to do")
+        return StepResult(plan.step, Status.ok, plan.changes, checks=plan.checks,
+                          duration_s=time.perf_counter() - t0, message="; ".join(plan.notes) or "nothing to do")
     if dry_run:
-        return StepResult(plan.step, Status.pending, plan.changes, duration_s=time.perf_counter() - t0,
-                          message=f"{len(todo)} change(s) would be made")
+        return StepResult(plan.step, Status.pending, plan.changes, checks=plan.checks,
+                          duration_s=time.perf_counter() - t0, message=f"{len(todo)} change(s) would be made")
     for change in todo:
         if change.apply is None:
             raise RdicError(f"{plan.step}: {change.target}: no way to apply '{change.action}'")
@@ -137,5 +173,5 @@ def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False) -> StepRes
     if left:
         names = ", ".join(c.target for c in left)
         raise NotConverged(f"{plan.step}: still differs after apply: {names}")
-    return StepResult(plan.step, Status.changed, plan.changes, duration_s=time.perf_counter() - t0,
-                      message=f"{len(todo)} change(s) applied and verified")
+    return StepResult(plan.step, Status.changed, plan.changes, checks=plan.checks,
+                      duration_s=time.perf_counter() - t0, message=f"{len(todo)} change(s) applied and verified")

@@ -11,6 +11,11 @@ from rdic_ops.errors import ConfigError
 
 CONF_DIR = Path(os.environ.get("RDIC_CONF_DIR") or Path(__file__).resolve().parents[2] / "conf")
 
+
+def conf_dir() -> Path:
+    """Where the config lives: $RDIC_CONF_DIR, else the conf/ beside the package (a checkout or a wheel)."""
+    return CONF_DIR
+
 _KEY = re.compile(r"^[A-Za-z_][\w.\-@/]*$")
 
 
