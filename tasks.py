@@ -219,7 +219,7 @@ def preload(c, env=None, set_=None, unload=False, dry_run=False, json_=False):
 def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
     """Write Ollama's server settings (systemd drop-in or launchctl) and the preload-at-startup unit."""
     with _errors():
-        from rdic_ops.ops import service
+        from rdic_ops.ops import server_settings as service
 
         cfg = _compose(env, set_)
         results = [service.server_settings(cfg, dry_run), service.preload_at_startup(cfg, dry_run)]
@@ -230,7 +230,7 @@ def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
 def route(c, env=None, set_=None, since=-1.0, json_=False):
     """Which model should answer chat now (the seeds' Option C: gemma while warm, else llama)."""
     with _errors():
-        from rdic_ops import route as route_op
+        from rdic_ops.ops import route as route_op
         from rdic_ops.runtime import for_env
 
         cfg = _compose(env, set_)
@@ -286,7 +286,7 @@ def migrate_embeddings(c, env=None, set_=None, from_="ollama", to="sentence_tran
                        text_field="content", batch_size=0, force=False, dry_run=False, json_=False):
     """Move embeddings to another backend: parity check, keep or re-embed the index, switch the app."""
     with _errors():
-        from rdic_ops.embeddings import migrate
+        from rdic_ops.ops import migrate_embeddings as migrate
 
         cfg = _compose(env, set_)
         result = migrate.migrate(cfg, src=from_, dst=to, store=store or None, text_field=text_field,

@@ -15,7 +15,7 @@ from rdic_ops.bench import runner
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import UsageError
 from rdic_ops.ops import models
-from rdic_ops.runtime.ollama_rt import timings_from_final
+from rdic_ops.runtime.ollama import timings_from_final
 
 
 def test_local_bench_all_artifacts(tmp_path):

@@ -8,10 +8,11 @@ import pytest
 from conftest import free_port, ollama_env, run_invoke
 from ollama_server import publish
 
-from rdic_ops import route
+from rdic_ops.ops import route
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import StepFailed
-from rdic_ops.ops import models, preload, service
+from rdic_ops.ops import models, preload
+from rdic_ops.ops import server_settings as service
 from rdic_ops.plan import Status
 from rdic_ops.runtime.base import Resident
 

@@ -18,11 +18,12 @@ from rdic_ops.config.schema import (
     RuntimeKind,
 )
 from rdic_ops.errors import UsageError
-from rdic_ops.facts.hardware import GiB, metal_budget
+from rdic_ops.facts.hardware import metal_budget
+from rdic_ops.gguf.read import GgufInfo, inspect, mismatches
 from rdic_ops.memory import estimate
 from rdic_ops.memory.estimate import MiB, ModelMemory, WeightsLayout
-from rdic_ops.memory.gguf_info import GgufInfo, inspect, mismatches
 from rdic_ops.models.store import model_file
+from rdic_ops.units import GiB
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Ollama: wait until the server answers (bounded), then load each resident model with the env's num_ctx
 and keep_alive as a number, and confirm through /api/ps. A model already loaded with that context is
 left alone (a second run changes nothing). llama.cpp: the env's model resident in a llama_cpp.server
-process (see rdic_ops.runtime.llamacpp_rt); the same config -> nothing to do.
+process (see rdic_ops.runtime.llamacpp); the same config -> nothing to do.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _plan_ollama(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
 
 
 def _plan_llamacpp(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
-    from rdic_ops.runtime.llamacpp_rt import ServedModel
+    from rdic_ops.runtime.llamacpp import ServedModel
 
     rt = for_env(cfg)
     st = rt.state()

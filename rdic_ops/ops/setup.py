@@ -15,6 +15,7 @@ from rdic_ops.config.schema import GpuVendor, RootConfig
 from rdic_ops.errors import RdicError, UsageError
 from rdic_ops.facts import hardware
 from rdic_ops.facts.hardware import HardwareFacts
+from rdic_ops.models.store import store_dir
 from rdic_ops.ops import doctor
 from rdic_ops.plan import Status, StepResult
 
@@ -75,7 +76,7 @@ def _not_wsl(ctx: SetupContext) -> str | None:
 
 
 def _server_settings(ctx: SetupContext) -> StepResult:
-    from rdic_ops.ops import service
+    from rdic_ops.ops import server_settings as service
 
     first = service.server_settings(ctx.cfg, ctx.dry_run)
     if first.status is Status.failed:
@@ -178,7 +179,7 @@ def choose_env(facts: HardwareFacts) -> tuple[str, str]:
 def run(cfg: RootConfig, *, dry_run: bool = False, only: list[str] = (), skip: list[str] = (),
         facts: HardwareFacts | None = None, overrides: list[str] = ()) -> list[StepResult]:
     selected = _select(list(only), list(skip))
-    ctx = SetupContext(cfg, facts or hardware.probe(doctor.model_store(cfg)), dry_run, overrides=list(overrides))
+    ctx = SetupContext(cfg, facts or hardware.probe(store_dir(cfg)), dry_run, overrides=list(overrides))
     stopped = None
     for step in STEPS:
         if step.name not in selected:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from rdic_ops import gguf_build
+from rdic_ops.gguf import write as gguf_build
 from rdic_ops.memory.planner import load_model_spec
 
 # conf/model/ name -> the REFERENCE.md shape it carries
