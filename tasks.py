@@ -219,10 +219,10 @@ def preload(c, env=None, set_=None, unload=False, dry_run=False, json_=False):
 def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
     """Write Ollama's server settings (systemd drop-in or launchctl) and the preload-at-startup unit."""
     with _errors():
-        from rdic_ops.ops import server_settings as service
+        from rdic_ops.ops import server_settings as settings
 
         cfg = _compose(env, set_)
-        results = [service.server_settings(cfg, dry_run), service.preload_at_startup(cfg, dry_run)]
+        results = [settings.run_all(cfg, dry_run)]
         _finish(results, json_, strict=not dry_run, env=cfg.env.name)
 
 

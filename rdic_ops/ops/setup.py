@@ -76,18 +76,9 @@ def _not_wsl(ctx: SetupContext) -> str | None:
 
 
 def _server_settings(ctx: SetupContext) -> StepResult:
-    from rdic_ops.ops import server_settings as service
+    from rdic_ops.ops import server_settings
 
-    first = service.server_settings(ctx.cfg, ctx.dry_run)
-    if first.status is Status.failed:
-        return first
-    startup = service.preload_at_startup(ctx.cfg, ctx.dry_run)
-    if startup.status is Status.skipped:
-        return first
-    first.changes += startup.changes
-    if startup.status in (Status.changed, Status.pending):
-        first.status = startup.status
-    return first
+    return server_settings.run_all(ctx.cfg, ctx.dry_run)
 
 
 def _not_ollama(ctx: SetupContext) -> str | None:
