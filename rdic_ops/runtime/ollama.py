@@ -39,6 +39,8 @@ def ollama_errors(what: str, host: str, timeout: float, remedy: str = ""):
 
 class OllamaRuntime:
     name = "ollama"
+    managed = False  # the server is the user's (systemd, launchd, ollama serve)
+    capacity = None  # as many as OLLAMA_MAX_LOADED_MODELS and memory allow
 
     def __init__(self, cfg: RootConfig):
         import ollama
@@ -95,6 +97,10 @@ class OllamaRuntime:
         if r.done_reason not in ("load", None, "stop"):
             raise StepFailed(f"load {tag}: unexpected done_reason {r.done_reason!r}")
         return time.perf_counter() - t0
+
+    def matches(self, r: Resident, tag: str, num_ctx: int, keep_alive: int) -> bool:
+        """Loaded as real traffic asks: same num_ctx (else the next request reloads it) and kept long enough."""
+        return r.context_length in (None, num_ctx) and (keep_alive >= 0 or r.forever)
 
     def unload(self, tag: str) -> None:
         self._call(f"unload {tag}", self.client.generate, model=tag, prompt="", keep_alive=0)
