@@ -134,3 +134,20 @@ def to_container(cfg: RootConfig) -> dict:
 
 def expand(path: str | os.PathLike) -> Path:
     return Path(os.path.expandvars(os.path.expanduser(str(path))))
+
+
+def load_model_spec(name: str):
+    """A model file of conf/model/, validated by its schema (for alternatives an env does not use)."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from rdic_ops.config.schema import ModelSpec
+
+    if name not in choices("model"):
+        raise ConfigError(f"unknown model {name!r} (choices: {', '.join(choices('model'))})")
+    path = conf_dir() / "model" / f"{name}.yaml"
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(ModelSpec), OmegaConf.load(path))
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"{path}: {_one_line(exc)}") from None

@@ -10,8 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rdic_ops.config.compose import choices, compose
-from rdic_ops.config.schema import GpuVendor, RootConfig
+from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import RdicError, UsageError
 from rdic_ops.facts import hardware
 from rdic_ops.facts.hardware import HardwareFacts
@@ -151,20 +150,6 @@ def _select(only: list[str], skip: list[str]) -> set[str]:
         if n not in names:
             raise UsageError(f"unknown step {n!r} (steps: {', '.join(names)})")
     return {n for n in names if (not only or n in only) and n not in skip}
-
-
-def choose_env(facts: HardwareFacts) -> tuple[str, str]:
-    """(env, why) from the facts: an NVIDIA GPU matching a profile, Apple Silicon, else `local`."""
-    gpus = facts.nvidia.gpus if facts.nvidia.available else []
-    for name in choices("env"):
-        hw = compose(name).env.hardware
-        if hw.gpu_vendor is GpuVendor.nvidia and hw.gpu_name:
-            for g in gpus:
-                if hw.gpu_name.lower() in g.name.lower():
-                    return name, f"found {g.name}"
-        if hw.gpu_vendor is GpuVendor.apple and facts.apple is not None:
-            return name, f"found {facts.apple.chip}"
-    return "local", "no GPU matches a profile" if not gpus else f"{gpus[0].name} matches no profile"
 
 
 def run(cfg: RootConfig, *, dry_run: bool = False, only: list[str] = (), skip: list[str] = (),
