@@ -9,7 +9,8 @@ from pathlib import Path
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
-CONF_DIR = Path(os.environ.get("RDIC_CONF_DIR") or Path(__file__).resolve().parents[2] / "conf")
+# A checkout links rdic_ops/conf to the repo's conf/; a wheel carries the files themselves (pyproject package-data).
+CONF_DIR = Path(os.environ.get("RDIC_CONF_DIR") or Path(__file__).resolve().parents[1] / "conf")
 
 
 def conf_dir() -> Path:
