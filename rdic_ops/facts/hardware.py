@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rdic_ops.facts.run import output
-from rdic_ops.units import GiB
+from rdic_ops.units import GiB, MiB
 
 Runner = Callable[[list[str], float], "str | None"]
 
@@ -133,7 +133,7 @@ def apple(run: Runner = output) -> AppleFacts | None:
 def metal_budget(unified: int, wired_limit_mb: int | None = None) -> int:
     """Metal's recommendedMaxWorkingSetSize: the raised wired limit, else ~2/3 (<= 36 GiB) or ~3/4 of RAM."""
     if wired_limit_mb:
-        return wired_limit_mb * 1024 * 1024
+        return wired_limit_mb * MiB
     return int(unified * (0.67 if unified <= 36 * GiB else 0.75))
 
 

@@ -23,6 +23,7 @@ from rdic_ops.embeddings.parity import Parity, parity, sample_texts
 from rdic_ops.embeddings.reembed import reembed
 from rdic_ops.errors import UsageError
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
+from rdic_ops.units import mib
 
 
 def _embedder(cfg: RootConfig, name: str, batch_size: int | None):
@@ -132,4 +133,4 @@ def _vram_check(cfg: RootConfig, src: str) -> Check:
     for_env(cfg).unload(tag)
     time.sleep(1.0)
     after = sum(g.vram_total - g.vram_free for g in hardware.nvidia().gpus)
-    return Check("VRAM freed", Status.ok, f"{tag} unloaded from Ollama", f"{(before - after) / 2**20:,.0f} MiB")
+    return Check("VRAM freed", Status.ok, f"{tag} unloaded from Ollama", mib(before - after))

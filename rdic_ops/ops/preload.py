@@ -14,6 +14,7 @@ from rdic_ops.config.schema import ROLES, EmbeddingBackend, RootConfig, RuntimeK
 from rdic_ops.plan import Change, Plan, StepResult, converge
 from rdic_ops.runtime import for_env
 from rdic_ops.runtime.base import Resident
+from rdic_ops.units import mib
 
 
 @dataclass
@@ -54,7 +55,7 @@ def _describe(r: Resident | None) -> str:
     if r is None:
         return "not loaded"
     until = "forever" if r.forever else (r.expires_at.isoformat(timespec="seconds") if r.expires_at else "?")
-    vram = f", {r.size_vram / 2**20:,.0f} MiB in VRAM" if r.size_vram else ""
+    vram = f", {mib(r.size_vram)} in VRAM" if r.size_vram else ""
     return f"loaded, num_ctx {r.context_length}, until {until}{vram}"
 
 

@@ -47,11 +47,12 @@ def _memory(ctx: SetupContext) -> StepResult:
     from rdic_ops.plan import Check
 
     report = planner.plan_env(ctx.cfg)
-    gib = 1024**3
+    from rdic_ops.units import gib
+
     checks = [Check(f"{','.join(r.roles)}: {r.model}", Status.ok, r.where,
-                    f"{r.memory.total / gib:.2f} GiB ({r.memory.gpu_total / gib:.2f} GiB on the accelerator)")
+                    f"{gib(r.memory.total, 2)} ({gib(r.memory.gpu_total, 2)} on the accelerator)")
               for r in report.rows]
-    verdict = f"{report.budget_name}: {report.used / gib:.2f} GiB needed of {report.budget / gib:.2f} GiB"
+    verdict = f"{report.budget_name}: {gib(report.used, 2)} needed of {gib(report.budget, 2)}"
     if report.fits:
         return StepResult("memory", Status.ok, checks=checks, message=f"fits; {verdict}")
     best = next((x for x in report.recommendations if x.fits), None)
