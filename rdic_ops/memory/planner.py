@@ -18,9 +18,9 @@ from rdic_ops.config.schema import (
 from rdic_ops.facts.hardware import metal_budget
 from rdic_ops.gguf.read import GgufInfo, inspect, mismatches
 from rdic_ops.memory import estimate
-from rdic_ops.memory.estimate import MiB, ModelMemory, WeightsLayout
+from rdic_ops.memory.estimate import ModelMemory, WeightsLayout
 from rdic_ops.models.store import model_file
-from rdic_ops.units import GiB
+from rdic_ops.units import GiB, MiB
 
 
 @dataclass
