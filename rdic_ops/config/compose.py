@@ -118,6 +118,13 @@ def check(cfg: RootConfig) -> None:
             )
         if spec.model.source.value == "ollama" and not spec.model.ollama_tag:
             raise ConfigError(f"{role}.model.ollama_tag: source is ollama but no tag is set")
+        if spec.model.ollama_tag:
+            from rdic_ops.facts.ollama_store import check_tag
+
+            try:
+                check_tag(spec.model.ollama_tag)
+            except ValueError as exc:
+                raise ConfigError(f"{role}.model.ollama_tag: {exc}") from None
     hw = cfg.env.hardware
     for key in ("vram_gb", "ram_gb"):
         if getattr(hw, key) < 0:

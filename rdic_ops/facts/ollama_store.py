@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REGISTRY = "registry.ollama.ai"
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# name = [host/][namespace/]model, each part starting with a letter or digit (so never "." or ".."); tag likewise
+_PART = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,127}"
+_TAG = re.compile(rf"^{_PART}(?:/{_PART}){{0,2}}(?::{_PART})?$")
+
+
+class ManifestError(ValueError):
+    """A manifest (or model name) that would point outside the store."""
+
+
+def check_tag(tag: object) -> str:
+    """An Ollama model name as a path-safe name:tag; ManifestError (a ValueError) otherwise."""
+    if not isinstance(tag, str) or not _TAG.match(tag):
+        raise ManifestError(f"{str(tag)[:80]!r} is not a valid Ollama model name "
+                            "([namespace/]model[:tag]: letters, digits, . _ - ; no '..', no absolute path)")
+    return tag
 
 
 @dataclass
@@ -42,8 +59,14 @@ class StoreFacts:
         return [b for b in self.blobs if b not in ref]
 
 
-def blob_path(root: Path, digest: str) -> Path:
-    return root / "blobs" / digest.replace(":", "-")
+def blob_path(root: Path, digest: object) -> Path:
+    """blobs/sha256-<hex> of a digest that is exactly sha256:<64 hex>, resolving inside the store."""
+    if not isinstance(digest, str) or not DIGEST.match(digest):
+        raise ManifestError(f"digest {str(digest)[:80]!r} is not sha256:<64 hex digits>")
+    path = Path(root) / "blobs" / digest.replace(":", "-")
+    if path.is_symlink() and not path.resolve().is_relative_to((Path(root) / "blobs").resolve()):
+        raise ManifestError(f"{path.name} links outside the store ({path.resolve()})")
+    return path
 
 
 def tag_of(root: Path, manifest: Path) -> str:
@@ -63,11 +86,17 @@ def read_manifest(root: Path, path: Path) -> Manifest:
         raw = path.read_bytes()
         data = json.loads(raw)
         layers = [data["config"], *data["layers"]]
-        blobs = [BlobRef(x["digest"], int(x["size"]), x.get("mediaType", ""), blob_path(root, x["digest"]))
+        blobs = [BlobRef(x["digest"], _size(x["size"]), str(x.get("mediaType", "")), blob_path(root, x["digest"]))
                  for x in layers]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return Manifest(tag_of(root, path), path, "", error=f"unreadable manifest ({exc})")
     return Manifest(tag_of(root, path), path, "sha256:" + hashlib.sha256(raw).hexdigest(), blobs)
+
+
+def _size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ManifestError(f"size {str(value)[:40]!r} is not a byte count")
+    return value
 
 
 def read_store(root: str | Path) -> StoreFacts:
@@ -80,6 +109,13 @@ def read_store(root: str | Path) -> StoreFacts:
 
 
 def manifest_for(root: str | Path, tag: str) -> Path:
+    """Where the manifest of ``tag`` lives; a name that could leave the store is refused (UsageError)."""
+    from rdic_ops.errors import UsageError
+
+    try:
+        check_tag(tag)
+    except ManifestError as exc:
+        raise UsageError(str(exc)) from None
     name, _, version = tag.partition(":")
     ns, _, repo = name.rpartition("/")
     return Path(root) / "manifests" / REGISTRY / (ns or "library") / repo / (version or "latest")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rdic_ops.config.schema import ModelShape
 from rdic_ops.errors import UsageError
+from rdic_ops.gguf.header import MAX_LAYERS, Malformed, _Array, _Header
 
 # llama.cpp hard-codes the sliding-window pattern of these architectures when the file has no key for it.
 SWA_PATTERN_DEFAULT = {"gemma3": 6, "gemma2": 2}
@@ -53,109 +55,6 @@ class GgufInfo:
         return asdict(self)
 
 
-_SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
-_STRING, _ARRAY = 8, 9
-
-
-@dataclass
-class _Tensor:
-    name: str
-    ne: tuple[int, ...]
-    qtype: int
-    offset: int  # relative to the data section
-
-    @property
-    def n_elements(self) -> int:
-        n = 1
-        for d in self.ne:
-            n *= d
-        return n
-
-    @property
-    def n_bytes(self) -> int:
-        from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
-
-        block, size = GGML_QUANT_SIZES[GGMLQuantizationType(self.qtype)]
-        return self.n_elements // block * size
-
-
-class _Header:
-    """A streaming scan of the GGUF header over mmap.
-
-    gguf's GGUFReader builds a numpy view for every element of every array, which takes ~18 s for a
-    262k-token vocabulary; this scan keeps scalars and strings, counts arrays, and skips their bodies.
-    """
-
-    def __init__(self, buf):
-        import struct
-
-        self.buf, self.pos, self.unpack = buf, 0, struct.unpack_from
-        magic, version, n_tensors, n_kv = self._take("<4sIQQ")
-        if magic != b"GGUF":
-            raise ValueError(f"bad magic {magic!r}")
-        if version < 2:
-            raise ValueError(f"GGUF version {version} is not supported")
-        self.fields: dict[str, object] = {}
-        for _ in range(n_kv):
-            key = self._string()
-            (vtype,) = self._take("<I")
-            self.fields[key] = self._value(vtype)
-        self.tensors = []
-        for _ in range(n_tensors):
-            name = self._string()
-            (n_dims,) = self._take("<I")
-            ne = self._take(f"<{n_dims}Q")
-            qtype, offset = self._take("<IQ")
-            self.tensors.append(_Tensor(name, tuple(ne), qtype, offset))
-        align = int(self.fields.get("general.alignment", 32))
-        self.data_start = -(-self.pos // align) * align
-
-    def _take(self, fmt):
-        import struct
-
-        vals = self.unpack(fmt, self.buf, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return vals
-
-    def _string(self) -> str:
-        (n,) = self._take("<Q")
-        raw = bytes(self.buf[self.pos:self.pos + n])
-        if len(raw) != n:
-            raise ValueError("string runs past the end of the file")
-        self.pos += n
-        return raw.decode("utf-8", "replace")
-
-    def _value(self, vtype):
-        if vtype in _SCALAR:
-            return self._take(_SCALAR[vtype])[0]
-        if vtype == _STRING:
-            return self._string()
-        if vtype == _ARRAY:
-            import struct
-
-            etype, count = self._take("<IQ")
-            if etype == _STRING:
-                for _ in range(count):  # skip the bodies: only the count matters here
-                    (n,) = self.unpack("<Q", self.buf, self.pos)
-                    self.pos += 8 + n
-                return _Array(count, None)
-            if etype in _SCALAR:
-                width = struct.calcsize(_SCALAR[etype])
-                values = None
-                if count <= 4096:  # small numeric arrays (per-layer head counts) are kept
-                    values = list(struct.unpack_from(f"<{count}{_SCALAR[etype][1]}", self.buf, self.pos))
-                self.pos += width * count
-                return _Array(count, values)
-            return _Array(count, [self._value(etype) for _ in range(count)])
-        raise ValueError(f"unknown GGUF value type {vtype}")
-
-
-@dataclass
-class _Array:
-    count: int
-    values: list | None
-
-
 def _field(fields: dict, key: str, default=None):
     value = fields.get(key, default)
     if isinstance(value, _Array):  # per-layer arrays (e.g. head_count_kv): the max governs the cache size
@@ -164,17 +63,22 @@ def _field(fields: dict, key: str, default=None):
 
 
 def _ollama_blob(path: Path) -> Path:
-    """An Ollama manifest file -> the blob its model layer points to."""
+    """An Ollama manifest file -> the blob its model layer points to (checked digest, inside the store)."""
+    from rdic_ops.facts.ollama_store import ManifestError, blob_path
+
     try:
         manifest = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return path
-    for layer in manifest.get("layers", []):
-        if layer.get("mediaType") == "application/vnd.ollama.image.model":
-            digest = layer["digest"].replace(":", "-")
+    layers = manifest.get("layers") if isinstance(manifest, dict) else None
+    for layer in layers if isinstance(layers, list) else []:
+        if isinstance(layer, dict) and layer.get("mediaType") == "application/vnd.ollama.image.model":
             # manifests/<registry>/<namespace>/<name>/<tag> -> <models>/blobs/sha256-<hex>
             models = path.parents[4] if len(path.parents) > 4 else path.parent
-            return models / "blobs" / digest
+            try:
+                return blob_path(models, layer.get("digest"))
+            except ManifestError as exc:
+                raise UsageError(f"{path}: {exc}") from None
     raise UsageError(f"{path}: Ollama manifest has no model layer")
 
 
@@ -186,6 +90,8 @@ def _read_header(path: Path) -> tuple[Path, _Header]:
         magic = fh.read(4)
     if magic[:1] == b"{":  # an Ollama manifest: follow it to the model blob
         path = _ollama_blob(path)
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
         with open(path, "rb") as fh:
             magic = fh.read(4)
     if magic != b"GGUF":
@@ -196,9 +102,11 @@ def _read_header(path: Path) -> tuple[Path, _Header]:
     try:
         with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             header = _Header(buf)
-    except (ValueError, OSError, EOFError, KeyError, __import__("struct").error) as exc:
-        raise UsageError(f"{path}: unreadable GGUF ({exc})") from exc
-    end = max((header.data_start + t.offset + t.n_bytes for t in header.tensors), default=header.data_start)
+        end = max((header.data_start + t.offset + t.n_bytes for t in header.tensors), default=header.data_start)
+    except Malformed as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    except (ValueError, OSError, struct.error) as exc:
+        raise UsageError(f"{path}: unreadable GGUF ({exc})") from None
     if end > size:
         raise UsageError(f"{path}: truncated GGUF: tensor data ends at byte {end}, file has {size}")
     return path, header
@@ -212,9 +120,9 @@ def _tensor_sums(tensors) -> tuple[dict[int, int], int, int, int, int]:
         nb = t.n_bytes
         total += nb
         n_params += t.n_elements
-        if t.name.startswith("blk."):
-            idx = int(t.name.split(".")[1])
-            layer_bytes[idx] = layer_bytes.get(idx, 0) + nb
+        idx = t.name.split(".")[1] if t.name.startswith("blk.") and t.name.count(".") >= 2 else ""
+        if idx.isdigit() and len(idx) < 7:
+            layer_bytes[int(idx)] = layer_bytes.get(int(idx), 0) + nb
         elif t.name == "token_embd.weight":
             token_embd = nb
         elif t.name == "output.weight":
@@ -222,32 +130,40 @@ def _tensor_sums(tensors) -> tuple[dict[int, int], int, int, int, int]:
     return layer_bytes, token_embd, output, total, n_params
 
 
+def _count(value, key: str, path: Path, limit: int = 2 ** 40) -> int:
+    """A count from the header as an int in [0, limit], else the file is refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or not 0 <= value <= limit:
+        raise UsageError(f"{path}: GGUF key {key} = {str(value)[:40]!r} is not a count in [0, {limit}]")
+    return int(value)
+
+
 def inspect(path: str | os.PathLike) -> GgufInfo:
-    """Read a GGUF file's metadata and tensor sizes; a truncated or non-GGUF file is a UsageError."""
+    """Read a GGUF file's metadata and tensor sizes; a truncated, hostile or non-GGUF file is a UsageError."""
     path, header = _read_header(Path(path))
     fields = header.fields
     arch = _field(fields, "general.architecture", "")
-    if not arch:
+    if not arch or not isinstance(arch, str):
         raise UsageError(f"{path}: GGUF without general.architecture")
 
-    def a(key, default=0):
-        return _field(fields, f"{arch}.{key}", default)
+    def a(key, default=0, limit=2 ** 40):
+        return _count(_field(fields, f"{arch}.{key}", default) or default, f"{arch}.{key}", path, limit)
 
-    n_embd, n_head = int(a("embedding_length")), int(a("attention.head_count", 1) or 1)
+    n_embd, n_head = a("embedding_length"), a("attention.head_count", 1) or 1
     tokens = fields.get("tokenizer.ggml.tokens")
-    n_vocab = int(a("vocab_size", 0) or (tokens.count if isinstance(tokens, _Array) else 0))
+    n_vocab = a("vocab_size", tokens.count if isinstance(tokens, _Array) else 0)
     layer_bytes, token_embd, output, total, n_params = _tensor_sums(header.tensors)
-    n_layer = int(a("block_count"))
-    swa = int(a("attention.sliding_window", 0) or 0)
-    pattern = int(a("attention.sliding_window_pattern", 0) or 0) or (SWA_PATTERN_DEFAULT.get(arch, 0) if swa else 0)
-    key_length = int(a("attention.key_length", 0) or (n_embd // n_head))
+    n_layer = a("block_count", 0, MAX_LAYERS)
+    swa = a("attention.sliding_window")
+    pattern = a("attention.sliding_window_pattern") or (SWA_PATTERN_DEFAULT.get(arch, 0) if swa else 0)
+    key_length = a("attention.key_length", n_embd // n_head) or 1
+    name = _field(fields, "general.name", path.stem)
+    file_type = _field(fields, "general.file_type")
     return GgufInfo(
-        path=str(path), arch=arch, name=str(_field(fields, "general.name", path.stem)),
-        file_type=_field(fields, "general.file_type"), n_layer=n_layer, n_embd=n_embd, n_head=n_head,
-        n_head_kv=int(a("attention.head_count_kv", n_head) or n_head), key_length=key_length,
-        value_length=int(a("attention.value_length", 0) or key_length), n_ff=int(a("feed_forward_length", 0)),
-        n_vocab=n_vocab, n_ctx_train=int(a("context_length", 0)), sliding_window=swa, swa_pattern=pattern,
-        tensor_bytes=total, token_embd_bytes=token_embd, output_bytes=output,
+        path=str(path), arch=arch, name=str(name)[:200], file_type=file_type if isinstance(file_type, int) else None,
+        n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_head_kv=a("attention.head_count_kv", n_head),
+        key_length=key_length, value_length=a("attention.value_length", key_length),
+        n_ff=a("feed_forward_length"), n_vocab=n_vocab, n_ctx_train=a("context_length"), sliding_window=swa,
+        swa_pattern=pattern, tensor_bytes=total, token_embd_bytes=token_embd, output_bytes=output,
         layer_bytes=[layer_bytes.get(i, 0) for i in range(n_layer)], n_params=n_params,
     )
 

@@ -18,11 +18,10 @@ from pathlib import Path
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import ROLES, ModelSource, ModelSpec, RootConfig, RuntimeKind
 from rdic_ops.errors import UsageError
-from rdic_ops.facts.ollama_store import manifest_for
+from rdic_ops.facts.ollama_store import check_tag, manifest_for
 from rdic_ops.models.hashing import VerifyCache
 
 # Names that reach a command line or a path: letters, digits and . _ - / : only, no "..".
-_SAFE_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]*(:[A-Za-z0-9._\-]+)?$")
 _SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")
 
 
@@ -61,8 +60,13 @@ def env_models(cfg: RootConfig, only: list[str] | None = None) -> list[ModelSpec
 
 
 def validate_spec(spec: ModelSpec) -> None:
-    checks = [(spec.ollama_tag, _SAFE_TAG, "ollama_tag"), (spec.hf.file or None, _SAFE_FILE, "hf.file"),
-              (spec.hf.repo or None, _SAFE_FILE, "hf.repo"), (spec.path, _SAFE_FILE, "path")]
+    if spec.ollama_tag is not None:
+        try:
+            check_tag(spec.ollama_tag)
+        except ValueError as exc:
+            raise UsageError(f"model {spec.name}: ollama_tag {exc}") from None
+    checks = [(spec.hf.file or None, _SAFE_FILE, "hf.file"),
+             (spec.hf.repo or None, _SAFE_FILE, "hf.repo"), (spec.path, _SAFE_FILE, "path")]
     for value, pattern, key in checks:
         if value is None:
             continue
