@@ -136,9 +136,9 @@ def test_orphans_and_partials_reported_not_deleted(served, ollama_server):
 
 
 def test_unsafe_names_rejected_before_any_request(served, ollama_server):
-    cfg = compose("rtx3060", ollama_env(ollama_server, "chat.model.ollama_tag='llama;rm -rf ~'"))
-    with pytest.raises(UsageError, match="not a safe name"):
-        models.pull(cfg)
+    for tag in ("'llama;rm -rf ~'", "a/..:latest", "../../x", "/etc/passwd"):  # refused when the config is read
+        with pytest.raises(UsageError, match="not a valid Ollama model name"):
+            compose("rtx3060", ollama_env(ollama_server, f"chat.model.ollama_tag={tag}"))
     cfg = compose("m_series_max", ["extraction.model.hf.file=../../etc/passwd"])
     with pytest.raises(UsageError, match="not a safe name"):
         models.pull(cfg, ["gemma3-12b-it-q4_k_m"])

@@ -1,0 +1,83 @@
+"""Ollama's store as a hostile place: manifests whose digests or names would lead outside the store are refused."""
+
+import json
+
+import pytest
+from conftest import ollama_env
+from ollama_server import publish
+
+from rdic_ops.config.compose import compose
+from rdic_ops.errors import UsageError
+from rdic_ops.facts.ollama_store import ManifestError, blob_path, manifest_for, read_manifest, read_store
+from rdic_ops.gguf.read import inspect
+from rdic_ops.models import audit
+from rdic_ops.models.hashing import VerifyCache
+from rdic_ops.ops import models
+from rdic_ops.plan import Status
+
+HEX = "ab" * 32
+
+
+def write_manifest(root, tag, layers):
+    p = manifest_for(root, tag)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps({"schemaVersion": 2, "config": layers[0], "layers": layers[1:]}))
+    return p
+
+
+@pytest.mark.parametrize("digest", ["sha256:../../../etc/passwd", "/etc/passwd", "sha256:" + "AB" * 32,
+                                    "sha256:" + "ab" * 31, "md5:" + HEX, 7, None, "sha256:" + HEX + "/../x"])
+def test_bad_digests_never_become_paths(tmp_path, digest):
+    with pytest.raises(ManifestError):
+        blob_path(tmp_path, digest)
+    m = read_manifest(tmp_path, write_manifest(tmp_path, "evil:latest", [
+        {"digest": "sha256:" + HEX, "size": 1}, {"digest": digest, "size": 10, "mediaType": "x"}]))
+    assert m.error and not m.blobs
+
+
+def test_blob_link_outside_the_store_refused(tmp_path):
+    (tmp_path / "blobs").mkdir()
+    (tmp_path / "blobs" / f"sha256-{HEX}").symlink_to("/etc/passwd")
+    with pytest.raises(ManifestError, match="outside the store"):
+        blob_path(tmp_path, "sha256:" + HEX)
+
+
+def test_size_mismatch_never_moves_a_file_outside_the_store(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's file\n")
+    store = tmp_path / "store"
+    rel = "../" * 8 + str(victim).lstrip("/")
+    write_manifest(store, "evil:latest", [{"digest": "sha256:" + HEX, "size": 1},
+                                          {"digest": f"sha256-{rel}", "size": 999}])
+    checks = audit.ollama_store(store, VerifyCache(None), full=True)
+    assert [c.status for c in checks] == [Status.failed] and "sha256" in checks[0].found
+    assert victim.read_text() == "the user's file\n"
+
+
+def test_gguf_inspect_of_a_hostile_manifest_is_a_usage_error(tmp_path):
+    p = write_manifest(tmp_path, "evil:latest", [{"digest": "sha256:" + HEX, "size": 1},
+                                                 {"mediaType": "application/vnd.ollama.image.model",
+                                                  "digest": "sha256:../../../../etc/passwd", "size": 5}])
+    with pytest.raises(UsageError, match="sha256:<64 hex"):
+        inspect(p)
+    p.write_text("[1, 2]")  # JSON, but not a manifest
+    with pytest.raises(UsageError):
+        inspect(p)
+
+
+@pytest.mark.parametrize("tag", ["a/..:latest", "../x", "a/b/c/d:1", "x:../../y", ".hidden", "a b"])
+def test_bad_model_names_refused_everywhere(tmp_path, tag, ollama_server):
+    with pytest.raises(UsageError, match="not a valid Ollama model name"):
+        manifest_for(tmp_path, tag)
+    with pytest.raises(UsageError, match="not a valid Ollama model name"):
+        compose("rtx3060", ollama_env(ollama_server, f"chat.model.ollama_tag={tag}"))
+
+
+def test_real_store_still_reads(ollama_server, tiny_gguf, monkeypatch, tmp_path):
+    publish(ollama_server.registry, "llama3.2:3b", tiny_gguf)
+    monkeypatch.chdir(tmp_path)
+    cfg = compose("rtx3060", ollama_env(ollama_server))
+    models.pull(cfg, ["llama3.2-3b-q4_k_m"])
+    store = read_store(ollama_server.models)
+    assert [m.tag for m in store.manifests] == ["llama3.2:3b"] and not store.manifests[0].error
+    assert inspect(manifest_for(ollama_server.models, "llama3.2:3b")).arch == "llama"
