@@ -18,6 +18,12 @@ COMMON = {"env": ENV_HELP, "set": SET_HELP, "json": "print machine-readable JSON
 FLAGS = dict(auto_shortflags=False, iterable=["set_"])  # no -e: it would shadow invoke's --echo
 
 
+def _masked(text: str) -> str:
+    from rdic_ops.redact import mask_text
+
+    return mask_text(text)
+
+
 @contextmanager
 def _errors():
     """Library errors become one line on stderr and their exit code; nothing else escapes as a traceback."""
@@ -26,7 +32,7 @@ def _errors():
     try:
         yield
     except RdicError as err:
-        print(f"rdic-ops: {err.line()}", file=sys.stderr)
+        print(f"rdic-ops: {_masked(err.line())}", file=sys.stderr)
         raise Exit(code=err.exit_code) from None
     except KeyboardInterrupt:
         print("rdic-ops: interrupted; re-run to resume", file=sys.stderr)
@@ -36,7 +42,7 @@ def _errors():
     except Exception as exc:  # a bug: say so in one line; RDIC_DEBUG=1 shows the traceback
         if os.environ.get("RDIC_DEBUG"):
             raise
-        print(f"rdic-ops: internal error: {type(exc).__name__}: {exc} (RDIC_DEBUG=1 shows the traceback)",
+        print(f"rdic-ops: internal error: {type(exc).__name__}: {_masked(str(exc))} (RDIC_DEBUG=1 shows the traceback)",
               file=sys.stderr)
         raise Exit(code=1) from None
 
@@ -80,7 +86,7 @@ def _finish(results, json_, *, strict=True, **extra):
     elif failed:
         first = failed[0]
         msg = f"{first.step} failed: {first.message}" + (f" ({first.remedy})" if first.remedy else "")
-        print(f"rdic-ops: {msg}", file=sys.stderr)
+        print(f"rdic-ops: {_masked(msg)}", file=sys.stderr)
         raise Exit(code=1)
 
 
@@ -94,7 +100,9 @@ def config(c, env=None, set_=None, json_=False):
     with _errors():
         from rdic_ops.config.compose import to_container
 
-        data = to_container(_compose_auto(env, set_))
+        from rdic_ops.redact import mask_data
+
+        data = mask_data(to_container(_compose_auto(env, set_)))
         if json_:
             from rdic_ops.render import emit_json
 
@@ -230,7 +238,7 @@ def route(c, env=None, set_=None, since=-1.0, json_=False):
 
             emit_json(r.__dict__)
         else:
-            print(f"chat -> {r.model} ({r.tag}): {r.reason}")
+            print(_masked(f"chat -> {r.model} ({r.tag}): {r.reason}"))
 
 
 @task(name="tune", help={**COMMON, "path": "edit this .wslconfig (default: the Windows profile's, found via interop)",

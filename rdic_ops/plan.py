@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from rdic_ops.errors import NotConverged, RdicError
-
-SECRET_MASK = "********"
+from rdic_ops.redact import SECRET_MASK, mask_text
 
 
 class Status(str, Enum):
@@ -57,7 +56,7 @@ class Change:
             before.splitlines(keepends=True), after.splitlines(keepends=True),
             fromfile=f"{self.target} (now)", tofile=f"{self.target} (planned)",
         )
-        return "".join(ln if ln.endswith("\n") else ln + "\n" for ln in lines)
+        return mask_text("".join(ln if ln.endswith("\n") else ln + "\n" for ln in lines))
 
     def to_dict(self) -> dict:
         return {

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable
 
 from rdic_ops.plan import Change, Check, Status, StepResult
+from rdic_ops.redact import mask_data, mask_text
 from rdic_ops.units import gib, mib
 
 _STYLE = {
@@ -25,7 +26,7 @@ def _e(text: object) -> str:
     """Escape data so rich does not read `[extra]` in a remedy as markup."""
     from rich.markup import escape
 
-    return escape("" if text is None else str(text))
+    return escape(mask_text("" if text is None else str(text)))
 
 
 def _status(s: Status) -> str:
@@ -95,7 +96,7 @@ def print_report(results: list[StepResult], out=None) -> None:
 
 def emit_json(payload: object, stream=None) -> None:
     stream = stream or sys.stdout
-    json.dump(payload, stream, indent=2, default=str)
+    json.dump(mask_data(json.loads(json.dumps(payload, default=str))), stream, indent=2, default=str)
     stream.write("\n")
 
 

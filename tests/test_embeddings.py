@@ -109,7 +109,9 @@ def test_ollama_to_sentence_transformers_against_loopback(ollama_server, minilm_
     parity = next(x for x in result.checks if x.name == "parity")
     assert parity.status is Status.ok and "p1 0.9999" in parity.found
     assert app.read_text() == "# app settings\nEMBEDDING_BACKEND=sentence_transformers\nOTHER=1\n"
-    assert list(tmp_path.glob(".env.*.bak"))
+    assert not list(tmp_path.glob(".env.*.bak"))  # the backup of a secrets file is not left beside it
+    saved = list((tmp_path / "state" / "backups").glob(".env.*.bak"))
+    assert len(saved) == 1 and saved[0].stat().st_mode & 0o777 == 0o600
     assert any(x.name == "VRAM freed" and x.status is Status.skipped for x in result.checks)
 
 

@@ -15,11 +15,14 @@ class ServerFacts:
 def server(host: str, timeout: float = 3.0) -> ServerFacts:
     import httpx
 
+    from rdic_ops.redact import mask_url
+
     host = host.rstrip("/")
+    shown = mask_url(host)  # the facts are printed: never the password of a URL
     try:
         r = httpx.get(f"{host}/api/version", timeout=timeout)
         if r.status_code != 200:
-            return ServerFacts(host, None, f"HTTP {r.status_code}")
-        return ServerFacts(host, str(r.json().get("version", "?")))
+            return ServerFacts(shown, None, f"HTTP {r.status_code}")
+        return ServerFacts(shown, str(r.json().get("version", "?")))
     except (httpx.HTTPError, ValueError) as exc:
-        return ServerFacts(host, None, type(exc).__name__)
+        return ServerFacts(shown, None, type(exc).__name__)

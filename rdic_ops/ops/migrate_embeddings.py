@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import EmbeddingBackend, RootConfig
 from rdic_ops.embeddings import backends
 from rdic_ops.embeddings import store as stores
@@ -98,7 +99,8 @@ def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, te
             plan.add(_store_change(cfg, p, src, dst, par, keep, worker))
         if cfg.embedding.app_setting_file:
             plan.add(app_setting_change(Path(cfg.embedding.app_setting_file).expanduser(),
-                                        cfg.embedding.app_setting_key, dst))
+                                        cfg.embedding.app_setting_key, dst,
+                                        expand(cfg.paths.state_dir) / "backups"))
         return plan
 
     def verify() -> list[Check]:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import StepFailed
+from rdic_ops.redact import mask_url
 from rdic_ops.runtime.base import Generation, Resident
 
 NS = 1e9
@@ -30,7 +31,7 @@ def ollama_errors(what: str, host: str, timeout: float, remedy: str = ""):
         code = f" (HTTP {exc.status_code})" if exc.status_code and exc.status_code > 0 else ""
         raise StepFailed(f"{what}: {exc.error}{code}", remedy=remedy) from None
     except (ConnectionError, httpx.ConnectError):
-        raise StepFailed(f"Ollama at {host} is not reachable",
+        raise StepFailed(f"Ollama at {mask_url(host)} is not reachable",
                          remedy="start it (systemctl start ollama, or ollama serve)") from None
     except httpx.TimeoutException:
         raise StepFailed(f"{what}: no answer within {timeout:g} s",
@@ -79,7 +80,7 @@ class OllamaRuntime:
             if srv.version:
                 return srv.version
             if time.monotonic() >= deadline:
-                raise StepFailed(f"Ollama at {self.host} did not answer within {timeout_s:g} s ({srv.reason})",
+                raise StepFailed(f"Ollama at {mask_url(self.host)} did not answer within {timeout_s:g} s ({srv.reason})",
                                  remedy="start it (systemctl start ollama, or ollama serve)")
             time.sleep(0.25)
 
