@@ -5,6 +5,7 @@ Each fetch shows byte progress on a terminal and ends in a StepFailed line, neve
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -41,19 +42,27 @@ def _endpoint() -> str | None:
 
 
 def hf_metadata(spec: ModelSpec, revision: str) -> tuple[str, str, int | None]:
-    """(commit, sha256, size) of a Hub file, from one HEAD request."""
+    """(commit, sha256, size) of a Hub file, from one HEAD request per run (planning twice asks once)."""
+    return _hf_metadata(spec.hf.repo, spec.hf.file, revision, _endpoint())
+
+
+@functools.lru_cache(maxsize=64)
+def _hf_metadata(repo: str, file: str, revision: str, endpoint: str | None) -> tuple[str, str, int | None]:
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
-    url = hf_hub_url(spec.hf.repo, spec.hf.file, revision=revision, endpoint=_endpoint())
-    meta = get_hf_file_metadata(url)
+    meta = get_hf_file_metadata(hf_hub_url(repo, file, revision=revision, endpoint=endpoint))
     return meta.commit_hash or revision, (meta.etag or "").strip('"'), meta.size
 
 
 def hf_download(cfg: RootConfig, spec: ModelSpec, revision: str, expected: str | None, dest: Path) -> None:
     from huggingface_hub import hf_hub_download
 
+    # local_dir is the root the repo's paths are kept under: a file in a subfolder lands at dest, not sub/sub/f
+    root = dest
+    for _ in Path(spec.hf.file).parts:
+        root = root.parent
     try:
-        got = Path(hf_hub_download(spec.hf.repo, spec.hf.file, revision=revision, local_dir=dest.parent,
+        got = Path(hf_hub_download(spec.hf.repo, spec.hf.file, revision=revision, local_dir=root,
                                    endpoint=_endpoint()))
     except Exception as exc:  # network and Hub errors of every kind
         raise StepFailed(

@@ -1,8 +1,12 @@
 """Fast sha256 of model files: large reads, files hashed in parallel, progress with bytes/s, and a cache.
 
 hashlib releases the GIL while it digests a large buffer, so threads hash several files at once on
-several cores. The cache maps (path, size, mtime_ns, inode) to the digest of a file that was verified;
-an unchanged file is then not read again (``full=True`` ignores the cache).
+several cores. Two records live in state_dir/cache/verify.json:
+- the stat cache: (path, size, mtime_ns, inode) -> the digest of a file as it was when last hashed. It is
+  only a shortcut: an edit that keeps size, mtime and inode (a bit flip by a disk, a tool that restores
+  mtime) is not seen through it; ``full=True`` (`--full`) ignores it and re-hashes every file;
+- recorded digests: the sha256 and size of every file rdic-ops built or adopted that models.lock does not
+  pin, taken when it was built or first verified; later checks compare against it.
 """
 
 from __future__ import annotations
@@ -52,11 +56,13 @@ class VerifyCache:
     def __init__(self, path: str | os.PathLike | None):
         self.path = Path(path) if path else None
         self.entries: dict[str, dict] = {}
+        self.records: dict[str, dict] = {}
         self.dirty = False
         if self.path and self.path.exists():
             try:
-                self.entries = json.loads(self.path.read_text()).get("files", {})
-            except (OSError, ValueError):
+                data = json.loads(self.path.read_text())
+                self.entries, self.records = dict(data.get("files", {})), dict(data.get("recorded", {}))
+            except (OSError, ValueError, AttributeError, TypeError):
                 self.entries = {}  # a damaged cache is only a slower verify
 
     def get(self, key: FileKey) -> str | None:
@@ -73,9 +79,19 @@ class VerifyCache:
         if self.entries.pop(str(Path(path).resolve()), None) is not None:
             self.dirty = True
 
+    def recorded(self, path: str | os.PathLike) -> tuple[str, int] | None:
+        """(sha256, size) recorded when rdic-ops built or adopted this file; None when never recorded."""
+        e = self.records.get(str(Path(path).resolve()))
+        return (e["sha256"], e["size"]) if isinstance(e, dict) and "sha256" in e and "size" in e else None
+
+    def record(self, path: str | os.PathLike, digest: str, size: int) -> None:
+        self.records[str(Path(path).resolve())] = {"sha256": digest, "size": size}
+        self.dirty = True
+
     def save(self) -> None:
         if self.path and self.dirty:
-            atomic_write(self.path, json.dumps({"version": 1, "files": self.entries}, indent=1))
+            atomic_write(self.path, json.dumps({"version": 1, "files": self.entries, "recorded": self.records},
+                                               indent=1))
             self.dirty = False
 
 

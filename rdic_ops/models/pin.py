@@ -10,7 +10,7 @@ from rdic_ops.models.check import check_blobs, describe
 from rdic_ops.models.fetch import hf_metadata
 from rdic_ops.models.hashing import VerifyCache, hash_files
 from rdic_ops.models.sources import package_version
-from rdic_ops.models.store import model_file, store_dir
+from rdic_ops.models.store import lock_name, model_file, store_dir
 
 
 def _ollama_entry(cfg: RootConfig, spec: ModelSpec, cache: VerifyCache, e: lockfile.LockEntry) -> None:
@@ -45,5 +45,5 @@ def entry_for(cfg: RootConfig, spec: ModelSpec, cache: VerifyCache) -> lockfile.
             raise StepFailed(f"{spec.name}: {path.name} does not match the Hub's sha256",
                              remedy="run invoke models.verify --repair")
         e.repo, e.file, e.revision = spec.hf.repo, spec.hf.file, commit
-    e.files = [lockfile.LockedFile(path.name, digest, path.stat().st_size)]
+    e.files = [lockfile.LockedFile(lock_name(cfg, path), digest, path.stat().st_size)]
     return e

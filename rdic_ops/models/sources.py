@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import tempfile
 from pathlib import Path
 
 from rdic_ops.config.schema import EmbeddingBackend, ModelSource, ModelSpec, RootConfig
 from rdic_ops.errors import StepFailed, UsageError
 from rdic_ops.facts.ollama_store import manifest_for, read_manifest
 from rdic_ops.gguf import write as gguf_write
-from rdic_ops.models.check import check_blobs, check_file, describe
+from rdic_ops.models.check import FileProblem, check_blobs, check_file, describe
 from rdic_ops.models.fetch import hf_download, hf_metadata, ollama_pull, snapshot_fetch, snapshot_path
 from rdic_ops.models.hashing import VerifyCache, hash_files
-from rdic_ops.models.store import model_file, quarantine, store_dir
+from rdic_ops.models.store import lock_name, model_file, quarantine, store_dir
 from rdic_ops.plan import Change
 
 
@@ -58,9 +59,9 @@ def _ollama_change(cfg, spec, pin, cache, full) -> Change:
     return Change(target, "none", m.digest, m.digest, reason=f"present, {len(m.blobs)} blobs verified")
 
 
-def _hf_expected(spec, pin, dest: Path, target: str, revision: str) -> tuple[str | None, str, Change | None]:
+def _hf_expected(spec, pin, dest: Path, target: str, revision: str, name: str) -> tuple[str | None, str, Change | None]:
     """The sha256 a Hub file must have: pinned by models.lock, else the Hub's LFS sha256 (needs the Hub)."""
-    expected = pin.file_sha(dest.name) if pin else None
+    expected = pin.file_sha(name) if pin else None
     if expected:
         return expected, "pinned by models.lock", None
     try:
@@ -78,7 +79,7 @@ def _hf_change(cfg, spec, pin, cache, full) -> Change:
     dest = model_file(cfg, spec)
     target = f"hf {spec.hf.repo}/{spec.hf.file}"
     revision = pin.revision if pin and pin.revision else spec.hf.revision
-    expected, note, offline = _hf_expected(spec, pin, dest, target, revision)
+    expected, note, offline = _hf_expected(spec, pin, dest, target, revision, lock_name(cfg, dest))
     if offline:
         return offline
     problem = check_file(dest, expected, None, cache, full)
@@ -94,36 +95,79 @@ def _hf_change(cfg, spec, pin, cache, full) -> Change:
                   reason=note, apply=fetch)
 
 
+_REFERENCE: dict[str, tuple[str, int]] = {}
+
+
+def _reference_build(spec: ModelSpec) -> tuple[str, int]:
+    """(sha256, size) of the file rdic-ops writes for a generated model (deterministic: seed 0)."""
+    key = repr((spec.arch, spec.shape, spec.quantization, spec.name))
+    if key not in _REFERENCE:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "reference.gguf"
+            gguf_write.write(path, spec.arch, spec.shape, quantization=spec.quantization, data="random",
+                             name=spec.name, seed=0)
+            _REFERENCE[key] = hash_files([path], full=True)[str(path)], path.stat().st_size
+    return _REFERENCE[key]
+
+
 def _generated_change(cfg, spec, pin, cache, full) -> Change:
     dest = model_file(cfg, spec)
-    expected = pin.file_sha(dest.name) if pin else None
+    expected, size = pin.file_sha(lock_name(cfg, dest)) if pin else None, None
+    how = "matches models.lock"
+    if not expected:  # never pinned: the file must be the one rdic-ops builds, byte for byte
+        expected, size = cache.recorded(dest) or _reference_build(spec)
+        how = "matches the build's recorded sha256"
     target = f"generated {dest}"
-    problem = check_file(dest, expected, None, cache, full)
+    problem = check_file(dest, expected, size, cache, full)
     if problem is None:
-        pinned = ", matches models.lock" if expected else ""
-        return Change(target, "none", "present", "present", reason=f"built{pinned}")
+        cache.record(dest, expected, dest.stat().st_size)
+        return Change(target, "none", "present", "present", reason=f"built, {how}")
 
     def build():
         if dest.exists():
             quarantine(cfg, dest, problem.kind)
         gguf_write.write(dest, spec.arch, spec.shape, quantization=spec.quantization, data="random",
                          name=spec.name, seed=0)
-        if expected and hash_files([dest], full=True)[str(dest)] != expected:
+        if hash_files([dest], full=True)[str(dest)] != expected:
             raise StepFailed(f"{dest.name}: the rebuilt file differs from models.lock (gguf package changed?)",
                              remedy="run invoke models.lock to pin the new build")
+        cache.record(dest, expected, dest.stat().st_size)
+        cache.save()
 
-    return Change(target, "build", problem.kind, f"{spec.arch} {spec.shape.n_layer} layers x {spec.shape.n_embd}",
+    return Change(target, "build", f"{problem.kind} ({problem.detail})",
+                  f"{spec.arch} {spec.shape.n_layer} layers x {spec.shape.n_embd}",
                   reason="the offline env's model is written by rdic-ops", apply=build)
 
 
 def _local_change(cfg, spec, pin, cache, full) -> Change:
+    """A file the user put there: pinned by models.lock, else adopted (structure checked, sha256 recorded)
+    the first time it is seen and compared against that record afterwards."""
     dest = model_file(cfg, spec)
-    expected = pin.file_sha(dest.name) if pin else None
-    problem = check_file(dest, expected, None, cache, full)
+    expected, size = (pin.file_sha(lock_name(cfg, dest)) if pin else None), None
+    rec = None if expected else cache.recorded(dest)
+    if rec:
+        expected, size = rec
+    problem = check_file(dest, expected, size, cache, full)
+    if problem is None and not expected:
+        problem = _adopt(dest, cache)
     if problem:
         raise StepFailed(f"{spec.name}: {dest}: {problem.kind} ({problem.detail})",
                          remedy="put the model file there, or change the model's path in conf/model/")
-    return Change(f"local {dest}", "none", "present", "present", reason="verified" if expected else "present")
+    why = "matches models.lock" if pin and expected else "matches the sha256 recorded when adopted"
+    return Change(f"local {dest}", "none", "present", "present", reason=why if expected else "adopted: "
+                  "well-formed GGUF, sha256 recorded")
+
+
+def _adopt(dest: Path, cache) -> FileProblem | None:
+    from rdic_ops.gguf.read import inspect
+
+    try:
+        inspect(dest)
+    except UsageError as exc:
+        return FileProblem(dest, "truncated" if "truncated" in str(exc) else "corrupted", exc.line())
+    digest = hash_files([dest], cache=cache, full=True)[str(dest)]
+    cache.record(dest, digest, dest.stat().st_size)
+    return None
 
 
 def package_version(spec: ModelSpec) -> tuple[str, str]:

@@ -44,6 +44,14 @@ def model_file(cfg: RootConfig, spec: ModelSpec) -> Path | None:
     return p if p.is_absolute() else expand(cfg.paths.models_dir) / name
 
 
+def lock_name(cfg: RootConfig, path: Path) -> str:
+    """A file's name in models.lock: its path under models_dir (``sub/f.gguf``), else its file name."""
+    try:
+        return path.relative_to(expand(cfg.paths.models_dir)).as_posix()
+    except ValueError:
+        return path.name
+
+
 def env_models(cfg: RootConfig, only: list[str] | None = None) -> list[ModelSpec]:
     """The env's distinct models (a model serving two roles counts once); ``only`` picks some by name."""
     seen: dict[str, ModelSpec] = {}

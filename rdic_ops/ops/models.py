@@ -21,7 +21,8 @@ from rdic_ops.models.store import cache_for, env_models, model_file, store_dir, 
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge, fold
 
 
-def plan_pull(cfg: RootConfig, only: list[str] | None = None, full: bool = False) -> Plan:
+def plan_pull(cfg: RootConfig, only: list[str] | None = None, full: bool = False, *, save: bool = True) -> Plan:
+    """One change per model; ``save=False`` (a dry run) leaves the verify cache as it was: planning only reads."""
     lock = lockfile.load(cfg.paths.lockfile)
     cache = cache_for(cfg)
     plan = Plan("models")
@@ -31,12 +32,13 @@ def plan_pull(cfg: RootConfig, only: list[str] | None = None, full: bool = False
         change = change_for(cfg, spec, pin, cache, full)
         change.target = f"{spec.name}: {change.target}"
         plan.add(change)
-    cache.save()
+    if save:
+        cache.save()
     return plan
 
 
 def pull(cfg: RootConfig, only: list[str] | None = None, dry_run: bool = False, full: bool = False) -> StepResult:
-    return converge(lambda: plan_pull(cfg, only, full), dry_run=dry_run)
+    return converge(lambda: plan_pull(cfg, only, full, save=not dry_run), dry_run=dry_run)
 
 
 def write_lock(cfg: RootConfig, only: list[str] | None = None, dry_run: bool = False) -> StepResult:
@@ -48,7 +50,8 @@ def write_lock(cfg: RootConfig, only: list[str] | None = None, dry_run: bool = F
         wanted = lockfile.Lock(dict(current.models))
         for spec in env_models(cfg, only):
             wanted.models[spec.name] = entry_for(cfg, spec, cache)
-        cache.save()
+        if not dry_run:
+            cache.save()
         before = current.to_yaml() if path.exists() else None
         after = wanted.to_yaml()
         plan = Plan("models.lock")
