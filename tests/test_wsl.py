@@ -155,3 +155,22 @@ def test_cli_outside_wsl_and_bad_value(tmp_path):
     out = run_invoke("wsl.tune", "--path", str(tmp_path / "c"), "--set", "env.wsl.memory=lots")
     assert out.returncode == 2 and "env.wsl.memory" in out.stderr
     assert (tmp_path / "c").read_bytes() == REALISTIC.encode()
+
+
+def test_path_into_a_missing_directory_is_refused(tmp_path):
+    where = tmp_path / "no" / "such" / ".wslconfig"
+    with pytest.raises(UsageError, match="does not exist"):
+        wsl.tune(compose("rtx3060"), path=str(where))
+    assert not (tmp_path / "no").exists()
+    out = run_invoke("wsl.tune", "--env=rtx3060", "--path", str(where))
+    assert out.returncode == 2 and not (tmp_path / "no").exists()
+
+
+def test_read_only_file_is_not_overwritten(tmp_path):
+    path = tmp_path / ".wslconfig"
+    path.write_bytes(REALISTIC.encode())
+    path.chmod(0o444)
+    with pytest.raises(StepFailed, match="read-only"):
+        wsl.tune(compose("rtx3060"), path=str(path))
+    assert path.read_bytes() == REALISTIC.encode() and oct(path.stat().st_mode & 0o777) == "0o444"
+    assert not list(tmp_path.glob(".wslconfig.*.bak"))

@@ -9,6 +9,7 @@ Apply: back up, write atomically, re-read. The change applies after `wsl --shutd
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 from pathlib import Path
 
@@ -25,7 +26,10 @@ from rdic_ops.units import GiB
 
 def locate(cfg: RootConfig, path: str | None) -> Path | None:
     if path:
-        return expand(path)
+        where = expand(path)
+        if not where.parent.is_dir():  # a typo in --path must not grow a directory tree
+            raise UsageError(f"--path {where}: the directory {where.parent} does not exist")
+        return where
     if not hardware.is_wsl():
         return None
     found = windows.profile_wslconfig()
@@ -110,6 +114,16 @@ def _read(path: Path) -> str | None:
         raise StepFailed(f"{path} is not UTF-8: WSL cannot read it", remedy="save it as UTF-8") from None
 
 
+def _writable(path: Path, have: str | None) -> None:
+    """A read-only .wslconfig (no write bit, even for root) is the user's decision: refused, never overwritten."""
+    if have is None:
+        return
+    mode = path.stat().st_mode
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise StepFailed(f"{path} is read-only (mode {mode & 0o777:o}): not overwritten",
+                         remedy=f"make it writable (chmod u+w {path}) to let wsl.tune edit it")
+
+
 def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> Plan:
     want = desired(cfg, host)
     have = _read(path)
@@ -121,6 +135,8 @@ def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> Plan:
     if new == (have or "") and have is not None:
         plan.add(Change(str(path), "none", have, new, reason="already as declared"))
         return plan
+
+    _writable(path, have)
 
     def write():
         backup(path)
