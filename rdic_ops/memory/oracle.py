@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rdic_ops.errors import StepFailed, UsageError
 from rdic_ops.units import MiB
@@ -151,8 +153,13 @@ def run(path: str, settings: list[OracleSetting], timeout: float = 600) -> Oracl
     if not available():
         raise UsageError("--oracle needs llama-cpp-python: pip install 'rdic-ops[llamacpp]'")
     payload = json.dumps([s.__dict__ for s in settings])
-    proc = subprocess.run([sys.executable, "-m", "rdic_ops.memory.oracle", path],
-                          input=payload, capture_output=True, text=True, timeout=timeout, check=False)
+    # -P and a fixed cwd: a file in the user's directory (llama_cpp/, json.py) cannot shadow a module; the child
+    # imports the very rdic_ops this process runs
+    pkg_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [pkg_root, os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-P", "-m", "rdic_ops.memory.oracle", str(Path(path).resolve())],
+                          input=payload, capture_output=True, text=True, timeout=timeout, check=False, cwd=pkg_root,
+                          env=env)
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     try:
         data = json.loads(last)

@@ -2,8 +2,11 @@
 
 llama.cpp runs in-process in whatever loads it, so "resident across commands" needs a process that stays:
 rdic-ops starts llama-cpp-python's own server (`python -m llama_cpp.server --config_file ...`) detached,
-with the env's model, n_ctx, threads and KV settings, records its pid and the hash of its config under
-state_dir/runtime/, and talks to it over its HTTP API. The same config -> nothing to do; a different one
+with the env's model, n_ctx, threads and KV settings (``python -P``, cwd state_dir/runtime: no file of the
+user's shadows a module), records its pid, identity (start time, command line, boot id) and the hash of its
+config under state_dir/runtime/ before waiting for it, and talks to it over its HTTP API. It counts as ours
+only while that identity holds and it listens on the port listing our aliases: a busy port is refused, a
+reused pid (after a reboot or its exit) is never signalled. The same config -> nothing to do; a different one
 -> restart. llama_cpp is never imported here (only the child process loads it).
 """
 
@@ -22,6 +25,7 @@ from pathlib import Path
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import StepFailed
+from rdic_ops.facts import process
 from rdic_ops.fsutil import atomic_write
 from rdic_ops.memory.oracle import KV_TYPE_IDS
 from rdic_ops.runtime.base import Generation, Resident
@@ -74,24 +78,41 @@ class LlamaCppRuntime:
         return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
     # -- facts ---------------------------------------------------------------------------------
-    def state(self) -> DaemonState:
-        pid, chash, models = None, "", []
+    def _record(self) -> dict:
         try:
             info = json.loads(self.pid_path.read_text())
-            pid, chash = int(info["pid"]), info["config_hash"]
-            models = [ServedModel(**m) for m in info["models"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        alive = bool(pid) and _alive(pid)
-        return DaemonState(pid, alive, chash, alive and self._answering(), models if alive else [])
+            return info if isinstance(info, dict) else {}
+        except (OSError, ValueError):
+            return {}
 
-    def _answering(self) -> bool:
+    def _ours(self, info: dict) -> bool:
+        """The recorded server is still running as that very process (start time, command line, boot)."""
+        pid = info.get("pid")
+        return isinstance(pid, int) and isinstance(info.get("identity"), dict) and \
+            process.same(info["identity"], process.identity(pid))
+
+    def state(self) -> DaemonState:
+        info = self._record()
+        alive = self._ours(info)
+        try:
+            models = [ServedModel(**m) for m in info.get("models", [])] if alive else []
+        except TypeError:
+            models, alive = [], False
+        return DaemonState(info.get("pid") if alive else None, alive, info.get("config_hash", ""),
+                           alive and self._answering(info.get("pid"), [m.alias for m in models]), models)
+
+    def _answering(self, pid: int | None = None, aliases: list[str] = ()) -> bool:
+        """Our server answers: /v1/models lists our aliases and the listener on the port is our process."""
         import httpx
 
         try:
-            return httpx.get(self.url + "/v1/models", timeout=2.0).status_code == 200
-        except httpx.HTTPError:
+            r = httpx.get(self.url + "/v1/models", timeout=2.0)
+            ids = {m.get("id") for m in r.json().get("data", [])} if r.status_code == 200 else set()
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError):
             return False
+        if not set(aliases) <= ids:
+            return False
+        return pid is None or process.listens(pid, self.port) is not False
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, models: list[ServedModel]) -> float:
@@ -100,17 +121,25 @@ class LlamaCppRuntime:
             if not Path(m.path).is_file():
                 raise StepFailed(f"{m.alias}: {m.path} does not exist", remedy="run invoke models.pull first")
         self.stop()
+        if not process.port_free(self.port):
+            raise StepFailed(f"port {self.port} is in use by another program: the llama.cpp server cannot listen there",
+                             remedy="stop that program or set env.runtime.llamacpp_port to a free port")
         config = self.server_config(models)
         self.dir.mkdir(parents=True, exist_ok=True)
         atomic_write(self.config_path, json.dumps(config, indent=2))
         t0 = time.perf_counter()
-        log = open(self.log_path, "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--config_file", str(self.config_path)],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-        log.close()
-        atomic_write(self.pid_path, json.dumps({"pid": proc.pid, "config_hash": self.config_hash(config),
+        with open(self.log_path, "ab") as log:  # -P and a fixed cwd: no file of the user's shadows a module
+            proc = subprocess.Popen([sys.executable, "-P", "-m", "llama_cpp.server", "--config_file",
+                                     str(self.config_path)], stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)
+        ident = process.identity(proc.pid)  # recorded before waiting: a stop can find it while it loads
+        atomic_write(self.pid_path, json.dumps({"pid": proc.pid, "identity": ident.to_dict() if ident else None,
+                                                "config_hash": self.config_hash(config),
                                                 "models": [m.__dict__ for m in models]}))
+        self._wait(proc, [m.alias for m in models])
+        return time.perf_counter() - t0
+
+    def _wait(self, proc, aliases: list[str]) -> None:
         deadline = time.monotonic() + self.cfg.env.runtime.ready_timeout_s
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -118,30 +147,34 @@ class LlamaCppRuntime:
                 tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
                 raise StepFailed(f"llama.cpp server exited ({proc.returncode}): {tail[0]}",
                                  remedy=f"see {self.log_path}")
-            if self._answering():
-                return time.perf_counter() - t0
+            if self._answering(proc.pid, aliases):
+                return
             time.sleep(0.2)
         self.stop()
         raise StepFailed(f"llama.cpp server did not answer on port {self.port} within "
                          f"{self.cfg.env.runtime.ready_timeout_s:g} s", remedy=f"see {self.log_path}")
 
     def stop(self) -> bool:
-        st = self.state()
-        if st.pid and st.alive:
-            os.killpg(st.pid, signal.SIGTERM)
+        """Stop our server: signals go only to the process recorded at start, checked again before each."""
+        info = self._record()
+        ours = self._ours(info)
+        if ours:
+            pid = info["pid"]
+            _signal(pid, signal.SIGTERM)
             for _ in range(50):
-                if not _alive(st.pid):
+                if not self._ours(info):
                     break
                 time.sleep(0.1)
             else:
-                os.killpg(st.pid, signal.SIGKILL)
+                if self._ours(info):
+                    _signal(pid, signal.SIGKILL)
         self.pid_path.unlink(missing_ok=True)
-        return bool(st.alive)
+        return ours
 
     # -- the runtime interface ---------------------------------------------------------------------
     def wait_ready(self, timeout_s: float) -> str:
         deadline = time.monotonic() + timeout_s
-        while not self._answering():
+        while not self.state().answering:
             if time.monotonic() >= deadline:
                 raise StepFailed(f"llama.cpp server on port {self.port} is not running",
                                  remedy="run invoke preload")
@@ -211,15 +244,11 @@ class LlamaCppRuntime:
         return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9))
 
 
-def _alive(pid: int) -> bool:
+def _signal(pid: int, sig: int) -> None:
+    """Signal our server's process group (it runs in a session of its own); gone or not ours is no error."""
     try:
-        os.kill(pid, 0)
+        os.killpg(pid, sig)
     except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours is not alive
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
+        pass
+    except PermissionError as exc:
+        raise StepFailed(f"cannot stop the llama.cpp server (pid {pid}): {exc.strerror}") from None

@@ -1,0 +1,87 @@
+"""Facts about a process rdic-ops started: is this pid still that process, and who listens on a port.
+
+A pid alone names a process only until it exits: after a reboot or pid reuse the same number is someone
+else's shell. A process is identified by (pid, start time, command line, boot): Linux reads /proc, other
+systems ask ``ps``. A port's listener is read from /proc/net/tcp and the process's open sockets.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rdic_ops.facts.run import output
+
+
+@dataclass
+class Identity:
+    pid: int
+    start: str  # clock ticks since boot (/proc) or ps's lstart
+    cmdline: list[str]
+    boot: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return (output(["sysctl", "-n", "kern.boottime"]) or "").strip()
+
+
+def identity(pid: int) -> Identity | None:
+    """Who ``pid`` is now; None when no such process (or a zombie)."""
+    proc = Path(f"/proc/{pid}")
+    if Path("/proc/self/stat").exists():
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (proc / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+        except (OSError, IndexError):
+            return None
+        if fields[0] == "Z":
+            return None
+        return Identity(pid, fields[19], [c.decode(errors="replace") for c in cmdline], boot_id())
+    ps = output(["ps", "-o", "lstart=", "-o", "command=", "-p", str(pid)])
+    if not ps or not ps.strip():
+        return None
+    line = ps.strip()
+    return Identity(pid, line[:24], line[24:].split(), boot_id())
+
+
+def same(recorded: dict, now: Identity | None) -> bool:
+    """Is the recorded process still the one running under its pid?"""
+    return bool(now) and all(recorded.get(k) == v for k, v in now.to_dict().items())
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def listens(pid: int, port: int) -> bool | None:
+    """Does ``pid`` hold the listening TCP socket on ``port``? None where /proc cannot tell (not Linux)."""
+    if not Path("/proc/net/tcp").exists():
+        return None
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            f = row.split()
+            if len(f) > 9 and f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{f[9]}]")
+    try:
+        return any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
