@@ -74,7 +74,7 @@ def test_preload_unit_at_startup(fake_system):
     assert result.status is Status.changed
     text = (fake_system.root / "etc/systemd/system/rdic-ops-preload.service").read_text()
     assert "After=ollama.service" in text and "WantedBy=ollama.service" in text and "Type=oneshot" in text
-    assert "preload --env=rtx3060" in text
+    assert '"preload" "--env=rtx3060"' in text
     assert fake_system.calls()[-3:] == ["systemctl daemon-reload", "systemctl enable rdic-ops-preload.service",
                                         "systemctl is-enabled rdic-ops-preload.service"]  # the last one verifies
     assert preload_at_startup(cfg).changed == 0

@@ -9,6 +9,7 @@ agent) running `invoke preload --env=X`. Every file is diffed first, backed up, 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rdic_ops.config.compose import expand
@@ -17,10 +18,21 @@ from rdic_ops.errors import StepFailed, UsageError
 from rdic_ops.facts import services
 from rdic_ops.facts.hardware import is_wsl
 from rdic_ops.facts.run import run
-from rdic_ops.fsutil import atomic_write, backup
-from rdic_ops.plan import Change, Plan, Status, StepResult, converge
+from rdic_ops.ops.privileged import sh, write_file  # noqa: F401 (startup_unit uses them from here)
+from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
 
 DROPIN_NAME = "rdic-ops.conf"
+
+
+_UNIT = re.compile(r"^[A-Za-z0-9:_.\\@-]{1,240}\.service$")
+_LOOPBACK = ("127.", "localhost", "[::1]", "::1")
+
+
+def check_unit(name: str) -> str:
+    """A systemd service name as systemd spells them (no '/', no spaces, no '..' paths)."""
+    if not _UNIT.match(name or "") or ".." in name:
+        raise UsageError(f"env.runtime.ollama.unit: {name!r} is not a systemd service name (like ollama.service)")
+    return name
 
 
 def manager(cfg: RootConfig) -> str:
@@ -55,30 +67,19 @@ def warnings(cfg: RootConfig) -> list[str]:
     if o.models_dir and str(expand(o.models_dir)).startswith("/mnt/") and (cfg.env.hardware.wsl2 or is_wsl()):
         out.append(f"OLLAMA_MODELS={o.models_dir} lies on the Windows drive: loads through /mnt are slow under "
                    "WSL2 (ollama issues #6006, #8043); keep models on the Linux filesystem")
+    host = desired_env(cfg).get("OLLAMA_HOST", "")
+    if host and not host.startswith(_LOOPBACK):
+        out.append(f"OLLAMA_HOST={host} makes Ollama listen beyond this machine: its API has no authentication; "
+                   "anyone who reaches the port can pull, delete and run models (keep 127.0.0.1 unless you "
+                   "firewall it)")
     if o.kv_cache_type.value != "f16" and not o.flash_attention:
         out.append("OLLAMA_KV_CACHE_TYPE has no effect without OLLAMA_FLASH_ATTENTION=1")
     return out
 
 
-def sh(cmd: list[str]) -> str:
-    """Run a command that changes the machine (systemctl, launchctl): its stdout, or StepFailed with its last line."""
-    out = run(cmd, timeout=120)
-    if out.returncode in (124, 126, 127):
-        raise StepFailed(f"{' '.join(cmd)}: {out.stderr}")
-    if not out.ok:
-        msg = (out.stderr or out.stdout).strip().splitlines()
-        raise StepFailed(f"{' '.join(cmd)} failed ({out.returncode}): {msg[-1] if msg else 'no output'}",
-                         remedy="run with sudo" if "ermission" in (out.stderr or "") else None)
-    return out.stdout
-
-
-def write_file(path: Path, text: str) -> None:
-    try:
-        backup(path)
-        atomic_write(path, text)
-    except PermissionError:
-        raise StepFailed(f"cannot write {path}: permission denied",
-                         remedy="run with sudo, or point paths.system_root elsewhere") from None
+def _warning_checks(cfg: RootConfig) -> list[Check]:
+    """Warnings travel as checks: shown whether or not anything changes (notes only show when nothing does)."""
+    return [Check("warning", Status.warn, "", w) for w in warnings(cfg)]
 
 
 def read_file(path: Path) -> str | None:
@@ -91,7 +92,7 @@ def read_file(path: Path) -> str | None:
 # -- server settings -----------------------------------------------------------------------------
 
 def dropin_path(cfg: RootConfig) -> Path:
-    unit = cfg.env.runtime.ollama.unit
+    unit = check_unit(cfg.env.runtime.ollama.unit)
     return Path(cfg.paths.system_root) / "etc/systemd/system" / f"{unit}.d" / DROPIN_NAME
 
 
@@ -108,12 +109,12 @@ def _plan_systemd(cfg: RootConfig) -> Plan:
     path = dropin_path(cfg)
     want = dropin_text(cfg)
     have = read_file(path)
-    plan = Plan("server-settings", notes=warnings(cfg))
+    plan = Plan("server-settings", checks=_warning_checks(cfg))
 
     def apply():
         write_file(path, want)
-        sh(["systemctl", "daemon-reload"])
-        sh(["systemctl", "restart", unit])
+        sh(["systemctl", "daemon-reload"], path.parent)
+        sh(["systemctl", "restart", unit], path.parent)
 
     if have != want:
         plan.add(Change(str(path), "create" if have is None else "update", have, want,
@@ -125,8 +126,8 @@ def _plan_systemd(cfg: RootConfig) -> Plan:
     stale = {k: v for k, v in desired_env(cfg).items() if live.get(k) != v}
     if stale:
         def reload():
-            sh(["systemctl", "daemon-reload"])
-            sh(["systemctl", "restart", unit])
+            sh(["systemctl", "daemon-reload"], path.parent)
+            sh(["systemctl", "restart", unit], path.parent)
         plan.add(Change(f"systemd {unit}", "restart", ", ".join(f"{k}={live.get(k)}" for k in stale),
                         ", ".join(f"{k}={v}" for k, v in stale.items()),
                         reason="the drop-in is written but the service does not see it yet", apply=reload))
@@ -136,7 +137,7 @@ def _plan_systemd(cfg: RootConfig) -> Plan:
 
 
 def _plan_launchd(cfg: RootConfig) -> Plan:
-    plan = Plan("server-settings", notes=warnings(cfg))
+    plan = Plan("server-settings", checks=_warning_checks(cfg))
     pending = False
     for k, v in desired_env(cfg).items():
         have = services.launchd_getenv(k)

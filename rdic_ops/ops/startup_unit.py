@@ -11,12 +11,38 @@ from pathlib import Path
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import RootConfig, RuntimeKind
 from rdic_ops.facts import services
-from rdic_ops.ops.server_settings import manager, read_file, sh, write_file
+from rdic_ops.errors import UsageError
+from rdic_ops.ops.server_settings import check_unit, manager, read_file, sh, write_file
 from rdic_ops.plan import Change, Plan, Status, StepResult, converge
 
 PRELOAD_UNIT = "rdic-ops-preload.service"
 AGENT_LABEL = "com.rdic-ops.preload"
 REPO = Path(__file__).resolve().parents[2]
+
+
+def quote(arg: str) -> str:
+    """One ExecStart= argument as systemd reads it: '%' specifiers and '$' expansion escaped, quoted."""
+    escaped = (arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$"))
+    return f'"{escaped}"'
+
+
+def unit_user() -> str:
+    """Who the preload runs as: the user behind sudo, else this user, else the checkout's owner (never a
+    root the repo's writer could borrow: whoever can write the venv and the checkout is that user already)."""
+    import os
+    import pwd
+
+    for name in (os.environ.get("SUDO_USER"),):
+        if name and name != "root":
+            try:
+                return pwd.getpwnam(name).pw_name
+            except KeyError:
+                pass
+    uid = os.geteuid() if os.geteuid() != 0 else REPO.stat().st_uid
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def _invoke_argv(cfg: RootConfig) -> list[str]:
@@ -29,8 +55,11 @@ def unit_path(cfg: RootConfig) -> Path:
 
 
 def unit_text(cfg: RootConfig) -> str:
-    unit = cfg.env.runtime.ollama.unit
-    state = expand(cfg.paths.state_dir)
+    unit = check_unit(cfg.env.runtime.ollama.unit)
+    state = str(expand(cfg.paths.state_dir))
+    for value in (state, str(REPO)):
+        if "\n" in value:
+            raise UsageError(f"{value!r}: a path with a newline cannot go into a systemd unit")
     return "\n".join([
         f"# Written by rdic-ops: preload env {cfg.env.name}'s models after every start of {unit}.",
         "[Unit]",
@@ -41,9 +70,10 @@ def unit_text(cfg: RootConfig) -> str:
         "",
         "[Service]",
         "Type=oneshot",
-        f"WorkingDirectory={REPO}",
-        f'Environment="RDIC_STATE_DIR={state}"',
-        "ExecStart=" + " ".join(_invoke_argv(cfg)),
+        f"User={unit_user()}",  # the user's venv and checkout run as the user, never as root
+        f"WorkingDirectory={str(REPO).replace('%', '%%')}",
+        "Environment=" + quote(f"RDIC_STATE_DIR={state}"),
+        "ExecStart=" + " ".join(quote(a) for a in _invoke_argv(cfg)),
         "",
         "[Install]",
         f"WantedBy={unit}",
@@ -65,7 +95,7 @@ def agent_bytes(cfg: RootConfig) -> bytes:
     })
 
 
-def _plan_startup(cfg: RootConfig, how: str) -> Plan:
+def plan_startup(cfg: RootConfig, how: str) -> Plan:
     plan = Plan("preload-at-startup")
     if how == "systemd":
         path, want = unit_path(cfg), unit_text(cfg)
@@ -80,8 +110,8 @@ def _plan_startup(cfg: RootConfig, how: str) -> Plan:
         def install():
             if have != want:
                 write_file(path, want)
-            sh(["systemctl", "daemon-reload"])
-            sh(["systemctl", "enable", PRELOAD_UNIT])
+            sh(["systemctl", "daemon-reload"], path.parent)
+            sh(["systemctl", "enable", PRELOAD_UNIT], path.parent)
         plan.add(Change(str(path), "create" if have is None else "update", have, want,
                         reason=f"then systemctl daemon-reload and enable {PRELOAD_UNIT}", apply=install))
         return plan
@@ -112,4 +142,4 @@ def preload_at_startup(cfg: RootConfig, dry_run: bool = False) -> StepResult:
     how = manager(cfg)
     if how == "none":
         return StepResult("preload-at-startup", Status.skipped, message="no systemd or launchd on this machine")
-    return converge(lambda: _plan_startup(cfg, how), dry_run=dry_run)
+    return converge(lambda: plan_startup(cfg, how), dry_run=dry_run)
