@@ -99,7 +99,6 @@ def config(c, env=None, set_=None, json_=False):
     """Print the composed config of an env (YAML, or --json)."""
     with _errors():
         from rdic_ops.config.compose import to_container
-
         from rdic_ops.redact import mask_data
 
         data = mask_data(to_container(_compose_auto(env, set_)))

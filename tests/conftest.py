@@ -65,7 +65,8 @@ def hub(monkeypatch):
 def ollama_env(server, *extra):
     """--set overrides that point the rtx3060 profile at the loopback server and its store."""
     return [f"env.runtime.ollama.host={server.url}", f"env.runtime.ollama.models_dir={server.models}",
-            "env.runtime.ollama.timeout_s=10", "embedding.backend=ollama", *extra]
+            f"env.runtime.ollama.registry={server.url}", "env.runtime.ollama.timeout_s=10",
+            "embedding.backend=ollama", *extra]
 
 
 @pytest.fixture

@@ -242,6 +242,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"version": self.app.version})
         elif self.path == "/api/tags":
             self._json(200, {"models": [self._tag_entry(t, p) for t, p in self.app.manifests()]})
+        elif self.path.startswith("/v2/") and "/manifests/" in self.path:  # the registry side (Docker v2 API)
+            name, _, version = self.path[len("/v2/"):].partition("/manifests/")
+            p = manifest_path(self.app.registry, f"{name}:{version}")
+            if not p.is_file():
+                return self._json(404, {"errors": [{"code": "MANIFEST_UNKNOWN"}]})
+            raw = p.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.docker.distribution.manifest.v2+json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
         elif self.path == "/api/ps":
             self.app.expire()
             with self.app.lock:

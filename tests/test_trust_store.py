@@ -7,7 +7,7 @@ from conftest import ollama_env
 from ollama_server import publish
 
 from rdic_ops.config.compose import compose
-from rdic_ops.errors import UsageError
+from rdic_ops.errors import StepFailed, UsageError
 from rdic_ops.facts.ollama_store import ManifestError, blob_path, manifest_for, read_manifest, read_store
 from rdic_ops.gguf.read import inspect
 from rdic_ops.models import audit
@@ -81,3 +81,51 @@ def test_real_store_still_reads(ollama_server, tiny_gguf, monkeypatch, tmp_path)
     store = read_store(ollama_server.models)
     assert [m.tag for m in store.manifests] == ["llama3.2:3b"] and not store.manifests[0].error
     assert inspect(manifest_for(ollama_server.models, "llama3.2:3b")).arch == "llama"
+
+
+def test_pinned_model_is_checked_against_the_registry_before_pulling(ollama_server, tiny_gguf, monkeypatch,
+                                                                     tmp_path):
+    publish(ollama_server.registry, "llama3.2:3b", tiny_gguf)
+    monkeypatch.chdir(tmp_path)
+    cfg = compose("rtx3060", ollama_env(ollama_server))
+    only = ["llama3.2-3b-q4_k_m"]
+    models.pull(cfg, only)
+    models.write_lock(cfg, only)
+    pinned = read_manifest(ollama_server.models, manifest_for(ollama_server.models, "llama3.2:3b"))
+    publish(ollama_server.registry, "llama3.2:3b", tiny_gguf + b"a new release")
+    blob = next(b for b in pinned.blobs if b.media_type.endswith("model"))
+    blob.path.write_bytes(blob.path.read_bytes()[:-10])  # damaged: a repair pull is planned
+    pulls_before = [r for r in ollama_server.requests if r[1] == "/api/pull"]
+    with pytest.raises(StepFailed, match="not pulled"):
+        models.pull(cfg, only)
+    assert [r for r in ollama_server.requests if r[1] == "/api/pull"] == pulls_before  # never asked to pull
+    now = read_manifest(ollama_server.models, manifest_for(ollama_server.models, "llama3.2:3b"))
+    assert now.digest == pinned.digest and blob.path.exists()  # the pinned model is left as it was
+    publish(ollama_server.registry, "llama3.2:3b", tiny_gguf)  # the registry serves the pinned one again
+    assert models.pull(cfg, only).status is Status.changed
+
+
+def test_store_of_a_systemd_install_is_found(fake_system, monkeypatch, tmp_path):
+    """The official Linux install runs as user `ollama` (home /usr/share/ollama): its store is found there, or
+    where OLLAMA_MODELS in the service's environment says."""
+    import subprocess
+
+    from rdic_ops.models.store import store_dir
+
+    monkeypatch.delenv("OLLAMA_MODELS", raising=False)
+    home = tmp_path / "usr-share-ollama"
+    (home / ".ollama" / "models").mkdir(parents=True)
+    etc = fake_system.root / "etc"
+    (etc / "systemd/system").mkdir(parents=True)
+    (etc / "passwd").write_text(f"ollama:x:998:998::{home}:/bin/false\n")
+    (etc / "systemd/system/ollama.service").write_text("[Service]\nUser=ollama\nExecStart=/usr/bin/ollama serve\n")
+    subprocess.run(["systemctl", "daemon-reload"], check=True)
+    cfg = compose("rtx3060", ["env.runtime.ollama.service=systemd"])
+    assert store_dir(cfg) == home / ".ollama" / "models"
+    elsewhere = tmp_path / "big-disk" / "models"
+    elsewhere.mkdir(parents=True)
+    (etc / "systemd/system/ollama.service.d").mkdir()
+    (etc / "systemd/system/ollama.service.d/override.conf").write_text(
+        f'[Service]\nEnvironment="OLLAMA_MODELS={elsewhere}"\n')
+    subprocess.run(["systemctl", "daemon-reload"], check=True)
+    assert store_dir(cfg) == elsewhere

@@ -153,6 +153,8 @@ class HardwareSpec:
 @dataclass
 class OllamaServerSpec:
     host: str = "http://127.0.0.1:11434"
+    # The registry `ollama pull` fetches from: a pinned model's manifest is checked there before pulling.
+    registry: str = "https://registry.ollama.ai"
     timeout_s: float = 30.0
     keep_alive: int = 300  # OLLAMA_KEEP_ALIVE, seconds
     max_loaded_models: int = 0

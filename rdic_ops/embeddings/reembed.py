@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from rdic_ops.embeddings import store as stores
-from rdic_ops.fsutil import atomic_write
+from rdic_ops.errors import StepFailed
+from rdic_ops.fsutil import atomic_write, fsync_dir
 
 CHECKPOINT_BATCHES = 8  # one checkpoint (write + fsync + progress) every 8 batches
 
@@ -62,12 +63,18 @@ def _embed_rest(texts, embedder, state, vec_path, prog_path, step, bar, task) ->
                 bar.update(task, completed=state["done"])
 
 
-def _swap(path: Path, fmt, st, vectors: np.ndarray, info: dict) -> None:
+def _swap(path: Path, fmt, st, vectors: np.ndarray, info: dict, source_sha256: str) -> None:
     tmp = path.with_name(f".{path.name}.new")
     fmt.write(st, vectors, tmp)
+    os.chmod(tmp, path.stat().st_mode & 0o7777)  # the app's file keeps its mode
+    if stores.sha256(path) != source_sha256:  # the app wrote records since the store was loaded: keep them
+        tmp.unlink(missing_ok=True)
+        raise StepFailed(f"{path.name} changed while it was re-embedded (the app wrote to it): not replaced",
+                         remedy="stop the app's writes (or let it finish), then re-run migrate-embeddings")
     kept = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
     shutil.copy2(path, kept)  # the old store, for rollback
     tmp.replace(path)  # the swap: readers see the old file or the new one
+    fsync_dir(path.parent)
     stores.write_sidecar(path, {**info, "dim": int(vectors.shape[1]), "vectors": len(st.texts),
                                 "sha256": stores.sha256(path), "previous": str(kept)})
 
@@ -97,6 +104,6 @@ def reembed(path: Path, embedder, info: dict, batch_size: int, text_field: str,
     rate = (state["done"] - n0) / max(time.perf_counter() - t0, 1e-9) if state["done"] > n0 else 0.0
     vectors = np.empty((len(texts), state["dim"]), dtype=np.float32)
     vectors[order] = np.fromfile(vec_path, dtype=np.float32).reshape(len(texts), state["dim"])
-    _swap(path, fmt, st, vectors, info)
+    _swap(path, fmt, st, vectors, info, key["source_sha256"])
     shutil.rmtree(work)
     return rate

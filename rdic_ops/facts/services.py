@@ -33,6 +33,37 @@ def systemd_environment(unit: str) -> dict[str, str] | None:
     return env
 
 
+def systemd_user(unit: str) -> str | None:
+    """The User= a unit runs as ('' = root); None when systemctl cannot say."""
+    r = run(["systemctl", "show", "--property=User", unit], timeout=60)
+    if not r.ok:
+        return None
+    line = next((ln for ln in r.stdout.splitlines() if ln.startswith("User=")), "User=")
+    return line.partition("=")[2].strip()
+
+
+def home_of(user: str) -> str | None:
+    """A user's home directory from the account database (getent), None when there is no such user."""
+    r = run(["getent", "passwd", user], timeout=10)
+    fields = r.stdout.strip().split(":") if r.ok else []
+    return fields[5] if len(fields) >= 7 and fields[5] else None
+
+
+def ollama_service_store(unit: str) -> Path | None:
+    """Where a systemd-run Ollama keeps its models: OLLAMA_MODELS in the service's environment, else
+    ~/.ollama/models of the user it runs as (the official install: user `ollama`, home /usr/share/ollama)."""
+    if detect_manager() != "systemd" and not shutil.which("systemctl"):
+        return None
+    env = systemd_environment(unit) or {}
+    if env.get("OLLAMA_MODELS"):
+        return Path(env["OLLAMA_MODELS"])
+    user = systemd_user(unit)
+    if user is None:
+        return None
+    home = home_of(user or "root")
+    return Path(home) / ".ollama" / "models" if home else None
+
+
 def systemd_enabled(unit: str) -> str:
     """`systemctl is-enabled`: enabled, disabled, ... (it exits non-zero for a disabled unit: still an answer)."""
     return run(["systemctl", "is-enabled", unit], timeout=60).stdout.strip()

@@ -37,6 +37,31 @@ def ollama_pull(cfg: RootConfig, tag: str, show_progress: bool | None = None) ->
             bar.stop()
 
 
+def registry_digest(cfg: RootConfig, tag: str) -> str:
+    """sha256 of the manifest the registry serves for ``tag`` now (what `ollama pull` would install)."""
+    import hashlib
+
+    import httpx
+
+    name, _, version = tag.partition(":")
+    parts = name.split("/")
+    base = cfg.env.runtime.ollama.registry.rstrip("/")
+    if len(parts) == 3:  # host/namespace/model: another registry
+        base, parts = f"https://{parts[0]}", parts[1:]
+    path = "/".join(parts if len(parts) == 2 else ["library", *parts])
+    url = f"{base}/v2/{path}/manifests/{version or 'latest'}"
+    try:
+        r = httpx.get(url, timeout=cfg.env.runtime.ollama.timeout_s, follow_redirects=True,
+                      headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    except httpx.HTTPError as exc:
+        raise StepFailed(f"{tag}: cannot read the registry's manifest ({type(exc).__name__}) to check it against "
+                         "models.lock before pulling: not pulled",
+                         remedy="re-run when the registry is reachable") from None
+    if r.status_code != 200:
+        raise StepFailed(f"{tag}: the registry answers HTTP {r.status_code} for its manifest: not pulled")
+    return "sha256:" + hashlib.sha256(r.content).hexdigest()
+
+
 def _endpoint() -> str | None:
     return os.environ.get("HF_ENDPOINT") or None
 

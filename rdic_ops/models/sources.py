@@ -22,7 +22,7 @@ from rdic_ops.errors import StepFailed, UsageError
 from rdic_ops.facts.ollama_store import manifest_for, read_manifest
 from rdic_ops.gguf import write as gguf_write
 from rdic_ops.models.check import FileProblem, check_blobs, check_file, describe
-from rdic_ops.models.fetch import hf_download, hf_metadata, ollama_pull, snapshot_fetch, snapshot_path
+from rdic_ops.models.fetch import hf_download, hf_metadata, ollama_pull, registry_digest, snapshot_fetch, snapshot_path
 from rdic_ops.models.hashing import VerifyCache, hash_files
 from rdic_ops.models.store import lock_name, model_file, quarantine, store_dir
 from rdic_ops.plan import Change
@@ -35,6 +35,13 @@ def _ollama_change(cfg, spec, pin, cache, full) -> Change:
     mpath = manifest_for(root, tag)
 
     def pull(bad: list[Path] = ()):
+        if pin and pin.manifest_digest:  # checked before `ollama pull` replaces anything
+            serving = registry_digest(cfg, tag)
+            if serving != pin.manifest_digest:
+                raise StepFailed(f"{tag}: models.lock pins manifest {pin.manifest_digest[:19]}..., the registry now "
+                                 f"serves {serving[:19]}...: not pulled, the model on disk is left as it is",
+                                 remedy="run invoke models.lock to accept the new one, or restore the pinned "
+                                        "model from a backup")
         for p in bad:
             quarantine(cfg, p, "failed verification")
         ollama_pull(cfg, tag)

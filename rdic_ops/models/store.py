@@ -1,6 +1,7 @@
 """Where an env's models and their files live on this machine: the one answer every room asks.
 
-- ``store_dir``: Ollama's store (env.runtime.ollama.models_dir, OLLAMA_MODELS, ~/.ollama/models) for an
+- ``store_dir``: Ollama's store (env.runtime.ollama.models_dir, OLLAMA_MODELS, a systemd service's
+  OLLAMA_MODELS or its user's ~/.ollama/models, then ~/.ollama/models) for an
   Ollama env, rdic-ops' own ``paths.models_dir`` otherwise;
 - ``model_file``: a model's GGUF (``path``, else ``hf.file``, else ``<name>.gguf`` under models_dir; an
   absolute ``path`` as is) or, for Ollama, the manifest that names its blobs;
@@ -29,7 +30,15 @@ def store_dir(cfg: RootConfig) -> Path:
     """Where this env's model files live: Ollama's store or rdic-ops' own models_dir."""
     if cfg.env.runtime.kind is RuntimeKind.ollama:
         configured = cfg.env.runtime.ollama.models_dir or os.environ.get("OLLAMA_MODELS")
-        return expand(configured or "~/.ollama/models")
+        if configured:
+            return expand(configured)
+        if cfg.env.runtime.ollama.service.value in ("systemd", "auto"):  # a systemd install: the service's store
+            from rdic_ops.facts.services import ollama_service_store
+
+            found = ollama_service_store(cfg.env.runtime.ollama.unit)
+            if found is not None and found.is_dir():
+                return found
+        return expand("~/.ollama/models")
     return expand(cfg.paths.models_dir)
 
 

@@ -18,7 +18,7 @@ from rdic_ops.errors import StepFailed, UsageError
 from rdic_ops.facts import services
 from rdic_ops.facts.hardware import is_wsl
 from rdic_ops.facts.run import run
-from rdic_ops.ops.privileged import sh, write_file  # noqa: F401 (startup_unit uses them from here)
+from rdic_ops.ops.privileged import sh, write_file
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
 
 DROPIN_NAME = "rdic-ops.conf"
@@ -52,7 +52,7 @@ def desired_env(cfg: RootConfig) -> dict[str, str]:
     }
     if o.models_dir:
         env["OLLAMA_MODELS"] = str(expand(o.models_dir))
-    hostport = o.host.split("://", 1)[-1].rstrip("/")
+    hostport = o.host.split("://", 1)[-1].rstrip("/").rpartition("@")[2]  # never a URL's user:password
     if hostport not in ("127.0.0.1:11434", "localhost:11434"):
         env["OLLAMA_HOST"] = hostport
     for k, v in env.items():

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import RootConfig, RuntimeKind
-from rdic_ops.facts import services
 from rdic_ops.errors import UsageError
+from rdic_ops.facts import services
 from rdic_ops.ops.server_settings import check_unit, manager, read_file, sh, write_file
 from rdic_ops.plan import Change, Plan, Status, StepResult, converge
 
