@@ -8,7 +8,7 @@ from ollama_server import publish
 
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import StepFailed, UsageError
-from rdic_ops.facts.ollama_store import ManifestError, blob_path, manifest_for, read_manifest, read_store
+from rdic_ops.facts.ollama_store import blob_path, manifest_for, read_manifest, read_store
 from rdic_ops.gguf.read import inspect
 from rdic_ops.models import audit
 from rdic_ops.models.hashing import VerifyCache
@@ -28,7 +28,7 @@ def write_manifest(root, tag, layers):
 @pytest.mark.parametrize("digest", ["sha256:../../../etc/passwd", "/etc/passwd", "sha256:" + "AB" * 32,
                                     "sha256:" + "ab" * 31, "md5:" + HEX, 7, None, "sha256:" + HEX + "/../x"])
 def test_bad_digests_never_become_paths(tmp_path, digest):
-    with pytest.raises(ManifestError):
+    with pytest.raises(ValueError):
         blob_path(tmp_path, digest)
     m = read_manifest(tmp_path, write_manifest(tmp_path, "evil:latest", [
         {"digest": "sha256:" + HEX, "size": 1}, {"digest": digest, "size": 10, "mediaType": "x"}]))
@@ -38,7 +38,7 @@ def test_bad_digests_never_become_paths(tmp_path, digest):
 def test_blob_link_outside_the_store_refused(tmp_path):
     (tmp_path / "blobs").mkdir()
     (tmp_path / "blobs" / f"sha256-{HEX}").symlink_to("/etc/passwd")
-    with pytest.raises(ManifestError, match="outside the store"):
+    with pytest.raises(ValueError, match="outside the store"):
         blob_path(tmp_path, "sha256:" + HEX)
 
 
