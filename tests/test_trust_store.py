@@ -1,13 +1,15 @@
 """Ollama's store as a hostile place: manifests whose digests or names would lead outside the store are refused."""
 
+import contextlib
 import json
+import struct
 
 import pytest
 from conftest import ollama_env
 from ollama_server import publish
 
-from rdic_ops.config.compose import compose
-from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.config.compose import compose, expand
+from rdic_ops.errors import RdicError, StepFailed, UsageError
 from rdic_ops.facts.ollama_store import blob_path, manifest_for, read_manifest, read_store
 from rdic_ops.gguf.read import inspect
 from rdic_ops.models import audit
@@ -42,16 +44,38 @@ def test_blob_link_outside_the_store_refused(tmp_path):
         blob_path(tmp_path, "sha256:" + HEX)
 
 
-def test_size_mismatch_never_moves_a_file_outside_the_store(tmp_path):
+def test_size_mismatch_never_moves_a_file_outside_the_store(ollama_server, tmp_path, monkeypatch):
+    """A manifest naming ../../victim with a wrong size: a repair would have moved the user's file into
+    quarantine. The digest is refused before it becomes a path."""
     victim = tmp_path / "victim.txt"
     victim.write_text("the user's file\n")
-    store = tmp_path / "store"
-    rel = "../" * 8 + str(victim).lstrip("/")
-    write_manifest(store, "evil:latest", [{"digest": "sha256:" + HEX, "size": 1},
-                                          {"digest": f"sha256-{rel}", "size": 999}])
+    store = ollama_server.models
+    write_manifest(store, "llama3.2:3b", [{"digest": "sha256:" + HEX, "size": 1},
+                                          {"digest": str(victim), "size": 999}])  # blobs / "/abs" = "/abs"
+    monkeypatch.chdir(tmp_path)
+    cfg = compose("rtx3060", ollama_env(ollama_server))
     checks = audit.ollama_store(store, VerifyCache(None), full=True)
-    assert [c.status for c in checks] == [Status.failed] and "sha256" in checks[0].found
+    assert [c.status for c in checks][:1] == [Status.failed]
+    with contextlib.suppress(RdicError):  # the registry has no such model: the pull itself fails
+        models.pull(cfg, ["llama3.2-3b-q4_k_m"])
     assert victim.read_text() == "the user's file\n"
+
+
+def test_verify_all_goes_on_past_a_hostile_gguf(tmp_path, monkeypatch, tiny_gguf):
+    monkeypatch.chdir(tmp_path)
+    cfg = compose("local", ["embedding.model=minilm-l6-v2"])
+    models.pull(cfg, ["tiny-llama-gguf"])
+    root = expand(cfg.paths.models_dir)
+    def kv(key, vtype, value):
+        return struct.pack("<Q", len(key)) + key + struct.pack("<I", vtype) + value
+
+    arch = kv(b"general.architecture", 8, struct.pack("<Q", 5) + b"llama")
+    zero = kv(b"general.alignment", 4, struct.pack("<I", 0))  # a ZeroDivisionError for a scanner that obeys it
+    (root / "a-hostile.gguf").write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 2) + arch + zero + b"\0" * 64)
+    (root / "b-fine.gguf").write_bytes(tiny_gguf)
+    r = models.verify(cfg, all_=True)
+    by = {c.name: c for c in r.checks}
+    assert by["gguf a-hostile.gguf"].status is Status.failed and by["gguf b-fine.gguf"].status is Status.ok
 
 
 def test_gguf_inspect_of_a_hostile_manifest_is_a_usage_error(tmp_path):
