@@ -50,10 +50,10 @@ def run_module(name: str, children: int, survivors: bool) -> dict:
     source, tests = MODULES[name]
     work = scratch_copy()
     (work / "rdic_ops" / "conf").symlink_to(work / "conf")
-    (work / "setup.cfg").write_text(
-        "[mutmut]\nsource_paths=rdic_ops\nonly_mutate=" + source + "\n"
-        "pytest_add_cli_args_test_selection=" + " ".join(tests) + "\n"
-        "pytest_add_cli_args=-p no:cacheprovider -q -x\nalso_copy=conf\n")
+    with open(work / "pyproject.toml", "a") as fh:  # mutmut reads [tool.mutmut] from the scratch copy only
+        fh.write("\n[tool.mutmut]\n" f"source_paths = ['rdic_ops']\nonly_mutate = ['{source}']\n"
+                 f"pytest_add_cli_args_test_selection = {tests!r}\n"
+                 "pytest_add_cli_args = ['-p', 'no:cacheprovider']\nalso_copy = ['conf']\n")
     t0 = time.perf_counter()
     proc = subprocess.run([str(BIN / "mutmut"), "run", "--max-children", str(children)], cwd=work,
                           capture_output=True, text=True)
