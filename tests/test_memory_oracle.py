@@ -1,4 +1,5 @@
-"""The estimator against llama.cpp itself: every KV figure equal, totals within 10% (CPU backend).
+"""The estimator against llama.cpp itself: every KV figure equal, totals within the accuracy docs/BENCHMARKS.md
+claims for each model, plus a 0.5-point margin (CPU backend).
 
 llama.cpp's own log lines are the oracle (a no-alloc dry run through llama-cpp-python on sparse GGUF files
 of the real shapes), across contexts 2048..131072, f16/q8_0/q4_0, 1 and 4 sequences, swa-full on/off.
@@ -17,6 +18,10 @@ pytestmark = [
     pytest.mark.skipif(not oracle.available(), reason="llama-cpp-python is not installed"),
 ]
 MiB = 1024 * 1024
+# Worst total error docs/BENCHMARKS.md claims per model (percent); a test run may exceed it by MARGIN at most.
+CLAIMED = {"gemma3-4b-it-q8_0": 0.35, "gemma3-12b-it-q4_k_m": 0.32, "llama3.2-3b-q4_k_m": 0.67,
+           "llama3.1-8b-instruct-q4_k_m": 0.32, "bge-m3": 1.41}
+MARGIN = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +42,7 @@ def grid(has_kv: bool, swa: bool):
 
 
 @pytest.mark.parametrize("name", REAL)
-def test_kv_equals_llamacpp_and_total_within_10pct(models, name):
+def test_kv_equals_llamacpp_and_total_within_the_claimed_accuracy(models, name):
     info = inspect(models[name])
     settings = list(grid(info.has_kv, bool(info.sliding_window)))
     report = oracle.run(str(models[name]), settings)
@@ -65,6 +70,7 @@ def test_kv_equals_llamacpp_and_total_within_10pct(models, name):
                                        unified=s.unified, flash_attn=s.flash_attn, has_kv=info.has_kv)
         ours = info.tensor_bytes + kv.bytes + comp + estimate.output_buffer(info.shape(), s.n_seq, info.has_kv)
         theirs = report.total(res)
-        assert abs(ours - theirs) / theirs < 0.10, (s, ours / MiB, theirs / MiB)
+        err = 100 * abs(ours - theirs) / theirs
+        assert err <= CLAIMED[name] + MARGIN, (s, f"{err:.2f}% > claimed {CLAIMED[name]}%", ours / MiB, theirs / MiB)
         checked += 1
     assert checked == len(settings) >= 18
