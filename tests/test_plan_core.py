@@ -71,7 +71,7 @@ def test_step_result_to_dict():
 
 
 def test_worst_orders_failed_warn_ok_and_ignores_skipped():
-    rows = lambda *ss: [Check(str(i), s) for i, s in enumerate(ss)]  # noqa: E731
+    rows = lambda *ss: [Check(str(i), s) for i, s in enumerate(ss)]
     assert worst(rows(Status.ok, Status.warn, Status.failed)) is Status.failed
     assert worst(rows(Status.ok, Status.warn)) is Status.warn
     assert worst(rows(Status.ok, Status.skipped)) is Status.ok

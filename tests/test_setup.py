@@ -2,6 +2,7 @@
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import yaml
@@ -105,3 +106,30 @@ def test_github_workflow_runs_local_smoke():
     wf = yaml.safe_load((ROOT / ".github/workflows/smoke.yml").read_text())
     runs = " ".join(step.get("run", "") for step in wf["jobs"]["smoke"]["steps"])
     assert "invoke smoke --env=local" in runs and "scripts/install.sh" in runs
+
+
+def test_github_workflow_runs_the_full_suite_and_is_valid():
+    """The README's test command runs in the workflow too, and the file is a valid GitHub workflow
+    (check-jsonschema's bundled schema, offline)."""
+    import shutil
+    import subprocess
+    import sys
+
+    path = ROOT / ".github/workflows/smoke.yml"
+    wf = yaml.safe_load(path.read_text())
+    runs = " ".join(step.get("run", "") for step in wf["jobs"]["tests"]["steps"])
+    assert "python -m pytest -q" in runs and "scripts/install.sh" in runs
+    tool = shutil.which("check-jsonschema", path=str(ROOT / ".venv/bin")) or shutil.which(
+        "check-jsonschema", path=str(Path(sys.executable).parent))
+    assert tool, "check-jsonschema is a dev dependency (pyproject [dev])"
+    ok = subprocess.run([tool, "--builtin-schema", "vendor.github-workflows", str(path)], capture_output=True,
+                        text=True, timeout=120)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    broken = path.parent.parent.parent / "tests" / "_broken_workflow.yml"
+    try:  # the check can fail: a job without runs-on is refused
+        broken.write_text(path.read_text().replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"))
+        bad = subprocess.run([tool, "--builtin-schema", "vendor.github-workflows", str(broken)],
+                             capture_output=True, text=True, timeout=120)
+        assert bad.returncode != 0
+    finally:
+        broken.unlink(missing_ok=True)
