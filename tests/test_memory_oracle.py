@@ -1,5 +1,5 @@
 """The estimator against llama.cpp itself: every KV figure equal, totals within the accuracy docs/BENCHMARKS.md
-claims for each model, plus a 0.5-point margin (CPU backend).
+claims for each model, plus a 0.25-point margin (CPU backend).
 
 llama.cpp's own log lines are the oracle (a no-alloc dry run through llama-cpp-python on sparse GGUF files
 of the real shapes), across contexts 2048..131072, f16/q8_0/q4_0, 1 and 4 sequences, swa-full on/off.
@@ -19,9 +19,10 @@ pytestmark = [
 ]
 MiB = 1024 * 1024
 # Worst total error docs/BENCHMARKS.md claims per model (percent); a test run may exceed it by MARGIN at most.
-CLAIMED = {"gemma3-4b-it-q8_0": 0.35, "gemma3-12b-it-q4_k_m": 0.32, "llama3.2-3b-q4_k_m": 0.67,
+# Measured over this grid (q4_0 and swa-full included); the worst are gemma3 at 131072 with swa-full.
+CLAIMED = {"gemma3-4b-it-q8_0": 1.14, "gemma3-12b-it-q4_k_m": 0.47, "llama3.2-3b-q4_k_m": 0.67,
            "llama3.1-8b-instruct-q4_k_m": 0.32, "bge-m3": 1.41}
-MARGIN = 0.5
+MARGIN = 0.25
 
 
 @pytest.fixture(scope="module")
