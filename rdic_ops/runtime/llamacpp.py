@@ -158,6 +158,26 @@ class LlamaCppRuntime:
         return [Resident(m.alias, m.n_ctx, None, Path(m.path).stat().st_size, 0, fingerprint=st.config_hash)
                 for m in st.models[:1]]
 
+    def served_context(self, tag: str, at_least: int) -> int | None:
+        """The context the server itself runs ``tag`` with (not what rdic-ops recorded): a prompt of twice
+        ``at_least`` tokens is refused with "maximum context length is N tokens". None: it was not refused
+        (the server's context is larger than twice ``at_least``)."""
+        import re
+
+        import httpx
+
+        def post(path: str, body: dict) -> httpx.Response:
+            return httpx.post(self.url + path, json={"model": tag, **body}, timeout=120.0)
+
+        unit = "hallo " * 100
+        per_unit = post("/extras/tokenize/count", {"input": unit}).json()["count"]
+        prompt = unit * (2 * at_least // max(per_unit, 1) + 1)
+        r = post("/v1/completions", {"prompt": prompt, "max_tokens": 1})
+        hit = re.search(r"maximum context length is (\d+) tokens", r.text)
+        if r.status_code == 200 or not hit:
+            return None
+        return int(hit[1])
+
     def _served(self, tag: str, num_ctx: int) -> ServedModel:
         """The model an alias names: the env's model of that name, at its file on this machine."""
         from rdic_ops.config.schema import ROLES

@@ -20,8 +20,14 @@ PROMPT = "Was ist der Unterschied zwischen ST und FBD in der SPS-Programmierung?
 
 
 def test_runtime_reachable(live):
+    import importlib.metadata
+    import re
+
     version = live.runtime.wait_ready(min(live.cfg.env.runtime.ready_timeout_s, 10))
-    assert version
+    if live.cfg.env.runtime.kind is RuntimeKind.ollama:
+        assert re.match(r"^\d+\.\d+", version), f"Ollama answered with no version: {version!r}"
+    else:
+        assert version == f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}", version
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -56,7 +62,10 @@ def test_keep_alive_in_effect(live, target):
     resident = {r.model: r for r in live.runtime.resident()}
     r = resident.get(target.name)
     assert r is not None, f"{target.name} is not resident (run invoke preload)"
-    if r.context_length:
+    if live.cfg.env.runtime.kind is RuntimeKind.llamacpp:  # ask the server, not our own records
+        served = live.runtime.served_context(target.name, target.num_ctx)
+        assert served == target.num_ctx, f"the server runs {target.name} with n_ctx {served}, not {target.num_ctx}"
+    elif r.context_length:
         assert r.context_length == target.num_ctx, "loaded with another num_ctx: the next request reloads it"
     if target.keep_alive < 0:
         assert r.forever, f"keep_alive {target.keep_alive} means forever, expires at {r.expires_at}"
