@@ -149,3 +149,31 @@ def test_converge_names_every_target_still_pending():
     plan = Plan("s", [Change("a", "update", apply=lambda: None), Change("b", "pull", apply=lambda: None)])
     with pytest.raises(NotConverged, match="s: still differs after apply: a, b"):
         converge(lambda: plan)
+
+
+def test_diff_of_a_deleted_file_ends_in_nothing():
+    d = Change("old.conf", "delete", "x=1\ny=2\n", None).diff()
+    assert "-x=1\n" in d and not any(ln.startswith("+") and not ln.startswith("+++") for ln in d.splitlines())
+
+
+def test_fold_counts_only_warnings_and_leaves_no_remedy_when_none_is_known():
+    rows = [Check("a", Status.ok), Check("b", Status.ok), Check("c", Status.warn)]
+    assert fold("x", rows).message == "3 checks, 1 warnings"
+    r = fold("y", [Check("a", Status.failed)], changes=[Change("t", "none")])
+    assert r.remedy == "" and r.step == "y" and r.changes == [Change("t", "none")]
+    assert fold("z", []).changes == [] and fold("z", []).step == "z"
+
+
+@pytest.mark.parametrize("want,dry,status", [(0, False, Status.ok), (3, True, Status.pending),
+                                             (3, False, Status.changed)])
+def test_every_converge_result_names_its_step_changes_and_time(want, dry, status):
+    c = Counter()
+    plans = []
+
+    def make():
+        plans.append(c.plan(want))
+        return plans[-1]
+
+    r = converge(make, dry_run=dry)
+    assert r.status is status and r.step == "count" and r.changes == plans[0].changes
+    assert 0 <= r.duration_s < 5
