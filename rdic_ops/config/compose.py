@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from rdic_ops.config.auto import AUTO_SETTINGS
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
@@ -50,6 +51,8 @@ def _translate(override: str) -> str:
         return f"model@{role}.model={value}"
     if key == "env":
         raise ConfigError("choose the env with --env, not --set env=...")
+    if value.strip() == "auto" and key in AUTO_SETTINGS:  # chosen from this machine's facts (config/auto.py)
+        return f"{key}='{AUTO_SETTINGS[key]}'"
     return f"{key}={value}"
 
 
@@ -86,9 +89,11 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf
 
+    from rdic_ops.config import auto
     from rdic_ops.config.schema import register
 
     register()
+    auto.register()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
