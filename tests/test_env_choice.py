@@ -88,12 +88,45 @@ def test_a_hub_that_never_answers_is_bounded(monkeypatch):
         silent.close()
 
 
+def test_a_hub_that_dribbles_is_bounded_too(monkeypatch):
+    """A server that sends one byte every 0.3 s never trips a per-read timeout; the probe still ends."""
+    import threading
+
+    from rdic_ops.facts import hub as hub_facts
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def dribble():
+        conn, _ = server.accept()
+        while not stop.is_set():
+            conn.sendall(b"H")
+            time.sleep(0.3)
+        conn.close()
+
+    threading.Thread(target=dribble, daemon=True).start()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
+    try:
+        t0 = time.monotonic()
+        found = hub_facts.probe(REPO, FILE, timeout_s=1.0)
+        assert not found.reachable and "no answer" in found.reason and time.monotonic() - t0 < 2.5
+    finally:
+        stop.set()
+        server.close()
+
+
 def test_cli_says_which_and_why_in_one_line_and_env_wins(hub):
+    from rdic_ops.facts import hardware
+
     hub.add(REPO, FILE, b"GGUF...")
+    mine = hardware.probe()  # this machine's own facts: it may be too small for the cpu env
+    want = "cpu" if mine.ram_total >= 8 * GiB * 0.9 and mine.machine in ("x86_64", "aarch64", "arm64") else "local"
     out = run_invoke("setup", "--dry-run", "--only=doctor", "--json")
     lines = [ln for ln in out.stderr.splitlines() if "chosen" in ln]
-    assert out.returncode == 0 and len(lines) == 1 and lines[0].startswith("rdic-ops: env cpu chosen"), out.stderr
-    assert json.loads(out.stdout)["env"] == "cpu"
+    assert out.returncode == 0 and len(lines) == 1 and lines[0].startswith(f"rdic-ops: env {want} chosen"), out.stderr
+    assert json.loads(out.stdout)["env"] == want
     hub.requests.clear()
     out = run_invoke("setup", "--env=local", "--dry-run", "--only=doctor", "--json")
     assert out.returncode == 0 and "chosen" not in out.stderr and hub.requests == []
@@ -123,6 +156,11 @@ def test_cpu_env_resolves_auto_from_this_machine():
     assert local.chat.num_ctx == auto.num_ctx(f, 2048) and local.env.runtime.n_threads == auto.threads(f)
     with pytest.raises(ConfigError, match="chat.num_ctx.*unknown auto value"):
         compose("local", ["chat.num_ctx=${auto:cores}"])
+    with pytest.raises(ConfigError, match="the limit must be a number"):
+        compose("cpu", ["chat.num_ctx=${auto:num_ctx,abc}"])
+    assert compose("cpu", ["env.runtime.n_threads=AUTO"]).env.runtime.n_threads == auto.threads(f)
+    with pytest.raises(ConfigError, match="n_threads: must not be negative"):
+        compose("cpu", ["env.runtime.n_threads=-3"])
 
 
 def test_fewer_usable_cpus_fewer_threads():

@@ -104,3 +104,15 @@ def test_shipped_smoke_check_passes_a_real_reply_and_fails_noise(stub):
 def test_envs_with_random_weights_skip_it_with_the_reason():
     assert compose("local").env.known_answer is None  # its generated model answers noise by design
     assert compose("cpu").env.known_answer.answer == "Paris"
+
+
+@pytest.mark.parametrize("override, message", [
+    ("env.known_answer.answer= ", "env.known_answer.answer: must not be empty"),
+    ("env.known_answer.question=", "env.known_answer.question: must not be empty"),
+    ("env.known_answer.max_tokens=0", "env.known_answer.max_tokens: must be at least 1"),
+])
+def test_a_broken_known_answer_is_a_config_error(override, message):
+    from rdic_ops.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        compose("cpu", [override])

@@ -1,13 +1,15 @@
 """Can this machine fetch a file from the Hugging Face Hub right now? One bounded HEAD request.
 
-The endpoint is HF_ENDPOINT (as huggingface_hub reads it), else https://huggingface.co; HF_HUB_OFFLINE=1
-answers "no" without a request. The probe asks for the very file an env would download, so "reachable"
+The probe is bounded: it answers within about its timeout whatever the network does. The endpoint is
+HF_ENDPOINT (as huggingface_hub reads it), else https://huggingface.co; HF_HUB_OFFLINE=1 answers "no" without
+a request. The probe asks for the very file an env would download, so "reachable"
 means that file can be fetched (a redirect to the CDN counts), not merely that some server answered.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import urllib.parse
 from dataclasses import dataclass
 
@@ -34,15 +36,25 @@ def file_url(base: str, repo: str, revision: str, filename: str) -> str:
 
 def probe(repo: str, filename: str, revision: str = "main", *, timeout_s: float = 3.0,
           environ: dict | None = None) -> HubFact:
-    """HEAD the file's resolve URL; connecting, sending and the answer may each take at most ``timeout_s``."""
-    import httpx
-
+    """HEAD the file's resolve URL; the whole probe (name lookup included) ends within about ``timeout_s``."""
     environ = os.environ if environ is None else environ
     base = endpoint(environ)
     shown = base if base.isprintable() else ascii(base)  # the reason is printed on one line
     if str(environ.get("HF_HUB_OFFLINE", "")).lower() in _TRUE:
         return HubFact(False, shown, "HF_HUB_OFFLINE is set")
     url = file_url(base, repo, revision, filename)
+    found: list[HubFact] = []
+    # A thread bounds what httpx's timeouts do not: a name lookup that hangs (daemon: never holds up exit).
+    worker = threading.Thread(target=lambda: found.append(_head(url, shown, repo, filename, timeout_s)),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout_s + 0.5)
+    return found[0] if found else HubFact(False, shown, f"no answer from {shown} within {timeout_s:g} s")
+
+
+def _head(url: str, shown: str, repo: str, filename: str, timeout_s: float) -> HubFact:
+    import httpx
+
     try:
         r = httpx.head(url, timeout=httpx.Timeout(timeout_s), follow_redirects=False)
     except httpx.TimeoutException:
