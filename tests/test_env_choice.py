@@ -20,6 +20,12 @@ REPO, FILE = "unsloth/gemma-3-1b-it-GGUF", "gemma-3-1b-it-Q4_K_M.gguf"
 NO_GPU = NvidiaFacts(False, "no driver")
 
 
+@pytest.fixture(autouse=True)
+def _not_offline(monkeypatch):
+    """Loading MiniLM sets HF_HUB_OFFLINE=1 in the process (embeddings/backends.py): not a fact of these tests."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+
+
 def facts(ram_gib=16, machine="x86_64", nvidia=NO_GPU):
     return HardwareFacts(system="Linux", machine=machine, cpu_cores=8, ram_total=ram_gib * GiB,
                          ram_available=ram_gib * GiB // 2, nvidia=nvidia)

@@ -116,3 +116,23 @@ def test_a_broken_known_answer_is_a_config_error(override, message):
 
     with pytest.raises(ConfigError, match=message):
         compose("cpu", [override])
+
+
+def test_ask_through_the_ollama_runtime(ollama_server, gemma3_gguf):
+    """The Ollama side of chat(): the loopback server runs the gemma3 stand-in; noise fails the judge."""
+    from conftest import ollama_env
+    from ollama_server import publish
+
+    from rdic_ops.runtime.ollama import OllamaRuntime
+
+    publish(ollama_server.registry, "gemma3:1b-it-q4_K_M", gemma3_gguf)
+    import ollama
+
+    ollama.Client(host=ollama_server.url, timeout=30).pull("gemma3:1b-it-q4_K_M")
+    cfg = compose("rtx3060", ollama_env(ollama_server))
+    known = compose("cpu").env.known_answer
+    verdict, gen = answer.ask(cfg, OllamaRuntime(cfg), "gemma3:1b-it-q4_K_M", 1024, known)
+    assert gen.eval_tokens > 0 and gen.text and not verdict.ok and "not an answer" in verdict.reason
+    sent = [b for (_m, p, b) in ollama_server.requests if p == "/api/chat"][-1]
+    assert sent["messages"] == [{"role": "user", "content": known.question}] and sent["stream"] is False
+    assert sent["options"]["temperature"] == 0 and sent["options"]["num_predict"] == known.max_tokens
