@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 from invoke import Collection, Exit, task
 
-ENV_HELP = ("machine profile, a file of conf/env/ (local, rtx3060, m_series_max, ...); "
-            "default: chosen from this machine's facts (GPU, Apple Silicon), else local")
+ENV_HELP = ("machine profile, a file of conf/env/ (local, cpu, rtx3060, m_series_max, ...); default: chosen from "
+            "this machine's facts (GPU, Apple Silicon; else cpu when the Hub serves its model, else local)")
 SET_HELP = "override a config value, KEY=VALUE (repeatable), e.g. --set chat.keep_alive=1800"
 COMMON = {"env": ENV_HELP, "set": SET_HELP, "json": "print machine-readable JSON instead of tables"}
 FLAGS = dict(auto_shortflags=False, iterable=["set_"])  # no -e: it would shadow invoke's --echo
@@ -55,8 +55,8 @@ def _auto_env(env):
     from rdic_ops.facts import hardware
 
     name, why = choose_env(hardware.probe())
-    if name != "local":  # the offline default needs no announcement; a GPU profile does
-        print(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick", file=sys.stderr)
+    # said every time: even `local` is a choice now (the Hub unreachable, too little RAM, ...)
+    print(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick", file=sys.stderr)
     return name
 
 

@@ -40,6 +40,18 @@ def tiny_gguf(tmp_path_factory) -> bytes:
     return path.read_bytes()
 
 
+@pytest.fixture(scope="session")
+def gemma3_gguf(tmp_path_factory) -> bytes:
+    """The bytes of a small real gemma3 GGUF (sliding window, random weights) that llama.cpp loads."""
+    from support.shapes import SMALL_GEMMA3
+
+    from rdic_ops.gguf import write as gguf_build
+
+    path = tmp_path_factory.mktemp("gemma3") / "gemma3-small.gguf"
+    gguf_build.write(path, "gemma3", SMALL_GEMMA3, data="random", name="gemma3 stand-in", seed=0)
+    return path.read_bytes()
+
+
 @pytest.fixture
 def ollama_server(tmp_path):
     from ollama_server import FakeOllama

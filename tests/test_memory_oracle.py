@@ -66,7 +66,8 @@ def test_kv_equals_llamacpp_and_total_within_the_claimed_accuracy(models, name):
             assert (line.cells, line.layers) == (kv.global_cells, kv.n_global_layers), s
             assert line.seqs == f"{s.n_seq}/{kv.streams}", s
             assert line.k_mib == round(kv.k_bytes / MiB, 2) and line.v_mib == round(kv.v_bytes / MiB, 2), s
-        assert round(res.kv_mib, 2) == round(kv.bytes / MiB, 2), s
+        # the sum of llama.cpp's printed figures, each rounded to 0.01 MiB
+        assert abs(res.kv_mib - kv.bytes / MiB) <= 0.005 * len(res.kv) + 1e-9, s
         comp = estimate.compute_buffer(info.shape(), s.n_ctx, n_ubatch=s.n_ubatch, n_seq=s.n_seq,
                                        unified=s.unified, flash_attn=s.flash_attn, has_kv=info.has_kv)
         ours = info.tensor_bytes + kv.bytes + comp + estimate.output_buffer(info.shape(), s.n_seq, info.has_kv)

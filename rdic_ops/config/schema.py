@@ -87,6 +87,9 @@ class HfSource:
     repo: str = ""
     file: str = ""
     revision: str = "main"
+    # The file's sha256 when it is known in advance. None: trust on first use - the first pull checks the
+    # download against the Hub's own LFS sha256 and `invoke models.lock` pins commit and sha256 from then on.
+    sha256: Optional[str] = None
 
 
 @dataclass
@@ -169,7 +172,7 @@ class OllamaServerSpec:
 class RuntimeSpec:
     kind: RuntimeKind = RuntimeKind.llamacpp
     ollama: OllamaServerSpec = field(default_factory=OllamaServerSpec)
-    n_threads: int = 0  # llama.cpp threads; 0 = all cores
+    n_threads: int = 0  # llama.cpp threads; 0 = all cores; ${auto:threads} = chosen from this machine's cores
     n_gpu_layers: int = -1  # llama.cpp layers offloaded; -1 = all
     flash_attention: bool = False
     kv_cache_type: KvCacheType = KvCacheType.f16
@@ -198,6 +201,15 @@ class WslSpec:
 
 
 @dataclass
+class KnownAnswerSpec:
+    """A fixed question with a known short answer: the smoke suite asks the chat model and judges the reply."""
+
+    question: str = "???"
+    answer: str = "???"  # a word the reply must contain (case and accents ignored)
+    max_tokens: int = 24
+
+
+@dataclass
 class EnvSpec:
     name: str = "???"
     description: str = ""
@@ -206,6 +218,8 @@ class EnvSpec:
     wsl: Optional[WslSpec] = None
     # Seconds a generation of 64 tokens may take in the smoke tests.
     latency_budget_s: float = 60.0
+    # Asked by the smoke suite when set; only for real models (random weights answer noise).
+    known_answer: Optional[KnownAnswerSpec] = None
 
 
 @dataclass

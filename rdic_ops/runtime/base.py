@@ -69,3 +69,6 @@ class Runtime(Protocol):
     def generate(self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32,
                  keep_alive: int | None = None) -> Generation:
         """One streamed completion, timed."""
+
+    def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
+        """One chat turn formatted by the model's own chat template, greedy, timed."""

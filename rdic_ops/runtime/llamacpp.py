@@ -230,6 +230,28 @@ class LlamaCppRuntime:
         ttft = first if first is not None else total
         return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9))
 
+    def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
+        """One chat turn through /v1/chat/completions: the server formats it with the GGUF's chat template."""
+        import httpx
+
+        body = {"model": tag, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": False}
+        t0 = time.perf_counter()
+        try:
+            r = httpx.post(self.url + "/v1/chat/completions", json=body, timeout=120.0)
+            if r.status_code != 200:
+                raise StepFailed(f"chat {tag}: HTTP {r.status_code}: {r.text[:200]}")
+            data = r.json()
+            text = data["choices"][0]["message"].get("content") or ""
+        except httpx.HTTPError as exc:
+            raise StepFailed(f"chat {tag}: {type(exc).__name__}: {exc}",
+                             remedy="run invoke preload to start the llama.cpp server") from None
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise StepFailed(f"chat {tag}: not an OpenAI-style chat answer ({type(exc).__name__}: {exc})") from None
+        total = time.perf_counter() - t0
+        usage = data.get("usage") or {}
+        return Generation(text, total, total, prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                          eval_tokens=int(usage.get("completion_tokens") or 0), raw=usage)
+
 
 def _alive(pid: int) -> bool:
     try:

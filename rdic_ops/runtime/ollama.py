@@ -127,6 +127,14 @@ class OllamaRuntime:
             raise StepFailed(f"generate {tag}: the stream ended without a final chunk")
         return timings_from_final(final, "".join(parts), first if first is not None else total, total)
 
+    def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
+        """One chat turn with the model's own template, greedy (temperature 0), timed."""
+        t0 = time.perf_counter()
+        r = self._call(f"chat {tag}", self.client.chat, model=tag, messages=messages, stream=False,
+                       options={"num_ctx": num_ctx, "num_predict": max_tokens, "temperature": 0})
+        total = time.perf_counter() - t0
+        return timings_from_final(r, (r.message.content if r.message else "") or "", total, total)
+
 
 def timings_from_final(final, text: str, ttft_s: float, total_s: float) -> Generation:
     """Ollama's nanosecond counters on the final chunk -> seconds and tokens/s."""

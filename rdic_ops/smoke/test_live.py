@@ -16,6 +16,7 @@ from rdic_ops.smoke.conftest import CFG
 
 MODEL_NAMES = [m.name for m in env_models(CFG)]
 TARGETS = preload_op.targets(CFG)
+CHAT = next((t for t in TARGETS if "chat" in t.roles), None)
 PROMPT = "Was ist der Unterschied zwischen ST und FBD in der SPS-Programmierung? ({})"
 
 
@@ -43,6 +44,19 @@ def test_generation_within_latency_budget(live, target):
     assert gen.eval_tokens > 0, "no tokens generated"
     budget = live.cfg.env.latency_budget_s
     assert gen.total_s <= budget, f"{gen.total_s:.1f} s for 16 tokens, budget {budget:g} s"
+
+
+def test_chat_model_answers_known_question(live):
+    """A real model answers a fixed question with its known short answer; noise and wrong answers fail."""
+    from rdic_ops.smoke import answer
+
+    known = live.cfg.env.known_answer
+    if known is None:
+        pytest.skip("the env declares no env.known_answer (its model is not expected to know one)")
+    if CHAT is None:
+        pytest.skip("the chat model is not resident")
+    verdict, gen = answer.ask(live.cfg, live.runtime, CHAT.name, CHAT.num_ctx, known)
+    assert verdict.ok, verdict.reason
 
 
 def test_embeddings_have_the_expected_dimension(live):
