@@ -1,0 +1,113 @@
+"""The host side of a fleet run: ``python -m rdic_ops.fleet.agent probe|finish|run ...`` (stdlib only).
+
+The controller never sends shell code: it runs this module with arguments built by ``shlex.join``.
+
+- ``probe ROOT VENV``: JSON facts (Python version, free disk, what is installed) - runs on the host's own
+  Python, before any venv exists, so it is also sent as source text (``PROBE``) to ``python -c``.
+- ``finish ROOT RELEASE BUILD KEEP``: after the wheel is installed: unpack tasks.py + conf/, check the venv
+  imports rdic_ops, point ``current`` at the release, write ``installed.json`` atomically, prune releases.
+- ``run ROOT -- TASK ARGS...``: run ``invoke TASK ARGS`` in ROOT with the release's conf/; when the SSH
+  channel closes (stdin reaches EOF: the controller was interrupted or dropped) the task is stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+from pathlib import Path
+
+PROBE = r"""
+import json, os, shutil, sys
+root, venv = (os.path.expanduser(a) for a in sys.argv[1:3])
+try:
+    installed = json.load(open(os.path.join(root, "installed.json")))
+except Exception:
+    installed = None
+p = root
+while not os.path.exists(p) and p != os.path.dirname(p):
+    p = os.path.dirname(p)
+print(json.dumps({"python": list(sys.version_info[:3]), "root": root, "venv": venv,
+                  "installed": installed, "free": shutil.disk_usage(p).free,
+                  "venv_ok": os.access(os.path.join(venv, "bin", "python"), os.X_OK)}))
+"""
+
+
+def _atomic_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def finish(root: str, release: str, build: str, keep: int) -> int:
+    root_p, rel = Path(root), Path(release)
+    with tarfile.open(rel / "bundle.tar.gz") as tar:
+        if hasattr(tarfile, "data_filter"):  # 3.11.4+
+            tar.extractall(rel, filter="data")
+        else:  # our own bundle: regular files and directories with relative paths only
+            members = [m for m in tar.getmembers() if (m.isfile() or m.isdir()) and not m.name.startswith("/")
+                       and ".." not in Path(m.name).parts]
+            tar.extractall(rel, members=members)
+    from importlib.metadata import version
+
+    import rdic_ops  # noqa: F401  the wheel is importable from this venv
+
+    link = root_p / "current"
+    tmp = root_p / ".current.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(rel)
+    os.replace(tmp, link)
+    _atomic_json(root_p / "installed.json", {"build": build, "version": version("rdic-ops"),
+                                             "release": str(rel), "python": sys.executable})
+    releases = sorted((p for p in (root_p / "releases").iterdir() if p.is_dir() and p != rel),
+                      key=lambda p: p.stat().st_mtime, reverse=True)
+    import shutil
+
+    for old in releases[keep - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+    print(json.dumps({"build": build, "version": version("rdic-ops")}))
+    return 0
+
+
+def _stop_on_eof(child: subprocess.Popen) -> None:
+    """Block on stdin; EOF means the controller is gone: stop the task (TERM, then KILL)."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    if child.poll() is None:
+        try:
+            os.killpg(child.pid, signal.SIGTERM)
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def run(root: str, args: list[str]) -> int:
+    current = Path(root) / "current"
+    env = {**os.environ, "RDIC_CONF_DIR": str(current / "conf")}
+    child = subprocess.Popen([sys.executable, "-m", "invoke", "--search-root", str(current), *args],
+                             cwd=root, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+    threading.Thread(target=_stop_on_eof, args=(child,), daemon=True).start()
+    return child.wait()
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["finish"] and len(argv) == 5:
+        return finish(argv[1], argv[2], argv[3], int(argv[4]))
+    if argv[:1] == ["run"] and len(argv) >= 3 and argv[2] == "--":
+        return run(argv[1], argv[3:])
+    print("usage: agent finish ROOT RELEASE BUILD KEEP | run ROOT -- TASK [ARGS...]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
