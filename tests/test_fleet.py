@@ -9,6 +9,7 @@ Windows host). The tests run in file order and share the lab.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -199,6 +200,45 @@ def test_host_dropping_mid_run_is_reported_others_finish(lab):
     assert "connection lost" in by_host(data)["hb"]["error"] or "hb" in stderr
     for name in ("ha", "hc", "hd"):
         assert steps(by_host(data)[name])["doctor"]["status"] == "ok"
+
+
+def _agents(home: Path) -> list[int]:
+    """Processes on the lab machine still working for the host whose HOME is ``home``."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "rdic_ops.fleet.agent" in text and str(home) in text:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+def test_ctrl_c_stops_cleanly_and_stops_the_remote_task(lab):
+    hb = lab.hosts["hb"]
+    (hb.home / "slow").touch()
+    (hb.home / "powershell-started").unlink(missing_ok=True)
+    proc = subprocess.Popen([INVOKE, "fleet.doctor", f"--fleet={lab.inventory()}", "--hosts=hb"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while not (hb.home / "powershell-started").exists() and time.time() < deadline:
+            time.sleep(0.1)
+        assert _agents(hb.home), "the remote task should be running"
+        t0 = time.time()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+        stopped_in = time.time() - t0
+    finally:
+        proc.kill()
+        (hb.home / "slow").unlink(missing_ok=True)
+    assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert stopped_in < 10
+    deadline = time.time() + 8  # well before the doctor's own 15 s probe timeout
+    while _agents(hb.home) and time.time() < deadline:  # the agent saw its channel close and stopped the task
+        time.sleep(0.2)
+    assert not _agents(hb.home)
 
 
 def test_changed_host_key_is_refused(lab):
