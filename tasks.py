@@ -418,9 +418,11 @@ def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, j
         emit_json(report.report_dict(inv, task_name, runs, dry_run=dry_run, report_dir=str(where)))
     else:
         report.print_report(inv, task_name, runs, where)
-    failed = [r.host for r in runs if r.failed]
+    failed = [r for r in runs if r.failed]
     if failed:
-        print(f"rdic-ops: fleet {inv.name}: {task_name} failed on {', '.join(failed)}", file=sys.stderr)
+        why = "; ".join(f"{r.host}: {report.reason(r)}" for r in failed[:3]) + ("; ..." if len(failed) > 3 else "")
+        print(f"rdic-ops: fleet {inv.name}: {task_name} failed on {len(failed)} of {len(runs)} hosts ({why})",
+              file=sys.stderr)
         raise Exit(code=1)
 
 

@@ -76,10 +76,10 @@ def finish(root: str, release: str, build: str, keep: int) -> int:
 
 def _stop_on_eof(child: subprocess.Popen) -> None:
     """Block on stdin; EOF means the controller is gone: stop the task (TERM, then KILL)."""
-    try:
-        while sys.stdin.buffer.read(4096):
+    try:  # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader aborts the interpreter's exit
+        while os.read(0, 4096):
             pass
-    except (OSError, ValueError):
+    except OSError:
         pass
     if child.poll() is None:
         try:

@@ -110,13 +110,20 @@ def connect(fleet: FleetSpec, name: str, *, accept_new: bool = False):
 
     host = fleet.hosts[name]
     auth = {"allow_agent": True, "look_for_keys": True, "gss_auth": False}
+    if host.key_file and not expand(host.key_file).is_file():
+        raise StepFailed(f"key_file {expand(host.key_file)}: no such file on this machine",
+                         remedy=f"fix fleet.hosts.{name}.key_file")
     if host.key_file:
         auth = {"key_filename": [str(expand(host.key_file))], "allow_agent": False, "look_for_keys": False}
     conn = Connection(host.address, user=host.user or getpass.getuser(), port=host.port,
                       config=Config(ssh_config=paramiko.SSHConfig()), connect_timeout=fleet.connect_timeout_s,
                       connect_kwargs={**auth, "banner_timeout": fleet.connect_timeout_s,
                                       "auth_timeout": fleet.connect_timeout_s})
-    _load_keys(conn.client, fleet, host)
+    try:
+        _load_keys(conn.client, fleet, host)
+    except Exception as exc:  # a pin that is not a key, an unreadable known_hosts file
+        raise StepFailed(f"host keys for {name}: {type(exc).__name__}: {exc}",
+                         remedy=f"check fleet.hosts.{name}.host_key / known_hosts") from None
     conn.client.set_missing_host_key_policy(_policy(fleet, name, host, accept_new))
     try:
         conn.open()

@@ -20,6 +20,13 @@ def step_from_dict(d: dict) -> StepResult:
                       float(d.get("duration_s", 0.0)), str(d.get("message", "")), str(d.get("remedy", "")))
 
 
+def reason(r: HostRun, width: int = 120) -> str:
+    """Why a host failed, in one short line: its error, else its first failed step's message."""
+    step = next((s for s in r.steps if s.status is Status.failed), None)
+    text = r.error or (f"{step.step}: {step.message}" if step else "")
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def host_dict(r: HostRun) -> dict:
     return {"host": r.host, "address": r.address, "env": r.env, "failed": r.failed, "error": r.error,
             "exit_code": r.exit_code, "duration_s": round(r.duration_s, 3),

@@ -59,6 +59,12 @@ def task_args(fleet: FleetSpec, name: str, task: str, extra: list[str]) -> list[
         flag, _, value = word.partition("=")
         if not re.match(r"^--[a-z][a-z-]*$", flag) or (value and not all(_WORD.match(v) for v in value.split(","))):
             raise UsageError(f"not a valid flag for the hosts: {word!r}")
+        if task == "setup" and flag in ("--only", "--skip"):
+            from rdic_ops.ops.setup import step_names
+
+            unknown = [v for v in value.split(",") if v not in step_names()]
+            if unknown:
+                raise UsageError(f"{flag}: unknown step {unknown[0]!r} (steps: {', '.join(step_names())})")
     args = [TASKS[task], f"--env={host.env}", "--json"]
     for item in host.set:
         args += ["--set", item]
