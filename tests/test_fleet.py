@@ -100,7 +100,8 @@ def test_inventory_is_typed_and_validated(lab):
                         ("hosts.ha.env=nope", "fleet.hosts.ha.env: unknown env"),
                         ("hosts.ha.address='-oProxyCommand=x'", "fleet.hosts.ha.address"),
                         ("hosts.ha.address=a=b", "mismatched input"),
-                        ("hosts.ha.user='root;rm'", "fleet.hosts.ha.user"), ("hosts.ha.user=root;rm", "LexerNoViableAlt"),
+                        ("hosts.ha.user='root;rm'", "fleet.hosts.ha.user"),
+                        ("hosts.ha.user=root;rm", "LexerNoViableAlt"),
                         ("bootstrap.venv=relative/venv", "fleet.bootstrap.venv"),
                         ("bootstrap.extras=[llamacpp,'x y']", "fleet.bootstrap.extras"),
                         ("+hosts.ha.extra=1", "only existing keys")]:
@@ -115,7 +116,8 @@ def test_inventory_is_typed_and_validated(lab):
     out = run_invoke("fleet.inventory", f"--fleet={inv}", "--format=ansible")
     group = yaml.safe_load(out.stdout)["all"]["children"]["rdic_testlab"]
     assert group["hosts"]["hc"]["ansible_host"] == "127.0.0.4" and group["hosts"]["hc"]["rdic_env"] == "local"
-    assert group["hosts"]["ha"]["ansible_port"] == lab.hosts["ha"].port and "hd" in group["children"]["rdic_env_local"]["hosts"]
+    assert group["hosts"]["ha"]["ansible_port"] == lab.hosts["ha"].port
+    assert "hd" in group["children"]["rdic_env_local"]["hosts"]
     assert lab.key.read_text() not in out.stdout  # the private key itself never appears
 
 
@@ -292,7 +294,7 @@ def test_older_rdic_ops_is_upgraded(lab, tmp_path):
 
 
 def test_host_without_python_or_disk_fails_with_reason_others_go_on(lab, tmp_path):
-    nopy = lab.add("nopy", "127.0.0.6", {"PATH": str(tmp_path / "empty")})
+    lab.add("nopy", "127.0.0.6", {"PATH": str(tmp_path / "empty")})
     full = lab.add("full", "127.0.0.7")
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(full.home)],
                              capture_output=True).returncode == 0

@@ -144,7 +144,8 @@ def _job(session: Session, fleet: FleetSpec, name: str, task: str, extra: list[s
     except RdicError as err:
         run.error = err.line()
     except Exception as exc:  # a dropped connection surfaces as many types (EOFError, SSHException, OSError)
-        run.error = f"connection lost or remote failure: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        run.error = f"connection lost or remote failure: {type(exc).__name__}: {first}"
     finally:
         if conn is not None:
             conn.close()
