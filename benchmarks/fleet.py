@@ -83,7 +83,7 @@ def main() -> None:
                 h.stop()
     print(f"| measure | wall time (s) | runs={args.runs}, cores={os.cpu_count()} |")
     print("|---|---|---|")
-    print(f"| bootstrap, 1 host, first time (venv + wheel + bundle) | {one_first:.2f} | |")
+    print(f"| bootstrap, 1 host, first time (venv + wheel + tasks.py) | {one_first:.2f} | |")
     print(f"| bootstrap, 1 host, second time (0 changes) | {one_second:.2f} | |")
     print(f"| bootstrap, {args.hosts - 1} more hosts at once, first time | {all_first:.2f} | |")
     print(f"| bootstrap, {args.hosts} hosts, second time | {all_second:.2f} | |")

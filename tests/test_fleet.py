@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -262,6 +263,8 @@ def _old_checkout(tmp_path) -> Path:
     for rel in sources(REPO):
         (old / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, old / rel)
+    (old / "conf" / "site").mkdir()
+    (old / "conf" / "site" / "default.yaml").write_text("# this machine's own paths and secrets\n")
     pyproject = old / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'version = "0.0.9"', 1))
     return old
@@ -277,6 +280,8 @@ def test_older_rdic_ops_is_upgraded(lab, tmp_path):
     assert old.version == "0.0.9"
     [run] = run_task(inv, "bootstrap", hosts=["ha"], builder=old)
     assert not run.failed and run.steps[0].changes[0].after == old.id, run.error
+    shipped = zipfile.ZipFile(old.get().wheel).namelist()
+    assert "rdic_ops/conf/env/local.yaml" in shipped and not any("/site/" in n for n in shipped)
     out, data = fleet("fleet.bootstrap", f"--fleet={lab.inventory()}", "--hosts=ha")
     assert out.returncode == 0, out.stderr
     change = steps(by_host(data)["ha"])["bootstrap"]["changes"][0]

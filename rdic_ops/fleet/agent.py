@@ -4,9 +4,10 @@ The controller never sends shell code: it runs this module with arguments built 
 
 - ``probe ROOT VENV``: JSON facts (Python version, free disk, what is installed) - runs on the host's own
   Python, before any venv exists, so it is also sent as source text (``PROBE``) to ``python -c``.
-- ``finish ROOT RELEASE BUILD KEEP``: after the wheel is installed: unpack tasks.py + conf/, check the venv
-  imports rdic_ops, point ``current`` at the release, write ``installed.json`` atomically, prune releases.
-- ``run ROOT -- TASK ARGS...``: run ``invoke TASK ARGS`` in ROOT with the release's conf/; when the SSH
+- ``finish ROOT RELEASE BUILD KEEP``: after the wheel is installed: check the package carries its conf/ and
+  the release its tasks.py, point ``current`` at the release, write ``installed.json`` atomically, prune
+  old releases.
+- ``run ROOT -- TASK ARGS...``: run ``invoke TASK ARGS`` in ROOT with the installed package's conf/; when the SSH
   channel closes (stdin reaches EOF: the controller was interrupted or dropped) the task is stopped.
 """
 
@@ -17,7 +18,6 @@ import os
 import signal
 import subprocess
 import sys
-import tarfile
 import threading
 from pathlib import Path
 
@@ -43,19 +43,22 @@ def _atomic_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def _package_conf() -> Path:
+    """conf/ inside the installed rdic_ops (found without importing it)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("rdic_ops")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("rdic_ops is not importable from this venv")
+    return Path(list(spec.submodule_search_locations)[0]) / "conf"
+
+
 def finish(root: str, release: str, build: str, keep: int) -> int:
     root_p, rel = Path(root), Path(release)
-    with tarfile.open(rel / "bundle.tar.gz") as tar:
-        if hasattr(tarfile, "data_filter"):  # 3.11.4+
-            tar.extractall(rel, filter="data")
-        else:  # our own bundle: regular files and directories with relative paths only
-            members = [m for m in tar.getmembers() if (m.isfile() or m.isdir()) and not m.name.startswith("/")
-                       and ".." not in Path(m.name).parts]
-            tar.extractall(rel, members=members)
     from importlib.metadata import version
 
-    import rdic_ops  # noqa: F401  the wheel is importable from this venv
-
+    if not (_package_conf() / "config.yaml").is_file() or not (rel / "tasks.py").is_file():
+        raise SystemExit(f"the install is incomplete: no conf/config.yaml in the package or no {rel}/tasks.py")
     link = root_p / "current"
     tmp = root_p / ".current.tmp"
     if tmp.is_symlink() or tmp.exists():
@@ -93,8 +96,9 @@ def _stop_on_eof(child: subprocess.Popen) -> None:
 
 def run(root: str, args: list[str]) -> int:
     current = Path(root) / "current"
-    env = {**os.environ, "RDIC_CONF_DIR": str(current / "conf")}
-    child = subprocess.Popen([sys.executable, "-m", "invoke", "--search-root", str(current), *args],
+    # The conf/ of the installed build, whatever the host's own environment says: the same state everywhere.
+    env = {**os.environ, "RDIC_CONF_DIR": str(_package_conf())}
+    child = subprocess.Popen([sys.executable, "-P", "-m", "invoke", "--search-root", str(current), *args],
                              cwd=root, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
     threading.Thread(target=_stop_on_eof, args=(child,), daemon=True).start()
     return child.wait()

@@ -1,7 +1,7 @@
 """Bootstrap one host: rdic-ops of the controller's build in a venv at the declared path.
 
 Facts (one probe on the host's Python: version, free disk, installed build) -> plan (install / update /
-nothing) -> apply (wheel and bundle over SFTP, venv, pip, ``agent finish``) -> verify (probe again). A
+nothing) -> apply (wheel and tasks.py over SFTP, venv, pip, ``agent finish``) -> verify (probe again). A
 host already on the controller's build is left alone: a second bootstrap reports 0 changes. A host without
 Python (or an older one) or without disk space fails with the reason before anything is sent.
 """
@@ -83,18 +83,18 @@ def _install(conn, fleet: FleetSpec, f: HostFacts, builder: Builder) -> None:
     wheel = f"{release}/{build.wheel.name}"
     sh(conn, ["mkdir", "-p", release], timeout=60, what="creating the release directory")
     conn.put(str(build.wheel), wheel)
-    conn.put(str(build.bundle), f"{release}/bundle.tar.gz")
+    conn.put(str(build.tasks), f"{release}/tasks.py")
     if not f.venv_ok:
         flags = ["--system-site-packages"] if b.system_site_packages else []
         sh(conn, [f.python, "-m", "venv", *flags, f.venv], timeout=t, what="creating the venv")
     vpy = f"{f.venv}/bin/python"
-    pip = [vpy, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [vpy, "-P", "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     if b.install_deps:
         extras = f"[{','.join(b.extras)}]" if b.extras else ""
         sh(conn, [*pip, wheel + extras], timeout=t, what="pip install (dependencies)")
     # Same version, other build: only a forced reinstall replaces the files.
     sh(conn, [*pip, "--no-deps", "--force-reinstall", wheel], timeout=t, what="pip install rdic-ops")
-    sh(conn, [vpy, "-m", "rdic_ops.fleet.agent", "finish", f.root, release, build.id, str(b.keep_releases)],
+    sh(conn, [vpy, "-P", "-m", "rdic_ops.fleet.agent", "finish", f.root, release, build.id, str(b.keep_releases)],
        timeout=t, what="finishing the install")
 
 

@@ -1,9 +1,10 @@
-"""What the controller ships to every host: a wheel of this checkout and a bundle of tasks.py + conf/.
+"""What the controller ships to every host: a wheel of this checkout (conf/ inside it) and its tasks.py.
 
 The build id is the package version plus a hash of every file that goes out (the package, pyproject,
 tasks.py, conf/ without conf/site/, which holds per-machine paths and secrets): two checkouts with the same
 id ship the same bytes, and a host is "on the controller's version" when its installed id matches. The
-wheel is built once per id (from a copy of exactly the hashed files) and cached under the state dir.
+wheel is built once per id from a copy of exactly the hashed files (conf/ copied into rdic_ops/conf, where
+pyproject's package-data takes it) and cached under the state dir.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
-import tarfile
 import tempfile
 import threading
 import tomllib
@@ -54,17 +54,14 @@ class Build:
     id: str
     version: str
     wheel: Path
-    bundle: Path
+    tasks: Path  # tasks.py of the same checkout: the hosts run it with the wheel's rdic_ops
 
 
-def _bundle(root: Path, files: list[str], dest: Path) -> Path:
-    tmp = dest.with_suffix(".tmp")
-    with tarfile.open(tmp, "w:gz") as tar:
-        for rel in files:
-            if rel == "tasks.py" or rel.startswith("conf/"):
-                tar.add(root / rel, arcname=rel, recursive=False)
-    tmp.replace(dest)
-    return dest
+def _staged(rel: str) -> str | None:
+    """Where a shipped file goes in the wheel's source tree (None: not in the wheel)."""
+    if rel.startswith("rdic_ops/") or rel in ("pyproject.toml", "README.md"):
+        return rel
+    return f"rdic_ops/{rel}" if rel.startswith("conf/") else None
 
 
 def _wheel(root: Path, files: list[str], out: Path) -> Path:
@@ -73,9 +70,10 @@ def _wheel(root: Path, files: list[str], out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="rdic-wheel-") as tmp:
         src = Path(tmp) / "src"
         for rel in files:
-            if rel.startswith("rdic_ops/") or rel in ("pyproject.toml", "README.md"):
-                (src / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(root / rel, src / rel)
+            dest = _staged(rel)
+            if dest:
+                (src / dest).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(root / rel, src / dest)
         got = run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
                    "--disable-pip-version-check", "-w", str(Path(tmp) / "dist"), str(src)], timeout=600)
         wheels = list((Path(tmp) / "dist").glob("*.whl"))
@@ -89,7 +87,7 @@ def _wheel(root: Path, files: list[str], out: Path) -> Path:
 
 
 class Builder:
-    """The controller's build: its id at once, the wheel and bundle on first need (once, thread-safe)."""
+    """The controller's build: its id at once, the wheel and tasks.py on first need (once, thread-safe)."""
 
     def __init__(self, root: Path = REPO, cache: Path | None = None):
         from rdic_ops.fleet.connect import state_dir
@@ -107,8 +105,9 @@ class Builder:
                 files = sources(self.root)
                 wheels = sorted(self.dir.glob("*.whl"))
                 wheel = wheels[0] if wheels else _wheel(self.root, files, self.dir)
-                bundle = self.dir / "bundle.tar.gz"
-                if not bundle.is_file():
-                    _bundle(self.root, files, bundle)
-                self._build = Build(self.id, self.version, wheel, bundle)
+                tasks = self.dir / "tasks.py"
+                if not tasks.is_file():
+                    shutil.copy2(self.root / "tasks.py", tasks.with_suffix(".tmp"))
+                    tasks.with_suffix(".tmp").replace(tasks)
+                self._build = Build(self.id, self.version, wheel, tasks)
             return self._build

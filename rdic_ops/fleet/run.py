@@ -89,7 +89,7 @@ def remote_task(conn, fleet: FleetSpec, name: str, task: str, extra: list[str]) 
     if root.startswith("~") or venv.startswith("~"):  # resolved on the host by the probe bootstrap uses
         f = probe(conn, python, root, venv)
         root, venv = f.root, f.venv
-    argv = [f"{venv}/bin/python", "-m", "rdic_ops.fleet.agent", "run", root, "--",
+    argv = [f"{venv}/bin/python", "-P", "-m", "rdic_ops.fleet.agent", "run", root, "--",
             *task_args(fleet, name, task, extra)]
     res = conn.run(shlex.join(argv), hide=True, warn=True, in_stream=False, timeout=fleet.command_timeout_s)
     try:
