@@ -409,16 +409,17 @@ def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, j
     if not fleet:
         raise UsageError("pass --fleet=NAME (a file of conf/fleet/) or --fleet=PATH")
     inv = compose_fleet(fleet, list(set_ or []))
+    tell = (lambda r: print(report.progress_line(r), file=sys.stderr)) if sys.stderr.isatty() else None
     runs = run_task(inv, task_name, hosts=_split(hosts), parallel=parallel, extra=list(extra), dry_run=dry_run,
-                    accept_new=accept_new_host_keys)
+                    accept_new=accept_new_host_keys, progress=tell)
     where = report.write_files(runs, Path(out) if out else report.default_out(inv, task_name))
     if json_:
         from rdic_ops.render import emit_json
 
         emit_json(report.report_dict(inv, task_name, runs, dry_run=dry_run, report_dir=str(where)))
     else:
-        report.print_report(inv, task_name, runs, where)
-    failed = [r for r in runs if r.failed]
+        report.print_report(inv, task_name, runs, where, dry_run)
+    failed = report.failed_hosts(runs, dry_run)
     if failed:
         why = "; ".join(f"{r.host}: {report.reason(r)}" for r in failed[:3]) + ("; ..." if len(failed) > 3 else "")
         print(f"rdic-ops: fleet {inv.name}: {task_name} failed on {len(failed)} of {len(runs)} hosts ({why})",

@@ -164,6 +164,9 @@ def test_four_hosts_in_parallel_then_zero_changes(lab):
     assert out.returncode == 0 and again["changed"] == 0, out.stderr
     for host in again["hosts"]:
         assert all(s["changed"] == 0 and s["status"] in ("ok", "skipped") for s in host["steps"]), host
+    out, dry = fleet("fleet.setup", f"--fleet={inv}", "--dry-run", ONLY, "--hosts=hb")  # a converged host
+    assert out.returncode == 0 and dry["changed"] == 0, out.stderr
+    assert [s["status"] for s in by_host(dry)["hb"]["steps"]][:2] == ["ok", "ok"]  # bootstrap, then doctor
     print(f"fleet.setup on 4 hosts: first {first:.1f}s")
 
 
@@ -177,14 +180,18 @@ def test_facts_differ_per_host(lab):
     checks = {n: {c["name"]: c for c in steps(h)["doctor"]["checks"]} for n, h in by_host(data).items()}
     assert checks["hb"]["wsl2"]["status"] == "ok" and "16 logical CPUs" in checks["hb"]["wsl2"]["found"]
     assert checks["ha"]["wsl2"]["status"] == "failed" and checks["ha"]["wsl2"]["found"] == "not WSL"
-    assert "doctor failed" in out.stderr or "failed on ha, hb" in out.stderr
+    assert "failed on 2 of 2 hosts" in out.stderr and "gpu" in out.stderr
+    out, data = fleet("fleet.setup", f"--fleet={inv}", "--dry-run", "--hosts=ha")  # would fail: reported, exit 0
+    assert out.returncode == 0 and data["failed"] == [] and data["dry_run"], out.stderr
+    assert steps(by_host(data)["ha"])["doctor"]["status"] == "failed"
 
 
 def test_host_dropping_mid_run_is_reported_others_finish(lab):
     hb = lab.hosts["hb"]
     (hb.home / "slow").touch()  # hb's powershell.exe hangs: the run is still going when its sshd dies
     (hb.home / "powershell-started").unlink(missing_ok=True)
-    proc = subprocess.Popen([INVOKE, "fleet.doctor", f"--fleet={lab.inventory()}", "--json"], cwd=ROOT,
+    proc = subprocess.Popen([INVOKE, "fleet.doctor", f"--fleet={lab.inventory()}", "--json",
+                             "--accept-new-host-keys"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 60
@@ -200,7 +207,7 @@ def test_host_dropping_mid_run_is_reported_others_finish(lab):
             hb.start()
     data = json.loads(stdout)
     assert proc.returncode == 1 and data["failed"] == ["hb"], stderr
-    assert "connection lost" in by_host(data)["hb"]["error"] or "hb" in stderr
+    assert "connection lost" in by_host(data)["hb"]["error"] and "hb: connection lost" in stderr
     for name in ("ha", "hc", "hd"):
         assert steps(by_host(data)[name])["doctor"]["status"] == "ok"
 
@@ -240,6 +247,22 @@ def test_ctrl_c_stops_cleanly_and_stops_the_remote_task(lab):
     assert stopped_in < 10
     deadline = time.time() + 8  # well before the doctor's own 15 s probe timeout
     while _agents(hb.home) and time.time() < deadline:  # the agent saw its channel close and stopped the task
+        time.sleep(0.2)
+    assert not _agents(hb.home)
+
+
+def test_a_host_over_its_time_is_stopped_and_reported(lab):
+    hb = lab.hosts["hb"]
+    (hb.home / "slow").touch()
+    try:
+        out, data = fleet("fleet.doctor", f"--fleet={lab.inventory()}", "--hosts=hb,ha", "--set",
+                          "command_timeout_s=4")
+    finally:
+        (hb.home / "slow").unlink(missing_ok=True)
+    assert out.returncode == 1 and data["failed"] == ["hb"], out.stderr
+    assert "no result within command_timeout_s=4" in by_host(data)["hb"]["error"]
+    deadline = time.time() + 8
+    while _agents(hb.home) and time.time() < deadline:
         time.sleep(0.2)
     assert not _agents(hb.home)
 

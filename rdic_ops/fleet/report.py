@@ -27,6 +27,11 @@ def reason(r: HostRun, width: int = 120) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+def progress_line(r: HostRun) -> str:
+    """One stderr line as each host finishes (long runs on many hosts)."""
+    return f"rdic-ops: {r.host}: {'FAILED: ' + reason(r, 80) if r.failed else 'done'} ({r.duration_s:.1f}s)"
+
+
 def host_dict(r: HostRun) -> dict:
     return {"host": r.host, "address": r.address, "env": r.env, "failed": r.failed, "error": r.error,
             "exit_code": r.exit_code, "duration_s": round(r.duration_s, 3),
@@ -34,9 +39,16 @@ def host_dict(r: HostRun) -> dict:
             "remote": r.payload}
 
 
-def report_dict(fleet: FleetSpec, task: str, runs: list[HostRun], **extra) -> dict:
-    return {"fleet": fleet.name, "task": task, **extra, "changed": sum(sum(s.changed for s in r.steps) for r in runs),
-            "failed": [r.host for r in runs if r.failed], "hosts": [host_dict(r) for r in runs]}
+def failed_hosts(runs: list[HostRun], dry_run: bool = False) -> list[HostRun]:
+    """Hosts that failed; in a dry run only those that could not be reached or planned (as `setup --dry-run`
+    exits 0 and only reports the steps that would fail)."""
+    return [r for r in runs if (r.error if dry_run else r.failed)]
+
+
+def report_dict(fleet: FleetSpec, task: str, runs: list[HostRun], *, dry_run: bool = False, **extra) -> dict:
+    return {"fleet": fleet.name, "task": task, "dry_run": dry_run, **extra,
+            "changed": sum(sum(s.changed for s in r.steps) for r in runs),
+            "failed": [r.host for r in failed_hosts(runs, dry_run)], "hosts": [host_dict(r) for r in runs]}
 
 
 def write_files(runs: list[HostRun], out: Path) -> Path:
@@ -77,12 +89,12 @@ def table(runs: list[HostRun], title: str):
     return t
 
 
-def print_report(fleet: FleetSpec, task: str, runs: list[HostRun], out_dir: Path | None) -> None:
+def print_report(fleet: FleetSpec, task: str, runs: list[HostRun], out_dir: Path | None, dry_run: bool = False) -> None:
     from rdic_ops.render import console
 
     con = console()
-    con.print(table(runs, f"fleet {fleet.name}: {task}"))
-    failed = [r.host for r in runs if r.failed]
+    con.print(table(runs, f"fleet {fleet.name}: {task}" + (" (dry run)" if dry_run else "")))
+    failed = [r.host for r in failed_hosts(runs, dry_run)]
     total = sum(sum(s.changed for s in r.steps) for r in runs)
     con.print(f"{len(runs)} hosts, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}; "
               f"{total} changed")

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from rdic_ops.config.fleet import FleetSpec
-from rdic_ops.errors import RdicError, UsageError
+from rdic_ops.errors import RdicError, StepFailed, UsageError
 from rdic_ops.fleet.bootstrap import bootstrap, host_paths, probe
 from rdic_ops.fleet.build import Builder
 from rdic_ops.plan import Status, StepResult
@@ -92,6 +92,8 @@ def remote_task(conn, fleet: FleetSpec, name: str, task: str, extra: list[str]) 
     argv = [f"{venv}/bin/python", "-P", "-m", "rdic_ops.fleet.agent", "run", root, "--",
             *task_args(fleet, name, task, extra)]
     res = conn.run(shlex.join(argv), hide=True, warn=True, in_stream=False, timeout=fleet.command_timeout_s)
+    if res.exited == -1:  # no exit status: the channel closed under the task (host gone, sshd killed)
+        raise StepFailed(f"connection lost during {task}: the session closed before the task finished")
     try:
         payload = json.loads(res.stdout) if res.stdout.strip() else None
     except ValueError:
@@ -145,7 +147,10 @@ def _job(session: Session, fleet: FleetSpec, name: str, task: str, extra: list[s
         run.error = err.line()
     except Exception as exc:  # a dropped connection surfaces as many types (EOFError, SSHException, OSError)
         first = str(exc).splitlines()[0] if str(exc) else ""
-        run.error = f"connection lost or remote failure: {type(exc).__name__}: {first}"
+        if type(exc).__name__ == "CommandTimedOut":  # Fabric's (invoke's) timeout: the channel was closed
+            run.error = f"no result within command_timeout_s={fleet.command_timeout_s}; the task there was stopped"
+        else:
+            run.error = f"connection lost or remote failure: {type(exc).__name__}: {first}"
     finally:
         if conn is not None:
             conn.close()
