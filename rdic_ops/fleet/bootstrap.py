@@ -82,8 +82,11 @@ def _install(conn, fleet: FleetSpec, f: HostFacts, builder: Builder) -> None:
     release = f"{f.root}/releases/{build.id}"
     wheel = f"{release}/{build.wheel.name}"
     sh(conn, ["mkdir", "-p", release], timeout=60, what="creating the release directory")
-    conn.put(str(build.wheel), wheel)
-    conn.put(str(build.tasks), f"{release}/tasks.py")
+    try:
+        conn.put(str(build.wheel), wheel)
+        conn.put(str(build.tasks), f"{release}/tasks.py")
+    except OSError as exc:  # SFTP: disk full, permission denied (the marker is not written: a re-run resumes)
+        raise StepFailed(f"uploading to {release} failed: {exc.strerror or exc}") from None
     if not f.venv_ok:
         flags = ["--system-site-packages"] if b.system_site_packages else []
         sh(conn, [f.python, "-m", "venv", *flags, f.venv], timeout=t, what="creating the venv")
