@@ -127,6 +127,13 @@ def test_kill_9_mid_apply_recovers(project, migration, tmp_path):
     assert journal is not None, "the apply never started"
     half = snapshot(project)
     assert half != original and half["src/utils.py"] == original["src/utils.py"]  # killed between files
+    jbytes = journal.read_bytes()
+    dry = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}",
+                     "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    rows = {c["name"]: c for c in json.loads(dry.stdout)["steps"][0]["checks"]}
+    assert rows["recovery"]["found"] == "would restore 1 file(s) of an interrupted apply"
+    assert snapshot(project) == half and journal.read_bytes() == jbytes  # a dry run never writes
     out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}", "--json")
     assert out.returncode == 0, out.stderr
     checks = {c["name"]: c for c in json.loads(out.stdout)["steps"][0]["checks"]}
@@ -174,3 +181,33 @@ def test_the_seeds_migration_plans_on_the_mac_profile(project):
     assert out.returncode == 0, out.stderr
     step = json.loads(out.stdout)["steps"][0]
     assert step["changed"] == 5 and {c["name"] for c in step["checks"]} == {"fit", "leftovers"}
+
+
+def test_rollback_keeps_later_edits_and_reapply_keeps_first_backups(project, migration):
+    cfg = compose("local")
+    spec, _ = mm.load(str(migration))
+    original = snapshot(project)
+    mm.migrate(cfg, spec, project)
+    data = yaml.safe_load(migration.read_text())
+    data["renames"]["APIClients"] = "Clients"  # the migration grows; a second apply on the migrated tree
+    migration.write_text(yaml.safe_dump(data))
+    spec2, _ = mm.load(str(migration))
+    assert mm.migrate(cfg, spec2, project).changed == 3  # utils, tests, run_batch: their backups stay the first
+    utils = project / "src/utils.py"
+    utils.write_text(utils.read_text() + "# my own edit after the migration\n")
+    back = mm.rollback(cfg, spec2, project)
+    row = next(c for c in back.changes if c.target == "src/utils.py")
+    assert "saved in the journal first" in row.reason
+    assert snapshot(project) == original
+    saved = list(mm.journal(cfg, spec2, project).dir.glob("after-rollback/src/utils.py.*"))
+    assert len(saved) == 1 and saved[0].read_text().endswith("# my own edit after the migration\n")
+
+
+def test_a_syntax_error_in_the_target_names_file_and_line(project, migration):
+    (project / "scripts" / "broken.py").write_text("def ok():\n    return 1\n\ndef broken(:\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "broken")
+    before = snapshot(project)
+    out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}")
+    assert out.returncode == 2 and "scripts/broken.py:4: not valid Python" in out.stderr, out.stderr
+    assert snapshot(project) == before

@@ -70,7 +70,7 @@ class Flow:
         self.loaders: dict[str, Loader] = {"Llama": Loader(("model_path", 0), ("n_ctx", 99))}
         self.funcs: dict[str, list[tuple[Scope, cst.FunctionDef]]] = {}
         self.sites: list[tuple[Scope, cst.Call]] = []
-        self.wrapper_defs: dict[str, tuple[Scope, cst.FunctionDef, str]] = {}  # name -> scope, def, ctx param
+        self.wrapper_defs: dict[str, tuple] = {}  # name -> (scope, def, (model param, ctx param))
         for m in mods.values():
             m.tree.visit(_Sites(self, m))
 

@@ -33,7 +33,7 @@ def _find_wrappers(flow: Flow) -> None:
             name = sc.func.name.value
             if name not in flow.loaders:
                 flow.loaders[name] = Loader((m.value, params.index(m.value)), (c.value, params.index(c.value)))
-                flow.wrapper_defs[name] = (Scope(sc.mod, None, sc.cls), sc.func, c.value)
+                flow.wrapper_defs[name] = (Scope(sc.mod, None, sc.cls), sc.func, (m.value, c.value))
                 grew = True
         if not grew:
             return
@@ -53,21 +53,24 @@ def _ollama_ctx(flow: Flow, call: cst.Call, sc: Scope):
 
 
 def _site(flow: Flow, sc: Scope, call: cst.Call):
-    """(model expression, context expression, the context's scope) of one load, or None."""
+    """(model expression, its scope, context expression, its scope) of one load, or None."""
     name = _callee(call)
     if name in ("chat", "generate") and _arg(call, "model", 99) is not None:
         ctx, csc = _ollama_ctx(flow, call, sc)
-        return _arg(call, "model", 99), ctx, csc
+        return _arg(call, "model", 99), sc, ctx, csc
     loader = flow.loaders.get(name)
     if loader is None:
         return None
-    model = _arg(call, *loader.model)
+    model, msc = _arg(call, *loader.model), sc
     ctx = _arg(call, *loader.ctx) if loader.ctx else None
-    if ctx is None and name in flow.wrapper_defs:  # the wrapper's default context
-        wsc, fn, pname = flow.wrapper_defs[name]
-        default = next((p.default for p in fn.params.params if p.name.value == pname), None)
-        return model, default, wsc
-    return model, ctx, sc
+    if name in flow.wrapper_defs and (model is None or ctx is None):  # the wrapper's defaults
+        wsc, fn, (mname, cname) = flow.wrapper_defs[name]
+        defaults = {p.name.value: p.default for p in fn.params.params}
+        if model is None and defaults.get(mname) is not None:
+            model, msc = defaults[mname], wsc
+        if ctx is None:
+            return model, msc, defaults.get(cname), wsc
+    return model, msc, ctx, sc
 
 
 def decide(flow: Flow) -> Decisions:
@@ -81,11 +84,11 @@ def decide(flow: Flow) -> Decisions:
         site = _site(flow, sc, call)
         if site is None:
             continue
-        m_expr, c_expr, csc = site
+        m_expr, msc, c_expr, csc = site
         if isinstance(m_expr, cst.Name) and sc.func is not None and \
                 any(p.name.value == m_expr.value and p.default is None for p in sc.func.params.params):
             continue  # a wrapper's own body: its callers are the loads
-        kind = flow.model(m_expr, sc)
+        kind = flow.model(m_expr, msc)
         lit = flow.ctx_literal(c_expr, csc)
         if lit is None:
             if kind in ("old", "new") and c_expr is not None:

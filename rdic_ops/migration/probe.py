@@ -92,7 +92,7 @@ def run_verify(spec: MigrationSpec, root: Path, probe_file: Path, timeout: float
         checks.append(Check(f"test: {cmd}", Status.ok if out.ok else Status.failed, "exit 0",
                             f"{'passed' if out.ok else f'exit {out.returncode}'} in "
                             f"{time.perf_counter() - t0:.1f} s: {tail[0][:200]}",
-                            "" if out.ok else "fix the project's tests, or roll back"))
+                            "" if out.ok else "fix the project's tests"))
     if spec.verify:
         checks.append(judge(read_loads(probe_file), spec))
     return checks

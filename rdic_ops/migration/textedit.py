@@ -20,7 +20,7 @@ _CTX_KEY = r"(?:[A-Za-z_][\w.-]*?[_.-])?(?:n_ctx|num_ctx|ctx|ctx_size|context|co
 _KV = re.compile(rf"""^(?P<pre>\s*(?:export\s+|-\s+)?["']?(?P<key>{_CTX_KEY})["']?\s*[:=]\s*["']?)(?P<num>\d+)\b""",
                  re.IGNORECASE)
 _FLAG = re.compile(r"(?P<pre>(?:--n[-_]ctx|--ctx[-_]size|--num[-_]ctx|--context[-_]length|-c)[ =])(?P<num>\d+)\b")
-_MODEL_KEY = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?(?P<key>[A-Za-z_][\w.-]*)["']?\s*[:=]\s*(?P<val>.*)$""")
+_MODEL_KEY = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?(?P<key>[A-Za-z_][\w.-]*)["']?\s*(?:[?:+]?=|:)\s*(?P<val>.*)$""")
 _SUFFIX = re.compile(r"(?i)[_.-]?(n_ctx|num_ctx|ctx_size|ctx|context_length|context_size|context_window|"
                      r"max_context|context|model_path|model_file|model_name|model|path|file|tag|url|repo)$")
 
@@ -52,7 +52,12 @@ def _section(lines: list[str], i: int, f: SourceFile) -> list[int]:
 
 
 def _prefix(key: str) -> str:
-    return _SUFFIX.sub("", key).lower()
+    """``ROUTER_MODEL_PATH`` and ``ROUTER_N_CTX`` -> ``router``: the name both keys share."""
+    while True:
+        shorter = _SUFFIX.sub("", key)
+        if shorter == key:
+            return key.lower()
+        key = shorter
 
 
 def _model_for(lines: list[str], i: int, key: str, f: SourceFile, t: Table) -> str | None:
