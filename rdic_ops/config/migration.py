@@ -10,6 +10,7 @@ a ``to`` list of one entry takes every ``from`` entry.
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -18,6 +19,10 @@ from rdic_ops.config.schema import HfSource
 from rdic_ops.errors import ConfigError, UsageError
 
 KINDS = ("files", "repos", "urls", "ollama_tags", "labels")
+RECORD_LINES = ("rdic: keep", r"(?i)\b(?:was|were) (?:produced|measured|generated|obtained|run|evaluated|scored) "
+                              r"(?:with|by|on|using)\b")
+RECORD_SECTIONS = ("(?i)results?", "(?i)benchmarks?", "(?i)history", "(?i)change ?log", "(?i)evaluations?",
+                   "(?i)past runs?")
 
 
 @dataclass
@@ -46,7 +51,10 @@ class MigrationSpec:
     target: ModelFacts = field(default_factory=ModelFacts)  # YAML key: to
     renames: dict[str, str] = field(default_factory=dict)  # the project's API: old identifier -> new
     exclude: list[str] = field(default_factory=list)  # globs of tracked files never edited (results/**)
-    keep_lines: list[str] = field(default_factory=lambda: ["rdic: keep"])  # a line with one is a record
+    # records (never edited, never leftovers): lines matching one of these regular expressions, and Markdown
+    # sections whose heading matches one of record_sections (past results keep the model that produced them)
+    keep_lines: list[str] = field(default_factory=lambda: list(RECORD_LINES))
+    record_sections: list[str] = field(default_factory=lambda: list(RECORD_SECTIONS))
     allow: list[Allow] = field(default_factory=list)
     verify: list[str] = field(default_factory=list)  # the project's own verification commands
     project: Optional[str] = None  # default --target
@@ -77,6 +85,12 @@ def check(spec: MigrationSpec, where: str) -> None:
     for side, facts in (("from", spec.source), ("to", spec.target)):
         if facts.n_ctx is not None and facts.n_ctx <= 0:
             raise ConfigError(f"{where}: {side}.n_ctx: must be positive, got {facts.n_ctx}")
+    for key in ("keep_lines", "record_sections"):
+        for rx in getattr(spec, key):
+            try:
+                re.compile(rx)
+            except re.error as exc:
+                raise ConfigError(f"{where}: {key}: {rx!r} is not a regular expression ({exc})") from None
     if (spec.source.n_ctx is None) != (spec.target.n_ctx is None):
         raise ConfigError(f"{where}: n_ctx: set it on both sides or on neither")
     if not any(getattr(spec.source, k) for k in KINDS):

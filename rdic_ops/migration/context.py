@@ -42,7 +42,7 @@ class Scope:
     cls: cst.ClassDef | None = None
 
 
-def _arg(call: cst.Call, key: str, pos: int, offset: int = 0) -> cst.BaseExpression | None:
+def arg(call: cst.Call, key: str, pos: int, offset: int = 0) -> cst.BaseExpression | None:
     for a in call.args:
         if a.keyword is not None and a.keyword.value == key:
             return a.value
@@ -71,7 +71,9 @@ class Flow:
         self.funcs: dict[str, list[tuple[Scope, cst.FunctionDef]]] = {}
         self.sites: list[tuple[Scope, cst.Call]] = []
         self.wrapper_defs: dict[str, tuple] = {}  # name -> (scope, def, (model param, ctx param))
+        self.groups: list[tuple[Scope, dict]] = []  # settings side by side: a module, a class body, a dict
         for m in mods.values():
+            self.groups.append((Scope(m), _assigns(m.tree.body)))
             m.tree.visit(_Sites(self, m))
 
     # -- values ----------------------------------------------------------------------------------
@@ -189,6 +191,13 @@ class _Sites(cst.CSTVisitor):
 
     def visit_ClassDef(self, node) -> None:
         self.classes.append(node)
+        self.flow.groups.append((self._scope(), _assigns(node.body.body)))
+
+    def visit_Dict(self, node) -> None:
+        keys = {el.key.evaluated_value: el.value for el in node.elements if isinstance(el, cst.DictElement)
+                and isinstance(el.key, cst.SimpleString) and isinstance(el.key.evaluated_value, str)}
+        if keys:
+            self.flow.groups.append((self._scope(), keys))
 
     def leave_ClassDef(self, node) -> None:
         self.classes.pop()

@@ -9,12 +9,14 @@ would remain after those edits, file:line, marking the ones the migration allowl
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdic_ops.config.migration import MigrationSpec
 from rdic_ops.migration.journal import FileEdit
 from rdic_ops.migration.scan import PYTHON, SourceFile, project_files
+from rdic_ops.migration.textedit import is_markdown
 from rdic_ops.migration.values import Table, compile_table
 
 
@@ -35,6 +37,8 @@ class Edits:
     undecided: list[tuple[str, int, str]] = field(default_factory=list)
     scanned: list[SourceFile] = field(default_factory=list)
     table: Table | None = None
+    root: Path = Path(".")
+    unreadable: list[str] = field(default_factory=list)  # tracked, in scope, but binary or not UTF-8
 
     def after(self, f: SourceFile) -> str:
         fe = self.files.get(f.rel)
@@ -47,8 +51,8 @@ def plan_edits(spec: MigrationSpec, root: Path) -> Edits:
     from rdic_ops.migration.textedit import edit_text
 
     table = compile_table(spec)
-    files = project_files(root, spec.exclude)
-    out = Edits(scanned=files, table=table)
+    files, unreadable = project_files(root, spec.exclude)
+    out = Edits(scanned=files, table=table, root=root, unreadable=unreadable)
     by_rel = {f.rel: f for f in files}
     py, undecided = edit_python(index([f for f in files if f.kind == PYTHON]), table)
     out.undecided += undecided
@@ -73,14 +77,22 @@ def leftovers(spec: MigrationSpec, edits: Edits) -> list[Leftover]:
     """Old values, old names and undecided contexts that remain once the planned edits are made."""
     t = edits.table
     out: list[Leftover] = []
+    loose = re.compile(t.value_re.pattern, re.IGNORECASE) if t.value_re is not None else None
     for f in edits.scanned:
         lines = edits.after(f).splitlines()
+        records = t.records(lines, is_markdown(f.rel))
         for n, line in enumerate(lines, 1):
-            if t.kept(line):
+            if n - 1 in records:
                 continue
-            hits = [m.group(0) for rx in (t.value_re, t.name_re) if rx is not None for m in rx.finditer(line)]
+            hits = [m.group(0) for rx in (loose, t.name_re) if rx is not None for m in rx.finditer(line)]
             for h in dict.fromkeys(hits):
                 out.append(Leftover(f.rel, n, h, _allowed(spec, f.rel, line)))
+    for rel in edits.unreadable:
+        path = edits.root / rel
+        raw = path.read_bytes() if path.stat().st_size < 64 * 1024 * 1024 else b""
+        if any(v.encode() in raw for v in t.values):
+            out.append(Leftover(rel, 0, "names the old model; not edited (binary or not UTF-8)",
+                                _allowed(spec, rel, "")))
     for rel, n, why in edits.undecided:
         text = next((f for f in edits.scanned if f.rel == rel), None)
         line = edits.after(text).splitlines()[n - 1] if text and 0 < n <= len(edits.after(text).splitlines()) else ""

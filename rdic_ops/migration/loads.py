@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from rdic_ops.migration.context import OTHER, Decisions, Flow, Loader, Scope, _arg
+from rdic_ops.migration.context import OTHER, UNKNOWN, Decisions, Flow, Loader, Scope, arg
+from rdic_ops.migration.pairing import CTX_NAME, MODEL_NAME, pair, prefix
 
 
 def _callee(call: cst.Call) -> str:
@@ -26,8 +27,8 @@ def _find_wrappers(flow: Flow) -> None:
             if sc.func is None or loader is None or loader.ctx is None:
                 continue
             params = _params(sc.func, sc.cls is not None)
-            m = _arg(call, *loader.model)
-            c = _arg(call, *loader.ctx)
+            m = arg(call, *loader.model)
+            c = arg(call, *loader.ctx)
             if not (isinstance(m, cst.Name) and isinstance(c, cst.Name) and m.value in params and c.value in params):
                 continue
             name = sc.func.name.value
@@ -40,7 +41,7 @@ def _find_wrappers(flow: Flow) -> None:
 
 
 def _ollama_ctx(flow: Flow, call: cst.Call, sc: Scope):
-    opts = _arg(call, "options", 99)
+    opts = arg(call, "options", 99)
     where = (opts, sc)
     if isinstance(opts, (cst.Name, cst.Attribute)):
         where = flow.follow(opts, sc) or (None, sc)
@@ -49,20 +50,35 @@ def _ollama_ctx(flow: Flow, call: cst.Call, sc: Scope):
             if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString) and \
                     el.key.evaluated_value == "num_ctx":
                 return el.value, where[1]
+    if isinstance(where[0], cst.Call) and _callee(where[0]) == "dict":  # options=dict(num_ctx=...)
+        return arg(where[0], "num_ctx", 99), where[1]
     return None, sc
+
+
+MODEL_KW = ("model_path", "model", "repo_id", "model_name", "model_file")
+CTX_KW = ("n_ctx", "num_ctx", "context_length", "ctx_size", "context_window")
+
+
+def _keyword_site(call: cst.Call, sc: Scope):
+    """Any other call that names a model and its context by keyword (LlamaCpp, ChatOllama,
+    Llama.from_pretrained, a server's settings class ...)."""
+    kws = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    model = next((kws[k] for k in MODEL_KW if k in kws), None)
+    ctx = next((kws[k] for k in CTX_KW if k in kws), None)
+    return (model, sc, ctx, sc) if model is not None and ctx is not None else None
 
 
 def _site(flow: Flow, sc: Scope, call: cst.Call):
     """(model expression, its scope, context expression, its scope) of one load, or None."""
     name = _callee(call)
-    if name in ("chat", "generate") and _arg(call, "model", 99) is not None:
+    if name in ("chat", "generate") and arg(call, "model", 99) is not None:
         ctx, csc = _ollama_ctx(flow, call, sc)
-        return _arg(call, "model", 99), sc, ctx, csc
+        return arg(call, "model", 99), sc, ctx, csc
     loader = flow.loaders.get(name)
     if loader is None:
-        return None
-    model, msc = _arg(call, *loader.model), sc
-    ctx = _arg(call, *loader.ctx) if loader.ctx else None
+        return _keyword_site(call, sc)
+    model, msc = arg(call, *loader.model), sc
+    ctx = arg(call, *loader.ctx) if loader.ctx else None
     if name in flow.wrapper_defs and (model is None or ctx is None):  # the wrapper's defaults
         wsc, fn, (mname, cname) = flow.wrapper_defs[name]
         defaults = {p.name.value: p.default for p in fn.params.params}
@@ -71,6 +87,37 @@ def _site(flow: Flow, sc: Scope, call: cst.Call):
         if ctx is None:
             return model, msc, defaults.get(cname), wsc
     return model, msc, ctx, sc
+
+
+def _value(node) -> int | None:
+    text = str(node.value if isinstance(node, cst.Integer) else node.evaluated_value).strip().replace("_", "")
+    return int(text) if text.isdigit() else None
+
+
+def _beside(flow: Flow, d: Decisions, pending: dict) -> None:
+    """Context settings no visible load uses, decided by the model settings beside them (a settings class,
+    a module's constants, a dict of load arguments): the same prefix, or a bare ``N_CTX`` with one model."""
+    for sc, group in flow.groups:
+        models = [(k, flow.model(e, sc)) for k, e in group.items()
+                  if not CTX_NAME.match(k) and MODEL_NAME.search(k)]
+        models = [(k, kind) for k, kind in models if kind != UNKNOWN]
+        for key, expr in group.items():
+            if not CTX_NAME.match(key) or not models:
+                continue
+            lit = flow.ctx_literal(expr, sc)
+            if lit is None or lit[1] is not expr or _value(lit[1]) != flow.table.old_ctx:
+                continue  # only literals written right here; constants elsewhere are decided where they sit
+            if id(expr) in d.change or id(expr) in d.keep or id(expr) in pending:
+                continue
+            if prefix(key) and prefix(key) not in {prefix(k) for k, _ in models}:
+                continue
+            kind = pair(key, models)
+            if kind in ("old", "new"):
+                d.change[id(expr)] = (sc.mod, expr)
+            elif kind == OTHER:
+                d.keep.add(id(expr))
+            elif any(k in ("old", "new") for _, k in models):
+                pending[id(expr)] = (sc.mod.src.rel, sc.mod.line(expr), "cannot tell which model this context is for")
 
 
 def decide(flow: Flow) -> Decisions:
@@ -95,8 +142,7 @@ def decide(flow: Flow) -> Decisions:
                 pending[id(call)] = (sc.mod.src.rel, sc.mod.line(call), "context is not a literal this can follow")
             continue
         mod, node = lit
-        value = int(str(node.value if isinstance(node, cst.Integer) else node.evaluated_value).strip().replace("_", ""))
-        if value != t.old_ctx:
+        if _value(node) != t.old_ctx:
             continue
         if kind in ("old", "new"):
             d.change[id(node)] = (mod, node)
@@ -104,6 +150,7 @@ def decide(flow: Flow) -> Decisions:
             d.keep.add(id(node))
         else:
             pending[id(node)] = (mod.src.rel, mod.line(node), "cannot tell which model this load uses")
+    _beside(flow, d, pending)
     for key in list(d.change):
         if key in d.keep:
             mod, node = d.change.pop(key)

@@ -75,13 +75,16 @@ def read(root: Path, rel: str) -> SourceFile | None:
     return SourceFile(rel, path, kind_of(rel), raw, bom, text)
 
 
-def project_files(root: Path, exclude: list[str]) -> list[SourceFile]:
-    """Every tracked text file under ``root`` that the migration may edit."""
-    out = []
+def project_files(root: Path, exclude: list[str]) -> tuple[list[SourceFile], list[str]]:
+    """Every tracked text file under ``root`` that the migration may edit, and the tracked files in scope it
+    cannot (binary, not UTF-8, huge: the leftover search still looks into them)."""
+    out, unreadable = [], []
     for rel in git.tracked_files(root):
         if excluded(rel, exclude):
             continue
         f = read(root, rel)
         if f is not None:
             out.append(f)
-    return out
+        elif (root / rel).is_file() and not (root / rel).is_symlink():
+            unreadable.append(rel)
+    return out, unreadable

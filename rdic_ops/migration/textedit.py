@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from rdic_ops.migration.pairing import pair
 from rdic_ops.migration.scan import CONFIG, SourceFile
 from rdic_ops.migration.values import Table
 
@@ -19,10 +20,13 @@ _CTX_KEY = r"(?:[A-Za-z_][\w.-]*?[_.-])?(?:n_ctx|num_ctx|ctx|ctx_size|context|co
            r"context_window|max_context|n-ctx|ctx-size|num-ctx)"
 _KV = re.compile(rf"""^(?P<pre>\s*(?:export\s+|-\s+)?["']?(?P<key>{_CTX_KEY})["']?\s*[:=]\s*["']?)(?P<num>\d+)\b""",
                  re.IGNORECASE)
-_FLAG = re.compile(r"(?P<pre>(?:--n[-_]ctx|--ctx[-_]size|--num[-_]ctx|--context[-_]length|-c)[ =])(?P<num>\d+)\b")
+_FLAG = re.compile(r"""(?P<pre>(?:--n[-_]ctx|--ctx[-_]size|--num[-_]ctx|--context[-_]length|(?<![\w-])-c)[ =]|"""
+                   r"""\bPARAMETER\s+num_ctx\s+|\b(?:n_ctx|num_ctx|context_length|ctx_size)["']?\s*[:=]\s*["']?)"""
+                   r"(?P<num>\d+)\b")  # flags, Modelfile lines, n_ctx=4096 inside a line
 _MODEL_KEY = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?(?P<key>[A-Za-z_][\w.-]*)["']?\s*(?:[?:+]?=|:)\s*(?P<val>.*)$""")
-_SUFFIX = re.compile(r"(?i)[_.-]?(n_ctx|num_ctx|ctx_size|ctx|context_length|context_size|context_window|"
-                     r"max_context|context|model_path|model_file|model_name|model|path|file|tag|url|repo)$")
+
+def is_markdown(rel: str) -> bool:
+    return rel.lower().endswith((".md", ".markdown", ".rst", ".txt"))
 
 
 def _indent(line: str) -> int:
@@ -51,15 +55,6 @@ def _section(lines: list[str], i: int, f: SourceFile) -> list[int]:
     return list(range(len(lines)))
 
 
-def _prefix(key: str) -> str:
-    """``ROUTER_MODEL_PATH`` and ``ROUTER_N_CTX`` -> ``router``: the name both keys share."""
-    while True:
-        shorter = _SUFFIX.sub("", key)
-        if shorter == key:
-            return key.lower()
-        key = shorter
-
-
 def _model_for(lines: list[str], i: int, key: str, f: SourceFile, t: Table) -> str | None:
     same = t.model_of(_FLAG.sub("", _KV.sub("", lines[i])))
     if same:
@@ -74,14 +69,12 @@ def _model_for(lines: list[str], i: int, key: str, f: SourceFile, t: Table) -> s
                 not _KV.match(lines[j]) and m["val"].strip():
             kind = "other"
         if kind:
-            models.append((_prefix(m["key"]), kind))
-    kinds = {k for _, k in models}
-    if len(kinds) > 1 or len(models) > 1:
-        paired = {k for p, k in models if p == _prefix(key)}
-        kinds = paired if len(paired) == 1 else kinds
-    if kinds == {"other"}:
-        return "other"
-    return next(iter(kinds)) if len(kinds) == 1 else None
+            models.append((m["key"], kind))
+    if not models:  # no model setting beside it: the file's one model, if it names only the migrated one
+        names = [t.model_of(lines[j]) for j in _section(lines, i, f)]
+        if ".gguf" not in "".join(lines[j] for j in _section(lines, i, f) if not t.model_of(lines[j])):
+            return next((k for k in names if k), None)
+    return pair(key, models)
 
 
 def edit_text(f: SourceFile, t: Table) -> tuple[str, int, list[tuple[int, str]]]:
@@ -89,8 +82,9 @@ def edit_text(f: SourceFile, t: Table) -> tuple[str, int, list[tuple[int, str]]]
     lines = f.text.splitlines(keepends=True)
     count, undecided = 0, []
     out = []
+    records = t.records(lines, is_markdown(f.rel))
     for i, line in enumerate(lines):
-        if t.kept(line):
+        if i in records:
             out.append(line)
             continue
         body = line.rstrip("\r\n")

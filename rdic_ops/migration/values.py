@@ -21,7 +21,8 @@ class Table:
     names: dict[str, str]  # old identifier -> new identifier
     value_re: re.Pattern | None
     name_re: re.Pattern | None
-    keep_re: re.Pattern | None
+    keep_res: list[re.Pattern]
+    section_res: list[re.Pattern]
     old_files: set[str]
     new_files: set[str]
     old_tags: set[str]
@@ -46,7 +47,19 @@ class Table:
 
     def kept(self, line: str) -> bool:
         """A line marked as a record: never edited, never a leftover."""
-        return bool(self.keep_re and self.keep_re.search(line))
+        return any(rx.search(line) for rx in self.keep_res)
+
+    def records(self, lines: list[str], markdown: bool) -> set[int]:
+        """0-based indexes of record lines: marked lines, and Markdown sections under a record heading."""
+        out = {i for i, line in enumerate(lines) if self.kept(line)}
+        level = 0  # inside a record section opened by a heading of this level
+        for i, line in enumerate(lines if markdown else []):
+            m = re.match(r"^(#{1,6})\s+(.*)", line)
+            if m and (not level or len(m.group(1)) <= level):
+                level = len(m.group(1)) if any(rx.search(m.group(2)) for rx in self.section_res) else 0
+            elif level:
+                out.add(i)
+        return out
 
     def mentions_old(self, text: str) -> bool:
         return bool(self.value_re and self.value_re.search(text))
@@ -92,11 +105,12 @@ def compile_table(spec: MigrationSpec) -> Table:
                 values.setdefault(old, new)
     names = {str(k): str(v) for k, v in spec.renames.items() if k != v}
     keep = [k for k in spec.keep_lines if k]
+    sections = [k for k in spec.record_sections if k]
     return Table(
         values=values, names=names,
         value_re=_values_re(values, {o for k in ("labels", "ollama_tags") for o, _ in spec.pairs(k)}),
         name_re=_alternation(names, r"\w", r"\w"),
-        keep_re=re.compile("|".join(re.escape(k) for k in keep)) if keep else None,
+        keep_res=[re.compile(k) for k in keep], section_res=[re.compile(k) for k in sections],
         old_files=set(spec.source.files), new_files=set(spec.target.files),
         old_tags=set(spec.source.ollama_tags), new_tags=set(spec.target.ollama_tags),
         old_ctx=spec.source.n_ctx, new_ctx=spec.target.n_ctx,
