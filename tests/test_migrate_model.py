@@ -80,7 +80,8 @@ def test_exact_edits_verification_leftovers_idempotence_and_rollback(project, mi
     checks = {c.name: c for c in result.checks}
     assert checks["test: python -m tests.test_apis"].status is Status.ok
     assert checks["model"].status is Status.ok
-    assert checks["loads"].status is Status.ok and "gemma-3-12b-instruct-Q4_K_M.gguf n_ctx=32768" in checks["loads"].found
+    assert checks["loads"].status is Status.ok
+    assert "gemma-3-12b-instruct-Q4_K_M.gguf n_ctx=32768" in checks["loads"].found
     assert checks["leftovers"].found == "none"
     changed = {k for k, v in snapshot(project).items() if before.get(k) != v}
     assert changed == {"src/utils.py", "tests/test_apis.py", "requirements.txt", "README.md", "scripts/run_batch.py"}

@@ -14,9 +14,9 @@ import yaml
 from conftest import ROOT, run_invoke
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
-import projects as P  # noqa: E402
+import projects as P
 
-from rdic_ops.config.compose import conf_dir  # noqa: E402
+from rdic_ops.config.compose import conf_dir
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
 

@@ -63,7 +63,7 @@ class MigrationSpec:
         old, new = getattr(self.source, kind), getattr(self.target, kind)
         if len(new) == 1:
             return [(o, new[0]) for o in old]
-        return list(zip(old, new))
+        return list(zip(old, new, strict=True))  # lengths checked by check()
 
 
 def check(spec: MigrationSpec, where: str) -> None:

@@ -90,9 +90,11 @@ def leftovers(spec: MigrationSpec, edits: Edits) -> list[Leftover]:
     for rel in edits.unreadable:
         path = edits.root / rel
         raw = path.read_bytes() if path.stat().st_size < 64 * 1024 * 1024 else b""
-        if any(v.encode() in raw for v in t.values):
-            out.append(Leftover(rel, 0, "names the old model; not edited (binary or not UTF-8)",
-                                _allowed(spec, rel, "")))
+        for n, line in enumerate(raw.split(b"\n"), 1):
+            if any(v.encode() in line for v in t.values):
+                out.append(Leftover(rel, n, "names the old model; not edited (binary or not UTF-8)",
+                                    _allowed(spec, rel, "")))
+                break
     for rel, n, why in edits.undecided:
         text = next((f for f in edits.scanned if f.rel == rel), None)
         line = edits.after(text).splitlines()[n - 1] if text and 0 < n <= len(edits.after(text).splitlines()) else ""

@@ -14,8 +14,10 @@ def _callee(call: cst.Call) -> str:
 
 
 def _params(fn: cst.FunctionDef, method: bool) -> list[str]:
+    """Positional parameters (``self``/``cls`` dropped), then keyword-only ones."""
     names = [p.name.value for p in fn.params.params]
-    return names[1:] if method and names and names[0] in ("self", "cls") else names
+    names = names[1:] if method and names and names[0] in ("self", "cls") else names
+    return names + [p.name.value for p in fn.params.kwonly_params]
 
 
 def _find_wrappers(flow: Flow) -> None:
@@ -81,7 +83,7 @@ def _site(flow: Flow, sc: Scope, call: cst.Call):
     ctx = arg(call, *loader.ctx) if loader.ctx else None
     if name in flow.wrapper_defs and (model is None or ctx is None):  # the wrapper's defaults
         wsc, fn, (mname, cname) = flow.wrapper_defs[name]
-        defaults = {p.name.value: p.default for p in fn.params.params}
+        defaults = {p.name.value: p.default for p in [*fn.params.params, *fn.params.kwonly_params]}
         if model is None and defaults.get(mname) is not None:
             model, msc = defaults[mname], wsc
         if ctx is None:
@@ -132,8 +134,8 @@ def decide(flow: Flow) -> Decisions:
         if site is None:
             continue
         m_expr, msc, c_expr, csc = site
-        if isinstance(m_expr, cst.Name) and sc.func is not None and \
-                any(p.name.value == m_expr.value and p.default is None for p in sc.func.params.params):
+        params = [*sc.func.params.params, *sc.func.params.kwonly_params] if sc.func is not None else []
+        if isinstance(m_expr, cst.Name) and any(p.name.value == m_expr.value and p.default is None for p in params):
             continue  # a wrapper's own body: its callers are the loads
         kind = flow.model(m_expr, msc)
         lit = flow.ctx_literal(c_expr, csc)

@@ -44,7 +44,8 @@ def load_paths(spec: MigrationSpec, root: Path, texts: list[str]) -> list[Path]:
         rx = re.compile(r"""(?<![\w/.:-])((?:[\w.-]+/)*)""" + re.escape(name) + r"(?![\w.-])")
         for text in texts:
             for m in rx.finditer(text):
-                if "://" in text[max(0, m.start() - 80):m.start()] and "/resolve/" in text[max(0, m.start() - 200):m.start()]:
+                before = text[max(0, m.start() - 200):m.start()]
+                if "://" in before and "/resolve/" in before:
                     continue  # a download URL, not a place on disk
                 p = (root / m.group(0)).resolve()
                 if m.group(1) and p.is_relative_to(root) and p not in out:

@@ -20,10 +20,12 @@ _CTX_KEY = r"(?:[A-Za-z_][\w.-]*?[_.-])?(?:n_ctx|num_ctx|ctx|ctx_size|context|co
            r"context_window|max_context|n-ctx|ctx-size|num-ctx)"
 _KV = re.compile(rf"""^(?P<pre>\s*(?:export\s+|-\s+)?["']?(?P<key>{_CTX_KEY})["']?\s*[:=]\s*["']?)(?P<num>\d+)\b""",
                  re.IGNORECASE)
-_FLAG = re.compile(r"""(?P<pre>(?:--n[-_]ctx|--ctx[-_]size|--num[-_]ctx|--context[-_]length|(?<![\w-])-c)[ =]|"""
+_FLAG = re.compile(r"""(?P<pre>(?:--n[-_]ctx|--ctx[-_]size|--num[-_]ctx|--context[-_]length|(?<![\w-])-c)"""
+                   r"""(?:[ =]|["'],\s*["'])|"""
                    r"""\bPARAMETER\s+num_ctx\s+|\b(?:n_ctx|num_ctx|context_length|ctx_size)["']?\s*[:=]\s*["']?)"""
                    r"(?P<num>\d+)\b")  # flags, Modelfile lines, n_ctx=4096 inside a line
-_MODEL_KEY = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?(?P<key>[A-Za-z_][\w.-]*)["']?\s*(?:[?:+]?=|:)\s*(?P<val>.*)$""")
+_MODEL_KEY = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?(?P<key>[A-Za-z_][\w.-]*)["']?\s*"""
+                        r"""(?:[?:+]?=|:)\s*(?P<val>.*)$""")
 
 def is_markdown(rel: str) -> bool:
     return rel.lower().endswith((".md", ".markdown", ".rst", ".txt"))
@@ -55,6 +57,22 @@ def _section(lines: list[str], i: int, f: SourceFile) -> list[int]:
     return list(range(len(lines)))
 
 
+def _enclosing(lines: list[str], i: int, f: SourceFile):
+    """The blocks around line ``i``, innermost first: YAML parents (never the whole file), else the section."""
+    if not f.rel.lower().endswith((".yaml", ".yml")):
+        yield _section(lines, i, f)
+        return
+    ind = _indent(lines[i])
+    for j in range(i - 1, -1, -1):
+        if not lines[j].strip() or lines[j].lstrip().startswith("#") or _indent(lines[j]) >= ind:
+            continue
+        ind = _indent(lines[j])
+        if ind == 0:
+            return
+        end = next((k for k in range(j + 1, len(lines)) if lines[k].strip() and _indent(lines[k]) <= ind), len(lines))
+        yield list(range(j, end))
+
+
 def _model_for(lines: list[str], i: int, key: str, f: SourceFile, t: Table) -> str | None:
     same = t.model_of(_FLAG.sub("", _KV.sub("", lines[i])))
     if same:
@@ -70,10 +88,13 @@ def _model_for(lines: list[str], i: int, key: str, f: SourceFile, t: Table) -> s
             kind = "other"
         if kind:
             models.append((m["key"], kind))
-    if not models:  # no model setting beside it: the file's one model, if it names only the migrated one
-        names = [t.model_of(lines[j]) for j in _section(lines, i, f)]
-        if ".gguf" not in "".join(lines[j] for j in _section(lines, i, f) if not t.model_of(lines[j])):
-            return next((k for k in names if k), None)
+    if not models:  # no model setting beside it: the enclosing block's one model, if it names just one
+        for block in _enclosing(lines, i, f):
+            kinds = {k for k in (t.model_of(lines[j]) or ("other" if ".gguf" in lines[j] else None)
+                                 for j in block) if k}
+            if kinds:
+                return kinds.pop() if len(kinds) == 1 else None
+        return None
     return pair(key, models)
 
 

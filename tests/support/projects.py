@@ -45,12 +45,15 @@ def test_loads(name):
 ''',
     "scripts/download.sh": '''#!/bin/sh
 set -e
-wget -c https://huggingface.co/bartowski/Meta-Llama-3.1-8B-Instruct-GGUF/resolve/main/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf \\
+URL=https://huggingface.co/bartowski/Meta-Llama-3.1-8B-Instruct-GGUF/resolve/main
+wget -c "$URL/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf" \\
   -O models/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf
 echo "Llama 3.1 8B ready"
 ''',
     "README.md": "\ufeff# Engine\r\nRuns Llama 3.1 8B locally (`models/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf`).\r\n"
-                 "\r\n| model | MMLU |\r\n|---|---|\r\n| Llama 3.1 8B | 66.7 | <!-- rdic: keep -->\r\n",
+                 "\r\n| model | MMLU |\r\n|---|---|\r\n| Llama 3.1 8B | 66.7 | <!-- rdic: keep -->\r\n"
+                 "\r\n## Results\r\nMeasured on Llama 3.1 8B, July 2024.\r\n\r\n### Setup\r\nstill results\r\n"
+                 "\r\n## Usage\r\nThe table above was produced with Llama 3.1 8B.\r\n`ollama run llama3.1:8b`\r\n",
     "results/2024-07.md": "Llama 3.1 8B scored 66.7 on MMLU (models/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf).\n",
 }
 
@@ -73,6 +76,16 @@ ROUTER_N_CTX=4096
 
 serve:
 \tpython -m llama_cpp.server --model $(MODEL) --n_ctx 4096
+''',
+    "docker-compose.yml": '''services:
+  llm:
+    command: ["-m", "/models/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf", "-c", "4096"]
+    environment:
+      - LLAMA_ARG_CTX_SIZE=4096
+  router:
+    command: ["-m", "/models/router-1b.gguf", "-c", "4096"]
+    environment:
+      - LLAMA_ARG_CTX_SIZE=4096
 ''',
     "app.py": '''import yaml
 from llama_cpp import Llama
@@ -213,7 +226,8 @@ NAME = "-".join(["Meta", "Llama", "3.1", "8B", "Instruct", "Q4_K_M"]) + ".gguf"
 def load():
     return Llama(model_path=os.path.join("models", NAME), n_ctx=4096, verbose=False)
 ''',
-    "tests/test_app.py": 'from app import load\n\n\ndef test_loads():\n    assert load()("Hi", max_tokens=2)["choices"]\n',
+    "tests/test_app.py": 'from app import load\n\n\ndef test_loads():\n'
+                         '    assert load()("Hi", max_tokens=2)["choices"]\n',
     "README.md": "Runs Llama 3.1 8B.\n",
 }
 
@@ -225,22 +239,27 @@ EDITS = {
                                ('LABEL = "llama-3.1-8b"', 'LABEL = "gemma-3-12b"', 1)],
         "tests/test_core.py": [('["llama-3.1-8b"]', '["gemma-3-12b"]', 1)],
         "scripts/download.sh": [(OLD, NEW, 2), (_REPO, _NEW_REPO, 1), ("Llama 3.1 8B ready", "Gemma 3 12B ready", 1)],
-        "README.md": [("Runs Llama 3.1 8B locally (`models/" + OLD, "Runs Gemma 3 12B locally (`models/" + NEW, 1)],
+        "README.md": [("Runs Llama 3.1 8B locally (`models/" + OLD, "Runs Gemma 3 12B locally (`models/" + NEW, 1),
+                      ("`ollama run llama3.1:8b`", "`ollama run gemma3:12b`", 1)],
     },
     "SETTINGS": {
         "config.yaml": [(OLD, NEW, 1), ("  n_ctx: 4096\n  temperature", "  n_ctx: 32768\n  temperature", 1)],
         ".env.example": [(OLD, NEW, 1), ("\nN_CTX=4096", "\nN_CTX=32768", 1)],
         "Makefile": [(OLD, NEW, 1), ("--n_ctx 4096", "--n_ctx 32768", 1)],
+        "docker-compose.yml": [(f'{OLD}", "-c", "4096"', f'{NEW}", "-c", "32768"', 1),
+                               ("  - LLAMA_ARG_CTX_SIZE=4096\n  router", "  - LLAMA_ARG_CTX_SIZE=32768\n  router", 1)],
     },
     "PACKAGE": {
-        "rag/__init__.py": [("import call_llama", "import call_gemma", 1), ("import get_llama as", "import get_gemma as", 1),
+        "rag/__init__.py": [("import call_llama", "import call_gemma", 1),
+                            ("import get_llama as", "import get_gemma as", 1),
                             ('["call_llama",', '["call_gemma",', 1)],
         "rag/clients/local.py": [("def get_llama(", "def get_gemma(", 1), ("def call_llama(", "def call_gemma(", 1),
                                  ("llm = get_llama()", "llm = get_gemma()", 1),
                                  ('"local": "call_llama"', '"local": "call_gemma"', 1)],
         "rag/settings.py": [(OLD, NEW, 1), ("N_CTX = 4096", "N_CTX = 32768", 1)],
         "tests/test_rag.py": [("def test_llama_inference", "def test_gemma_inference", 1),
-                              ("rag.call_llama(", "rag.call_gemma(", 1), ('(local, "get_llama"', '(local, "get_gemma"', 1),
+                              ("rag.call_llama(", "rag.call_gemma(", 1),
+                              ('(local, "get_llama"', '(local, "get_gemma"', 1),
                               ("local.call_llama(", "local.call_gemma(", 1),
                               ('"rag.clients.local.call_llama"', '"rag.clients.local.call_gemma"', 1)],
         "Makefile": [("-k test_llama_inference", "-k test_gemma_inference", 1)],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's rdic_ops, as invoke would load
 
-from rdic_ops.migration import journal  # noqa: E402
+from rdic_ops.migration import journal
 
 _write = journal.write_file
 
