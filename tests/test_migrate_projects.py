@@ -89,6 +89,30 @@ def test_projects_migrate_exactly_verify_and_roll_back(tmp_path, tiny_gguf, name
     assert snapshot(root) == before  # byte for byte, modes included (BOM and CRLF of CONSTANTS' README)
 
 
+def test_an_ollama_project_is_verified_by_the_model_and_num_ctx_it_asks_for(tmp_path, tiny_gguf, ollama_server):
+    import ollama
+    from ollama_server import publish
+
+    for tag in ("gemma3:12b", "llama3.1:8b", "llama3.2:3b"):
+        publish(ollama_server.registry, tag, tiny_gguf)
+        ollama.Client(host=ollama_server.url, timeout=30).pull(tag)
+    root = build(tmp_path / "project", P.OLLAMA, tiny_gguf, models=())
+    before = snapshot(root)
+    data = yaml.safe_load(migration_file(tmp_path).read_text())
+    data["to"]["model"] = None  # Ollama serves the model: nothing to fetch here
+    mig = tmp_path / "ollama.yaml"
+    mig.write_text(yaml.safe_dump(data))
+    out, step = migrate(f"--migration={mig}", f"--target={root}", env={"OLLAMA_HOST": ollama_server.url})
+    assert out.returncode == 0, out.stderr
+    for rel, text in P.expected("OLLAMA").items():
+        assert (root / rel).read_text() == text, rel
+    loads = checks(step)["loads"]
+    assert loads["status"] == "ok" and "ollama gemma3:12b n_ctx=32768" in loads["found"], loads
+    assert "ollama llama3.2:3b n_ctx=4096" in loads["found"] and "llama3.1" not in loads["found"]
+    run_invoke("migrate-model", "--env=local", f"--migration={mig}", f"--target={root}", "--rollback")
+    assert snapshot(root) == before
+
+
 def test_a_context_shared_by_two_models_is_reported_until_allowed(tmp_path, tiny_gguf):
     root = build(tmp_path / "project", P.TWO_MODELS, tiny_gguf)
     mig = migration_file(tmp_path)

@@ -122,13 +122,15 @@ def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_
         row, placed = M.fetch(cfg, spec, model, where)
         checks.append(row)
         j.finish(placed=sorted({*j.read().get("placed", []), *(str(p.relative_to(root)) for p in placed)}))
-    if checks and checks[0].status is Status.ok and spec.verify:
+    model_here = not checks or checks[0].status is Status.ok  # no model to fetch: the project serves it
+    if model_here and spec.verify and not skip_verify:
         tests = run_verify(spec, root, j.dir / "probe.jsonl")
         checks += tests
         j.finish(verify={"tree": git.tree_state(root), "passed": worst(tests) is Status.ok,
                          "loads": tests[-1].found, "at": time.time()})
-    elif checks:
-        checks.append(Check("tests", Status.skipped, "run with the probe", "not run: the model is not here yet"))
+    elif spec.verify:
+        checks.append(Check("tests", Status.skipped, "run with the probe",
+                            "not run: --skip-verify" if skip_verify else "not run: the model is not here yet"))
     left = E.leftovers(spec, E.plan_edits(spec, root))
     checks.append(leftover_check(spec, left))
     result.checks = [c for c in result.checks if c.name != "leftovers"] + checks

@@ -215,6 +215,32 @@ def test_bot():
 ''',
 }
 
+OLLAMA = {  # an Ollama client project: the chat model moves, the router keeps its model and context
+    "chat.py": '''import os
+
+import ollama
+
+MODEL = "llama3.1:8b"
+ROUTER = "llama3.2:3b"
+
+
+def client():
+    return ollama.Client(host=os.environ["OLLAMA_HOST"], timeout=60)
+
+
+def ask(question):
+    reply = client().chat(model=MODEL, messages=[{"role": "user", "content": question}],
+                          options={"num_ctx": 4096, "num_predict": 2})
+    return reply["message"]["content"]
+
+
+def route(question):
+    return client().generate(model=ROUTER, prompt=question, options=dict(num_ctx=4096, num_predict=2))["response"]
+''',
+    "tests/test_chat.py": 'from chat import ask, route\n\n\ndef test_chat():\n    assert isinstance(ask("hi"), str)\n'
+                          '    assert isinstance(route("hi"), str)\n',
+}
+
 HIDDEN_OLD = {  # the tests pass, but the model's name is built at run time: only the probe can see it
     "app.py": '''import os
 
@@ -263,6 +289,10 @@ EDITS = {
                               ("local.call_llama(", "local.call_gemma(", 1),
                               ('"rag.clients.local.call_llama"', '"rag.clients.local.call_gemma"', 1)],
         "Makefile": [("-k test_llama_inference", "-k test_gemma_inference", 1)],
+    },
+    "OLLAMA": {
+        "chat.py": [('MODEL = "llama3.1:8b"', 'MODEL = "gemma3:12b"', 1),
+                    ('options={"num_ctx": 4096, "num_predict"', 'options={"num_ctx": 32768, "num_predict"', 1)],
     },
     "TWO_MODELS": {
         "bot.py": [(OLD, NEW, 1), ("    n_ctx = 4096", "    n_ctx = 32768", 1),
