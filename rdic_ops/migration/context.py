@@ -11,6 +11,7 @@ another model, and is reported (never guessed) when the model cannot be resolved
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -20,6 +21,9 @@ from rdic_ops.migration.pyindex import PyModule, by_module
 from rdic_ops.migration.values import Table
 
 UNKNOWN, OTHER = "unknown", "other"
+# another model: a GGUF file, an Ollama tag (name:tag), a Hub repo id (owner/name)
+_LOOKS_LIKE_MODEL = re.compile(r"""\.gguf\b|^["']?[\w.-]+:(?!\d+["']?$)[\w.-]+["']?$|^["']?[\w.-]+/[\w.-]+["']?$""",
+                               re.IGNORECASE)
 
 
 @dataclass
@@ -72,9 +76,12 @@ class Flow:
         self.sites: list[tuple[Scope, cst.Call]] = []
         self.wrapper_defs: dict[str, tuple] = {}  # name -> (scope, def, (model param, ctx param))
         self.groups: list[tuple[Scope, dict]] = []  # settings side by side: a module, a class body, a dict
+        self.options: dict[tuple, tuple[Scope, dict]] = {}  # argparse/click options of one function
+        self.argvs: list[tuple[Scope, list]] = []  # ["llama-server", "-m", MODEL, "-c", "4096"]
         for m in mods.values():
             self.groups.append((Scope(m), _assigns(m.tree.body)))
             m.tree.visit(_Sites(self, m))
+        self.groups += list(self.options.values())
 
     # -- values ----------------------------------------------------------------------------------
     def model(self, e, sc: Scope, depth: int = 0) -> str:
@@ -84,20 +91,20 @@ class Flow:
         if isinstance(e, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
             text = cst.Module([]).code_for_node(e)
             got = self.table.model_of(text)
-            return got or (OTHER if any(s in text for s in (".gguf", ":", "/")) else UNKNOWN)
+            return got or (OTHER if _LOOKS_LIKE_MODEL.search(text) else UNKNOWN)
         if isinstance(e, cst.BinaryOperation):
-            return self._first(self.model(e.left, sc, depth + 1), self.model(e.right, sc, depth + 1))
+            return self.first(self.model(e.left, sc, depth + 1), self.model(e.right, sc, depth + 1))
         if isinstance(e, cst.Call):
             name = get_full_name_for_node(e.func) or ""
             args = [a.value for a in e.args]
             if name.endswith(("environ.get", "getenv")) and len(args) > 1:
                 args = args[1:]
-            return self._first(*(self.model(a, sc, depth + 1) for a in args)) if args else UNKNOWN
+            return self.first(*(self.model(a, sc, depth + 1) for a in args)) if args else UNKNOWN
         target = self.follow(e, sc)
         return self.model(target[0], target[1], depth + 1) if target else UNKNOWN
 
     @staticmethod
-    def _first(*kinds: str) -> str:
+    def first(*kinds: str) -> str:
         for k in ("old", "new", OTHER):
             if k in kinds:
                 return k
@@ -149,19 +156,27 @@ class Flow:
                 return self.global_(target, orig, depth + 1)
         return None
 
-    def ctx_literal(self, e, sc: Scope, depth: int = 0):
-        """The int (or numeric string) literal a context expression comes from, with its module."""
+    def ctx_literal(self, e, sc: Scope, depth: int = 0, follow: bool = True):
+        """The int (or numeric string) literal a context expression comes from, with its module.
+        ``follow=False``: only a literal written in the expression itself (``int(getenv("N", "4096"))``)."""
         if e is None or depth > 12:
             return None
         if isinstance(e, cst.Integer) or (isinstance(e, cst.SimpleString) and
                                           str(e.evaluated_value).strip().isdigit()):
             return sc.mod, e
-        if isinstance(e, cst.Call):  # int(os.environ.get("N_CTX", "4096")), int(x)
-            name = get_full_name_for_node(e.func) or ""
-            args = [a.value for a in e.args]
-            if name.endswith(("environ.get", "getenv")):
+        if isinstance(e, cst.Call):  # int(os.environ.get("N_CTX", "4096")), Field(4096), field(default=4096)
+            name = (get_full_name_for_node(e.func) or "").rsplit(".", 1)[-1]
+            args = [a.value for a in e.args if a.keyword is None]
+            default = arg(e, "default", 99)
+            if name in ("get", "getenv"):
                 args = args[1:2]
-            return self.ctx_literal(args[-1], sc, depth + 1) if len(args) == 1 else None
+            elif default is not None:
+                args = [default]
+            elif name in ("Field", "field", "Option", "option"):
+                args = args[:1]
+            return self.ctx_literal(args[-1], sc, depth + 1, follow) if len(args) == 1 else None
+        if not follow:
+            return None
         target = self.follow(e, sc)
         return self.ctx_literal(target[0], target[1], depth + 1) if target else None
 
@@ -211,3 +226,14 @@ class _Sites(cst.CSTVisitor):
 
     def visit_Call(self, node) -> None:
         self.flow.sites.append((self._scope(), node))
+        name = (get_full_name_for_node(node.func) or "").rsplit(".", 1)[-1]
+        first = node.args[0].value if node.args else None
+        if name in ("add_argument", "option", "Option") and isinstance(first, cst.SimpleString):
+            key = str(first.evaluated_value).lstrip("-").replace("-", "_")
+            default = arg(node, "default", 99)
+            if default is not None:  # one parser's options sit side by side, like a settings file's keys
+                self.flow.options.setdefault((self.mod.src.rel, id(self.funcs[-1]) if self.funcs else 0),
+                                             (self._scope(), {}))[1][key] = default
+
+    def visit_List(self, node) -> None:
+        self.flow.argvs.append((self._scope(), [el.value for el in node.elements]))

@@ -106,9 +106,10 @@ def _beside(flow: Flow, d: Decisions, pending: dict) -> None:
         for key, expr in group.items():
             if not CTX_NAME.match(key) or not models:
                 continue
-            lit = flow.ctx_literal(expr, sc)
-            if lit is None or lit[1] is not expr or _value(lit[1]) != flow.table.old_ctx:
-                continue  # only literals written right here; constants elsewhere are decided where they sit
+            lit = flow.ctx_literal(expr, sc, follow=False)  # constants elsewhere are decided where they sit
+            if lit is None or _value(lit[1]) != flow.table.old_ctx:
+                continue
+            expr = lit[1]
             if id(expr) in d.change or id(expr) in d.keep or id(expr) in pending:
                 continue
             if prefix(key) and prefix(key) not in {prefix(k) for k, _ in models}:
@@ -120,6 +121,25 @@ def _beside(flow: Flow, d: Decisions, pending: dict) -> None:
                 d.keep.add(id(expr))
             elif any(k in ("old", "new") for _, k in models):
                 pending[id(expr)] = (sc.mod.src.rel, sc.mod.line(expr), "cannot tell which model this context is for")
+
+
+FLAGS = ("-c", "--ctx-size", "--ctx_size", "--n-ctx", "--n_ctx", "--num-ctx", "--context-length")
+
+
+def _argvs(flow: Flow, d: Decisions) -> None:
+    """A command line written as a list (``subprocess.run(["llama-server", "-m", MODEL, "-c", "4096"])``)."""
+    for sc, items in flow.argvs:
+        for i, el in enumerate(items[:-1]):
+            nxt = items[i + 1]
+            if not (isinstance(el, cst.SimpleString) and el.evaluated_value in FLAGS):
+                continue
+            if not isinstance(nxt, (cst.SimpleString, cst.Integer)) or _value(nxt) != flow.table.old_ctx:
+                continue
+            kind = flow.first(*(flow.model(x, sc) for j, x in enumerate(items) if j not in (i, i + 1)))
+            if kind in ("old", "new"):
+                d.change[id(nxt)] = (sc.mod, nxt)
+            elif kind == OTHER:
+                d.keep.add(id(nxt))
 
 
 def decide(flow: Flow) -> Decisions:
@@ -153,6 +173,7 @@ def decide(flow: Flow) -> Decisions:
         else:
             pending[id(node)] = (mod.src.rel, mod.line(node), "cannot tell which model this load uses")
     _beside(flow, d, pending)
+    _argvs(flow, d)
     for key in list(d.change):
         if key in d.keep:
             mod, node = d.change.pop(key)
