@@ -205,10 +205,15 @@ def test_rollback_keeps_later_edits_and_reapply_keeps_first_backups(project, mig
 
 
 def test_a_syntax_error_in_the_target_names_file_and_line(project, migration):
-    (project / "scripts" / "broken.py").write_text("def ok():\n    return 1\n\ndef broken(:\n")
+    (project / "scripts" / "broken.py").write_text("from src.utils import get_llama\n\ndef ok():\n    return 1\n\n"
+                                                   "def broken(:\n")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "broken")
     before = snapshot(project)
     out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}")
-    assert out.returncode == 2 and "scripts/broken.py:4: not valid Python" in out.stderr, out.stderr
+    assert out.returncode == 2 and "scripts/broken.py:6: not valid Python" in out.stderr, out.stderr
     assert snapshot(project) == before
+    (project / "scripts" / "broken.py").write_text("def unrelated(:\n")  # a file the migration has no business in
+    git(project, "commit", "-qam", "unrelated")
+    out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}", "--dry-run")
+    assert out.returncode == 0, out.stderr

@@ -54,7 +54,11 @@ def plan_edits(spec: MigrationSpec, root: Path) -> Edits:
     files, unreadable = project_files(root, spec.exclude)
     out = Edits(scanned=files, table=table, root=root, unreadable=unreadable)
     by_rel = {f.rel: f for f in files}
-    py, undecided = edit_python(index([f for f in files if f.kind == PYTHON]), table)
+    python = [f for f in files if f.kind == PYTHON]
+    needles = [*table.values, *table.values.values(), *table.names, *table.names.values(),
+               *(str(n) for n in (table.old_ctx, table.new_ctx) if n is not None)]
+    relevant = [f for f in python if any(n in f.text for n in needles)]  # the rest cannot change or decide
+    py, undecided = edit_python(index(relevant, [f.rel for f in python]), table)
     out.undecided += undecided
     for rel, (text, n) in py.items():
         f = by_rel[rel]

@@ -27,10 +27,13 @@ class _Edit(cst.CSTTransformer):
     def __init__(self, mod: PyModule, table: Table, defs: set[str], ctx_nodes: set[int]):
         self.mod, self.t, self.defs, self.ctx = mod, table, defs, ctx_nodes
         self.lines = mod.src.text.splitlines()
+        self.any_kept = any(table.kept(line) for line in self.lines)
         self.blocked: set[int] = set()
         self.count = 0
 
     def _kept(self, node: cst.CSTNode) -> bool:
+        if not self.any_kept:
+            return False
         n = self.mod.line(node)
         return 0 < n <= len(self.lines) and self.t.kept(self.lines[n - 1])
 

@@ -30,6 +30,9 @@ class PyModule:
     module_aliases: dict[str, str] = field(default_factory=dict)  # local -> internal module
 
     def line(self, node: cst.CSTNode) -> int:
+        if not self.positions:  # resolved on first use: positions cost more than the parse
+            wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
+            self.positions = dict(wrapper.resolve(PositionProvider))
         pos = self.positions.get(node)
         return pos.start.line if pos else 0
 
@@ -102,8 +105,9 @@ class _Collect(cst.CSTVisitor):
                 self.mod.external.add(local)
 
 
-def index(files: list[SourceFile]) -> dict[str, PyModule]:
-    """rel -> PyModule for every Python file; a file that does not parse stops the migration (exit 2)."""
+def index(files: list[SourceFile], all_rels: list[str] = ()) -> dict[str, PyModule]:
+    """rel -> PyModule for each given Python file (``all_rels``: every Python path of the project, so imports
+    of modules not parsed still count as the project's). A file that does not parse stops it (exit 2)."""
     mods: dict[str, PyModule] = {}
     for f in files:
         names, package = module_names(f.rel)
@@ -112,9 +116,8 @@ def index(files: list[SourceFile]) -> dict[str, PyModule]:
         except cst.ParserSyntaxError as exc:
             raise UsageError(f"{f.rel}:{exc.raw_line}: not valid Python ({exc.message}); fix it, or exclude the "
                              "file in the migration") from None
-        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-        mods[f.rel] = PyModule(f, names, package, tree, positions=dict(wrapper.resolve(PositionProvider)))
-    known = {n for m in mods.values() for n in m.names}
+        mods[f.rel] = PyModule(f, names, package, tree)
+    known = {n for m in mods.values() for n in m.names} | {n for rel in all_rels for n in module_names(rel)[0]}
     known |= {n.rsplit(".", 1)[0] for n in known if "." in n}  # namespace packages
     for m in mods.values():
         m.tree.visit(_Collect(m, known))
