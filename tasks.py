@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 from invoke import Collection, Exit, task
 
-ENV_HELP = "machine profile from conf/env/ (local, rtx3060, m_series_max); default: local"
+ENV_HELP = ("machine profile, a file of conf/env/ (local, rtx3060, m_series_max, ...); "
+            "default: chosen from this machine's facts (GPU, Apple Silicon), else local")
 SET_HELP = "override a config value, KEY=VALUE (repeatable), e.g. --set chat.keep_alive=1800"
 COMMON = {"env": ENV_HELP, "set": SET_HELP, "json": "print machine-readable JSON instead of tables"}
 FLAGS = dict(auto_shortflags=False, iterable=["set_"])  # no -e: it would shadow invoke's --echo
@@ -47,16 +48,20 @@ def _compose(env, set_):
 
 
 def _auto_env(env):
-    """--env, or the env chosen from this machine's facts (printed on stderr)."""
+    """--env, or the env chosen from this machine's facts (one way for every task; said on stderr)."""
     if env:
         return env
+    from rdic_ops.config.choose import choose_env
     from rdic_ops.facts import hardware
-    from rdic_ops.ops.setup import choose_env
 
     name, why = choose_env(hardware.probe())
-    print(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick",
-          file=sys.stderr)
+    if name != "local":  # the offline default needs no announcement; a GPU profile does
+        print(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick", file=sys.stderr)
     return name
+
+
+def _compose_auto(env, set_):
+    return _compose(_auto_env(env), set_)
 
 
 def _finish(results, json_, *, strict=True, **extra):
@@ -89,7 +94,7 @@ def config(c, env=None, set_=None, json_=False):
     with _errors():
         from rdic_ops.config.compose import to_container
 
-        data = to_container(_compose(env, set_))
+        data = to_container(_compose_auto(env, set_))
         if json_:
             from rdic_ops.render import emit_json
 
@@ -106,7 +111,7 @@ def doctor(c, env=None, set_=None, json_=False):
     with _errors():
         from rdic_ops.ops import doctor as doctor_op
 
-        cfg = _compose(_auto_env(env), set_)
+        cfg = _compose_auto(env, set_)
         _finish([doctor_op.run(cfg)], json_, env=cfg.env.name)
 
 
@@ -120,7 +125,7 @@ def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
     with _errors():
         from rdic_ops.ops import setup as setup_op
 
-        cfg = _compose(_auto_env(env), set_)
+        cfg = _compose_auto(env, set_)
         results = setup_op.run(cfg, dry_run=dry_run, only=_split(only), skip=_split(skip), overrides=list(set_ or []))
         _finish(results, json_, strict=not dry_run, env=cfg.env.name, dry_run=dry_run)
 
@@ -136,31 +141,16 @@ def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
 def plan_memory(c, env=None, set_=None, ctx=0, kv_type="", gguf="", parallel=1, oracle=False, json_=False):
     """Will the env's models fit in VRAM / unified memory together? What to change if not."""
     with _errors():
-        from rdic_ops.memory import planner
+        from rdic_ops.ops import plan_memory as op
         from rdic_ops.render import emit_json, print_fit
 
-        if gguf:
-            report, knobs = planner.plan_gguf(gguf, ctx or 4096, kv_type=kv_type or "f16", n_seq=parallel)
-            comparisons = planner.compare_with_oracle(knobs, report.rows) if oracle else []
-            if json_:
-                emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons]})
-            else:
-                print_fit(report, comparisons)
-            return
-        overrides = list(set_ or [])
-        if ctx:
-            overrides += [f"extraction.num_ctx={ctx}", f"chat.num_ctx={ctx}"]
-        if kv_type:
-            overrides += [f"env.runtime.kv_cache_type={kv_type}", f"env.runtime.ollama.kv_cache_type={kv_type}",
-                          "env.runtime.flash_attention=true", "env.runtime.ollama.flash_attention=true"]
-        cfg = _compose(env, overrides)
-        report = planner.plan_env(cfg)
-        comparisons = planner.compare_with_oracle(planner.runtime_knobs(cfg), report.rows) if oracle else []
+        report, comparisons = op.run(None if gguf else _auto_env(env), list(set_ or []), ctx=ctx,
+                                     kv_type=kv_type, gguf=gguf, parallel=parallel, oracle=oracle)
         if json_:
             emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons]})
         else:
             print_fit(report, comparisons)
-        if not report.fits:
+        if not gguf and not report.fits:
             raise Exit(code=1)
 
 
@@ -175,7 +165,7 @@ def models_pull(c, env=None, set_=None, model="", dry_run=False, full=False, jso
     with _errors():
         from rdic_ops.ops import models
 
-        cfg = _compose(env, set_)
+        cfg = _compose_auto(env, set_)
         _finish([models.pull(cfg, _split(model), dry_run=dry_run, full=full)], json_, env=cfg.env.name)
 
 
@@ -185,7 +175,7 @@ def models_lock(c, env=None, set_=None, model="", dry_run=False, json_=False):
     with _errors():
         from rdic_ops.ops import models
 
-        cfg = _compose(env, set_)
+        cfg = _compose_auto(env, set_)
         _finish([models.write_lock(cfg, _split(model), dry_run=dry_run)], json_, env=cfg.env.name)
 
 
@@ -199,7 +189,7 @@ def models_verify(c, env=None, set_=None, model="", all_=False, repair=False, fu
     with _errors():
         from rdic_ops.ops import models
 
-        cfg = _compose(env, set_)
+        cfg = _compose_auto(env, set_)
         result = models.verify(cfg, all_=all_, full=full, repair=repair, only=_split(model))
         _finish([result], json_, env=cfg.env.name)
 
@@ -211,7 +201,7 @@ def preload(c, env=None, set_=None, unload=False, dry_run=False, json_=False):
     with _errors():
         from rdic_ops.ops import preload as preload_op
 
-        cfg = _compose(env, set_)
+        cfg = _compose_auto(env, set_)
         _finish([preload_op.preload(cfg, unload=unload, dry_run=dry_run)], json_, env=cfg.env.name)
 
 
@@ -219,10 +209,10 @@ def preload(c, env=None, set_=None, unload=False, dry_run=False, json_=False):
 def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
     """Write Ollama's server settings (systemd drop-in or launchctl) and the preload-at-startup unit."""
     with _errors():
-        from rdic_ops.ops import service
+        from rdic_ops.ops import server_settings as settings
 
-        cfg = _compose(env, set_)
-        results = [service.server_settings(cfg, dry_run), service.preload_at_startup(cfg, dry_run)]
+        cfg = _compose_auto(env, set_)
+        results = [settings.run_all(cfg, dry_run)]
         _finish(results, json_, strict=not dry_run, env=cfg.env.name)
 
 
@@ -230,19 +220,11 @@ def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
 def route(c, env=None, set_=None, since=-1.0, json_=False):
     """Which model should answer chat now (the seeds' Option C: gemma while warm, else llama)."""
     with _errors():
-        from rdic_ops import route as route_op
+        from rdic_ops.ops import route as route_op
         from rdic_ops.runtime import for_env
 
-        cfg = _compose(env, set_)
-        try:
-            resident = for_env(cfg).resident()
-        except Exception as exc:  # an unreachable runtime means nothing is resident
-            from rdic_ops.errors import RdicError
-
-            if not isinstance(exc, RdicError):
-                raise
-            resident = []
-        r = route_op.choose(cfg, resident, since if since >= 0 else None)
+        cfg = _compose_auto(env, set_)
+        r = route_op.route(cfg, for_env(cfg), since if since >= 0 else None)
         if json_:
             from rdic_ops.render import emit_json
 
@@ -260,7 +242,7 @@ def wsl_tune(c, env=None, set_=None, path="", dry_run=False, restart=False, json
     with _errors():
         from rdic_ops.ops import wsl
 
-        cfg = _compose(env or "rtx3060", set_)
+        cfg = _compose_auto(env, set_)
         result = wsl.tune(cfg, path=path or None, dry_run=dry_run, restart=restart)
         _finish([result], json_, env=cfg.env.name)
 
@@ -271,7 +253,7 @@ def smoke(c, env=None, set_=None, junit="", json_=False):
     with _errors():
         from rdic_ops.ops import smoke as smoke_op
 
-        cfg = _compose(env, set_)  # validates the overrides before the suite runs
+        cfg = _compose_auto(env, set_)  # validates the overrides before the suite runs
         _finish([smoke_op.run(cfg.env.name, list(set_ or []), junit or None)], json_, env=cfg.env.name)
 
 
@@ -286,9 +268,9 @@ def migrate_embeddings(c, env=None, set_=None, from_="ollama", to="sentence_tran
                        text_field="content", batch_size=0, force=False, dry_run=False, json_=False):
     """Move embeddings to another backend: parity check, keep or re-embed the index, switch the app."""
     with _errors():
-        from rdic_ops.embeddings import migrate
+        from rdic_ops.ops import migrate_embeddings as migrate
 
-        cfg = _compose(env, set_)
+        cfg = _compose_auto(env, set_)
         result = migrate.migrate(cfg, src=from_, dst=to, store=store or None, text_field=text_field,
                                  dry_run=dry_run, batch_size=batch_size or None, force=force)
         _finish([result], json_, env=cfg.env.name)
@@ -303,7 +285,7 @@ def embeddings_bench(c, env=None, set_=None, backends="sentence_transformers,lla
     with _errors():
         from rdic_ops.embeddings import bench
 
-        cfg = _compose(env, set_)
+        cfg = _compose_auto(env, set_)
         try:
             sizes = [int(x) for x in _split(batch_sizes)]
             lengths = [int(x) for x in _split(max_seq_lengths)]
@@ -316,18 +298,10 @@ def embeddings_bench(c, env=None, set_=None, backends="sentence_transformers,lla
             from rdic_ops.render import emit_json
 
             emit_json([r.to_dict() for r in rows])
-            return
-        from rich.table import Table
+        else:
+            from rdic_ops.render import print_embedding_bench
 
-        from rdic_ops.render import console
-
-        t = Table(title=f"embeddings on this machine ({texts} texts)")
-        for col in ("backend", "batch", "max_seq_length", "texts/s", "min cosine vs torch fp32", "note"):
-            t.add_column(col)
-        for r in rows:
-            par = "-" if r.parity_min is None else f"{r.parity_min:.6f}"
-            t.add_row(r.backend, str(r.batch_size), str(r.max_seq_length), f"{r.texts_per_s:.1f}", par, r.note)
-        console().print(t)
+            print_embedding_bench(rows, texts)
 
 
 @task(name="migrate-model",
@@ -346,7 +320,7 @@ def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", 
         from rdic_ops.errors import UsageError
         from rdic_ops.ops import migrate_model as mm
 
-        cfg = _compose(env, set_)
+        cfg = _compose_auto(env, set_)
         spec, spec_path = mm.load(migration)
         where = target or spec.project
         if not where:
@@ -375,21 +349,13 @@ def bench_run(c, env=None, set_=None, models="", runs=3, max_tokens=64, question
         import time as _time
         from pathlib import Path
 
-        import yaml
-
         from rdic_ops.bench import runner
-        from rdic_ops.errors import UsageError
+        from rdic_ops.bench.questions import load_questions
         from rdic_ops.render import emit_json
 
-        cfg = _compose(env, set_)
+        cfg = _compose_auto(env, set_)
         names = _split(models) or list(dict.fromkeys([cfg.chat.model.name, cfg.extraction.model.name]))
-        qs = None
-        if questions:
-            try:
-                qs = yaml.safe_load(Path(questions).read_text())
-                assert isinstance(qs, list) and all("id" in q and q.get("turns") for q in qs)
-            except (OSError, yaml.YAMLError, AssertionError):
-                raise UsageError(f"--questions {questions}: expected a YAML list of {{id, turns: [...]}}") from None
+        qs = load_questions(questions) if questions else None
         where = Path(out or f"bench-results/{_time.strftime('%Y%m%d-%H%M%S')}")
         out_dir, results, summary = runner.run(cfg.env.name, list(set_ or []), names, questions=qs, runs=runs,
                                                max_tokens=max_tokens, out_dir=where)
@@ -408,35 +374,15 @@ def bench_run(c, env=None, set_=None, models="", runs=3, max_tokens=64, question
 def bench_rate(c, run="", env=None, set_=None, json_=False):
     """Score each answer 1-5 in the terminal, then apply the seed's decision rules (A, B or C)."""
     with _errors():
-        import csv
         import json as _json
         from pathlib import Path
 
         from rdic_ops.bench import runner
-        from rdic_ops.errors import UsageError
-        from rdic_ops.fsutil import atomic_write
+        from rdic_ops.bench.rate import rate, sheet_of
 
-        sheet = Path(run) / "ratings.csv"
-        if not sheet.exists():
-            raise UsageError(f"--run {run}: no ratings.csv there (run invoke bench first)")
-        rows = list(csv.DictReader(open(sheet, newline="")))
-        for row in rows:
-            if row["score"].strip():
-                continue
-            print(f"\n[{row['model']} / {row['question']}]\n{row['answer'].strip() or '(empty answer)'}\n")
-            answer = input("score 1-5 (enter: skip, q: stop): ").strip()
-            if answer == "q":
-                break
-            if answer in ("1", "2", "3", "4", "5"):
-                row["score"] = answer
-            import io
-
-            buf = io.StringIO()
-            w = csv.DictWriter(buf, fieldnames=["model", "question", "run", "answer", "score"])
-            w.writeheader()
-            w.writerows(rows)
-            atomic_write(sheet, buf.getvalue())
-        cfg = _compose(env, set_)
+        sheet = sheet_of(run)
+        rate(sheet)
+        cfg = _compose_auto(env, set_)
         summary = _json.loads((Path(run) / "summary.json").read_text())
         option, why = runner.decide(summary, runner.read_ratings(sheet), cfg.extraction.model.name,
                                     cfg.chat.model.name)

@@ -22,8 +22,9 @@ import numpy as np
 from nano_vectordb import NanoVectorDB
 
 from rdic_ops.config.compose import compose
-from rdic_ops.embeddings import backends, bench, migrate
+from rdic_ops.embeddings import backends, bench
 from rdic_ops.embeddings.convert import hf_to_gguf
+from rdic_ops.embeddings.reembed import reembed
 
 
 def main() -> None:
@@ -49,7 +50,7 @@ def main() -> None:
         direct.append(len(texts) / (time.perf_counter() - t0))
         info = st.info().to_dict()
         t0 = time.perf_counter()
-        migrate.reembed(tmp / "vdb_chunks.json", st, info, args.batch, "content", show_progress=False)
+        reembed(tmp / "vdb_chunks.json", st, info, args.batch, "content", show_progress=False)
         ours.append(len(texts) / (time.perf_counter() - t0))
     print(f"| re-embed {args.texts} texts, batch {args.batch} | rdic-ops {max(ours):.1f} texts/s "
           f"| SentenceTransformer.encode {max(direct):.1f} texts/s | ratio {max(ours) / max(direct):.2f}x |")

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from support.shapes import REAL, build
 
+from rdic_ops.gguf.read import inspect
 from rdic_ops.memory import estimate, oracle
-from rdic_ops.memory.gguf_info import inspect
 
 MiB = 1024 * 1024
 

@@ -143,7 +143,7 @@ def fold(step: str, checks: list[Check], *, t0: float | None = None, changes: li
     failed = [c for c in checks if c.status is Status.failed]
     warned = [c for c in checks if c.status is Status.warn]
     if not message:
-        message = (f"{len(failed)} of {len(checks)} checks failed: {', '.join(c.name for c in failed)}" if failed
+        message = (f"{len(failed)} failed: {', '.join(c.name for c in failed)}" if failed
                    else f"{len(checks)} checks, {len(warned)} warnings")
     if not remedy and failed:
         remedy = next((c.remedy for c in failed if c.remedy), "")
@@ -151,16 +151,19 @@ def fold(step: str, checks: list[Check], *, t0: float | None = None, changes: li
                       duration_s=time.perf_counter() - t0 if t0 is not None else 0.0, message=message, remedy=remedy)
 
 
-def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False) -> StepResult:
+def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False,
+             verify: Callable[[], list[Check]] | None = None) -> StepResult:
     """Plan, apply what is pending (unless dry-run), then plan again to verify nothing is left.
 
-    The result carries the checks of the first plan (what was observed before acting).
+    The result carries the checks of the first plan (what was observed before acting), then those of
+    ``verify`` - measurements taken on the converged state, never in a dry run (a dry run only reads).
     """
     t0 = time.perf_counter()
     plan = make_plan()
     todo = plan.pending
     if not todo:
-        return StepResult(plan.step, Status.ok, plan.changes, checks=plan.checks,
+        after = verify() if verify and not dry_run else []
+        return StepResult(plan.step, Status.ok, plan.changes, checks=plan.checks + after,
                           duration_s=time.perf_counter() - t0, message="; ".join(plan.notes) or "nothing to do")
     if dry_run:
         return StepResult(plan.step, Status.pending, plan.changes, checks=plan.checks,
@@ -173,5 +176,6 @@ def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False) -> StepRes
     if left:
         names = ", ".join(c.target for c in left)
         raise NotConverged(f"{plan.step}: still differs after apply: {names}")
-    return StepResult(plan.step, Status.changed, plan.changes, checks=plan.checks,
+    after = verify() if verify else []
+    return StepResult(plan.step, Status.changed, plan.changes, checks=plan.checks + after,
                       duration_s=time.perf_counter() - t0, message=f"{len(todo)} change(s) applied and verified")

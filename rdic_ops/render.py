@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable
 
 from rdic_ops.plan import Change, Check, Status, StepResult
+from rdic_ops.units import gib, mib
 
 _STYLE = {
     Status.ok: "green", Status.changed: "yellow", Status.pending: "cyan", Status.skipped: "dim",
@@ -107,14 +108,6 @@ def report_dict(results: list[StepResult], **extra) -> dict:
     }
 
 
-def _gib(n: int) -> str:
-    return f"{n / 1024**3:.2f} GiB"
-
-
-def _mib(n: int) -> str:
-    return f"{n / 1024**2:,.0f} MiB"
-
-
 def print_fit(report, comparisons=(), out=None) -> None:
     """The memory plan of an env: a row per resident model, the total against the budget, the advice."""
     from rich.table import Table
@@ -127,21 +120,21 @@ def print_fit(report, comparisons=(), out=None) -> None:
         m = r.memory
         where = r.where if r.where == "cpu" else f"gpu {m.gpu_layers}/{m.n_layer} layers"
         ctx = str(m.n_ctx) if m.kv.streams else "-"
-        t.add_row(_e(",".join(r.roles)), _e(r.model), where, ctx, _mib(m.weights), _mib(m.kv.bytes),
-                  _mib(m.compute + m.output), _mib(m.overhead), _mib(m.total))
+        t.add_row(_e(",".join(r.roles)), _e(r.model), where, ctx, mib(m.weights), mib(m.kv.bytes),
+                  mib(m.compute + m.output), mib(m.overhead), mib(m.total))
     out.print(t)
     for r in report.rows:
         for w in r.warnings:
             out.print(f"[yellow]warning[/] {_e(r.model)}: {_e(w)} (the GGUF wins)")
     if report.budget_name != "file":
         verdict = "[green]fits[/]" if report.fits else "[bold red]does not fit[/]"
-        out.print(f"{report.budget_name}: {_gib(report.used)} needed of {_gib(report.budget)} -> {verdict}")
+        out.print(f"{report.budget_name}: {gib(report.used, 2)} needed of {gib(report.budget, 2)} -> {verdict}")
     if report.recommendations:
         t = Table(title="what to change (cheapest first; re-planned with each change)")
         for col in ("cost", "change", "then", "fits", "why", "apply with"):
             t.add_column(col, overflow="fold")
         for x in report.recommendations:
-            t.add_row(str(x.cost), _e(x.title), _gib(x.total), "yes" if x.fits else "no", _e(x.detail),
+            t.add_row(str(x.cost), _e(x.title), gib(x.total, 2), "yes" if x.fits else "no", _e(x.detail),
                       _e(" ".join(f"--set {o}" for o in x.overrides)))
         out.print(t)
     if comparisons:
@@ -156,8 +149,8 @@ def print_oracle(comparisons, out=None) -> None:
     for col in ("model", "ctx", "KV est", "KV llama.cpp", "total est", "total llama.cpp", "error"):
         t.add_column(col, justify="right" if col != "model" else "left")
     for c in comparisons:
-        t.add_row(_e(c.model), str(c.n_ctx), _mib(c.estimate_kv), _mib(c.oracle_kv), _mib(c.estimate_total),
-                  _mib(c.oracle_total), f"{c.error_pct:+.1f}%")
+        t.add_row(_e(c.model), str(c.n_ctx), mib(c.estimate_kv), mib(c.oracle_kv), mib(c.estimate_total),
+                  mib(c.oracle_total), f"{c.error_pct:+.1f}%")
     out.print(t)
 
 
@@ -171,3 +164,15 @@ def byte_progress(show: bool | None = None, *, transient: bool = False):
 
     return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                     console=console(stderr=True), transient=transient)
+
+
+def print_embedding_bench(rows, n_texts: int, out=None) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"embeddings on this machine ({n_texts} texts)")
+    for col in ("backend", "batch", "max_seq_length", "texts/s", "min cosine vs torch fp32", "note"):
+        t.add_column(col)
+    for r in rows:
+        par = "-" if r.parity_min is None else f"{r.parity_min:.6f}"
+        t.add_row(_e(r.backend), str(r.batch_size), str(r.max_seq_length), f"{r.texts_per_s:.1f}", par, _e(r.note))
+    (out or console()).print(t)

@@ -31,8 +31,8 @@ def run_invoke(*args, env=None, timeout=300):
 @pytest.fixture(scope="session")
 def tiny_gguf(tmp_path_factory) -> bytes:
     """The bytes of a small real llama GGUF (random weights) that llama.cpp loads."""
-    from rdic_ops import gguf_build
-    from rdic_ops.memory.planner import load_model_spec
+    from rdic_ops.config.compose import load_model_spec
+    from rdic_ops.gguf import write as gguf_build
 
     spec = load_model_spec("tiny-llama-gguf")
     path = tmp_path_factory.mktemp("tiny") / "tiny.gguf"

@@ -15,7 +15,8 @@ from rdic_ops.bench import runner
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import UsageError
 from rdic_ops.ops import models
-from rdic_ops.runtime.ollama_rt import timings_from_final
+from rdic_ops.runtime.inprocess import InProcessLlamaCpp
+from rdic_ops.runtime.ollama import timings_from_final
 
 
 def test_local_bench_all_artifacts(tmp_path):
@@ -37,7 +38,7 @@ def test_tokens_per_s_agree_with_llamacpp_own_report():
 
     cfg = compose("local")
     models.pull(cfg)
-    bench = runner.LlamaCppBench(cfg)
+    bench = InProcessLlamaCpp(cfg)
     lines = []
 
     @llama_cpp.llama_log_callback
@@ -46,7 +47,7 @@ def test_tokens_per_s_agree_with_llamacpp_own_report():
 
     try:
         for i in range(3):
-            m = runner._run_llamacpp(bench, f"[{i}] Was ist ein Interrupt in der SPS?", 24)
+            m = runner.measure(bench.generate(f"[{i}] Was ist ein Interrupt in der SPS?", 24))
             lines.clear()
             llama_cpp.llama_log_set(collect, ctypes.c_void_p(0))
             llama_cpp.llama_perf_context_print(bench.llama._ctx.ctx)

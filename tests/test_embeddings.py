@@ -16,9 +16,12 @@ from nano_vectordb.dbs import load_storage
 from ollama_server import publish
 
 from rdic_ops.config.compose import compose
-from rdic_ops.embeddings import backends, migrate, store
+from rdic_ops.embeddings import backends, store
+from rdic_ops.embeddings import parity as parity_mod
+from rdic_ops.embeddings.parity import cosine_rows
 from rdic_ops.embeddings.sample import SAMPLE
 from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.ops import migrate_embeddings as migrate
 from rdic_ops.plan import Status
 
 TEXTS = [f"{t} (Abschnitt {i})" for i, t in enumerate(SAMPLE * 4)]
@@ -41,7 +44,7 @@ def make_store(path, cfg, backend="sentence_transformers", n=None):
 
 def test_parity_sentence_transformers_vs_llamacpp_gguf(cfg):
     st, lc = backends.make(cfg, "sentence_transformers"), backends.make(cfg, "llamacpp")
-    par = migrate.parity(st, lc, SAMPLE)
+    par = parity_mod.parity(st, lc, SAMPLE)
     assert par.dim_from == par.dim_to == 384
     assert par.min > 0.9999, par
 
@@ -65,7 +68,7 @@ def test_reembed_swaps_atomically_keeps_old_and_records_backend(cfg, tmp_path):
     new = load_storage(str(path))
     assert [d["content"] for d in new["data"]] == TEXTS and new["matrix"].shape == (len(TEXTS), 384)
     want = backends.make(cfg, "llamacpp").embed(TEXTS[:5])
-    assert np.allclose(migrate.cosine_rows(new["matrix"][:5], want), 1.0, atol=1e-5)
+    assert np.allclose(cosine_rows(new["matrix"][:5], want), 1.0, atol=1e-5)
     backups = list(tmp_path.glob("vdb_chunks.json.*.bak"))
     assert len(backups) == 1 and backups[0].read_bytes() == old
     assert store.read_sidecar(path)["backend"] == "llamacpp"

@@ -3,11 +3,11 @@
 import pytest
 from support.shapes import build
 
-from rdic_ops import gguf_build
+from rdic_ops.config.compose import load_model_spec
 from rdic_ops.errors import UsageError
+from rdic_ops.gguf import write as gguf_build
+from rdic_ops.gguf.read import inspect, mismatches
 from rdic_ops.memory import estimate
-from rdic_ops.memory.gguf_info import inspect, mismatches
-from rdic_ops.memory.planner import load_model_spec
 
 MiB = 1024 * 1024
 

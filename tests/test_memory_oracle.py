@@ -9,8 +9,8 @@ import itertools
 import pytest
 from support.shapes import REAL, build
 
+from rdic_ops.gguf.read import inspect
 from rdic_ops.memory import estimate, oracle
-from rdic_ops.memory.gguf_info import inspect
 
 pytestmark = [
     pytest.mark.llamacpp,

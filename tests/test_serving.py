@@ -8,10 +8,11 @@ import pytest
 from conftest import free_port, ollama_env, run_invoke
 from ollama_server import publish
 
-from rdic_ops import route
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import StepFailed
-from rdic_ops.ops import models, preload, service
+from rdic_ops.ops import models, preload, route
+from rdic_ops.ops import server_settings as service
+from rdic_ops.ops.startup_unit import preload_at_startup
 from rdic_ops.plan import Status
 from rdic_ops.runtime.base import Resident
 
@@ -69,14 +70,14 @@ def test_written_but_not_reloaded_is_repaired(fake_system):
 
 def test_preload_unit_at_startup(fake_system):
     cfg = systemd_cfg(fake_system, "env.runtime.preload_at_startup=true")
-    result = service.preload_at_startup(cfg)
+    result = preload_at_startup(cfg)
     assert result.status is Status.changed
     text = (fake_system.root / "etc/systemd/system/rdic-ops-preload.service").read_text()
     assert "After=ollama.service" in text and "WantedBy=ollama.service" in text and "Type=oneshot" in text
     assert "preload --env=rtx3060" in text
     assert fake_system.calls()[-3:] == ["systemctl daemon-reload", "systemctl enable rdic-ops-preload.service",
                                         "systemctl is-enabled rdic-ops-preload.service"]  # the last one verifies
-    assert service.preload_at_startup(cfg).changed == 0
+    assert preload_at_startup(cfg).changed == 0
 
 
 def test_launchd_setenv_and_agent(fake_system, tmp_path):
@@ -90,11 +91,11 @@ def test_launchd_setenv_and_agent(fake_system, tmp_path):
     assert calls[restart + 1] == "open -a Ollama"
     assert max(i for i, c in enumerate(calls) if c.startswith("launchctl setenv")) < restart  # settings first
     assert service.server_settings(cfg).changed == 0
-    agent = service.preload_at_startup(cfg)
+    agent = preload_at_startup(cfg)
     assert agent.status is Status.changed
     plist = plistlib.loads((tmp_path / "agents/com.rdic-ops.preload.plist").read_bytes())
     assert plist["RunAtLoad"] and plist["ProgramArguments"][-2:] == ["preload", "--env=rtx3060"]
-    assert service.preload_at_startup(cfg).changed == 0
+    assert preload_at_startup(cfg).changed == 0
 
 
 def test_models_on_windows_drive_warned(fake_system):

@@ -8,6 +8,7 @@ import yaml
 from conftest import ROOT, free_port, ollama_env, run_invoke
 from ollama_server import publish
 
+from rdic_ops.config.choose import choose_env
 from rdic_ops.config.compose import compose
 from rdic_ops.ops import preload, setup
 from rdic_ops.plan import Status
@@ -70,9 +71,9 @@ def test_env_chosen_from_facts():
 
     base = dict(system="Linux", machine="x86_64", cpu_cores=8, ram_total=16 * GiB, ram_available=8 * GiB)
     rtx = NvidiaFacts(True, "", "560", [GpuFact(0, "NVIDIA GeForce RTX 3060 Laptop GPU", 6 * GiB, 5 * GiB)])
-    assert setup.choose_env(HardwareFacts(nvidia=rtx, **base))[0] == "rtx3060"
+    assert choose_env(HardwareFacts(nvidia=rtx, **base))[0] == "rtx3060"
     none = NvidiaFacts(False, "no driver")
-    assert setup.choose_env(HardwareFacts(nvidia=none, **base))[0] == "local"
+    assert choose_env(HardwareFacts(nvidia=none, **base))[0] == "local"
 
 
 def test_rtx3060_like_env_end_to_end_against_loopback_ollama(ollama_server, tiny_gguf, fake_system, tmp_path,

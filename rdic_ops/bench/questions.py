@@ -24,3 +24,28 @@ def prompt_of(q: dict, answers: list[str] | None = None) -> str:
             lines.append(f"Assistent: {(answers or [''] * 9)[i] or '(Antwort)'}")
     lines.append("Assistent:")
     return "\n".join(lines)
+
+
+def load_questions(path: str) -> list[dict]:
+    """A YAML list of {id, turns: [text, ...]}; every other shape is a UsageError naming the problem."""
+    from pathlib import Path
+
+    import yaml
+
+    from rdic_ops.errors import UsageError
+
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"--questions {path}: no such file") from None
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--questions {path}: cannot read it as YAML ({type(exc).__name__})") from None
+    if not isinstance(data, list) or not data:
+        raise UsageError(f"--questions {path}: expected a YAML list of {{id, turns: [...]}}")
+    for n, q in enumerate(data, 1):
+        turns = q.get("turns") if isinstance(q, dict) else None
+        if not isinstance(q, dict) or "id" not in q:
+            raise UsageError(f"--questions {path}: entry {n} has no id")
+        if not isinstance(turns, list) or not turns or not all(isinstance(t, str) and t.strip() for t in turns):
+            raise UsageError(f"--questions {path}: {q['id']}: turns must be a list of non-empty strings")
+    return data

@@ -12,7 +12,6 @@ import csv
 import itertools
 import json
 import statistics
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +19,10 @@ from pathlib import Path
 from rdic_ops.bench.questions import QUESTIONS, prompt_of
 from rdic_ops.config.compose import compose
 from rdic_ops.config.schema import RootConfig, RuntimeKind
-from rdic_ops.errors import RdicError, StepFailed, UsageError
+from rdic_ops.errors import RdicError, UsageError
+from rdic_ops.facts.vram import VramSampler
+from rdic_ops.runtime.base import Generation
+from rdic_ops.runtime.inprocess import InProcessLlamaCpp
 
 
 @dataclass
@@ -40,86 +42,25 @@ class Run:
     counters: dict | None = None  # the runtime's raw counters
 
 
-class VramSampler:
-    """Peak GPU memory in use while a generation runs (NVML, every 50 ms); None without a GPU."""
-
-    def __init__(self):
-        self.peak = None
-        self._stop = threading.Event()
-        try:
-            import pynvml
-
-            pynvml.nvmlInit()
-            self._nvml = pynvml
-            self._handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
-        except Exception:
-            self._nvml = None
-
-    def __enter__(self):
-        if self._nvml:
-            self._thread = threading.Thread(target=self._loop, daemon=True)
-            self._thread.start()
-        return self
-
-    def _loop(self):
-        while not self._stop.is_set():
-            used = sum(self._nvml.nvmlDeviceGetMemoryInfo(h).used for h in self._handles) / 2**20
-            self.peak = max(self.peak or 0.0, used)
-            time.sleep(0.05)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        if self._nvml:
-            self._thread.join()
-
-
-class LlamaCppBench:
-    """In-process llama.cpp: the counters come from llama_perf_context for exactly this generation."""
-
-    def __init__(self, cfg: RootConfig):
-        from rdic_ops.models.store import model_file
-
-        path = model_file(cfg, cfg.chat.model)
-        if path is None or not path.exists():
-            raise StepFailed(f"{cfg.chat.model.name}: no GGUF at {path}", remedy="invoke models.pull")
-        import llama_cpp
-
-        t0 = time.perf_counter()
-        self.llama = llama_cpp.Llama(model_path=str(path), n_ctx=cfg.chat.num_ctx, verbose=False, seed=0,
-                                     n_threads=cfg.env.runtime.n_threads or None)
-        self.load_s = time.perf_counter() - t0
-        self.lib = llama_cpp
-
-    def generate(self, prompt: str, max_tokens: int):
-        ctx = self.llama._ctx.ctx
-        self.llama.reset()
-        self.lib.llama_perf_context_reset(ctx)
-        t0 = time.perf_counter()
-        first, pieces = None, []
-        for chunk in self.llama.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stream=True):
-            if first is None:
-                first = time.perf_counter() - t0
-            pieces.append(chunk["choices"][0]["text"])
-        perf = self.lib.llama_perf_context(ctx)
-        counters = {"t_p_eval_ms": perf.t_p_eval_ms, "t_eval_ms": perf.t_eval_ms, "n_p_eval": perf.n_p_eval,
-                    "n_eval": perf.n_eval}
-        return "".join(pieces), first or 0.0, counters
-
-    def close(self):
-        self.llama.close()
-
-
-def _run_llamacpp(bench: LlamaCppBench, prompt: str, max_tokens: int) -> dict:
-    text, ttft, c = bench.generate(prompt, max_tokens)
-    return {"answer": text, "ttft_s": ttft, "prompt_tokens": c["n_p_eval"], "eval_tokens": c["n_eval"],
-            "prompt_tps": c["n_p_eval"] / (c["t_p_eval_ms"] / 1000) if c["t_p_eval_ms"] else 0.0,
-            "gen_tps": c["n_eval"] / (c["t_eval_ms"] / 1000) if c["t_eval_ms"] else 0.0, "counters": c}
-
-
-def _run_ollama(rt, tag: str, num_ctx: int, prompt: str, max_tokens: int) -> dict:
-    g = rt.generate(tag, prompt, num_ctx=num_ctx, max_tokens=max_tokens)
+def measure(g: Generation) -> dict:
+    """A Run's figures from one timed generation: TTFT at the client, tokens/s from the runtime's counters."""
     return {"answer": g.text, "ttft_s": g.ttft_s, "prompt_tokens": g.prompt_tokens, "eval_tokens": g.eval_tokens,
             "prompt_tps": g.prompt_tokens_per_s, "gen_tps": g.tokens_per_s, "counters": g.raw}
+
+
+def _engine(cfg: RootConfig, max_tokens: int):
+    """(load seconds, ask(prompt) -> measurements, close) for the env's runtime."""
+    if cfg.env.runtime.kind is RuntimeKind.llamacpp:
+        engine = InProcessLlamaCpp(cfg)
+        return engine.load_s, lambda prompt: measure(engine.generate(prompt, max_tokens)), engine.close
+    from rdic_ops.runtime import for_env
+
+    rt = for_env(cfg)
+    tag = cfg.chat.model.ollama_tag or cfg.chat.model.name
+    rt.unload(tag)
+    load_s = rt.load(tag, cfg.chat.num_ctx, cfg.chat.keep_alive)
+    return load_s, lambda prompt: measure(rt.generate(tag, prompt, num_ctx=cfg.chat.num_ctx,
+                                                      max_tokens=max_tokens)), lambda: None
 
 
 def sweep(env: str, overrides: list[str], models: list[str]) -> list[RootConfig]:
@@ -140,24 +81,8 @@ def run(env: str, overrides: list[str], models: list[str], *, questions: list[di
     loads: dict[str, float] = {}
     for cfg in cfgs:
         name = cfg.chat.model.name
-        runtime = cfg.env.runtime.kind
         try:
-            if runtime is RuntimeKind.llamacpp:
-                bench = LlamaCppBench(cfg)
-                loads[name] = bench.load_s
-
-                def one(prompt, bench=bench):
-                    return _run_llamacpp(bench, prompt, max_tokens)
-            else:
-                from rdic_ops.runtime import for_env
-
-                rt = for_env(cfg)
-                tag = cfg.chat.model.ollama_tag or name
-                rt.unload(tag)
-                loads[name] = rt.load(tag, cfg.chat.num_ctx, cfg.chat.keep_alive)
-
-                def one(prompt, rt=rt, tag=tag, cfg=cfg):
-                    return _run_ollama(rt, tag, cfg.chat.num_ctx, prompt, max_tokens)
+            loads[name], one, close = _engine(cfg, max_tokens)
             one(f"[warm-up {time.time_ns()}] Hallo.")
         except RdicError as exc:
             for q in questions:
@@ -174,8 +99,7 @@ def run(env: str, overrides: list[str], models: list[str], *, questions: list[di
             results.append(r)
             raw.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
             raw.flush()
-        if runtime is RuntimeKind.llamacpp:
-            bench.close()
+        close()
     raw.close()
     summary = summarize(results, loads)
     write_artifacts(out_dir, results, summary)

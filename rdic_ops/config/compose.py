@@ -9,7 +9,8 @@ from pathlib import Path
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
-CONF_DIR = Path(os.environ.get("RDIC_CONF_DIR") or Path(__file__).resolve().parents[2] / "conf")
+# A checkout links rdic_ops/conf to the repo's conf/; a wheel carries the files themselves (pyproject package-data).
+CONF_DIR = Path(os.environ.get("RDIC_CONF_DIR") or Path(__file__).resolve().parents[1] / "conf")
 
 
 def conf_dir() -> Path:
@@ -93,10 +94,29 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
         obj = OmegaConf.to_object(cfg)
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "config is wrong"
-        raise ConfigError(f"config error: {_one_line(exc)}") from exc
+        raise ConfigError(f"config error: {_unset_parent(env, overrides) or _one_line(exc)}") from exc
     assert isinstance(obj, RootConfig)
     check(obj)
     return obj
+
+
+def _unset_parent(env: str, overrides) -> str | None:
+    """The --set KEY whose parent section the env leaves unset (e.g. env.wsl in an env without .wslconfig)."""
+    if not overrides:
+        return None
+    try:
+        base = to_container(compose(env))
+    except ConfigError:
+        return None
+    for o in overrides:
+        key = o.split("=", 1)[0].strip()
+        node, parts = base, key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                parent = ".".join(parts[:i + 1])
+                return f"{key}: {parent} is not set in env {env}, so {key} cannot be set (choose an env that has it)"
+    return None
 
 
 def check(cfg: RootConfig) -> None:
@@ -134,3 +154,20 @@ def to_container(cfg: RootConfig) -> dict:
 
 def expand(path: str | os.PathLike) -> Path:
     return Path(os.path.expandvars(os.path.expanduser(str(path))))
+
+
+def load_model_spec(name: str):
+    """A model file of conf/model/, validated by its schema (for alternatives an env does not use)."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from rdic_ops.config.schema import ModelSpec
+
+    if name not in choices("model"):
+        raise ConfigError(f"unknown model {name!r} (choices: {', '.join(choices('model'))})")
+    path = conf_dir() / "model" / f"{name}.yaml"
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(ModelSpec), OmegaConf.load(path))
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"{path}: {_one_line(exc)}") from None

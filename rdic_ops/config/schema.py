@@ -49,6 +49,13 @@ class Device(str, Enum):
     mps = "mps"
 
 
+class ServiceManager(str, Enum):
+    auto = "auto"  # detected: launchd on macOS, systemd where it runs, else none
+    systemd = "systemd"
+    launchd = "launchd"
+    none = "none"
+
+
 class KvCacheType(str, Enum):
     f16 = "f16"
     q8_0 = "q8_0"
@@ -154,7 +161,7 @@ class OllamaServerSpec:
     kv_cache_type: KvCacheType = KvCacheType.f16
     models_dir: Optional[str] = None  # OLLAMA_MODELS; None = the server's default
     # How the server's environment is set: systemd drop-in (Linux/WSL2), launchctl (macOS), none, auto.
-    service: str = "auto"
+    service: ServiceManager = ServiceManager.auto
     unit: str = "ollama.service"
 
 

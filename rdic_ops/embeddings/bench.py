@@ -34,7 +34,7 @@ def corpus(n: int) -> list[str]:
 
 def run(cfg: RootConfig, names: list[str], batch_sizes: list[int], max_seq_lengths: list[int],
         n_texts: int = 256) -> list[BenchRow]:
-    from rdic_ops.embeddings.migrate import cosine_rows
+    from rdic_ops.embeddings.parity import cosine_rows
 
     texts = corpus(n_texts)
     reference = None

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import platform
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-GiB = 1024**3
+from rdic_ops.facts.run import output
+from rdic_ops.units import GiB, MiB
 
 Runner = Callable[[list[str], float], "str | None"]
 
@@ -70,17 +70,6 @@ class HardwareFacts:
         return asdict(self)
 
 
-def _run(cmd: list[str], timeout: float = 5.0) -> str | None:
-    """Run a probe command; None when it is missing, fails or hangs."""
-    if not shutil.which(cmd[0]):
-        return None
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd="/")
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout if out.returncode == 0 else None
-
-
 def memory(proc: Path = Path("/proc")) -> tuple[int, int]:
     """(total, available) bytes from /proc/meminfo, or sysctl on macOS."""
     meminfo = proc / "meminfo"
@@ -93,7 +82,7 @@ def memory(proc: Path = Path("/proc")) -> tuple[int, int]:
                 values[key] = int(parts[0]) * 1024
         total = values.get("MemTotal", 0)
         return total, values.get("MemAvailable", values.get("MemFree", 0))
-    out = _run(["sysctl", "-n", "hw.memsize"])
+    out = output(["sysctl", "-n", "hw.memsize"])
     total = int(out.strip()) if out and out.strip().isdigit() else 0
     return total, 0
 
@@ -128,7 +117,7 @@ def nvidia() -> NvidiaFacts:
             pass
 
 
-def apple(run: Runner = _run) -> AppleFacts | None:
+def apple(run: Runner = output) -> AppleFacts | None:
     """Apple Silicon chip, unified memory and the Metal working-set budget where readable."""
     if platform.system() != "Darwin" or platform.machine() != "arm64":
         return None
@@ -144,7 +133,7 @@ def apple(run: Runner = _run) -> AppleFacts | None:
 def metal_budget(unified: int, wired_limit_mb: int | None = None) -> int:
     """Metal's recommendedMaxWorkingSetSize: the raised wired limit, else ~2/3 (<= 36 GiB) or ~3/4 of RAM."""
     if wired_limit_mb:
-        return wired_limit_mb * 1024 * 1024
+        return wired_limit_mb * MiB
     return int(unified * (0.67 if unified <= 36 * GiB else 0.75))
 
 
@@ -157,7 +146,7 @@ def is_wsl(proc: Path = Path("/proc"), environ: dict | None = None) -> bool:
     return "microsoft" in release or "WSL_DISTRO_NAME" in environ
 
 
-def wsl(proc: Path = Path("/proc"), environ: dict | None = None, run: Runner = _run) -> WslFacts | None:
+def wsl(proc: Path = Path("/proc"), environ: dict | None = None, run: Runner = output) -> WslFacts | None:
     """WSL2 detection and, through interop, the Windows host's RAM and logical processors."""
     environ = os.environ if environ is None else environ
     if not is_wsl(proc, environ):

@@ -36,3 +36,9 @@ def run(argv: Sequence[str], *, timeout: float = 10.0, cwd=None, env=None, input
     except subprocess.TimeoutExpired:
         return Ran(argv, 124, "", f"{argv[0]}: no answer within {timeout:g} s")
     return Ran(argv, p.returncode, p.stdout, p.stderr)
+
+
+def output(argv: Sequence[str], timeout: float = 5.0) -> str | None:
+    """The stdout of a probe command; None when it is missing, fails or hangs."""
+    r = run(argv, timeout=timeout, cwd="/")
+    return r.stdout if r.ok else None

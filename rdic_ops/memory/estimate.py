@@ -20,8 +20,6 @@ from dataclasses import asdict, dataclass, field
 from rdic_ops.config.schema import ModelShape
 from rdic_ops.errors import UsageError
 
-MiB = 1024 * 1024
-
 # (block size, bytes per block) of each KV cache type
 KV_TYPES = {"f32": (1, 4), "f16": (1, 2), "bf16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18),
             "q4_1": (32, 20), "q5_0": (32, 22), "q5_1": (32, 24), "iq4_nl": (32, 18)}

@@ -16,8 +16,8 @@ import sys
 from dataclasses import dataclass, field
 
 from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.units import MiB
 
-MiB = 1024 * 1024
 KV_TYPE_IDS = {"f32": 0, "f16": 1, "q4_0": 2, "q4_1": 3, "q5_0": 6, "q5_1": 7, "q8_0": 8, "bf16": 30}
 
 _KV = re.compile(r"llama_kv_cache(?:_unified)?: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers, +"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdic_ops.config.compose import CONF_DIR, choices
 from rdic_ops.config.schema import (
     ROLES,
     Device,
@@ -17,12 +15,12 @@ from rdic_ops.config.schema import (
     RootConfig,
     RuntimeKind,
 )
-from rdic_ops.errors import UsageError
-from rdic_ops.facts.hardware import GiB, metal_budget
+from rdic_ops.facts.hardware import metal_budget
+from rdic_ops.gguf.read import GgufInfo, inspect, mismatches
 from rdic_ops.memory import estimate
-from rdic_ops.memory.estimate import MiB, ModelMemory, WeightsLayout
-from rdic_ops.memory.gguf_info import GgufInfo, inspect, mismatches
+from rdic_ops.memory.estimate import ModelMemory, WeightsLayout
 from rdic_ops.models.store import model_file
+from rdic_ops.units import GiB, MiB
 
 
 @dataclass
@@ -107,16 +105,6 @@ def runtime_knobs(cfg: RootConfig) -> dict:
             "n_gpu_layers": rt.n_gpu_layers}
 
 
-def load_model_spec(name: str) -> ModelSpec:
-    """A model file of conf/model/, validated by its schema (for alternatives the env does not use)."""
-    from omegaconf import OmegaConf
-
-    if name not in choices("model"):
-        raise UsageError(f"unknown model {name!r} (choices: {', '.join(choices('model'))})")
-    merged = OmegaConf.merge(OmegaConf.structured(ModelSpec), OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml"))
-    return OmegaConf.to_object(merged)
-
-
 def _gguf(cfg: RootConfig, spec: ModelSpec) -> GgufInfo | None:
     path = model_file(cfg, spec)
     if path is None or not path.exists():
@@ -178,91 +166,11 @@ def resident_rows(cfg: RootConfig, info_cache: dict | None = None) -> list[Row]:
     return rows
 
 
-def _total(cfg: RootConfig, info_cache: dict) -> int:
+def total_used(cfg: RootConfig, info_cache: dict) -> int:
     rows = resident_rows(cfg, info_cache)
     if budget(cfg)[0] == "RAM":
         return sum(r.memory.cpu_total for r in rows)
     return sum(r.memory.gpu_total for r in rows)
-
-
-def recommendations(cfg: RootConfig, info_cache: dict) -> list[Recommendation]:
-    """Changes that bring the env under budget, cheapest first; each re-planned with numbers."""
-    _, limit = budget(cfg)
-    out: list[Recommendation] = []
-
-    def consider(cost, title, detail, overrides, mutate):
-        trial = copy.deepcopy(cfg)
-        mutate(trial)
-        total = _total(trial, info_cache)
-        out.append(Recommendation(cost, title, detail, overrides, total, total <= limit))
-
-    rt = cfg.env.runtime
-    llm_roles = [r for r in ("extraction", "chat") if getattr(cfg, r).resident]
-    if rt.kind is RuntimeKind.ollama:
-        o = rt.ollama
-        if o.kv_cache_type.value == "f16" or not o.flash_attention:
-            def kv_q8(c):
-                c.env.runtime.ollama.kv_cache_type = type(o.kv_cache_type)("q8_0")
-                c.env.runtime.ollama.flash_attention = True
-            consider(1, "q8_0 KV cache", "halves the KV cache; needs flash attention (OLLAMA_FLASH_ATTENTION=1)",
-                     ["env.runtime.ollama.kv_cache_type=q8_0", "env.runtime.ollama.flash_attention=true"], kv_q8)
-        if o.num_parallel > 1:
-            consider(1, "one request at a time", "OLLAMA_NUM_PARALLEL multiplies every KV cache",
-                     ["env.runtime.ollama.num_parallel=1"],
-                     lambda c: setattr(c.env.runtime.ollama, "num_parallel", 1))
-    elif rt.kv_cache_type.value == "f16" or not rt.flash_attention:
-        def kv_q8_cpp(c):
-            c.env.runtime.kv_cache_type = type(rt.kv_cache_type)("q8_0")
-            c.env.runtime.flash_attention = True
-        consider(1, "q8_0 KV cache", "halves the KV cache (llama.cpp type_k/type_v, flash attention on)",
-                 ["env.runtime.kv_cache_type=q8_0", "env.runtime.flash_attention=true"], kv_q8_cpp)
-    emb = cfg.embedding
-    if emb.resident and emb.device is not Device.cpu and cfg.env.hardware.gpu_vendor is not GpuVendor.none:
-        def emb_cpu(c):
-            c.embedding.device, c.embedding.backend = Device.cpu, EmbeddingBackend.sentence_transformers
-            c.embedding.resident = False
-        consider(1, "embeddings on the CPU", "sentence-transformers on the CPU frees the embedding model's VRAM",
-                 ["embedding.device=cpu", "embedding.backend=sentence_transformers", "embedding.resident=false"],
-                 emb_cpu)
-    for n_ctx in (16384, 8192, 4096, 2048):
-        if all(getattr(cfg, r).num_ctx > n_ctx for r in llm_roles) and llm_roles:
-            def smaller(c, n=n_ctx):
-                for r in llm_roles:
-                    getattr(c, r).num_ctx = n
-            consider(2, f"context {n_ctx}", "a smaller num_ctx shrinks the KV cache and attention buffers",
-                     [f"{r}.num_ctx={n_ctx}" for r in llm_roles], smaller)
-            if out[-1].fits:
-                break
-    if len(llm_roles) == 2 and cfg.extraction.model.name != cfg.chat.model.name:
-        for keep, drop in (("extraction", "chat"), ("chat", "extraction")):
-            name = getattr(cfg, keep).model.name
-
-            def same(c, keep=keep, drop=drop):
-                getattr(c, drop).model = copy.deepcopy(getattr(c, keep).model)
-                getattr(c, drop).num_ctx = getattr(c, keep).num_ctx
-            # Keeping the extraction model is the seed's Option B; giving extraction to the chat model
-            # risks extraction quality, so it costs more.
-            consider(2 if keep == "extraction" else 3, f"{name} for both roles",
-                     "one resident model serves extraction and chat: no swaps", [f"{drop}.model={name}"], same)
-    for role in llm_roles:
-        spec = getattr(cfg, role).model
-        for alt in choices("model"):
-            other = load_model_spec(alt)
-            if (other.arch == spec.arch and other.params == spec.params and other.name != spec.name
-                    and 0 < other.file_size < spec.file_size):
-                consider(3, f"{role}: {other.name}", f"lighter quantization ({other.quantization} instead "
-                         f"of {spec.quantization}): smaller and faster, some quality lost",
-                         [f"{role}.model={other.name}"],
-                         lambda c, r=role, o=other: setattr(getattr(c, r), "model", o))
-    if len(llm_roles) == 2:
-        rows = resident_rows(cfg, info_cache)
-        biggest = max((r.memory.gpu_total for r in rows), default=0)
-        out.append(Recommendation(
-            4, "one model loaded at a time", "OLLAMA_MAX_LOADED_MODELS=1: each model fits alone, but every "
-            "switch between extraction and chat reloads a model (the seeds' 76 s)",
-            ["env.runtime.ollama.max_loaded_models=1", "chat.resident=false"], biggest, biggest <= limit))
-    out.sort(key=lambda r: (not r.fits, r.cost, r.total))
-    return out
 
 
 def plan_env(cfg: RootConfig) -> FitReport:
@@ -270,6 +178,8 @@ def plan_env(cfg: RootConfig) -> FitReport:
     name, limit = budget(cfg)
     report = FitReport(cfg.env.name, name, limit, resident_rows(cfg, info_cache))
     if not report.fits:
+        from rdic_ops.memory.advice import recommendations
+
         report.recommendations = recommendations(cfg, info_cache)
     return report
 
@@ -284,43 +194,3 @@ def plan_gguf(path: str | Path, n_ctx: int, *, kv_type: str = "f16", n_seq: int 
                                 type_v=kv_type, n_seq=n_seq, flash_attn=quantized, has_kv=info.has_kv, gpu=False)
     row = Row(["file"], info.name, "cpu", f"gguf {info.path}", mem)
     return FitReport(info.name, "file", mem.total, [row]), knobs
-
-
-@dataclass
-class OracleComparison:
-    model: str
-    n_ctx: int
-    estimate_kv: int
-    oracle_kv: int
-    estimate_total: int  # weights + KV + compute + output, as llama.cpp's CPU backend counts them
-    oracle_total: int
-
-    @property
-    def error_pct(self) -> float:
-        return 100.0 * (self.estimate_total - self.oracle_total) / self.oracle_total if self.oracle_total else 0.0
-
-    def to_dict(self) -> dict:
-        return {**self.__dict__, "error_pct": round(self.error_pct, 2)}
-
-
-def compare_with_oracle(knobs: dict, rows: list[Row]) -> list[OracleComparison]:
-    """Ask llama.cpp (no-alloc dry run) about every row that has a GGUF on disk, with the same settings."""
-    from rdic_ops.memory import oracle
-
-    out = []
-    for row in rows:
-        if not row.source.startswith("gguf "):
-            continue
-        mem = row.memory
-        has_kv = mem.kv.streams > 0
-        setting = oracle.OracleSetting(
-            mem.n_ctx * (knobs["n_seq"] if knobs["unified"] and has_kv else 1), knobs["type_k"], knobs["type_v"],
-            knobs["n_seq"] if has_kv else 1, knobs["unified"], False, knobs["flash_attn"],
-            embeddings=not has_kv)
-        rep = oracle.run(row.source[5:], [setting])
-        res = rep.results[0]
-        if not res.ok:
-            raise UsageError(f"llama.cpp refused {row.model} at n_ctx {mem.n_ctx}: {res.error}")
-        est = mem.weights + mem.kv.bytes + mem.compute + mem.output
-        out.append(OracleComparison(row.model, mem.n_ctx, mem.kv.bytes, int(res.kv_mib * MiB), est, rep.total(res)))
-    return out

@@ -17,7 +17,7 @@ from rdic_ops.plan import Check, Status
 def target_spec(spec: MigrationSpec) -> ModelSpec | None:
     """The conf/model entry the migration names, else one made from its Hub file; None if neither."""
     if spec.target.model:
-        from rdic_ops.memory.planner import load_model_spec
+        from rdic_ops.config.compose import load_model_spec
 
         return load_model_spec(spec.target.model)
     hub = spec.target.hub

@@ -1,13 +1,37 @@
-"""Where a model's file lives on this machine (existing or not)."""
+"""Where an env's models and their files live on this machine: the one answer every room asks.
+
+- ``store_dir``: Ollama's store (env.runtime.ollama.models_dir, OLLAMA_MODELS, ~/.ollama/models) for an
+  Ollama env, rdic-ops' own ``paths.models_dir`` otherwise;
+- ``model_file``: a model's GGUF (``path``, else ``hf.file``, else ``<name>.gguf`` under models_dir; an
+  absolute ``path`` as is) or, for Ollama, the manifest that names its blobs;
+- ``env_models``: the distinct models of an env's roles, in role order.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import time
 from pathlib import Path
 
 from rdic_ops.config.compose import expand
-from rdic_ops.config.schema import ModelSource, ModelSpec, RootConfig
+from rdic_ops.config.schema import ROLES, ModelSource, ModelSpec, RootConfig, RuntimeKind
+from rdic_ops.errors import UsageError
 from rdic_ops.facts.ollama_store import manifest_for
-from rdic_ops.ops.doctor import model_store
+from rdic_ops.models.hashing import VerifyCache
+
+# Names that reach a command line or a path: letters, digits and . _ - / : only, no "..".
+_SAFE_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]*(:[A-Za-z0-9._\-]+)?$")
+_SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")
+
+
+def store_dir(cfg: RootConfig) -> Path:
+    """Where this env's model files live: Ollama's store or rdic-ops' own models_dir."""
+    if cfg.env.runtime.kind is RuntimeKind.ollama:
+        configured = cfg.env.runtime.ollama.models_dir or os.environ.get("OLLAMA_MODELS")
+        return expand(configured or "~/.ollama/models")
+    return expand(cfg.paths.models_dir)
 
 
 def model_file(cfg: RootConfig, spec: ModelSpec) -> Path | None:
@@ -15,7 +39,50 @@ def model_file(cfg: RootConfig, spec: ModelSpec) -> Path | None:
     if spec.source is ModelSource.package:
         return None
     if spec.source is ModelSource.ollama:
-        return manifest_for(model_store(cfg), spec.ollama_tag or spec.name)
+        return manifest_for(store_dir(cfg), spec.ollama_tag or spec.name)
     name = spec.path or spec.hf.file or f"{spec.name}.gguf"
     p = expand(name)
     return p if p.is_absolute() else expand(cfg.paths.models_dir) / name
+
+
+def env_models(cfg: RootConfig, only: list[str] | None = None) -> list[ModelSpec]:
+    """The env's distinct models (a model serving two roles counts once); ``only`` picks some by name."""
+    seen: dict[str, ModelSpec] = {}
+    for role in ROLES:
+        m = getattr(cfg, role).model
+        seen.setdefault(m.name, m)
+    if only:
+        unknown = [n for n in only if n not in seen]
+        if unknown:
+            raise UsageError(f"--model {unknown[0]!r} is not a model of env {cfg.env.name} "
+                             f"(its models: {', '.join(seen)})")
+        return [seen[n] for n in only]
+    return list(seen.values())
+
+
+def validate_spec(spec: ModelSpec) -> None:
+    checks = [(spec.ollama_tag, _SAFE_TAG, "ollama_tag"), (spec.hf.file or None, _SAFE_FILE, "hf.file"),
+              (spec.hf.repo or None, _SAFE_FILE, "hf.repo"), (spec.path, _SAFE_FILE, "path")]
+    for value, pattern, key in checks:
+        if value is None:
+            continue
+        if not pattern.match(value) or ".." in value.split("/") or value.startswith("/"):
+            raise UsageError(f"model {spec.name}: {key} {value!r} is not a safe name "
+                             "(letters, digits, . _ - / : only; no '..', no absolute path)")
+
+
+def cache_for(cfg: RootConfig) -> VerifyCache:
+    return VerifyCache(expand(cfg.paths.state_dir) / "cache" / "verify.json")
+
+
+def quarantine(cfg: RootConfig, path: Path, why: str) -> Path:
+    """Move a bad file aside under state_dir/quarantine, never deleting it."""
+    dest_dir = expand(cfg.paths.state_dir) / "quarantine"
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{path.name}"
+    n = 1
+    while dest.exists():
+        dest = dest_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{n}-{path.name}"
+        n += 1
+    shutil.move(str(path), dest)
+    return dest

@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
-from pathlib import Path
 
-from rdic_ops.config.compose import expand
-from rdic_ops.config.schema import ROLES, EmbeddingBackend, GpuVendor, ModelSource, RootConfig, RuntimeKind
-from rdic_ops.facts import hardware
-from rdic_ops.facts.hardware import GiB, HardwareFacts
-from rdic_ops.plan import Check, Status, StepResult
+from rdic_ops.config.schema import EmbeddingBackend, GpuVendor, ModelSource, RootConfig, RuntimeKind
+from rdic_ops.facts import hardware, ollama_api
+from rdic_ops.facts.hardware import HardwareFacts
+from rdic_ops.models.store import env_models, store_dir
+from rdic_ops.plan import Check, Status, StepResult, fold
+from rdic_ops.units import GiB, gib
 
 _OS = {"linux": "Linux", "macos": "Darwin", "windows": "Windows"}
-
-
-def gib(n: float | int | None) -> str:
-    return "?" if n is None else f"{n / GiB:.1f} GiB"
-
-
-def model_store(cfg: RootConfig) -> Path:
-    """Where this env's model files live: Ollama's store or rdic-ops' own models_dir."""
-    if cfg.env.runtime.kind is RuntimeKind.ollama:
-        configured = cfg.env.runtime.ollama.models_dir or os.environ.get("OLLAMA_MODELS")
-        return expand(configured or "~/.ollama/models")
-    return expand(cfg.paths.models_dir)
-
-
-def distinct_models(cfg: RootConfig):
-    seen = {}
-    for role in ROLES:
-        m = getattr(cfg, role).model
-        seen.setdefault(m.name, m)
-    return list(seen.values())
 
 
 def _gpu_checks(cfg: RootConfig, f: HardwareFacts) -> list[Check]:
@@ -98,9 +77,9 @@ def _host_checks(cfg: RootConfig, f: HardwareFacts) -> list[Check]:
 
 
 def _disk_check(cfg: RootConfig, f: HardwareFacts) -> Check:
-    store = model_store(cfg)
+    store = store_dir(cfg)
     need = 0
-    for m in distinct_models(cfg):
+    for m in env_models(cfg):
         if m.source in (ModelSource.generated, ModelSource.package):
             continue
         if m.path and (store / m.path).exists():
@@ -124,15 +103,11 @@ def _runtime_checks(cfg: RootConfig) -> list[Check]:
     rt = cfg.env.runtime
     checks = []
     if rt.kind is RuntimeKind.ollama:
-        import httpx
-
-        host = rt.ollama.host.rstrip("/")
-        try:
-            version = httpx.get(f"{host}/api/version", timeout=3.0).json().get("version", "?")
-            checks.append(Check("runtime", Status.ok, f"Ollama at {host}", f"Ollama {version}"))
-        except (httpx.HTTPError, ValueError) as exc:
-            checks.append(Check("runtime", Status.failed, f"Ollama at {host}",
-                                f"not reachable ({type(exc).__name__})",
+        srv = ollama_api.server(rt.ollama.host)
+        if srv.version:
+            checks.append(Check("runtime", Status.ok, f"Ollama at {srv.host}", f"Ollama {srv.version}"))
+        else:
+            checks.append(Check("runtime", Status.failed, f"Ollama at {srv.host}", f"not reachable ({srv.reason})",
                                 "start it (systemctl start ollama, or ollama serve) or set "
                                 "env.runtime.ollama.host"))
     else:
@@ -157,12 +132,5 @@ def checks(cfg: RootConfig, facts: HardwareFacts) -> list[Check]:
 
 def run(cfg: RootConfig, facts: HardwareFacts | None = None) -> StepResult:
     t0 = time.perf_counter()
-    facts = facts or hardware.probe(model_store(cfg))
-    rows = checks(cfg, facts)
-    failed = [c for c in rows if c.status is Status.failed]
-    warned = [c for c in rows if c.status is Status.warn]
-    status = Status.failed if failed else (Status.warn if warned else Status.ok)
-    msg = (f"{len(failed)} failed: " + ", ".join(c.name for c in failed) if failed
-           else f"{len(rows)} checks, {len(warned)} warnings")
-    return StepResult("doctor", status, checks=rows, duration_s=time.perf_counter() - t0, message=msg,
-                      remedy=failed[0].remedy if failed else "")
+    facts = facts or hardware.probe(store_dir(cfg))
+    return fold("doctor", checks(cfg, facts), t0=t0)

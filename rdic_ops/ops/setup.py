@@ -10,11 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rdic_ops.config.compose import choices, compose
-from rdic_ops.config.schema import GpuVendor, RootConfig
+from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import RdicError, UsageError
 from rdic_ops.facts import hardware
 from rdic_ops.facts.hardware import HardwareFacts
+from rdic_ops.models.store import store_dir
 from rdic_ops.ops import doctor
 from rdic_ops.plan import Status, StepResult
 
@@ -47,11 +47,12 @@ def _memory(ctx: SetupContext) -> StepResult:
     from rdic_ops.plan import Check
 
     report = planner.plan_env(ctx.cfg)
-    gib = 1024**3
+    from rdic_ops.units import gib
+
     checks = [Check(f"{','.join(r.roles)}: {r.model}", Status.ok, r.where,
-                    f"{r.memory.total / gib:.2f} GiB ({r.memory.gpu_total / gib:.2f} GiB on the accelerator)")
+                    f"{gib(r.memory.total, 2)} ({gib(r.memory.gpu_total, 2)} on the accelerator)")
               for r in report.rows]
-    verdict = f"{report.budget_name}: {report.used / gib:.2f} GiB needed of {report.budget / gib:.2f} GiB"
+    verdict = f"{report.budget_name}: {gib(report.used, 2)} needed of {gib(report.budget, 2)}"
     if report.fits:
         return StepResult("memory", Status.ok, checks=checks, message=f"fits; {verdict}")
     best = next((x for x in report.recommendations if x.fits), None)
@@ -75,18 +76,9 @@ def _not_wsl(ctx: SetupContext) -> str | None:
 
 
 def _server_settings(ctx: SetupContext) -> StepResult:
-    from rdic_ops.ops import service
+    from rdic_ops.ops import server_settings
 
-    first = service.server_settings(ctx.cfg, ctx.dry_run)
-    if first.status is Status.failed:
-        return first
-    startup = service.preload_at_startup(ctx.cfg, ctx.dry_run)
-    if startup.status is Status.skipped:
-        return first
-    first.changes += startup.changes
-    if startup.status in (Status.changed, Status.pending):
-        first.status = startup.status
-    return first
+    return server_settings.run_all(ctx.cfg, ctx.dry_run)
 
 
 def _not_ollama(ctx: SetupContext) -> str | None:
@@ -161,24 +153,10 @@ def _select(only: list[str], skip: list[str]) -> set[str]:
     return {n for n in names if (not only or n in only) and n not in skip}
 
 
-def choose_env(facts: HardwareFacts) -> tuple[str, str]:
-    """(env, why) from the facts: an NVIDIA GPU matching a profile, Apple Silicon, else `local`."""
-    gpus = facts.nvidia.gpus if facts.nvidia.available else []
-    for name in choices("env"):
-        hw = compose(name).env.hardware
-        if hw.gpu_vendor is GpuVendor.nvidia and hw.gpu_name:
-            for g in gpus:
-                if hw.gpu_name.lower() in g.name.lower():
-                    return name, f"found {g.name}"
-        if hw.gpu_vendor is GpuVendor.apple and facts.apple is not None:
-            return name, f"found {facts.apple.chip}"
-    return "local", "no GPU matches a profile" if not gpus else f"{gpus[0].name} matches no profile"
-
-
 def run(cfg: RootConfig, *, dry_run: bool = False, only: list[str] = (), skip: list[str] = (),
         facts: HardwareFacts | None = None, overrides: list[str] = ()) -> list[StepResult]:
     selected = _select(list(only), list(skip))
-    ctx = SetupContext(cfg, facts or hardware.probe(doctor.model_store(cfg)), dry_run, overrides=list(overrides))
+    ctx = SetupContext(cfg, facts or hardware.probe(store_dir(cfg)), dry_run, overrides=list(overrides))
     stopped = None
     for step in STEPS:
         if step.name not in selected:

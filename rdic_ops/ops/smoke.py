@@ -11,7 +11,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from rdic_ops.plan import Check, Status, StepResult
+from rdic_ops.plan import Check, Status, StepResult, fold
 
 SUITE = Path(__file__).resolve().parents[1] / "smoke"
 
@@ -36,9 +36,7 @@ def run(env: str, overrides: list[str], junit: str | None = None, timeout: float
     skipped = [c for c in checks if c.status is Status.skipped]
     msg = (f"{len(checks) - len(failed) - len(skipped)} passed, {len(failed)} failed, {len(skipped)} skipped"
            + (f" (JUnit XML: {xml_path})" if junit else ""))
-    return StepResult("smoke", Status.failed if failed else Status.ok, checks=checks,
-                      duration_s=time.perf_counter() - t0, message=msg,
-                      remedy=failed[0].found if failed else "")
+    return fold("smoke", checks, t0=t0, message=msg, remedy=failed[0].found if failed else "")
 
 
 def parse_junit(path: Path) -> list[Check]:

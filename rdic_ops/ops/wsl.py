@@ -16,20 +16,11 @@ from rdic_ops import wslconfig
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import StepFailed, UsageError
-from rdic_ops.facts import hardware
-from rdic_ops.facts.hardware import GiB, WslFacts
+from rdic_ops.facts import hardware, windows
+from rdic_ops.facts.hardware import WslFacts
 from rdic_ops.fsutil import atomic_write, backup
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
-
-
-def windows_profile_config(run=hardware._run) -> Path | None:
-    """%UserProfile%\\.wslconfig as a Linux path, through interop; None when interop cannot tell."""
-    out = run(["cmd.exe", "/c", "echo %USERPROFILE%"], 10.0) if Path("/mnt/c").exists() else None
-    profile = (out or "").replace("\r", "").strip()
-    if not profile or "%" in profile:
-        return None
-    linux = (run(["wslpath", "-u", profile], 10.0) or "").strip()
-    return Path(linux) / ".wslconfig" if linux else None
+from rdic_ops.units import GiB
 
 
 def locate(cfg: RootConfig, path: str | None) -> Path | None:
@@ -37,7 +28,7 @@ def locate(cfg: RootConfig, path: str | None) -> Path | None:
         return expand(path)
     if not hardware.is_wsl():
         return None
-    found = windows_profile_config()
+    found = windows.profile_wslconfig()
     if found is None and cfg.env.wsl and cfg.env.wsl.path:
         return expand(cfg.env.wsl.path)
     if found is None:
@@ -119,17 +110,17 @@ def _read(path: Path) -> str | None:
         raise StepFailed(f"{path} is not UTF-8: WSL cannot read it", remedy="save it as UTF-8") from None
 
 
-def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> tuple[Plan, list[Check]]:
+def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> Plan:
     want = desired(cfg, host)
     have = _read(path)
     lines = wslconfig.parse(have or "")
     checks = [Check(f"{path.name}:{n}", Status.warn, "a line WSL reads as written", note,
                     "left as it is: fix it by hand") for n, note in wslconfig.problems(lines)]
     new = wslconfig.set_values(have or "", want)
-    plan = Plan("wsl.tune")
+    plan = Plan("wsl.tune", checks=checks)
     if new == (have or "") and have is not None:
         plan.add(Change(str(path), "none", have, new, reason="already as declared"))
-        return plan, checks
+        return plan
 
     def write():
         backup(path)
@@ -144,7 +135,7 @@ def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> tuple[Plan,
             if wslconfig.effective(lines).get((s, k)) != v]
     plan.add(Change(str(path), "create" if have is None else "update", have, new,
                     reason="; ".join(keys) + " (applies after `wsl --shutdown` from Windows)", apply=write))
-    return plan, checks
+    return plan
 
 
 def tune(cfg: RootConfig, *, path: str | None = None, dry_run: bool = False, restart: bool = False) -> StepResult:
@@ -152,15 +143,7 @@ def tune(cfg: RootConfig, *, path: str | None = None, dry_run: bool = False, res
     if where is None:
         return StepResult("wsl.tune", Status.skipped, message="not WSL: nothing to do (pass --path to edit a file)")
     facts = hardware.wsl()
-    checks: list[Check] = []
-
-    def make():
-        plan, found = plan_tune(cfg, where, facts)
-        checks[:] = found
-        return plan
-
-    result = converge(make, dry_run=dry_run)
-    result.checks = checks
+    result = converge(lambda: plan_tune(cfg, where, facts), dry_run=dry_run)
     if result.status is Status.changed:
         result.message += "; the VM picks it up after `wsl --shutdown` (run from Windows, wait ~8 s)"
         if restart:

@@ -7,9 +7,9 @@ from rdic_ops.config.schema import RootConfig, RuntimeKind
 
 def for_env(cfg: RootConfig):
     if cfg.env.runtime.kind is RuntimeKind.ollama:
-        from rdic_ops.runtime.ollama_rt import OllamaRuntime
+        from rdic_ops.runtime.ollama import OllamaRuntime
 
         return OllamaRuntime(cfg)
-    from rdic_ops.runtime.llamacpp_rt import LlamaCppRuntime
+    from rdic_ops.runtime.llamacpp import LlamaCppRuntime
 
     return LlamaCppRuntime(cfg)

@@ -16,6 +16,7 @@ class Resident:
     expires_at: dt.datetime | None = None  # None: never (or unknown)
     size: int | None = None
     size_vram: int | None = None
+    fingerprint: str | None = None  # the runtime's own settings it was loaded with (llama.cpp: config hash)
 
     @property
     def forever(self) -> bool:
@@ -47,12 +48,17 @@ class Generation:
 
 class Runtime(Protocol):
     name: str
+    managed: bool  # True: rdic-ops starts the server itself (llama.cpp); False: the user's server (Ollama)
+    capacity: int | None  # models it keeps loaded at once (None: as memory allows)
 
     def wait_ready(self, timeout_s: float) -> str:
         """Block until the server answers; its version. StepFailed after timeout_s."""
 
     def resident(self) -> list[Resident]:
         """Models loaded now."""
+
+    def matches(self, resident: Resident, tag: str, num_ctx: int, keep_alive: int) -> bool:
+        """Is this resident model loaded the way real traffic will ask for it?"""
 
     def load(self, tag: str, num_ctx: int, keep_alive: int) -> float:
         """Load a model with the options real traffic uses; the seconds it took."""

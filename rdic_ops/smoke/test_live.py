@@ -8,12 +8,13 @@ import time
 import pytest
 
 from rdic_ops.config.schema import GpuVendor, RuntimeKind
+from rdic_ops.models.store import env_models, store_dir
 from rdic_ops.ops import models as models_op
 from rdic_ops.ops import preload as preload_op
 from rdic_ops.plan import Status
 from rdic_ops.smoke.conftest import CFG
 
-MODEL_NAMES = [m.name for m in models_op.env_models(CFG)]
+MODEL_NAMES = [m.name for m in env_models(CFG)]
 TARGETS = preload_op.targets(CFG)
 PROMPT = "Was ist der Unterschied zwischen ST und FBD in der SPS-Programmierung? ({})"
 
@@ -74,6 +75,4 @@ def test_gpu_visible(live):
 def test_ollama_models_dir_is_not_on_windows_drive(live):
     if live.cfg.env.runtime.kind is not RuntimeKind.ollama or not live.facts.wsl:
         pytest.skip("only matters for Ollama under WSL2")
-    from rdic_ops.ops.doctor import model_store
-
-    assert not str(model_store(live.cfg)).startswith("/mnt/"), "models on /mnt/c load slowly under WSL2"
+    assert not str(store_dir(live.cfg)).startswith("/mnt/"), "models on /mnt/c load slowly under WSL2"

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from rdic_ops import gguf_build
-from rdic_ops.memory.planner import load_model_spec
+from rdic_ops.config.compose import load_model_spec
+from rdic_ops.gguf import write as gguf_build
 
 # conf/model/ name -> the REFERENCE.md shape it carries
 REAL = ["gemma3-4b-it-q8_0", "gemma3-12b-it-q4_k_m", "llama3.2-3b-q4_k_m", "llama3.1-8b-instruct-q4_k_m", "bge-m3"]

@@ -9,6 +9,7 @@ keep_alive 0; timing fields are nanoseconds on the final chunk.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import StepFailed
@@ -17,8 +18,29 @@ from rdic_ops.runtime.base import Generation, Resident
 NS = 1e9
 
 
+@contextmanager
+def ollama_errors(what: str, host: str, timeout: float, remedy: str = ""):
+    """The official client's failures as one StepFailed line each: HTTP errors, refused, timed out."""
+    import httpx
+    import ollama
+
+    try:
+        yield
+    except ollama.ResponseError as exc:
+        code = f" (HTTP {exc.status_code})" if exc.status_code and exc.status_code > 0 else ""
+        raise StepFailed(f"{what}: {exc.error}{code}", remedy=remedy) from None
+    except (ConnectionError, httpx.ConnectError):
+        raise StepFailed(f"Ollama at {host} is not reachable",
+                         remedy="start it (systemctl start ollama, or ollama serve)") from None
+    except httpx.TimeoutException:
+        raise StepFailed(f"{what}: no answer within {timeout:g} s",
+                         remedy="raise env.runtime.ollama.timeout_s or check the server") from None
+
+
 class OllamaRuntime:
     name = "ollama"
+    managed = False  # the server is the user's (systemd, launchd, ollama serve)
+    capacity = None  # as many as OLLAMA_MAX_LOADED_MODELS and memory allow
 
     def __init__(self, cfg: RootConfig):
         import ollama
@@ -28,37 +50,36 @@ class OllamaRuntime:
         self.client = ollama.Client(host=self.host, timeout=self.timeout)
 
     def _call(self, what: str, fn, *args, **kwargs):
-        import httpx
-        import ollama
-
-        try:
+        with ollama_errors(what, self.host, self.timeout):
             return fn(*args, **kwargs)
-        except ollama.ResponseError as exc:
-            code = f" (HTTP {exc.status_code})" if exc.status_code and exc.status_code > 0 else ""
-            raise StepFailed(f"{what}: {exc.error}{code}") from None
-        except (ConnectionError, httpx.ConnectError):
-            raise StepFailed(f"Ollama at {self.host} is not reachable",
-                             remedy="start it (systemctl start ollama, or ollama serve)") from None
-        except httpx.TimeoutException:
-            raise StepFailed(f"{what}: no answer within {self.timeout:g} s") from None
+
+    def pull(self, tag: str, on_progress=None) -> str:
+        """``ollama pull`` through the client, every streamed line checked; the last status ("success")."""
+        status = ""
+        with ollama_errors(f"ollama pull {tag}", self.host, self.timeout,
+                           remedy="re-run to resume; Ollama keeps its partial downloads"):
+            for part in self.client.pull(tag, stream=True):
+                error = getattr(part, "error", None) or (part.get("error") if hasattr(part, "get") else None)
+                if error:  # the client raises on these too; never trust a stream without looking
+                    raise StepFailed(f"ollama pull {tag}: {error}")
+                status = part.status or status
+                if on_progress and part.digest and part.total:
+                    on_progress(part.digest, part.total, part.completed or 0)
+        if status != "success":
+            raise StepFailed(f"ollama pull {tag}: the stream ended without success (last status: {status!r})")
+        return status
 
     def wait_ready(self, timeout_s: float) -> str:
-        """Poll GET / until it answers 200 (Ollama has no readiness hook), bounded by timeout_s."""
-        import httpx
+        """Poll /api/version until it answers (Ollama has no readiness hook), bounded by timeout_s."""
+        from rdic_ops.facts import ollama_api
 
         deadline = time.monotonic() + timeout_s
-        last = ""
         while True:
-            try:
-                r = httpx.get(self.host + "/", timeout=min(5.0, max(timeout_s, 0.1)))
-                if r.status_code == 200:
-                    v = httpx.get(self.host + "/api/version", timeout=5.0).json().get("version", "?")
-                    return str(v)
-                last = f"HTTP {r.status_code}"
-            except httpx.HTTPError as exc:
-                last = type(exc).__name__
+            srv = ollama_api.server(self.host, timeout=min(5.0, max(timeout_s, 0.1)))
+            if srv.version:
+                return srv.version
             if time.monotonic() >= deadline:
-                raise StepFailed(f"Ollama at {self.host} did not answer within {timeout_s:g} s ({last})",
+                raise StepFailed(f"Ollama at {self.host} did not answer within {timeout_s:g} s ({srv.reason})",
                                  remedy="start it (systemctl start ollama, or ollama serve)")
             time.sleep(0.25)
 
@@ -76,6 +97,10 @@ class OllamaRuntime:
         if r.done_reason not in ("load", None, "stop"):
             raise StepFailed(f"load {tag}: unexpected done_reason {r.done_reason!r}")
         return time.perf_counter() - t0
+
+    def matches(self, r: Resident, tag: str, num_ctx: int, keep_alive: int) -> bool:
+        """Loaded as real traffic asks: same num_ctx (else the next request reloads it) and kept long enough."""
+        return r.context_length in (None, num_ctx) and (keep_alive >= 0 or r.forever)
 
     def unload(self, tag: str) -> None:
         self._call(f"unload {tag}", self.client.generate, model=tag, prompt="", keep_alive=0)

@@ -45,6 +45,8 @@ class DaemonState:
 
 class LlamaCppRuntime:
     name = "llamacpp"
+    managed = True  # rdic-ops starts the server itself: nothing to wait for before a load
+    capacity = 1  # llama_cpp.server keeps one model loaded
 
     def __init__(self, cfg: RootConfig):
         self.cfg = cfg
@@ -152,11 +154,32 @@ class LlamaCppRuntime:
         st = self.state()
         if not st.answering:
             return []
-        # llama_cpp.server loads the first configured model at start and keeps it until it is stopped.
-        return [Resident(m.alias, m.n_ctx, None, Path(m.path).stat().st_size, 0) for m in st.models[:1]]
+        # llama_cpp.server loads its configured model at start and keeps it until it is stopped.
+        return [Resident(m.alias, m.n_ctx, None, Path(m.path).stat().st_size, 0, fingerprint=st.config_hash)
+                for m in st.models[:1]]
+
+    def _served(self, tag: str, num_ctx: int) -> ServedModel:
+        """The model an alias names: the env's model of that name, at its file on this machine."""
+        from rdic_ops.config.schema import ROLES
+        from rdic_ops.models.store import model_file
+
+        for role in ROLES:
+            spec = getattr(self.cfg, role).model
+            if spec.name == tag:
+                path = model_file(self.cfg, spec)
+                if path is None or not path.exists():
+                    raise StepFailed(f"{spec.name}: no GGUF at {path}", remedy="run invoke models.pull first")
+                return ServedModel(tag, str(path), num_ctx)
+        raise StepFailed(f"{tag}: not a model of env {self.cfg.env.name}")
+
+    def matches(self, r: Resident, tag: str, num_ctx: int, keep_alive: int) -> bool:
+        """Loaded as asked: same model, context and server settings (threads, KV type, GPU layers)."""
+        want = self.config_hash(self.server_config([self._served(tag, num_ctx)]))
+        return r.fingerprint == want
 
     def load(self, tag: str, num_ctx: int, keep_alive: int) -> float:
-        raise NotImplementedError("the llama.cpp runtime loads through start()")
+        """(Re)start the server with this model resident; keep_alive does not apply (it stays until stopped)."""
+        return self.start([self._served(tag, num_ctx)])
 
     def unload(self, tag: str) -> None:
         self.stop()

@@ -64,3 +64,16 @@ def choose(cfg: RootConfig, resident: list[Resident], last_extraction_s: float |
     else:
         why = f"extraction ran {age:.0f} s ago (>= {window} s)"
     return Route(chat.name, _tag(cfg, "chat"), f"{why}: the lighter chat model", age)
+
+
+def route(cfg: RootConfig, runtime, last_extraction_s: float | None = None) -> Route:
+    """Option C over the runtime's live residency; an unreachable runtime is said, not taken for "not resident"."""
+    from rdic_ops.errors import RdicError
+
+    try:
+        resident = runtime.resident()
+    except RdicError as err:
+        r = choose(cfg, [], last_extraction_s)
+        r.reason = f"{runtime.name} is unreachable ({err.line()}): {r.model} by default"
+        return r
+    return choose(cfg, resident, last_extraction_s)

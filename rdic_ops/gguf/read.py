@@ -178,9 +178,8 @@ def _ollama_blob(path: Path) -> Path:
     raise UsageError(f"{path}: Ollama manifest has no model layer")
 
 
-def inspect(path: str | os.PathLike) -> GgufInfo:
-    """Read a GGUF file's metadata and tensor sizes; a truncated or non-GGUF file is a UsageError."""
-    path = Path(path)
+def _read_header(path: Path) -> tuple[Path, _Header]:
+    """The header of a GGUF file (an Ollama manifest is followed to its model blob); UsageError otherwise."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     with open(path, "rb") as fh:
@@ -199,23 +198,17 @@ def inspect(path: str | os.PathLike) -> GgufInfo:
             header = _Header(buf)
     except (ValueError, OSError, EOFError, KeyError, __import__("struct").error) as exc:
         raise UsageError(f"{path}: unreadable GGUF ({exc})") from exc
-    fields = header.fields
     end = max((header.data_start + t.offset + t.n_bytes for t in header.tensors), default=header.data_start)
     if end > size:
         raise UsageError(f"{path}: truncated GGUF: tensor data ends at byte {end}, file has {size}")
-    arch = _field(fields, "general.architecture", "")
-    if not arch:
-        raise UsageError(f"{path}: GGUF without general.architecture")
+    return path, header
 
-    def a(key, default=0):
-        return _field(fields, f"{arch}.{key}", default)
 
-    n_embd, n_head = int(a("embedding_length")), int(a("attention.head_count", 1) or 1)
-    tokens = fields.get("tokenizer.ggml.tokens")
-    n_vocab = int(a("vocab_size", 0) or (tokens.count if isinstance(tokens, _Array) else 0))
+def _tensor_sums(tensors) -> tuple[dict[int, int], int, int, int, int]:
+    """(bytes per layer, token_embd bytes, output bytes, total bytes, parameters)."""
     layer_bytes: dict[int, int] = {}
     token_embd = output = total = n_params = 0
-    for t in header.tensors:
+    for t in tensors:
         nb = t.n_bytes
         total += nb
         n_params += t.n_elements
@@ -226,6 +219,24 @@ def inspect(path: str | os.PathLike) -> GgufInfo:
             token_embd = nb
         elif t.name == "output.weight":
             output = nb
+    return layer_bytes, token_embd, output, total, n_params
+
+
+def inspect(path: str | os.PathLike) -> GgufInfo:
+    """Read a GGUF file's metadata and tensor sizes; a truncated or non-GGUF file is a UsageError."""
+    path, header = _read_header(Path(path))
+    fields = header.fields
+    arch = _field(fields, "general.architecture", "")
+    if not arch:
+        raise UsageError(f"{path}: GGUF without general.architecture")
+
+    def a(key, default=0):
+        return _field(fields, f"{arch}.{key}", default)
+
+    n_embd, n_head = int(a("embedding_length")), int(a("attention.head_count", 1) or 1)
+    tokens = fields.get("tokenizer.ggml.tokens")
+    n_vocab = int(a("vocab_size", 0) or (tokens.count if isinstance(tokens, _Array) else 0))
+    layer_bytes, token_embd, output, total, n_params = _tensor_sums(header.tensors)
     n_layer = int(a("block_count"))
     swa = int(a("attention.sliding_window", 0) or 0)
     pattern = int(a("attention.sliding_window_pattern", 0) or 0) or (SWA_PATTERN_DEFAULT.get(arch, 0) if swa else 0)

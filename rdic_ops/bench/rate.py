@@ -1,0 +1,50 @@
+"""`invoke bench.rate`: score each answer 1-5 in the terminal; the sheet is saved after every answer."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from rdic_ops.errors import UsageError
+from rdic_ops.fsutil import atomic_write
+
+FIELDS = ["model", "question", "run", "answer", "score"]
+
+
+def sheet_of(run_dir: str) -> Path:
+    sheet = Path(run_dir) / "ratings.csv"
+    if not sheet.exists():
+        raise UsageError(f"--run {run_dir}: no ratings.csv there (run invoke bench first)")
+    return sheet
+
+
+def _save(sheet: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=FIELDS)
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write(sheet, buf.getvalue())
+
+
+def rate(sheet: Path, ask: Callable[[str], str] = input, show: Callable[[str], None] = print) -> int:
+    """Ask for a score for every unscored answer (enter skips, q stops); returns how many were scored."""
+    with open(sheet, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    scored = 0
+    for row in rows:
+        if row["score"].strip():
+            continue
+        show(f"\n[{row['model']} / {row['question']}]\n{row['answer'].strip() or '(empty answer)'}\n")
+        try:
+            answer = ask("score 1-5 (enter: skip, q: stop): ").strip()
+        except EOFError:  # stdin closed: stop asking, keep what was scored
+            break
+        if answer == "q":
+            break
+        if answer in ("1", "2", "3", "4", "5"):
+            row["score"] = answer
+            scored += 1
+            _save(sheet, rows)
+    return scored

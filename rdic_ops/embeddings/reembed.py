@@ -1,0 +1,102 @@
+"""Re-embed one vector store: resumable after a kill, swapped in atomically, the old copy kept.
+
+Vectors and progress are written and fsynced per checkpoint in ``<store>.rdic-work/``; a re-run with the same
+store, backend, model and batch size continues where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rdic_ops.embeddings import store as stores
+from rdic_ops.fsutil import atomic_write
+
+CHECKPOINT_BATCHES = 8  # one checkpoint (write + fsync + progress) every 8 batches
+
+
+def _resume_state(prog_path: Path, vec_path: Path, key: dict) -> dict:
+    """The saved progress when it belongs to this very job, else a fresh start (vectors file emptied)."""
+    state = {}
+    if prog_path.exists():
+        try:
+            state = json.loads(prog_path.read_text())
+        except ValueError:
+            state = {}
+    if state.get("key") != key:
+        state = {"key": key, "done": 0, "dim": 0}
+        vec_path.write_bytes(b"")
+    with open(vec_path, "r+b") as fh:  # drop any half-written batch past the last recorded one
+        fh.truncate(state["done"] * state["dim"] * 4)
+    return state
+
+
+def _progress_bar(name: str, total: int, done: int, show: bool | None):
+    if not (sys.stderr.isatty() if show is None else show):
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(f"re-embed {name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True)
+    bar.start()
+    return bar, bar.add_task("", total=total, completed=done)
+
+
+def _embed_rest(texts, embedder, state, vec_path, prog_path, step, bar, task) -> None:
+    with open(vec_path, "ab") as fh:
+        for i in range(state["done"], len(texts), step):
+            v = np.ascontiguousarray(embedder.embed(texts[i:i + step]), dtype=np.float32)
+            fh.write(v.tobytes())
+            fh.flush()
+            os.fsync(fh.fileno())
+            state["done"], state["dim"] = i + len(v), int(v.shape[1])
+            atomic_write(prog_path, json.dumps(state))
+            if bar:
+                bar.update(task, completed=state["done"])
+
+
+def _swap(path: Path, fmt, st, vectors: np.ndarray, info: dict) -> None:
+    tmp = path.with_name(f".{path.name}.new")
+    fmt.write(st, vectors, tmp)
+    kept = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+    shutil.copy2(path, kept)  # the old store, for rollback
+    tmp.replace(path)  # the swap: readers see the old file or the new one
+    stores.write_sidecar(path, {**info, "dim": int(vectors.shape[1]), "vectors": len(st.texts),
+                                "sha256": stores.sha256(path), "previous": str(kept)})
+
+
+def reembed(path: Path, embedder, info: dict, batch_size: int, text_field: str,
+            show_progress: bool | None = None) -> float:
+    """Re-embed one store, resumable; returns texts/s of the embedding work done in this call."""
+    fmt = stores.fmt_for(path)
+    st = fmt.load(path, text_field)
+    work = path.with_name(path.name + ".rdic-work")
+    work.mkdir(exist_ok=True)
+    prog_path, vec_path = work / "progress.json", work / "vectors.f32"
+    key = {"source_sha256": stores.sha256(path), "backend": info["backend"], "model": info["model"],
+           "batch_size": batch_size, "n": len(st.texts), "order": "length-desc"}
+    # Longest first over the whole corpus, as encode() orders one call: batches pad less. The order is
+    # deterministic, so a resumed run continues the same sequence; rows are put back in store order at the end.
+    order = sorted(range(len(st.texts)), key=lambda i: -len(st.texts[i]))
+    texts = [st.texts[i] for i in order]
+    state = _resume_state(prog_path, vec_path, key)
+    bar, task = _progress_bar(path.name, len(st.texts), state["done"], show_progress)
+    t0, n0 = time.perf_counter(), state["done"]
+    try:
+        _embed_rest(texts, embedder, state, vec_path, prog_path, batch_size * CHECKPOINT_BATCHES, bar, task)
+    finally:
+        if bar:
+            bar.stop()
+    rate = (state["done"] - n0) / max(time.perf_counter() - t0, 1e-9) if state["done"] > n0 else 0.0
+    vectors = np.empty((len(texts), state["dim"]), dtype=np.float32)
+    vectors[order] = np.fromfile(vec_path, dtype=np.float32).reshape(len(texts), state["dim"])
+    _swap(path, fmt, st, vectors, info)
+    shutil.rmtree(work)
+    return rate

@@ -1,0 +1,1 @@
+"""GGUF files: read their header (read.py) and write files of real shapes (write.py)."""

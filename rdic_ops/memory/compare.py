@@ -1,0 +1,49 @@
+"""The planner's estimate side by side with llama.cpp's own no-alloc dry run (the oracle)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdic_ops.errors import UsageError
+from rdic_ops.memory.planner import Row
+from rdic_ops.units import MiB
+
+
+@dataclass
+class OracleComparison:
+    model: str
+    n_ctx: int
+    estimate_kv: int
+    oracle_kv: int
+    estimate_total: int  # weights + KV + compute + output, as llama.cpp's CPU backend counts them
+    oracle_total: int
+
+    @property
+    def error_pct(self) -> float:
+        return 100.0 * (self.estimate_total - self.oracle_total) / self.oracle_total if self.oracle_total else 0.0
+
+    def to_dict(self) -> dict:
+        return {**self.__dict__, "error_pct": round(self.error_pct, 2)}
+
+
+def compare_with_oracle(knobs: dict, rows: list[Row]) -> list[OracleComparison]:
+    """Ask llama.cpp (no-alloc dry run) about every row that has a GGUF on disk, with the same settings."""
+    from rdic_ops.memory import oracle
+
+    out = []
+    for row in rows:
+        if not row.source.startswith("gguf "):
+            continue
+        mem = row.memory
+        has_kv = mem.kv.streams > 0
+        setting = oracle.OracleSetting(
+            mem.n_ctx * (knobs["n_seq"] if knobs["unified"] and has_kv else 1), knobs["type_k"], knobs["type_v"],
+            knobs["n_seq"] if has_kv else 1, knobs["unified"], False, knobs["flash_attn"],
+            embeddings=not has_kv)
+        rep = oracle.run(row.source[5:], [setting])
+        res = rep.results[0]
+        if not res.ok:
+            raise UsageError(f"llama.cpp refused {row.model} at n_ctx {mem.n_ctx}: {res.error}")
+        est = mem.weights + mem.kv.bytes + mem.compute + mem.output
+        out.append(OracleComparison(row.model, mem.n_ctx, mem.kv.bytes, int(res.kv_mib * MiB), est, rep.total(res)))
+    return out

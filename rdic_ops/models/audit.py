@@ -1,0 +1,53 @@
+"""The whole store, not just the env's models: every Ollama manifest, orphans, partials, every GGUF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdic_ops.errors import UsageError
+from rdic_ops.facts.ollama_store import read_store
+from rdic_ops.models.check import check_blobs, check_file, describe
+from rdic_ops.models.hashing import VerifyCache
+from rdic_ops.plan import Check, Status
+
+
+def ollama_store(root: Path, cache: VerifyCache, full: bool) -> list[Check]:
+    checks: list[Check] = []
+    store = read_store(root)
+    for m in store.manifests:
+        if m.error:
+            checks.append(Check(f"ollama {m.tag}", Status.failed, "manifest", m.error, "re-pull it"))
+            continue
+        problems = check_blobs(m.blobs, cache, full)
+        checks.append(Check(f"ollama {m.tag}", Status.failed if problems else Status.ok,
+                            f"{len(m.blobs)} blobs", describe(problems) or "all verified",
+                            "invoke models.verify --repair" if problems else ""))
+    for p in store.orphans():
+        checks.append(Check(f"blob {p.name[:19]}...", Status.warn, "named by a manifest", "orphaned",
+                            "not used by any model; `ollama rm`/restart prunes it (left untouched)"))
+    for p in store.partials:
+        checks.append(Check(f"partial {p.name[:19]}...", Status.warn, "complete blob",
+                            f"leftover partial download ({p.stat().st_size} bytes)",
+                            "Ollama resumes it on the next pull (left untouched)"))
+    return checks
+
+
+def gguf_files(models_dir: Path, known: set[Path], lock, cache: VerifyCache, full: bool) -> list[Check]:
+    """Every GGUF in models_dir that no env model names: well-formed, and its pinned sha256 if any."""
+    from rdic_ops.gguf.read import inspect
+
+    checks: list[Check] = []
+    for g in sorted(models_dir.glob("*.gguf")) if models_dir.exists() else []:
+        if g in known:
+            continue
+        try:
+            inspect(g)
+            pin = next((e.file_sha(g.name) for e in (lock.models.values() if lock else []) if e.file_sha(g.name)),
+                       None)
+            problem = check_file(g, pin, None, cache, full) if pin else None
+            checks.append(Check(f"gguf {g.name}", Status.failed if problem else Status.ok,
+                                "pinned sha256" if pin else "well-formed GGUF",
+                                f"{problem.kind} ({problem.detail})" if problem else "ok"))
+        except UsageError as exc:
+            checks.append(Check(f"gguf {g.name}", Status.failed, "well-formed GGUF", exc.line()))
+    return checks

@@ -1,0 +1,88 @@
+"""Fetching a model from its source: Ollama (official client), the Hub (huggingface_hub), a snapshot.
+
+Each fetch shows byte progress on a terminal and ends in a StepFailed line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rdic_ops.config.schema import ModelSpec, RootConfig
+from rdic_ops.errors import StepFailed
+from rdic_ops.models.hashing import hash_files
+from rdic_ops.models.store import quarantine
+from rdic_ops.render import byte_progress
+
+
+def ollama_pull(cfg: RootConfig, tag: str, show_progress: bool | None = None) -> str:
+    """Pull through the official client with a bar per layer. Returns the last status ("success")."""
+    from rdic_ops.runtime.ollama import OllamaRuntime
+
+    bar = byte_progress(show_progress)
+    tasks: dict[str, object] = {}
+
+    def progress(digest: str, total: int, completed: int) -> None:
+        if digest not in tasks:
+            tasks[digest] = bar.add_task(f"{tag} {digest[7:19]}", total=total)
+        bar.update(tasks[digest], completed=completed)
+
+    if bar:
+        bar.start()
+    try:
+        return OllamaRuntime(cfg).pull(tag, progress if bar else None)
+    finally:
+        if bar:
+            bar.stop()
+
+
+def _endpoint() -> str | None:
+    return os.environ.get("HF_ENDPOINT") or None
+
+
+def hf_metadata(spec: ModelSpec, revision: str) -> tuple[str, str, int | None]:
+    """(commit, sha256, size) of a Hub file, from one HEAD request."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    url = hf_hub_url(spec.hf.repo, spec.hf.file, revision=revision, endpoint=_endpoint())
+    meta = get_hf_file_metadata(url)
+    return meta.commit_hash or revision, (meta.etag or "").strip('"'), meta.size
+
+
+def hf_download(cfg: RootConfig, spec: ModelSpec, revision: str, expected: str | None, dest: Path) -> None:
+    from huggingface_hub import hf_hub_download
+
+    try:
+        got = Path(hf_hub_download(spec.hf.repo, spec.hf.file, revision=revision, local_dir=dest.parent,
+                                   endpoint=_endpoint()))
+    except Exception as exc:  # network and Hub errors of every kind
+        raise StepFailed(
+            f"download of {spec.hf.repo}/{spec.hf.file}@{revision} failed: {type(exc).__name__}: {exc}",
+            remedy="re-run; note huggingface_hub (>= 1.18) restarts a failed file from zero") from None
+    if expected:
+        digest = hash_files([got], full=True)[str(got)]
+        if digest != expected:
+            moved = quarantine(cfg, got, "sha256 mismatch")
+            raise StepFailed(f"{spec.hf.file}: sha256 {digest[:12]}... is not the expected {expected[:12]}... "
+                             f"(moved to {moved})")
+
+
+def snapshot_path(repo: str, revision: str) -> str | None:
+    """A sentence-transformers repo already in the Hugging Face cache (None when it is not)."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return snapshot_download(repo, revision=revision, local_files_only=True)
+    except LocalEntryNotFoundError:
+        return None
+
+
+def snapshot_fetch(repo: str, revision: str) -> None:
+    from huggingface_hub import snapshot_download
+
+    try:
+        snapshot_download(repo, revision=revision, endpoint=_endpoint())
+    except Exception as exc:
+        raise StepFailed(f"download of {repo} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+                         remedy="check the network (or HF_ENDPOINT) and re-run") from None

@@ -1,0 +1,49 @@
+"""A model's lock entry from its verified state on disk (what `invoke models.lock` writes)."""
+
+from __future__ import annotations
+
+from rdic_ops.config.schema import ModelSource, ModelSpec, RootConfig
+from rdic_ops.errors import StepFailed
+from rdic_ops.facts.ollama_store import manifest_for, read_manifest
+from rdic_ops.models import lock as lockfile
+from rdic_ops.models.check import check_blobs, describe
+from rdic_ops.models.fetch import hf_metadata
+from rdic_ops.models.hashing import VerifyCache, hash_files
+from rdic_ops.models.sources import package_version
+from rdic_ops.models.store import model_file, store_dir
+
+
+def _ollama_entry(cfg: RootConfig, spec: ModelSpec, cache: VerifyCache, e: lockfile.LockEntry) -> None:
+    root = store_dir(cfg)
+    m = read_manifest(root, manifest_for(root, spec.ollama_tag or spec.name))
+    if m.error or not m.path.exists():
+        raise StepFailed(f"{spec.name}: not in the Ollama store", remedy="run invoke models.pull first")
+    problems = check_blobs(m.blobs, cache, False)
+    if problems:
+        raise StepFailed(f"{spec.name}: {describe(problems)}", remedy="run invoke models.verify --repair")
+    e.ollama_tag, e.manifest_digest = spec.ollama_tag, m.digest
+    e.files = [lockfile.LockedFile(f"blobs/{b.path.name}", b.digest[7:], b.size) for b in m.blobs]
+
+
+def entry_for(cfg: RootConfig, spec: ModelSpec, cache: VerifyCache) -> lockfile.LockEntry:
+    """The lock entry of a model from its verified state on disk."""
+    src = spec.source
+    e = lockfile.LockEntry(source=src.value)
+    if src is ModelSource.ollama:
+        _ollama_entry(cfg, spec, cache, e)
+        return e
+    if src is ModelSource.package:
+        e.package, e.version = spec.package, package_version(spec)[1]
+        return e
+    path = model_file(cfg, spec)
+    if not path.exists():
+        raise StepFailed(f"{spec.name}: {path} is missing", remedy="run invoke models.pull first")
+    digest = hash_files([path], cache=cache)[str(path)]
+    if src is ModelSource.hf:
+        commit, sha, _ = hf_metadata(spec, spec.hf.revision)
+        if sha and sha != digest:
+            raise StepFailed(f"{spec.name}: {path.name} does not match the Hub's sha256",
+                             remedy="run invoke models.verify --repair")
+        e.repo, e.file, e.revision = spec.hf.repo, spec.hf.file, commit
+    e.files = [lockfile.LockedFile(path.name, digest, path.stat().st_size)]
+    return e

@@ -1,0 +1,180 @@
+"""Facts -> the one change per model: what brings it to its declared state, by source.
+
+- ollama: the official client pulls it; every blob the manifest names is then re-hashed here, because
+  Ollama never re-hashes blobs already on disk;
+- hf: huggingface_hub downloads the GGUF (revision pinning), then its sha256 is checked against the lock
+  or the Hub's LFS sha256;
+- generated: rdic-ops writes the small offline GGUF itself (deterministic: same bytes every time);
+- local: a file already on disk, verified; package: a model shipped inside a Python package;
+- a sentence-transformers embedding model from the Hub: a snapshot in the Hugging Face cache.
+A bad file is moved aside (never deleted) before it is fetched again.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+from pathlib import Path
+
+from rdic_ops.config.schema import EmbeddingBackend, ModelSource, ModelSpec, RootConfig
+from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.facts.ollama_store import manifest_for, read_manifest
+from rdic_ops.gguf import write as gguf_write
+from rdic_ops.models.check import check_blobs, check_file, describe
+from rdic_ops.models.fetch import hf_download, hf_metadata, ollama_pull, snapshot_fetch, snapshot_path
+from rdic_ops.models.hashing import VerifyCache, hash_files
+from rdic_ops.models.store import model_file, quarantine, store_dir
+from rdic_ops.plan import Change
+
+
+def _ollama_change(cfg, spec, pin, cache, full) -> Change:
+    tag = spec.ollama_tag or spec.name
+    root = store_dir(cfg)
+    target = f"ollama {tag}"
+    mpath = manifest_for(root, tag)
+
+    def pull(bad: list[Path] = ()):
+        for p in bad:
+            quarantine(cfg, p, "failed verification")
+        ollama_pull(cfg, tag)
+        m = read_manifest(root, mpath)
+        if pin and pin.manifest_digest and m.digest != pin.manifest_digest:
+            raise StepFailed(f"{tag}: models.lock pins manifest {pin.manifest_digest[:19]}..., the registry now "
+                             f"serves {m.digest[:19]}...", remedy="run invoke models.lock to accept it")
+
+    want = pin.manifest_digest if pin and pin.manifest_digest else "latest"
+    if not mpath.exists():
+        return Change(target, "pull", None, want, reason=f"not in {root}", apply=pull)
+    m = read_manifest(root, mpath)
+    if m.error:
+        return Change(target, "pull", m.error, want, reason="manifest unreadable", apply=pull)
+    problems = check_blobs(m.blobs, cache, full)
+    if problems:
+        bad = [p.path for p in problems if p.path.exists()]
+        return Change(target, "repair", describe(problems), want,
+                      reason="bad blobs are moved aside, then pulled again", apply=lambda: pull(bad))
+    if pin and pin.manifest_digest and m.digest != pin.manifest_digest:
+        return Change(target, "pull", m.digest, pin.manifest_digest, reason="differs from models.lock", apply=pull)
+    return Change(target, "none", m.digest, m.digest, reason=f"present, {len(m.blobs)} blobs verified")
+
+
+def _hf_expected(spec, pin, dest: Path, target: str, revision: str) -> tuple[str | None, str, Change | None]:
+    """The sha256 a Hub file must have: pinned by models.lock, else the Hub's LFS sha256 (needs the Hub)."""
+    expected = pin.file_sha(dest.name) if pin else None
+    if expected:
+        return expected, "pinned by models.lock", None
+    try:
+        _, expected, _ = hf_metadata(spec, revision)
+        return expected, "the Hub's LFS sha256", None
+    except Exception as exc:  # offline: we can still say what is on disk
+        if dest.exists():
+            return None, "", Change(target, "none", "present", "present",
+                                    reason=f"not pinned and the Hub is unreachable ({type(exc).__name__}): "
+                                           "sha256 unchecked; run models.lock while online")
+        raise StepFailed(f"{target}: the Hub is unreachable ({type(exc).__name__}: {exc})") from None
+
+
+def _hf_change(cfg, spec, pin, cache, full) -> Change:
+    dest = model_file(cfg, spec)
+    target = f"hf {spec.hf.repo}/{spec.hf.file}"
+    revision = pin.revision if pin and pin.revision else spec.hf.revision
+    expected, note, offline = _hf_expected(spec, pin, dest, target, revision)
+    if offline:
+        return offline
+    problem = check_file(dest, expected, None, cache, full)
+    if problem is None:
+        return Change(target, "none", expected[:12], expected[:12], reason=f"present, sha256 matches {note}")
+
+    def fetch():
+        if dest.exists():
+            quarantine(cfg, dest, problem.kind)
+        hf_download(cfg, spec, revision, expected, dest)
+
+    return Change(target, "download", f"{problem.kind} ({problem.detail})", f"{revision} sha256 {expected[:12]}...",
+                  reason=note, apply=fetch)
+
+
+def _generated_change(cfg, spec, pin, cache, full) -> Change:
+    dest = model_file(cfg, spec)
+    expected = pin.file_sha(dest.name) if pin else None
+    target = f"generated {dest}"
+    problem = check_file(dest, expected, None, cache, full)
+    if problem is None:
+        pinned = ", matches models.lock" if expected else ""
+        return Change(target, "none", "present", "present", reason=f"built{pinned}")
+
+    def build():
+        if dest.exists():
+            quarantine(cfg, dest, problem.kind)
+        gguf_write.write(dest, spec.arch, spec.shape, quantization=spec.quantization, data="random",
+                         name=spec.name, seed=0)
+        if expected and hash_files([dest], full=True)[str(dest)] != expected:
+            raise StepFailed(f"{dest.name}: the rebuilt file differs from models.lock (gguf package changed?)",
+                             remedy="run invoke models.lock to pin the new build")
+
+    return Change(target, "build", problem.kind, f"{spec.arch} {spec.shape.n_layer} layers x {spec.shape.n_embd}",
+                  reason="the offline env's model is written by rdic-ops", apply=build)
+
+
+def _local_change(cfg, spec, pin, cache, full) -> Change:
+    dest = model_file(cfg, spec)
+    expected = pin.file_sha(dest.name) if pin else None
+    problem = check_file(dest, expected, None, cache, full)
+    if problem:
+        raise StepFailed(f"{spec.name}: {dest}: {problem.kind} ({problem.detail})",
+                         remedy="put the model file there, or change the model's path in conf/model/")
+    return Change(f"local {dest}", "none", "present", "present", reason="verified" if expected else "present")
+
+
+def package_version(spec: ModelSpec) -> tuple[str, str]:
+    """(distribution name, installed version or '?') of a package-shipped model."""
+    dist = (spec.package or "").replace("_", "-")
+    try:
+        return dist, importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return dist, "?"
+
+
+def _package_change(cfg, spec, pin, cache, full) -> Change:
+    pkg = spec.package or ""
+    if importlib.util.find_spec(pkg) is None:
+        raise StepFailed(f"{spec.name}: python package {pkg} is not installed",
+                         remedy=f"pip install {pkg.replace('_', '-')}")
+    dist, version = package_version(spec)
+    if pin and pin.version and pin.version != version:
+        raise StepFailed(f"{spec.name}: models.lock pins {dist}=={pin.version}, installed {version}",
+                         remedy=f"pip install {dist}=={pin.version}")
+    return Change(f"package {dist}", "none", version, version, reason="shipped inside the package")
+
+
+def _st_snapshot_change(cfg, spec, pin, cache, full) -> Change:
+    """A sentence-transformers model from the Hub (e.g. BAAI/bge-m3): present in the Hub cache, or downloaded."""
+    repo = spec.hf.repo
+    revision = pin.revision if pin and pin.revision else spec.hf.revision
+    target = f"hf snapshot {repo} (sentence-transformers)"
+    path = snapshot_path(repo, revision)
+    if path:
+        return Change(target, "none", path, path, reason="in the Hugging Face cache")
+    return Change(target, "download", "not in the Hugging Face cache", f"{repo}@{revision}",
+                  apply=lambda: snapshot_fetch(repo, revision))
+
+
+_CHANGES = {ModelSource.ollama: _ollama_change, ModelSource.hf: _hf_change,
+            ModelSource.generated: _generated_change, ModelSource.local: _local_change,
+            ModelSource.package: _package_change}
+
+
+def st_snapshot(cfg: RootConfig, spec: ModelSpec) -> bool:
+    """The embedding model is used only through sentence-transformers: its Hub repo is what is needed."""
+    used_by_llm = spec.name in (cfg.chat.model.name, cfg.extraction.model.name)
+    return (cfg.embedding.backend is EmbeddingBackend.sentence_transformers and spec.name == cfg.embedding.model.name
+            and spec.source is not ModelSource.package and not used_by_llm and bool(spec.hf.repo))
+
+
+def change_for(cfg: RootConfig, spec: ModelSpec, pin, cache: VerifyCache, full: bool) -> Change:
+    """Facts -> the one change (or no-op) that brings this model to its declared state."""
+    if st_snapshot(cfg, spec):
+        return _st_snapshot_change(cfg, spec, pin, cache, full)
+    if pin and pin.source != spec.source.value:
+        raise UsageError(f"{spec.name}: models.lock pins source {pin.source}, config says {spec.source.value}")
+    return _CHANGES[spec.source](cfg, spec, pin, cache, full)

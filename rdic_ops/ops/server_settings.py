@@ -1,0 +1,192 @@
+"""Ollama's server settings where Ollama reads them (with the preload-at-startup unit of startup_unit.py).
+
+Linux / WSL2 (systemd): a drop-in of our own, <unit>.d/rdic-ops.conf, with `Environment="KEY=VALUE"` lines
+(a user's override.conf is left alone; systemd merges every *.conf), then `systemctl daemon-reload` and
+`systemctl restart <unit>`; verified with `systemctl show -p Environment`. macOS: `launchctl setenv`, then
+the Ollama app is restarted. Preload at startup: a oneshot unit ordered after ollama.service (or a launchd
+agent) running `invoke preload --env=X`. Every file is diffed first, backed up, written atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdic_ops.config.compose import expand
+from rdic_ops.config.schema import RootConfig, RuntimeKind, ServiceManager
+from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.facts import services
+from rdic_ops.facts.hardware import is_wsl
+from rdic_ops.facts.run import run
+from rdic_ops.fsutil import atomic_write, backup
+from rdic_ops.plan import Change, Plan, Status, StepResult, converge
+
+DROPIN_NAME = "rdic-ops.conf"
+
+
+def manager(cfg: RootConfig) -> str:
+    """systemd | launchd | none: how this machine runs the Ollama server (declared, or detected)."""
+    want = cfg.env.runtime.ollama.service
+    return services.detect_manager() if want is ServiceManager.auto else want.value
+
+
+def desired_env(cfg: RootConfig) -> dict[str, str]:
+    o = cfg.env.runtime.ollama
+    env = {
+        "OLLAMA_KEEP_ALIVE": f"{o.keep_alive}s",  # a Go duration: negative keeps models loaded forever
+        "OLLAMA_MAX_LOADED_MODELS": str(o.max_loaded_models),
+        "OLLAMA_NUM_PARALLEL": str(o.num_parallel),
+        "OLLAMA_FLASH_ATTENTION": "1" if o.flash_attention else "0",
+        "OLLAMA_KV_CACHE_TYPE": o.kv_cache_type.value,
+    }
+    if o.models_dir:
+        env["OLLAMA_MODELS"] = str(expand(o.models_dir))
+    hostport = o.host.split("://", 1)[-1].rstrip("/")
+    if hostport not in ("127.0.0.1:11434", "localhost:11434"):
+        env["OLLAMA_HOST"] = hostport
+    for k, v in env.items():
+        if any(c in v for c in '"\n\\'):
+            raise UsageError(f"{k}: value {v!r} cannot be written into a systemd Environment= line")
+    return env
+
+
+def warnings(cfg: RootConfig) -> list[str]:
+    o = cfg.env.runtime.ollama
+    out = []
+    if o.models_dir and str(expand(o.models_dir)).startswith("/mnt/") and (cfg.env.hardware.wsl2 or is_wsl()):
+        out.append(f"OLLAMA_MODELS={o.models_dir} lies on the Windows drive: loads through /mnt are slow under "
+                   "WSL2 (ollama issues #6006, #8043); keep models on the Linux filesystem")
+    if o.kv_cache_type.value != "f16" and not o.flash_attention:
+        out.append("OLLAMA_KV_CACHE_TYPE has no effect without OLLAMA_FLASH_ATTENTION=1")
+    return out
+
+
+def sh(cmd: list[str]) -> str:
+    """Run a command that changes the machine (systemctl, launchctl): its stdout, or StepFailed with its last line."""
+    out = run(cmd, timeout=120)
+    if out.returncode in (124, 126, 127):
+        raise StepFailed(f"{' '.join(cmd)}: {out.stderr}")
+    if not out.ok:
+        msg = (out.stderr or out.stdout).strip().splitlines()
+        raise StepFailed(f"{' '.join(cmd)} failed ({out.returncode}): {msg[-1] if msg else 'no output'}",
+                         remedy="run with sudo" if "ermission" in (out.stderr or "") else None)
+    return out.stdout
+
+
+def write_file(path: Path, text: str) -> None:
+    try:
+        backup(path)
+        atomic_write(path, text)
+    except PermissionError:
+        raise StepFailed(f"cannot write {path}: permission denied",
+                         remedy="run with sudo, or point paths.system_root elsewhere") from None
+
+
+def read_file(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
+
+
+# -- server settings -----------------------------------------------------------------------------
+
+def dropin_path(cfg: RootConfig) -> Path:
+    unit = cfg.env.runtime.ollama.unit
+    return Path(cfg.paths.system_root) / "etc/systemd/system" / f"{unit}.d" / DROPIN_NAME
+
+
+def dropin_text(cfg: RootConfig) -> str:
+    lines = [f"# Written by rdic-ops for env {cfg.env.name}: the Ollama server's settings.",
+             "# Change conf/env/*.yaml and run `invoke setup` (or `invoke server-settings`) instead of editing.",
+             "[Service]"]
+    lines += [f'Environment="{k}={v}"' for k, v in desired_env(cfg).items()]
+    return "\n".join(lines) + "\n"
+
+
+def _plan_systemd(cfg: RootConfig) -> Plan:
+    unit = cfg.env.runtime.ollama.unit
+    path = dropin_path(cfg)
+    want = dropin_text(cfg)
+    have = read_file(path)
+    plan = Plan("server-settings", notes=warnings(cfg))
+
+    def apply():
+        write_file(path, want)
+        sh(["systemctl", "daemon-reload"])
+        sh(["systemctl", "restart", unit])
+
+    if have != want:
+        plan.add(Change(str(path), "create" if have is None else "update", have, want,
+                        reason="then systemctl daemon-reload and restart " + unit, apply=apply))
+        return plan
+    live = services.systemd_environment(unit)
+    if live is None:
+        raise StepFailed(f"systemctl show {unit} failed: cannot read the service's environment")
+    stale = {k: v for k, v in desired_env(cfg).items() if live.get(k) != v}
+    if stale:
+        def reload():
+            sh(["systemctl", "daemon-reload"])
+            sh(["systemctl", "restart", unit])
+        plan.add(Change(f"systemd {unit}", "restart", ", ".join(f"{k}={live.get(k)}" for k in stale),
+                        ", ".join(f"{k}={v}" for k, v in stale.items()),
+                        reason="the drop-in is written but the service does not see it yet", apply=reload))
+    else:
+        plan.add(Change(str(path), "none", have, want, reason=f"{unit} runs with these settings"))
+    return plan
+
+
+def _plan_launchd(cfg: RootConfig) -> Plan:
+    plan = Plan("server-settings", notes=warnings(cfg))
+    pending = False
+    for k, v in desired_env(cfg).items():
+        have = services.launchd_getenv(k)
+        if have == v:
+            plan.add(Change(f"launchctl {k}", "none", have, v, reason="set"))
+        else:
+            pending = True
+            plan.add(Change(f"launchctl {k}", "setenv", have, v,
+                            apply=lambda k=k, v=v: sh(["launchctl", "setenv", k, v])))
+    if pending:
+        def restart():
+            run(["osascript", "-e", 'tell application "Ollama" to quit'], timeout=60)
+            sh(["open", "-a", "Ollama"])
+        plan.add(Change("Ollama.app", "restart", "running with old settings", "restarted",
+                        reason="the app reads its environment at start", apply=restart))
+    return plan
+
+
+def server_settings(cfg: RootConfig, dry_run: bool = False) -> StepResult:
+    if cfg.env.runtime.kind is not RuntimeKind.ollama:
+        return StepResult("server-settings", Status.skipped, message="the env's runtime is not Ollama")
+    how = manager(cfg)
+    if how == "none":
+        return StepResult("server-settings", Status.skipped,
+                          message="no systemd or launchd here: Ollama's environment cannot be set for it "
+                                  "(set env.runtime.ollama.service to systemd or launchd)")
+    return converge(lambda: plan_settings(cfg, how), dry_run=dry_run)
+
+
+def plan_settings(cfg: RootConfig, how: str) -> Plan:
+    return _plan_systemd(cfg) if how == "systemd" else _plan_launchd(cfg)
+
+
+def run_all(cfg: RootConfig, dry_run: bool = False) -> StepResult:
+    """Server settings and the preload-at-startup unit as one converged step (setup and the task alike)."""
+    from rdic_ops.ops import startup_unit
+
+    if cfg.env.runtime.kind is not RuntimeKind.ollama:
+        return StepResult("server-settings", Status.skipped, message="the env's runtime is not Ollama")
+    how = manager(cfg)
+    if how == "none":
+        return server_settings(cfg, dry_run)
+
+    def make() -> Plan:
+        plan = plan_settings(cfg, how)
+        startup = startup_unit.plan_startup(cfg, how) if cfg.env.runtime.preload_at_startup else None
+        if startup:
+            plan.changes += startup.changes
+        return plan
+
+    return converge(make, dry_run=dry_run)
+
+
