@@ -31,7 +31,7 @@ def tracked_files(root: Path) -> list[str]:
 
 def dirty(root: Path) -> list[str]:
     """``git status --porcelain`` lines: uncommitted changes and untracked files (ignored ones excluded)."""
-    ok, out = _git(root, "status", "--porcelain")
+    ok, out = _git(root, "status", "--porcelain", "-uall")  # untracked files one by one, not their folder
     return [ln for ln in out.splitlines() if ln.strip()] if ok else []
 
 

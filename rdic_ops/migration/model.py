@@ -11,6 +11,7 @@ from pathlib import Path
 from rdic_ops.config.migration import MigrationSpec
 from rdic_ops.config.schema import ModelSource, ModelSpec, RootConfig
 from rdic_ops.errors import RdicError, UsageError
+from rdic_ops.facts import git
 from rdic_ops.plan import Check, Status
 
 
@@ -81,6 +82,9 @@ def fetch(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec, where: list[Pa
         return Check("model", Status.warn, "where the code loads it", f"{store}; missing at {missing[0]}",
                      f"put the model at {missing[0]}"), placed
     shown = f"{store}" + (f" -> {', '.join(str(p) for p in where)}" if where else "")
+    tracked = [p for p in placed if not git.is_ignored(p.parent, p.name)]
+    if tracked:
+        shown += f" ({tracked[0].parent} is not ignored by git: add it to .gitignore)"
     return Check("model", Status.ok, "downloaded, verified, where the code loads it",
                  ("linked " if placed else "") + shown), placed
 

@@ -106,8 +106,9 @@ def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool =
     edited = len(j.files())
     try:
         return _after_edits(cfg, spec, root, j, model, result, t0, skip_verify)
-    except RdicError as exc:
-        raise StepFailed(f"{exc.line()} - after {edited} file(s) were edited",
+    except Exception as exc:  # whatever failed, say what is already edited and how to undo it
+        why = exc.line() if isinstance(exc, RdicError) else f"{type(exc).__name__}: {exc}"
+        raise StepFailed(f"{why} - after {edited} file(s) were edited",
                          remedy=f"fix and re-run, or undo: {rollback_command(spec, root, spec_path)}") from None
 
 
@@ -173,8 +174,9 @@ def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
         checks.append(Check("verified", Status.warn, "the new model loads", "not run on the current tree",
                             "invoke migrate-model (verification runs the tests with the probe)"))
     done = worst(checks) is Status.ok
-    msg = "migration complete" if done else ", ".join(f"{c.name}: {c.found.split(':')[0]}" for c in checks
-                                                      if c.status not in (Status.ok, Status.skipped))
+    open_ = [f"{c.name}: {c.found.split(':')[0]}" for c in checks if c.status not in (Status.ok, Status.skipped)]
+    code = "code migration complete" if checks[0].status is Status.ok else "code migration pending"
+    msg = "migration complete" if done else f"{code}; " + ", ".join(o for o in open_ if not o.startswith("code"))
     return fold("migrate-model --status", checks, t0=t0, message=msg)
 
 
