@@ -139,7 +139,7 @@ def test_green_tests_that_load_the_old_model_fail_verification(tmp_path, tiny_gg
     assert c[f"test: {P.PYTEST}"]["status"] == "ok"  # the project's own tests pass ...
     assert c["loads"]["status"] == "failed" and c["loads"]["found"].startswith("the old model still loads")
     assert out.returncode == 1 and "1 file(s) edited" in out.stderr
-    assert f"invoke migrate-model --rollback --target={root}" in out.stderr
+    assert f"invoke migrate-model --rollback --target={root} --migration={mig}" in out.stderr
     assert "Traceback" not in out.stderr
 
 

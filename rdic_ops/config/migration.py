@@ -98,6 +98,9 @@ def check(spec: MigrationSpec, where: str) -> None:
 
 
 def _error_line(exc: BaseException) -> str:
+    mark = getattr(exc, "problem_mark", None)  # YAML: where and what
+    if mark is not None:
+        return f"line {mark.line + 1}: {getattr(exc, 'problem', None) or exc}"
     key = getattr(exc, "full_key", None)
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"{key}: {msg}" if key else msg
@@ -121,6 +124,9 @@ def load_migration(name_or_path: str, conf: Path) -> tuple[MigrationSpec, Path]:
         for yaml_key, attr in (("from", "source"), ("to", "target")):
             if yaml_key in raw:
                 raw[attr] = raw.pop(yaml_key)
+            if not isinstance(raw.get(attr) or {}, dict):
+                raise ConfigError(f"{yaml_key}: expected a mapping (model, files, repos, urls, ollama_tags, "
+                                  "labels, n_ctx)")
             for kind in KINDS:  # one value or a list; numbers in labels stay text
                 v = (raw.get(attr) or {}).get(kind)
                 if v is not None:

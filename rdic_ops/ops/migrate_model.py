@@ -105,14 +105,15 @@ def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool =
     j.finish()
     edited = len(j.files())
     try:
-        return _after_edits(cfg, spec, root, j, model, result, t0, skip_verify)
+        return _after_edits(cfg, spec, root, j, model, result, t0, skip_verify, spec_path)
     except Exception as exc:  # whatever failed, say what is already edited and how to undo it
         why = exc.line() if isinstance(exc, RdicError) else f"{type(exc).__name__}: {exc}"
         raise StepFailed(f"{why} - after {edited} file(s) were edited",
                          remedy=f"fix and re-run, or undo: {rollback_command(spec, root, spec_path)}") from None
 
 
-def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_verify: bool) -> StepResult:
+def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_verify: bool,
+                 spec_path: Path | None) -> StepResult:
     from rdic_ops.migration.probe import run_verify
 
     edited = len(j.files())
@@ -132,11 +133,14 @@ def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_
     elif spec.verify:
         checks.append(Check("tests", Status.skipped, "run with the probe",
                             "not run: --skip-verify" if skip_verify else "not run: the model is not here yet"))
+    else:
+        checks.append(Check("loads", Status.warn, "the new model loads", "the migration has no verify commands",
+                            "add verify: the project's tests, run with the probe, prove what loads"))
     left = E.leftovers(spec, E.plan_edits(spec, root))
     checks.append(leftover_check(spec, left))
     result.checks = [c for c in result.checks if c.name != "leftovers"] + checks
     result.duration_s = time.perf_counter() - t0
-    undo = rollback_command(spec, root)
+    undo = rollback_command(spec, root, spec_path)
     if any(c.status is Status.failed for c in checks):
         result.status = Status.failed
         bad = next(c for c in checks if c.status is Status.failed)
@@ -144,10 +148,11 @@ def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_
         result.remedy = f"{bad.remedy}; or undo: {undo}"
     elif worst(checks) is Status.warn:  # 'changed' stays when this run edited files: the count is the truth
         result.status = Status.warn if result.status is Status.ok else result.status
-        pending = checks[0].status is Status.warn and checks[0].name == "model"
+        warn = next(c for c in checks if c.status is Status.warn)
+        pending = warn.name == "model"
         result.message = (f"code migration complete ({edited} file(s) edited); model download pending" if pending
-                          else f"{result.message}; {checks[-1].name}: {checks[-1].found}")
-        result.remedy = f"{'re-run when the model can be fetched' if pending else checks[-1].remedy}; or undo: {undo}"
+                          else f"{result.message}; {warn.name}: {warn.found}")
+        result.remedy = f"{'re-run when the model can be fetched' if pending else warn.remedy}; or undo: {undo}"
     return result
 
 
@@ -166,7 +171,8 @@ def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
         checks.append(M.present(cfg, model, M.load_paths(spec, root, texts)))
     last = j.read().get("verify")
     if not spec.verify:
-        checks.append(Check("verified", Status.skipped, "the new model loads", "the migration has no verify"))
+        checks.append(Check("verified", Status.warn, "the new model loads", "the migration has no verify commands",
+                            "add verify: the project's tests, run with the probe, prove what loads"))
     elif last and last.get("tree") == git.tree_state(root):
         checks.append(Check("verified", Status.ok if last["passed"] else Status.failed, "the new model loads",
                             last.get("loads", "")))
