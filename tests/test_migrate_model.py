@@ -105,6 +105,10 @@ def test_status_is_the_seed_checklist_from_facts(project, migration):
     st = {c.name: c for c in result.checks}
     assert st["code"].found == "complete" and st["verified"].status is Status.ok
     assert st["model"].status is Status.ok and result.status is Status.ok and result.message == "migration complete"
+    git(project, "commit", "-qam", "migrated")  # committing changes no file: still verified
+    assert mm.status(cfg, spec, project).message == "migration complete"
+    (project / "src/utils.py").write_text((project / "src/utils.py").read_text() + "\n")  # any edit: not proven
+    assert {c.name: c for c in mm.status(cfg, spec, project).checks}["verified"].found == "not run on the current tree"
 
 
 def test_kill_9_mid_apply_recovers(project, migration, tmp_path):

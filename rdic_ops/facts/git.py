@@ -41,10 +41,13 @@ def head(root: Path) -> str:
 
 
 def tree_state(root: Path) -> str:
-    """A digest of HEAD, the index and the work tree's changes: equal digests mean the same files."""
-    _, status = _git(root, "status", "--porcelain", "-uall")
-    _, diff = _git(root, "diff", "HEAD", "--binary")
-    return hashlib.sha256((head(root) + status + diff).encode()).hexdigest()[:16]
+    """A digest of the files as they are (tracked ones by content, untracked ones by name): committing or
+    staging changes nothing, an edit anywhere does."""
+    files = tracked_files(root)
+    out = run(["git", "-C", str(root), "hash-object", "--stdin-paths"], timeout=120,
+              input="\n".join(f for f in files if (root / f).is_file()))
+    _, others = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    return hashlib.sha256("\0".join([*files, out.stdout, others]).encode()).hexdigest()[:16]
 
 
 def is_ignored(root: Path, rel: str) -> bool:
