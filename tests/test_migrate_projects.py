@@ -167,12 +167,14 @@ def test_seed_sample_offline_then_online(tmp_path, tiny_gguf):
     hub.add(repo, file, tiny_gguf)
     hub.start()
     try:
-        out, step = migrate(f"--migration={mig}", f"--target={root}", env={"HF_ENDPOINT": hub.url})
+        slow = {"HF_HUB_ETAG_TIMEOUT": "60", "HF_HUB_DOWNLOAD_TIMEOUT": "60"}  # a loaded CI machine
+        out, step = migrate(f"--migration={mig}", f"--target={root}", env={"HF_ENDPOINT": hub.url, **slow})
     finally:
         hub.stop()
     assert out.returncode == 0, out.stderr
     c = checks(step)
-    assert step["changed"] == 0 and c["model"]["status"] == "ok" and (root / "models" / file).exists()
+    assert step["changed"] == 0 and c["model"]["status"] == "ok", c["model"]
+    assert (root / "models" / file).exists()
     assert c["loads"]["status"] == "ok" and f"{file} n_ctx=32768" in c["loads"]["found"]
     st = json.loads(run_invoke("migrate-model", "--env=local", f"--migration={mig}", f"--target={root}",
                                "--status", "--json").stdout)["steps"][0]
