@@ -309,10 +309,11 @@ def embeddings_bench(c, env=None, set_=None, backends="sentence_transformers,lla
             "target": "the project to migrate (a git work tree)", "dry-run": "show every edit as a diff",
             "status": "the migration checklist from facts", "rollback": "restore every file from the journal",
             "allow-dirty": "migrate a work tree with uncommitted changes",
-            "skip-fit": "do not check the new model against the env's memory"}, **FLAGS)
+            "skip-fit": "do not check the new model against the env's memory",
+            "skip-verify": "edit the code only: no model download, no tests"}, **FLAGS)
 def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", target="", dry_run=False,
-                  status=False, rollback=False, allow_dirty=False, skip_fit=False, json_=False):
-    """Migrate a project to another model: renames, values, text, verified and reversible."""
+                  status=False, rollback=False, allow_dirty=False, skip_fit=False, skip_verify=False, json_=False):
+    """Migrate a project to another model: every use found and changed, the new model fetched and proven to load."""
     with _errors():
         from pathlib import Path
 
@@ -320,8 +321,8 @@ def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", 
         from rdic_ops.ops import migrate_model as mm
 
         cfg = _compose_auto(env, set_)
-        spec, _ = mm.load(migration)
-        where = target or spec.target
+        spec, spec_path = mm.load(migration)
+        where = target or spec.project
         if not where:
             raise UsageError("pass --target PATH (the project to migrate)")
         root = Path(where).expanduser().resolve()
@@ -332,7 +333,9 @@ def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", 
         elif rollback:
             result = mm.rollback(cfg, spec, root, dry_run=dry_run)
         else:
-            result = mm.migrate(cfg, spec, root, dry_run=dry_run, allow_dirty=allow_dirty, skip_fit=skip_fit)
+            result = mm.migrate(cfg, spec, root, dry_run=dry_run, allow_dirty=allow_dirty, skip_fit=skip_fit,
+                                skip_verify=skip_verify, spec_path=None if spec_path.parent.name == "migration"
+                                and spec_path.stem == migration else spec_path)
         _finish([result], json_, strict=not status, env=cfg.env.name)
 
 
