@@ -231,6 +231,7 @@ def route(c, env=None, set_=None, since=-1.0, json_=False):
             emit_json(r.__dict__)
         else:
             print(f"chat -> {r.model} ({r.tag}): {r.reason}")
+            print(f"resident now: {', '.join(r.resident) or 'nothing'}")
 
 
 @task(name="tune", help={**COMMON, "path": "edit this .wslconfig (default: the Windows profile's, found via interop)",

@@ -110,7 +110,9 @@ def served(ollama_server, tiny_gguf, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for tag in ("gemma3:4b-it-q8_0", "llama3.2:3b", "bge-m3"):
         publish(ollama_server.registry, tag, tiny_gguf)
-    cfg = compose("rtx3060", ollama_env(ollama_server, "extraction.num_ctx=1024", "chat.num_ctx=1024"))
+    # both LLMs resident (the seed's question), so preload has two models to keep warm
+    cfg = compose("rtx3060", ollama_env(ollama_server, "extraction.num_ctx=1024", "chat.num_ctx=1024",
+                                        "chat.resident=true", "chat.keep_alive=1800"))
     models.pull(cfg)
     return cfg
 

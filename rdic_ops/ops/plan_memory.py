@@ -44,12 +44,17 @@ def step(cfg) -> StepResult:
     checks = [Check(f"{','.join(r.roles)}: {r.model}", Status.ok, f"resident, {r.where}",
                     f"{gib(r.memory.total, 2)} ({gib(r.memory.gpu_total, 2)} on the accelerator)")
               for r in report.rows]
+    # Option C keeps an evicting chat model off the GPU while extraction is warm: that swap is the policy.
+    routed = cfg.routing.enabled and cfg.extraction.resident
     for od in report.on_demand:
-        status = Status.ok if od.beside else Status.warn if od.fits else Status.failed
+        covered = od.beside or (od.fits and routed and od.row.roles == ["chat"])
+        status = Status.ok if covered else Status.warn if od.fits else Status.failed
         checks.append(Check(f"{','.join(od.row.roles)}: {od.row.model}", status, "on demand",
-                            f"{gib(od.need, 2)} of {gib(od.left, 2)} left: {od.verdict()}",
-                            "" if od.beside else "route requests to the resident model while it is warm "
-                            "(routing.enabled)" if od.fits else "see invoke plan-memory for what to change"))
+                            f"{gib(od.need, 2)} of {gib(od.left, 2)} left: {od.verdict()}"
+                            + ("; routing sends chat to the resident model while it is warm"
+                               if covered and not od.beside else ""),
+                            "" if covered else "enable routing (routing.enabled) or make the model resident "
+                            "if it fits" if od.fits else "see invoke plan-memory for what to change"))
     verdict = (f"{report.budget_name}: resident set {gib(report.used, 2)} of {gib(report.budget, 2)}, "
                f"headroom {gib(report.headroom, 2)}")
     if report.fits:
