@@ -121,6 +121,36 @@ def test_rtx3060_end_to_end_on_a_faked_rtx3060_laptop(ollama_server, tiny_gguf, 
     assert "resident now: gemma3:4b-it-q8_0" in routed.stdout
 
 
+def test_m_series_max_end_to_end_on_a_faked_mac(hub, tiny_gguf, fake_mac, tmp_path, monkeypatch):
+    """The shipped profile on a 32 GB M2 Max faked at the bottom (uname, sysctl): llama.cpp serves the tiny
+    GGUF that the loopback hub hands out as gemma-3-12b-it-Q4_K_M.gguf, at the profile's n_ctx 32768."""
+    monkeypatch.chdir(tmp_path)
+    hub.add("ggml-org/gemma-3-12b-it-GGUF", "gemma-3-12b-it-Q4_K_M.gguf", tiny_gguf)
+    port = free_port()
+    # The embedding model is the packaged MiniLM on the CPU: torch's Metal (MPS) backend cannot be faked on Linux.
+    sets = [f"env.runtime.llamacpp_port={port}", "embedding.model=minilm-l6-v2", "embedding.device=cpu"]
+    args = [a for s in sets for a in ("--set", s)]
+    try:
+        out = run_invoke("setup", "--env=m_series_max", *args, "--json", timeout=600)
+        assert out.returncode == 0, out.stderr + out.stdout[-3000:]
+        data, by = steps(out)
+        doctor = {c["name"]: c for c in by["doctor"]["checks"]}
+        assert doctor["os"]["status"] == doctor["gpu"]["status"] == doctor["ram"]["status"] == "ok", doctor
+        assert "Apple M2 Max, 32.0 GiB, Metal budget 21.4 GiB" in doctor["gpu"]["found"]
+        assert by["memory"]["status"] == "ok" and "Metal working set" in by["memory"]["message"]
+        assert by["wsl"]["status"] == by["server-settings"]["status"] == "skipped"
+        assert by["models"]["changed"] >= 1 and by["preload"]["changed"] == 1
+        assert by["smoke"]["status"] == "ok", by["smoke"]
+        smoke = {c["name"]: c for c in by["smoke"]["checks"]}
+        assert smoke["test_gpu_visible"]["status"] == "ok"
+        assert smoke["test_routed_model_answers_within_latency_budget"]["status"] == "ok"
+        again = run_invoke("setup", "--env=m_series_max", *args, "--json", timeout=600)
+        data, by = steps(again)
+        assert again.returncode == 0 and data["changed"] == 0, [(s["step"], s["changed"]) for s in data["steps"]]
+    finally:
+        preload.preload(compose("m_series_max", sets), unload=True)
+
+
 def test_github_workflow_runs_local_smoke():
     wf = yaml.safe_load((ROOT / ".github/workflows/smoke.yml").read_text())
     runs = " ".join(step.get("run", "") for step in wf["jobs"]["smoke"]["steps"])
