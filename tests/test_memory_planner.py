@@ -164,3 +164,23 @@ def test_cli_oracle_side_by_side(tmp_path):
     (cmp,) = json.loads(out.stdout)["oracle"]
     assert cmp["estimate_kv"] == cmp["oracle_kv"] == 896 * MiB
     assert abs(cmp["error_pct"]) < 10
+
+
+def test_plot_draws_the_plan(tmp_path):
+    from rdic_ops.memory import plot
+
+    report = planner.plan_env(compose("rtx3060"))
+    bars = plot._bars(report)
+    assert [b[0] for b in bars] == ["resident set", "on demand:\nllama3.2-3b-q4_k_m"]
+    resident = sum(g for _, _, g in bars[0][1])
+    assert resident == pytest.approx(report.used / GiB) and "headroom 0.70 GiB" == bars[0][2]
+    swap = bars[1][1]
+    assert not [s for s in swap if s[1] == "kept"]  # llama evicts gemma: nothing stays beside it
+    assert sum(g for _, _, g in swap) == pytest.approx(report.on_demand[0].need / GiB)
+    assert "evicts gemma3-4b-it-q8_0" in bars[1][2]
+    png = tmp_path / "plan.png"
+    out = run_invoke("plan-memory", "--env=rtx3060", "--plot", str(png), "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["plot"] == str(png) and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = run_invoke("plan-memory", "--env=rtx3060", "--plot", str(tmp_path / "nope" / "x.png"))
+    assert bad.returncode == 2 and "no such directory" in bad.stderr and "Traceback" not in bad.stderr
