@@ -240,7 +240,8 @@ def route(c, env=None, set_=None, since=-1.0, json_=False):
             emit_json(r.__dict__)
         else:
             print(f"chat -> {r.model} ({r.tag}): {r.reason}")
-            print(f"resident now: {', '.join(r.resident) or 'nothing'}")
+            held = "unknown (no answer)" if r.resident is None else ", ".join(r.resident) or "nothing"
+            print(f"resident now: {held}")
 
 
 @task(name="tune", help={**COMMON, "path": "edit this .wslconfig (default: the Windows profile's, found via interop)",

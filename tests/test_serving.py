@@ -222,3 +222,23 @@ def test_route_cli_json():
                      "--set", "env.runtime.ollama.host=http://127.0.0.1:9", "--set", "env.runtime.ollama.timeout_s=1")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["model"] == "llama3.2-3b-q4_k_m"
+
+
+def test_partial_offload_reaches_the_runtime(served, ollama_server):
+    """A role's n_gpu_layers (plan-memory's partial-offload advice) is sent as Ollama's num_gpu / llama.cpp's
+    n_gpu_layers, on preload and on every request, so the plan and the server agree."""
+    from rdic_ops.runtime import for_env
+    from rdic_ops.runtime.llamacpp import LlamaCppRuntime, ServedModel
+
+    cfg = compose("rtx3060", [*ollama_env(ollama_server, "extraction.num_ctx=1024", "chat.num_ctx=1024"),
+                              "extraction.n_gpu_layers=19"])
+    preload.preload(cfg)
+    for_env(cfg).generate("llama3.2:3b", "Hallo", num_ctx=1024, max_tokens=2)
+    sent = {b["model"]: b["options"] for (m, p, b) in ollama_server.requests if p == "/api/generate"}
+    assert sent["gemma3:4b-it-q8_0"]["num_gpu"] == 19 and "num_gpu" not in sent["llama3.2:3b"]
+    mac = LlamaCppRuntime(compose("m_series_max", ["chat.n_gpu_layers=20", "extraction.n_gpu_layers=20"]))
+    (model,) = mac.server_config([ServedModel("gemma3-12b-it-q4_k_m", "/x.gguf", 32768)])["models"]
+    assert model["n_gpu_layers"] == 20
+    (model,) = LlamaCppRuntime(compose("m_series_max")).server_config([ServedModel("gemma3-12b-it-q4_k_m", "/x",
+                                                                                   1)])["models"]
+    assert model["n_gpu_layers"] == -1

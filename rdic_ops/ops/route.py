@@ -11,7 +11,7 @@ passes the age itself.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rdic_ops.config.schema import RootConfig, RuntimeKind
 from rdic_ops.runtime.base import Resident
@@ -24,7 +24,7 @@ class Route:
     reason: str
     last_extraction_s: float | None
     role: str = "chat"  # whose settings (num_ctx, keep_alive) the request uses
-    resident: list[str] = field(default_factory=list)  # what the runtime holds now, as it said
+    resident: list[str] | None = None  # what the runtime holds now, as it said; None: it did not answer
     load_s: float | None = None  # the plan's estimate when the choice must load its model first
 
 
