@@ -242,3 +242,31 @@ def test_partial_offload_reaches_the_runtime(served, ollama_server):
     (model,) = LlamaCppRuntime(compose("m_series_max")).server_config([ServedModel("gemma3-12b-it-q4_k_m", "/x",
                                                                                    1)])["models"]
     assert model["n_gpu_layers"] == -1
+
+
+class _Live:
+    """A runtime that answers residency as given (the route's only question to it)."""
+
+    name = "ollama"
+
+    def __init__(self, resident):
+        self.held = resident
+
+    def resident(self):
+        return self.held
+
+
+def test_route_reads_residency_live_and_says_the_cost():
+    cfg = compose("rtx3060")
+    now = dt.datetime.now(dt.UTC)
+    warm = [Resident("gemma3:4b-it-q8_0", 4096, now + dt.timedelta(seconds=1800 - 30))]
+    r = route.route(cfg, _Live(warm))
+    assert r.model == "gemma3-4b-it-q8_0" and r.role == "extraction" and r.resident == ["gemma3:4b-it-q8_0"]
+    assert r.load_s is None and "no model swap" in r.reason
+    cold = [Resident("gemma3:4b-it-q8_0", 4096, now + dt.timedelta(seconds=1800 - 900))]
+    r = route.route(cfg, _Live(cold))
+    assert r.model == "llama3.2-3b-q4_k_m" and "evicts gemma3-4b-it-q8_0" in r.reason and r.load_s > 3
+    r = route.route(cfg, _Live([]))  # nothing loaded: llama loads without evicting anything
+    assert r.model == "llama3.2-3b-q4_k_m" and "evicts" not in r.reason and 0 < r.load_s < 3
+    r = route.route(cfg, _Live([Resident("llama3.2:3b", 4096, now + dt.timedelta(seconds=600))]))
+    assert r.model == "llama3.2-3b-q4_k_m" and r.load_s is None and "not loaded" not in r.reason

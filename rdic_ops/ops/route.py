@@ -85,19 +85,26 @@ def route(cfg: RootConfig, runtime, last_extraction_s: float | None = None) -> R
     r = choose(cfg, resident, last_extraction_s)
     r.resident = [x.model for x in resident]
     if r.tag not in r.resident and r.model not in r.resident:
-        r.load_s, cost = _load_cost(cfg, r.model)
+        r.load_s, cost = _load_cost(cfg, r.model, r.resident)
         r.reason += f"; {r.model} is not loaded: {cost}"
     return r
 
 
-def _load_cost(cfg: RootConfig, model: str) -> tuple[float | None, str]:
-    """The plan's swap cost of loading ``model`` now (beside the resident set, or evicting it)."""
+def _load_cost(cfg: RootConfig, model: str, loaded: list[str]) -> tuple[float | None, str]:
+    """What loading ``model`` now costs, from the plan and what is loaded live: its own load, and the reload
+    of any resident model it has to evict."""
     from rdic_ops.memory import planner
 
     report = planner.plan_env(cfg)
+    tags = {getattr(cfg, role).model.name: _tag(cfg, role) for role in ("extraction", "chat")}
     for od in report.on_demand:
-        if od.row.model == model:
-            return od.swap_s, f"the first request {od.verdict()}"
+        if od.row.model != model:
+            continue
+        evicts = [m for m in od.evicts if m in loaded or tags.get(m) in loaded]
+        if not evicts:
+            return od.load_s, f"the first request loads it in ~{od.load_s:.1f} s"
+        return od.swap_s, (f"the first request evicts {', '.join(evicts)} (~{od.load_s:.1f} s now, "
+                           f"~{od.reload_s:.1f} s to reload afterwards)")
     for row in report.rows:
         if row.model == model:
             return row.load_s, f"the first request loads it in ~{row.load_s:.1f} s (invoke preload keeps it warm)"
