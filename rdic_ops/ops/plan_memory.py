@@ -41,7 +41,8 @@ def step(cfg) -> StepResult:
     """setup's memory step: the resident set together, each on-demand model against what is left."""
     t0 = time.perf_counter()
     report = planner.plan_env(cfg)
-    checks = [Check(f"{','.join(r.roles)}: {r.model}", Status.ok, f"resident, {r.where}",
+    checks = [Check(f"{','.join(r.roles)}: {r.model}", Status.ok,
+                    "resident, gpu" if r.where == "gpu" else "on the CPU (host RAM)",
                     f"{gib(r.memory.total, 2)} ({gib(r.memory.gpu_total, 2)} on the accelerator)")
               for r in report.rows]
     # Option C keeps an evicting chat model off the GPU while extraction is warm: that swap is the policy.
