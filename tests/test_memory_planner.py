@@ -184,3 +184,23 @@ def test_plot_draws_the_plan(tmp_path):
     assert json.loads(out.stdout)["plot"] == str(png) and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bad = run_invoke("plan-memory", "--env=rtx3060", "--plot", str(tmp_path / "nope" / "x.png"))
     assert bad.returncode == 2 and "no such directory" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.llamacpp
+@pytest.mark.skipif(not oracle.available(), reason="llama-cpp-python is not installed")
+def test_oracle_covers_the_on_demand_models(ollama_server, tiny_gguf, tmp_path, monkeypatch):
+    from conftest import ollama_env
+    from ollama_server import publish
+
+    from rdic_ops.ops import models
+    from rdic_ops.ops import plan_memory as op
+
+    monkeypatch.chdir(tmp_path)
+    for tag in ("gemma3:4b-it-q8_0", "llama3.2:3b"):
+        publish(ollama_server.registry, tag, tiny_gguf)
+    sets = ollama_env(ollama_server)
+    models.pull(compose("rtx3060", sets), ["gemma3-4b-it-q8_0", "llama3.2-3b-q4_k_m"])
+    report, comparisons = op.run("rtx3060", sets, oracle=True)
+    assert [r.model for r in report.rows if r.where == "gpu"] == ["gemma3-4b-it-q8_0"]
+    assert {c.model for c in comparisons} == {"gemma3-4b-it-q8_0", "llama3.2-3b-q4_k_m"}
+    assert all(c.estimate_kv == c.oracle_kv for c in comparisons)

@@ -34,7 +34,8 @@ def run(env: str, overrides: list[str], *, ctx: int = 0, kv_type: str = "", gguf
         return report, (compare_with_oracle(knobs, report.rows) if oracle else [])
     cfg = compose(env, list(overrides) + overrides_for(ctx, kv_type))
     report = planner.plan_env(cfg)
-    return report, (compare_with_oracle(planner.runtime_knobs(cfg), report.rows) if oracle else [])
+    rows = [*report.rows, *(od.row for od in report.on_demand)]  # on-demand models are checked too
+    return report, (compare_with_oracle(planner.runtime_knobs(cfg), rows) if oracle else [])
 
 
 def step(cfg) -> StepResult:
