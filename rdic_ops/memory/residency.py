@@ -12,11 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rdic_ops.config.schema import HardwareSpec
+from rdic_ops.errors import ConfigError
 from rdic_ops.units import GiB, MiB
 
 
 def load_seconds(hw: HardwareSpec, file_bytes: int, gpu_weights: int) -> float:
     """Seconds to load one model: sequential read of its file, then the host -> GPU copy of its weights."""
+    for key in ("disk_read_mb_s", "pcie_gb_s"):
+        if getattr(hw, key) < 0:
+            raise ConfigError(f"env.hardware.{key}: {getattr(hw, key):g} is negative (0 = no such cost)")
     read = file_bytes / (hw.disk_read_mb_s * MiB) if hw.disk_read_mb_s > 0 else 0.0
     copy = gpu_weights / (hw.pcie_gb_s * GiB) if hw.pcie_gb_s > 0 else 0.0
     return read + copy
