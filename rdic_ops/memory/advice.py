@@ -6,7 +6,7 @@ import copy
 
 from rdic_ops.config.compose import choices, load_model_spec
 from rdic_ops.config.schema import Device, EmbeddingBackend, GpuVendor, RootConfig, RuntimeKind
-from rdic_ops.memory.planner import Recommendation, budget, resident_rows, total_used
+from rdic_ops.memory.planner import Recommendation, budget, on_demand_rows, resident_rows, total_used
 from rdic_ops.units import GiB
 
 
@@ -17,7 +17,9 @@ class _Advisor:
         self.cfg, self.info_cache = cfg, info_cache
         self.limit = budget(cfg)[1]
         self.out: list[Recommendation] = []
-        self.llm_roles = [r for r in ("extraction", "chat") if getattr(cfg, r).resident]
+        # LLM roles whose model counts against the budget: resident ones, and on-demand ones that must fit too
+        self.llm_roles = [r for r in ("extraction", "chat") if getattr(cfg, r).device is not Device.cpu]
+        self.resident_llm = [r for r in self.llm_roles if getattr(cfg, r).resident]
 
     def consider(self, cost, title, detail, overrides, mutate) -> Recommendation:
         trial = copy.deepcopy(self.cfg)
@@ -62,10 +64,10 @@ def _embedding_lever(a: _Advisor) -> None:
 
 
 def _context_levers(a: _Advisor) -> None:
-    roles = a.llm_roles
     for n_ctx in (16384, 8192, 4096, 2048):
-        if roles and all(getattr(a.cfg, r).num_ctx > n_ctx for r in roles):
-            def smaller(c, n=n_ctx):
+        roles = [r for r in a.llm_roles if getattr(a.cfg, r).num_ctx > n_ctx]  # only roles above it shrink
+        if roles:
+            def smaller(c, n=n_ctx, roles=roles):
                 for r in roles:
                     getattr(c, r).num_ctx = n
             rec = a.consider(2, f"context {n_ctx}", "a smaller num_ctx shrinks the KV cache and attention buffers",
@@ -106,7 +108,7 @@ def _quantization_levers(a: _Advisor) -> None:
 def _residency_levers(a: _Advisor) -> None:
     """One resident, the other on demand (the seeds' outcome: Option C routes chat while extraction is warm)."""
     cfg = a.cfg
-    if len(a.llm_roles) != 2 or cfg.extraction.model.name == cfg.chat.model.name:
+    if len(a.resident_llm) != 2 or cfg.extraction.model.name == cfg.chat.model.name:
         return
     for demand, cost in (("chat", 2), ("extraction", 3)):
         keep = "extraction" if demand == "chat" else "chat"
@@ -119,7 +121,7 @@ def _residency_levers(a: _Advisor) -> None:
 
 def _offload_levers(a: _Advisor) -> None:
     """Partial offload: the most layers of one resident model that fit, the rest on the CPU."""
-    for row in resident_rows(a.cfg, a.info_cache):
+    for row in [*resident_rows(a.cfg, a.info_cache), *on_demand_rows(a.cfg, a.info_cache)]:
         if row.where != "gpu" or not set(row.roles) <= set(a.llm_roles) or row.memory.n_layer < 2:
             continue
         n = row.memory.n_layer
@@ -131,7 +133,8 @@ def _offload_levers(a: _Advisor) -> None:
             offload(trial)
             if total_used(trial, a.info_cache) > a.limit:
                 continue
-            part = next(r for r in resident_rows(trial, a.info_cache) if r.model == row.model)
+            part = next(r for r in [*resident_rows(trial, a.info_cache), *on_demand_rows(trial, a.info_cache)]
+                        if r.model == row.model)
             share = 1 - part.memory.gpu_weights / max(part.memory.weights, 1)
             a.consider(4, f"{row.model}: {k}/{n} layers on the GPU",
                        f"partial offload: {share:.0%} of the weights stay in RAM and run on the CPU "
