@@ -74,8 +74,13 @@ def test_shipped_rtx3060_policy_fits_with_swap_cost():
     slower = planner.plan_env(compose("rtx3060", ["env.hardware.disk_read_mb_s=100"]))
     assert slower.on_demand[0].load_s > 10 * chat.load_s / 2
     # an on-demand model that cannot fit even alone fails the policy
-    huge = planner.plan_env(compose("rtx3060", ["chat.model=llama3.1-8b-instruct-q4_k_m", "chat.num_ctx=32768"]))
+    big = ["chat.model=llama3.1-8b-instruct-q4_k_m", "chat.num_ctx=32768"]
+    huge = planner.plan_env(compose("rtx3060", big))
     assert not huge.on_demand[0].fits and not huge.fits and huge.recommendations
+    # the levers reach the on-demand model too: its own partial offload, re-planned
+    (offload,) = [r for r in huge.recommendations if r.title.startswith("llama3.1-8b-instruct-q4_k_m: ")]
+    assert offload.fits and offload.overrides[0].startswith("chat.n_gpu_layers=")
+    assert planner.plan_env(compose("rtx3060", [*big, *offload.overrides])).fits
 
 
 def test_local_budget_is_this_machines_ram():
