@@ -88,7 +88,9 @@ def test_local_budget_is_this_machines_ram():
 
     report = planner.plan_env(compose("local"))
     total, available = memory()
-    assert report.budget_name == "RAM available" and report.budget == available
+    # MemAvailable moves while other processes run: the budget is the figure read when planning
+    assert report.budget_name == "RAM available" and abs(report.budget - available) < 0.1 * total
+    assert report.budget != int(compose("local").env.hardware.ram_gb * GiB)
     assert "cores" in report.note and report.fits
 
 
