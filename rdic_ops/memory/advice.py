@@ -120,7 +120,7 @@ def _residency_levers(a: _Advisor) -> None:
 
 
 def _offload_levers(a: _Advisor) -> None:
-    """Partial offload: the most layers of one resident model that fit, the rest on the CPU."""
+    """Partial offload: the most layers of one model (resident or on demand) that fit, the rest on the CPU."""
     for row in [*resident_rows(a.cfg, a.info_cache), *on_demand_rows(a.cfg, a.info_cache)]:
         if row.where != "gpu" or not set(row.roles) <= set(a.llm_roles) or row.memory.n_layer < 2:
             continue
