@@ -58,7 +58,7 @@ def step(cfg) -> StepResult:
                             "" if covered else "enable routing (routing.enabled) or make the model resident "
                             "if it fits" if od.fits else "see invoke plan-memory for what to change"))
     verdict = (f"{report.budget_name}: resident set {gib(report.used, 2)} of {gib(report.budget, 2)}, "
-               f"headroom {gib(report.headroom, 2)}")
+               f"headroom {gib(report.headroom, 2)}" + (f" ({report.note})" if report.note else ""))
     if report.fits:
         return fold("memory", checks, t0=t0, message=f"fits; {verdict}")
     best = next((x for x in report.recommendations if x.fits), None)
