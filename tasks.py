@@ -135,10 +135,12 @@ def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
           "kv-type": "KV cache type: f16, q8_0, q4_0, ... (turns flash attention on)",
           "gguf": "plan one GGUF file (or Ollama manifest) instead of an env",
           "parallel": "parallel sequences for --gguf (llama.cpp n_seq_max)",
-          "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side"},
+          "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side",
+          "plot": "also draw the plan as stacked bars against the budget line into this PNG file"},
     **FLAGS,
 )
-def plan_memory(c, env=None, set_=None, ctx=0, kv_type="", gguf="", parallel=1, oracle=False, json_=False):
+def plan_memory(c, env=None, set_=None, ctx=0, kv_type="", gguf="", parallel=1, oracle=False, plot="",
+                json_=False):
     """Will the env's models fit in VRAM / unified memory together? What to change if not."""
     with _errors():
         from rdic_ops.ops import plan_memory as op
@@ -146,10 +148,17 @@ def plan_memory(c, env=None, set_=None, ctx=0, kv_type="", gguf="", parallel=1, 
 
         report, comparisons = op.run(None if gguf else _auto_env(env), list(set_ or []), ctx=ctx,
                                      kv_type=kv_type, gguf=gguf, parallel=parallel, oracle=oracle)
+        drawn = None
+        if plot:
+            from rdic_ops.memory.plot import plot as draw
+
+            drawn = str(draw(report, plot))
         if json_:
-            emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons]})
+            emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons], "plot": drawn})
         else:
             print_fit(report, comparisons)
+            if drawn:
+                print(f"plot: {drawn}")
         if not gguf and not report.fits:
             raise Exit(code=1)
 
@@ -231,6 +240,8 @@ def route(c, env=None, set_=None, since=-1.0, json_=False):
             emit_json(r.__dict__)
         else:
             print(f"chat -> {r.model} ({r.tag}): {r.reason}")
+            held = "unknown (no answer)" if r.resident is None else ", ".join(r.resident) or "nothing"
+            print(f"resident now: {held}")
 
 
 @task(name="tune", help={**COMMON, "path": "edit this .wslconfig (default: the Windows profile's, found via interop)",

@@ -52,3 +52,22 @@ def test_metal_budget():
     assert hardware.metal_budget(32 * GiB) == int(32 * GiB * 0.67)
     assert hardware.metal_budget(64 * GiB) == int(64 * GiB * 0.75)
     assert hardware.metal_budget(64 * GiB, wired_limit_mb=57344) == 56 * GiB
+
+
+def test_cores_from_proc_self_status_and_hostile_contents(tmp_path, monkeypatch):
+    (tmp_path / "self").mkdir()
+    status = tmp_path / "self/status"
+    for text, want in (("Cpus_allowed_list:\t0-3,8-11\n", 8), ("Cpus_allowed_list:\t5\n", 1),
+                       ("Cpus_allowed_list:\t0-15\n", 16)):
+        status.write_text(text)
+        assert hardware.cpu_cores(tmp_path) == want
+    import os
+
+    mine = len(os.sched_getaffinity(0))
+    for junk in ("Cpus_allowed_list:\tzz-1\n", "Cpus_allowed_list:\t9-2\n", "\x00\xff garbage", ""):
+        status.write_bytes(junk.encode("latin-1"))
+        assert hardware.cpu_cores(tmp_path) == mine  # unreadable: this process's own affinity
+    monkeypatch.setenv("RDIC_PROC_ROOT", str(tmp_path / "missing"))
+    assert hardware.proc_root() == tmp_path / "missing" and hardware.is_wsl(environ={}) is False
+    monkeypatch.setenv("RDIC_PROC_ROOT", "")
+    assert hardware.proc_root() == hardware.Path("/proc")

@@ -118,8 +118,12 @@ class RoleSpec:
     num_ctx: int = 4096
     # Seconds; negative keeps the model loaded forever, 0 unloads after each request.
     keep_alive: int = 300
-    resident: bool = True  # keep loaded together with the other resident models
+    # Residency policy: True = loaded together with the other resident models (preloaded, keep_alive);
+    # False = loaded on demand into what the resident set leaves, or by evicting it (the plan shows the cost).
+    resident: bool = True
     device: Device = Device.gpu
+    # Layers offloaded to the GPU (llama.cpp n_gpu_layers, Ollama's num_gpu); -1 = all.
+    n_gpu_layers: int = -1
 
 
 @dataclass
@@ -151,6 +155,13 @@ class HardwareSpec:
     unified_memory: bool = False
     # VRAM the display and driver keep for themselves (not available to models).
     reserved_vram_gb: float = 0.0
+    # What a model load costs (the plan's swap cost of on-demand models): sequential read of the model
+    # file, then the host -> GPU copy of the offloaded weights (0: unified memory, no copy).
+    disk_read_mb_s: float = 1500.0
+    pcie_gb_s: float = 0.0
+    # Take the RAM budget and cores from this machine's facts (RAM available, cores) instead of
+    # ram_gb / cpu_cores: a profile for "whatever machine this is" (local).
+    from_facts: bool = False
 
 
 @dataclass

@@ -24,7 +24,7 @@ from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import StepFailed
 from rdic_ops.fsutil import atomic_write
 from rdic_ops.memory.oracle import KV_TYPE_IDS
-from rdic_ops.runtime.base import Generation, Resident
+from rdic_ops.runtime.base import Generation, Resident, role_gpu_layers
 
 
 @dataclass
@@ -64,7 +64,8 @@ class LlamaCppRuntime:
         return {
             "host": "127.0.0.1", "port": self.port,
             "models": [{"model": m.path, "model_alias": m.alias, "n_ctx": m.n_ctx,
-                        "n_threads": rt.n_threads or (os.cpu_count() or 1), "n_gpu_layers": rt.n_gpu_layers,
+                        "n_threads": rt.n_threads or (os.cpu_count() or 1),
+                        "n_gpu_layers": _layers(rt.n_gpu_layers, role_gpu_layers(self.cfg, m.alias)),
                         "flash_attn": rt.flash_attention, "type_k": kv, "type_v": kv, "verbose": False}
                        for m in models],
         }
@@ -265,3 +266,10 @@ def _alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+def _layers(runtime: int, role: int | None) -> int:
+    """A role's partial offload narrows the runtime's n_gpu_layers (-1 = all)."""
+    if role is None:
+        return runtime
+    return role if runtime < 0 else min(role, runtime)
