@@ -75,7 +75,7 @@ def plot(report, path: str | Path) -> Path:
     bars = _bars(report)
     fig, ax = plt.subplots(figsize=(3.8 + 2.0 * len(bars), 4.8))
     top = report.budget / GiB
-    for x, (label, segments, note) in enumerate(bars):
+    for x, (_label, segments, note) in enumerate(bars):
         height = _stack(ax, x, segments)
         ax.text(x, height + top * 0.01, note, ha="center", va="bottom", fontsize=8)
         top = max(top, height)
