@@ -30,7 +30,8 @@ MODULES = {
     "estimate": ("rdic_ops/memory/estimate.py", ["tests/test_memory_estimate.py"]),
     "config": ("rdic_ops/config/compose.py", ["tests/test_config.py"]),
     "schema": ("rdic_ops/config/schema.py", ["tests/test_config.py"]),
-    "migration-python": ("rdic_ops/migration/python_edits.py", ["tests/test_migrate_model.py"]),
+    "migration-values": ("rdic_ops/migration/values.py", ["tests/test_migration_engine.py"]),
+    "migration-textedit": ("rdic_ops/migration/textedit.py", ["tests/test_migration_engine.py"]),
 }
 
 
