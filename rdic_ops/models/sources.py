@@ -66,11 +66,18 @@ def _ollama_change(cfg, spec, pin, cache, full) -> Change:
     return Change(target, "none", m.digest, m.digest, reason=f"present, {len(m.blobs)} blobs verified")
 
 
-def _hf_expected(spec, pin, dest: Path, target: str, revision: str, name: str) -> tuple[str | None, str, Change | None]:
-    """The sha256 a Hub file must have: pinned by models.lock, else the Hub's LFS sha256 (needs the Hub)."""
+def _hf_expected(spec, pin, dest: Path, target: str, revision: str,
+                 name: str) -> tuple[str | None, str, Change | None]:
+    """The sha256 a Hub file must have: pinned by models.lock (under its path in models_dir) or conf/model's
+    hf.sha256, else the Hub's LFS sha256 (needs the Hub: trust on first use, then `invoke models.lock` pins it)."""
     expected = pin.file_sha(name) if pin else None
+    declared = (spec.hf.sha256 or "").lower() or None
+    if declared and expected and declared != expected:
+        raise UsageError(f"{spec.name}: models.lock pins sha256 {expected[:12]}..., conf/model says {declared[:12]}...")
     if expected:
         return expected, "pinned by models.lock", None
+    if declared:
+        return declared, "pinned in conf/model", None
     try:
         _, expected, _ = hf_metadata(spec, revision)
         return expected, "the Hub's LFS sha256", None

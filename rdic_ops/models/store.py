@@ -83,7 +83,9 @@ def validate_spec(spec: ModelSpec) -> None:
         except ValueError as exc:
             raise UsageError(f"model {spec.name}: ollama_tag {exc}") from None
     checks = [(spec.hf.file or None, _SAFE_FILE, "hf.file"),
-             (spec.hf.repo or None, _SAFE_FILE, "hf.repo"), (spec.path, _SAFE_FILE, "path")]
+              (spec.hf.repo or None, _SAFE_FILE, "hf.repo"), (spec.path, _SAFE_FILE, "path")]
+    if spec.hf.sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", spec.hf.sha256):
+        raise UsageError(f"model {spec.name}: hf.sha256 {spec.hf.sha256!r} is not 64 hex digits")
     for value, pattern, key in checks:
         if value is None:
             continue

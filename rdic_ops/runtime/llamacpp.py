@@ -2,12 +2,10 @@
 
 llama.cpp runs in-process in whatever loads it, so "resident across commands" needs a process that stays:
 rdic-ops starts llama-cpp-python's own server (`python -m llama_cpp.server --config_file ...`) detached,
-with the env's model, n_ctx, threads and KV settings (``python -P``, cwd state_dir/runtime: no file of the
-user's shadows a module), records its pid, identity (start time, command line, boot id) and the hash of its
-config under state_dir/runtime/ before waiting for it, and talks to it over its HTTP API. It counts as ours
-only while that identity holds and it listens on the port listing our aliases: a busy port is refused, a
-reused pid (after a reboot or its exit) is never signalled. The same config -> nothing to do; a different one
--> restart. llama_cpp is never imported here (only the child process loads it).
+with the env's model, n_ctx, threads and KV settings (``-P``, cwd state_dir/runtime: no user file shadows a
+module), records its pid, identity (start, command line, boot) and config hash before waiting, and talks to
+it over HTTP. It is ours only while that identity holds and it listens listing our aliases: a busy port is
+refused, a reused pid never signalled. Same config -> nothing to do; another -> restart. No llama_cpp import.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ from rdic_ops.errors import StepFailed
 from rdic_ops.facts import process
 from rdic_ops.fsutil import atomic_write
 from rdic_ops.memory.oracle import KV_TYPE_IDS
-from rdic_ops.runtime.base import Generation, Resident
+from rdic_ops.runtime.base import Generation, Resident, role_gpu_layers
 
 
 @dataclass
@@ -68,7 +66,8 @@ class LlamaCppRuntime:
         return {
             "host": "127.0.0.1", "port": self.port,
             "models": [{"model": m.path, "model_alias": m.alias, "n_ctx": m.n_ctx,
-                        "n_threads": rt.n_threads or (os.cpu_count() or 1), "n_gpu_layers": rt.n_gpu_layers,
+                        "n_threads": rt.n_threads or (os.cpu_count() or 1),
+                        "n_gpu_layers": _layers(rt.n_gpu_layers, role_gpu_layers(self.cfg, m.alias)),
                         "flash_attn": rt.flash_attention, "type_k": kv, "type_v": kv, "verbose": False}
                        for m in models],
         }
@@ -124,10 +123,8 @@ class LlamaCppRuntime:
         if not process.port_free(self.port):
             raise StepFailed(f"port {self.port} is in use by another program: the llama.cpp server cannot listen there",
                              remedy="stop that program or set env.runtime.llamacpp_port to a free port")
-        config = self.server_config(models)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.config_path, json.dumps(config, indent=2))
-        t0 = time.perf_counter()
+        config, t0 = self.server_config(models), time.perf_counter()
+        atomic_write(self.config_path, json.dumps(config, indent=2))  # (creates self.dir)
         with open(self.log_path, "ab") as log:  # -P and a fixed cwd: no file of the user's shadows a module
             proc = subprocess.Popen([sys.executable, "-P", "-m", "llama_cpp.server", "--config_file",
                                      str(self.config_path)], stdout=log, stderr=subprocess.STDOUT,
@@ -165,9 +162,8 @@ class LlamaCppRuntime:
                 if not self._ours(info):
                     break
                 time.sleep(0.1)
-            else:
-                if self._ours(info):
-                    _signal(pid, signal.SIGKILL)
+            if self._ours(info):
+                _signal(pid, signal.SIGKILL)
         self.pid_path.unlink(missing_ok=True)
         return ours
 
@@ -190,6 +186,26 @@ class LlamaCppRuntime:
         # llama_cpp.server loads its configured model at start and keeps it until it is stopped.
         return [Resident(m.alias, m.n_ctx, None, Path(m.path).stat().st_size, 0, fingerprint=st.config_hash)
                 for m in st.models[:1]]
+
+    def served_context(self, tag: str, at_least: int) -> int | None:
+        """The context the server itself runs ``tag`` with (not what rdic-ops recorded): a prompt of twice
+        ``at_least`` tokens is refused with "maximum context length is N tokens". None: it was not refused
+        (the server's context is larger than twice ``at_least``)."""
+        import re
+
+        import httpx
+
+        def post(path: str, body: dict) -> httpx.Response:
+            return httpx.post(self.url + path, json={"model": tag, **body}, timeout=120.0)
+
+        unit = "hallo " * 100
+        per_unit = post("/extras/tokenize/count", {"input": unit}).json()["count"]
+        prompt = unit * (2 * at_least // max(per_unit, 1) + 1)
+        r = post("/v1/completions", {"prompt": prompt, "max_tokens": 1})
+        hit = re.search(r"maximum context length is (\d+) tokens", r.text)
+        if r.status_code == 200 or not hit:
+            return None
+        return int(hit[1])
 
     def _served(self, tag: str, num_ctx: int) -> ServedModel:
         """The model an alias names: the env's model of that name, at its file on this machine."""
@@ -243,6 +259,28 @@ class LlamaCppRuntime:
         ttft = first if first is not None else total
         return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9))
 
+    def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
+        """One chat turn through /v1/chat/completions: the server formats it with the GGUF's chat template."""
+        import httpx
+
+        body = {"model": tag, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": False}
+        t0 = time.perf_counter()
+        try:
+            r = httpx.post(self.url + "/v1/chat/completions", json=body, timeout=120.0)
+            if r.status_code != 200:
+                raise StepFailed(f"chat {tag}: HTTP {r.status_code}: {r.text[:200]}")
+            data = r.json()
+            text = data["choices"][0]["message"].get("content") or ""
+        except httpx.HTTPError as exc:
+            raise StepFailed(f"chat {tag}: {type(exc).__name__}: {exc}",
+                             remedy="run invoke preload to start the llama.cpp server") from None
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise StepFailed(f"chat {tag}: not an OpenAI-style chat answer ({type(exc).__name__}: {exc})") from None
+        total = time.perf_counter() - t0
+        usage = data.get("usage") or {}
+        return Generation(text, total, total, prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                          eval_tokens=int(usage.get("completion_tokens") or 0), raw=usage)
+
 
 def _signal(pid: int, sig: int) -> None:
     """Signal our server's process group (it runs in a session of its own); gone or not ours is no error."""
@@ -252,3 +290,10 @@ def _signal(pid: int, sig: int) -> None:
         pass
     except PermissionError as exc:
         raise StepFailed(f"cannot stop the llama.cpp server (pid {pid}): {exc.strerror}") from None
+
+
+def _layers(runtime: int, role: int | None) -> int:
+    """A role's partial offload narrows the runtime's n_gpu_layers (-1 = all)."""
+    if role is None:
+        return runtime
+    return role if runtime < 0 else min(role, runtime)
