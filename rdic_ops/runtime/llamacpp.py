@@ -105,7 +105,7 @@ class LlamaCppRuntime:
         import httpx
 
         try:
-            r = httpx.get(self.url + "/v1/models", timeout=2.0)
+            r = httpx.get(self.url + "/v1/models", timeout=5.0)
             ids = {m.get("id") for m in r.json().get("data", [])} if r.status_code == 200 else set()
         except (httpx.HTTPError, ValueError, AttributeError, TypeError):
             return False
