@@ -125,7 +125,9 @@ class OllamaRuntime:
         _, first, parts, final, total = self._call(f"generate {tag}", run)
         if final is None:
             raise StepFailed(f"generate {tag}: the stream ended without a final chunk")
-        return timings_from_final(final, "".join(parts), first if first is not None else total, total)
+        g = timings_from_final(final, "".join(parts), first if first is not None else total, total)
+        g.delivered = sum(1 for p in parts if p)
+        return g
 
 
 def timings_from_final(final, text: str, ttft_s: float, total_s: float) -> Generation:
