@@ -5,7 +5,8 @@ Writes one file of --gib GiB and four of --gib/4 GiB (random bytes; kept for the
 once so they are in the page cache (warm cache: this measures hashing, not the disk), then, paired
 (benchmarks/paired.py: the sides alternate round by round, median of per-round ratios):
 1. one file: rdic_ops' hash_files against `openssl dgst -sha256` (goal >= 1.00x), a plain hashlib loop
-   (1 MiB reads), hashlib.file_digest, and coreutils `sha256sum` (secondary: no SHA extensions);
+   (1 MiB reads), hashlib.file_digest, coreutils `sha256sum` (secondary: no SHA extensions), and the
+   same code with the 8 MiB reads it had before;
 2. four files: hash_files in parallel against the same files one after another (goal >= 1.85x on 2 cores);
 3. an unchanged re-verify with the cache against a full re-hash.
 """
@@ -59,6 +60,7 @@ def one_file(big: Path, runs: int) -> None:
     gib = big.stat().st_size / (1024 * MiB)
     times = rounds({
         "rdic-ops": lambda: hash_files([big], full=True, show_progress=False),
+        "rdic-ops before issue 21 (8 MiB reads)": lambda: sha256_file(big, bufsize=8 * MiB),
         "openssl dgst -sha256": command(["openssl", "dgst", "-sha256", str(big)]),
         "hashlib loop (1 MiB reads)": lambda: plain_loop(big),
         "hashlib.file_digest": lambda: file_digest(big),
