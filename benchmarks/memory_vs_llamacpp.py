@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's rdic_ops first
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from paired import conditions, median, ratio, rounds
 from support.shapes import REAL, build
 
 from rdic_ops.gguf.read import inspect
@@ -57,13 +59,11 @@ def main() -> None:
     from gguf import GGUFReader
 
     path = d / "gemma3-4b-it-q8_0.gguf"
-    t0 = time.perf_counter()
-    inspect(path)
-    ours = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    GGUFReader(path)
-    theirs = time.perf_counter() - t0
-    print(f"\nGGUF header of gemma3-4b (262,144 tokens): rdic_ops inspect {ours:.3f} s, gguf.GGUFReader {theirs:.2f} s")
+    print("\n" + conditions("warm: the file's pages read by the estimate above"))
+    times = rounds({"inspect": lambda: inspect(path), "GGUFReader": lambda: GGUFReader(path)}, 3)
+    print(f"GGUF header of gemma3-4b (262,144 tokens): rdic_ops inspect {median(times['inspect']):.3f} s, "
+          f"gguf.GGUFReader {median(times['GGUFReader']):.2f} s (medians), "
+          f"inspect {ratio(times, 'GGUFReader', 'inspect').text(0)} faster")
 
 
 if __name__ == "__main__":

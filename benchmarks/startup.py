@@ -60,8 +60,8 @@ def main() -> None:
     for name in sides:
         print(f"| `{name}` | {median(times[name]):.3f} | {ratio(times, name, base).text()} |")
     cached, composed = "invoke doctor --env=local --json", "the same, RDIC_CONFIG_CACHE=0 (Hydra composes)"
-    print(f"\ncompose costs doctor {median([a - b for a, b in zip(times[composed], times[cached], strict=True)]):.3f} s "
-          f"a run (median of per-round differences); {load()} at end")
+    cost = median([a - b for a, b in zip(times[composed], times[cached], strict=True)])
+    print(f"\ncompose costs doctor {cost:.3f} s a run (median of per-round differences); {load()} at end")
 
 
 if __name__ == "__main__":

@@ -148,7 +148,6 @@ def test_kill_9_mid_reembed_resumes_to_the_same_store(cfg, minilm_gguf, tmp_path
 
 def test_bench_rows_have_rates_and_parity(cfg):
     from rdic_ops.embeddings import bench
-
     from rdic_ops.embeddings.sample import SAMPLE
 
     # texts within max_seq_length: the two backends agree to the sixth digit

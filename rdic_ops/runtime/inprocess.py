@@ -13,7 +13,6 @@ import time
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.runtime.base import Generation
 
-
 # The settings a benchmark reports next to its figures (all are the server's; these decide the speed).
 ENGINE_KEYS = ("n_ctx", "n_threads", "n_threads_batch", "n_batch", "n_ubatch", "n_gpu_layers", "flash_attn",
                "type_k", "type_v")
