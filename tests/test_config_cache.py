@@ -130,3 +130,19 @@ def test_a_cached_command_imports_no_hydra(tmp_path):
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert first.stdout.split() == ["True", "True"]
     assert second.stdout.split() == ["False", "False"]
+
+
+def test_an_environment_variable_named_in_an_override_is_part_of_the_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("RDIC_TEST_LOCKDIR", "one")
+    over = ["paths.lockfile=${oc.env:RDIC_TEST_LOCKDIR}/models.lock"]
+    assert compose("local", over).paths.lockfile == "one/models.lock"
+    monkeypatch.setenv("RDIC_TEST_LOCKDIR", "two")
+    assert compose("local", over).paths.lockfile == "two/models.lock"
+
+
+def test_a_resolver_that_is_not_oc_env_is_never_cached(conf):
+    (conf / "site").mkdir(exist_ok=True)
+    (conf / "site" / "default.yaml").write_text("# @package _global_\npaths:\n  lockfile: ${now:%H%M%S%f}.lock\n")
+    a = compose("local").paths.lockfile
+    assert a != compose("local").paths.lockfile  # composed again: the clock moved
+    assert not list(cache.cache_dir().glob("*.json"))

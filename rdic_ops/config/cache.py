@@ -27,6 +27,7 @@ from rdic_ops.config.schema import RootConfig
 
 KEEP = 64  # entries kept; the oldest go first
 _ENV_VAR = re.compile(rb"oc\.env:\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)")
+_RESOLVER = re.compile(rb"\$\{\s*([A-Za-z_][\w.]*)\s*:")  # ${name:...}: a resolver, e.g. oc.env, now, hydra
 _CODE = [Path(__file__).with_name("schema.py"), Path(__file__).with_name("compose.py")]
 
 
@@ -50,15 +51,19 @@ def _files(root: Path) -> list[Path]:
     return out
 
 
-def key(conf: Path, overrides: list[str]) -> str:
-    """The sha256 of every input of compose(conf, overrides)."""
+def key(conf: Path, overrides: list[str]) -> str | None:
+    """The sha256 of every input of compose(conf, overrides); None when one cannot be known beforehand
+    (a resolver other than oc.env, e.g. ${now:...} or ${hydra:...}: such a config is composed every time)."""
     h = hashlib.sha256()
-    h.update(json.dumps([str(conf.resolve()), overrides]).encode())
+    args = json.dumps([str(conf.resolve()), overrides]).encode()
+    h.update(args)
     names: set[bytes] = set()
-    for p in _files(conf) + _CODE:
-        data = p.read_bytes()
+    for p, data in [(None, args)] + [(p, p.read_bytes()) for p in _files(conf) + _CODE]:
+        if any(r != b"oc.env" for r in _RESOLVER.findall(data)) and p not in _CODE:
+            return None
         names.update(_ENV_VAR.findall(data))
-        h.update(b"\0file\0" + str(p).encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+        if p is not None:
+            h.update(b"\0file\0" + str(p).encode() + b"\0" + len(data).to_bytes(8, "little") + data)
     for name in sorted(names):
         value = os.environ.get(name.decode())
         h.update(b"\0env\0" + name + b"=" + (b"\1" + value.encode() if value is not None else b"\0"))
@@ -70,7 +75,9 @@ def key(conf: Path, overrides: list[str]) -> str:
     return h.hexdigest()
 
 
-def get(k: str) -> RootConfig | None:
+def get(k: str | None) -> RootConfig | None:
+    if k is None:
+        return None
     try:
         data = json.loads((cache_dir() / f"{k}.json").read_text())
         if data["key"] != k:

@@ -90,7 +90,7 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
     if hit is not None:
         return hit
     cfg = _compose(hydra_overrides)
-    if cache.key(CONF_DIR, hydra_overrides) == key:  # no file changed while Hydra read them
+    if key is not None and cache.key(CONF_DIR, hydra_overrides) == key:  # no file changed while Hydra read
         cache.put(key, cfg)
     return cfg
 
