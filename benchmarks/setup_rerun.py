@@ -57,6 +57,10 @@ def main() -> None:
     print("\n| command | median s | min-max s | x `import invoke` (median of per-round ratios) |\n|---|---|---|---|")
     for name, ts in times.items():
         print(f"| `{name}` | {median(ts):.2f} | {min(ts):.2f}-{max(ts):.2f} | {ratio(times, name, base).text()} |")
+    if args.before:
+        print(f"\nthis code vs before, per round: "
+              f"{ratio(times, 'before: invoke setup --env=local --json', 'invoke setup --env=local --json').text()}"
+              " faster")
     print(f"\n{load()} at end")
 
 

@@ -60,6 +60,9 @@ def main() -> None:
     for name in sides:
         print(f"| `{name}` | {median(times[name]):.3f} | {ratio(times, name, base).text()} |")
     cached, composed = "invoke doctor --env=local --json", "the same, RDIC_CONFIG_CACHE=0 (Hydra composes)"
+    for name in [n for n in sides if n.startswith("before: ")]:
+        now = next(n for n in sides if n.startswith("invoke " + name.split("invoke ", 1)[1].split(" --")[0]))
+        print(f"\n`{now}` vs {name}: {ratio(times, name, now).text()} faster (per round)")
     cost = median([a - b for a, b in zip(times[composed], times[cached], strict=True)])
     print(f"\ncompose costs doctor {cost:.3f} s a run (median of per-round differences); {load()} at end")
 
