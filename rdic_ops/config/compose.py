@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from rdic_ops.config.auto import AUTO_SETTINGS
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
@@ -50,6 +51,8 @@ def _translate(override: str) -> str:
         return f"model@{role}.model={value}"
     if key == "env":
         raise ConfigError("choose the env with --env, not --set env=...")
+    if value.strip().lower() == "auto" and key in AUTO_SETTINGS:  # chosen from this machine's facts (config/auto.py)
+        return f"{key}='{AUTO_SETTINGS[key]}'"
     return f"{key}={value}"
 
 
@@ -101,18 +104,39 @@ def _compose(hydra_overrides: list[str]) -> RootConfig:
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf
 
+    from rdic_ops.config import auto
     from rdic_ops.config.schema import register
 
     register()
+    auto.register()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
         obj = OmegaConf.to_object(cfg)
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "config is wrong"
-        raise ConfigError(f"config error: {_one_line(exc)}") from exc
+        raise ConfigError(f"config error: {_unset_parent(env, overrides) or _one_line(exc)}") from exc
     assert isinstance(obj, RootConfig)
     check(obj)
     return obj
+
+
+def _unset_parent(env: str, overrides) -> str | None:
+    """The --set KEY whose parent section the env leaves unset (e.g. env.wsl in an env without .wslconfig)."""
+    if not overrides:
+        return None
+    try:
+        base = to_container(compose(env))
+    except ConfigError:
+        return None
+    for o in overrides:
+        key = o.split("=", 1)[0].strip()
+        node, parts = base, key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                parent = ".".join(parts[:i + 1])
+                return f"{key}: {parent} is not set in env {env}, so {key} cannot be set (choose an env that has it)"
+    return None
 
 
 def check(cfg: RootConfig) -> None:
@@ -139,6 +163,16 @@ def check(cfg: RootConfig) -> None:
             raise ConfigError(f"env.hardware.{key}: must not be negative")
     if hw.cpu_cores < 1:
         raise ConfigError("env.hardware.cpu_cores: must be at least 1")
+    if cfg.env.runtime.n_threads < 0:
+        raise ConfigError(f"env.runtime.n_threads: must not be negative (0 = all cores), "
+                          f"got {cfg.env.runtime.n_threads}")
+    known = cfg.env.known_answer
+    if known is not None:
+        for key in ("question", "answer"):
+            if not getattr(known, key).strip():
+                raise ConfigError(f"env.known_answer.{key}: must not be empty")
+        if known.max_tokens < 1:
+            raise ConfigError(f"env.known_answer.max_tokens: must be at least 1, got {known.max_tokens}")
 
 
 def to_container(cfg: RootConfig) -> dict:
