@@ -34,7 +34,7 @@ def conf(tmp_path, monkeypatch):
 @pytest.fixture
 def no_hydra(monkeypatch):
     """Fail if Hydra is asked to compose: the answer must come from the cache."""
-    def boom(_overrides):
+    def boom(*_args):
         raise AssertionError("composed again instead of reading the cache")
 
     def arm():
@@ -146,3 +146,16 @@ def test_a_resolver_that_is_not_oc_env_is_never_cached(conf):
     a = compose("local").paths.lockfile
     assert a != compose("local").paths.lockfile  # composed again: the clock moved
     assert not list(cache.cache_dir().glob("*.json"))
+
+
+def test_auto_values_follow_the_machine_facts(monkeypatch, no_hydra):
+    from rdic_ops.config import auto
+    from rdic_ops.units import GiB
+
+    monkeypatch.setattr(auto, "machine", lambda: auto.MachineFacts(8, 16, 32 * GiB))
+    assert compose("cpu").env.runtime.n_threads == 8
+    monkeypatch.setattr(auto, "machine", lambda: auto.MachineFacts(2, 2, 4 * GiB))
+    two = compose("cpu")  # another machine (or a taskset): composed again, not served from the cache
+    assert two.env.runtime.n_threads == 2 and two.chat.num_ctx == 2048
+    no_hydra()
+    assert compose("cpu") == two  # the same facts: a hit

@@ -3,9 +3,10 @@
 The key is a sha256 over everything a composition reads: the conf directory's path and every file under it
 (relative path and bytes, so an added, removed or edited file -- even one edited within the same mtime
 tick -- is another key), the env and the Hydra overrides, the value of every environment variable the conf
-files read (``oc.env:NAME``, e.g. RDIC_STATE_DIR), the source of the code that turns YAML into a RootConfig
-(schema.py, compose.py) and where Hydra and OmegaConf are installed. The value is the RootConfig as JSON,
-rebuilt into the schema's dataclasses without importing Hydra or OmegaConf.
+files read (``oc.env:NAME``, e.g. RDIC_STATE_DIR), the machine facts ``${auto:...}`` values come from (cores,
+RAM), the source of the code that turns YAML into a RootConfig (schema.py, compose.py, auto.py) and where
+Hydra and OmegaConf are installed. Any other resolver (``${now:...}``): composed every time. The value is
+the RootConfig as JSON, rebuilt into the schema's dataclasses without importing Hydra or OmegaConf.
 
 Where: $RDIC_STATE_DIR/cache/config, else $XDG_CACHE_HOME/rdic-ops/config (~/.cache). RDIC_CONFIG_CACHE=0
 turns it off. A damaged or unreadable entry is a miss, never an error.
@@ -28,7 +29,7 @@ from rdic_ops.config.schema import RootConfig
 KEEP = 64  # entries kept; the oldest go first
 _ENV_VAR = re.compile(rb"oc\.env:\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)")
 _RESOLVER = re.compile(rb"\$\{\s*([A-Za-z_][\w.]*)\s*:")  # ${name:...}: a resolver, e.g. oc.env, now, hydra
-_CODE = [Path(__file__).with_name("schema.py"), Path(__file__).with_name("compose.py")]
+_CODE = [Path(__file__).with_name(n) for n in ("schema.py", "compose.py", "auto.py")]
 
 
 def enabled() -> bool:
@@ -53,17 +54,24 @@ def _files(root: Path) -> list[Path]:
 
 def key(conf: Path, overrides: list[str]) -> str | None:
     """The sha256 of every input of compose(conf, overrides); None when one cannot be known beforehand
-    (a resolver other than oc.env, e.g. ${now:...} or ${hydra:...}: such a config is composed every time)."""
+    (a resolver other than oc.env and auto, e.g. ${now:...} or ${hydra:...}: composed every time)."""
     h = hashlib.sha256()
     args = json.dumps([str(conf.resolve()), overrides]).encode()
     h.update(args)
     names: set[bytes] = set()
+    resolvers: set[bytes] = set()
     for p, data in [(None, args)] + [(p, p.read_bytes()) for p in _files(conf) + _CODE]:
-        if any(r != b"oc.env" for r in _RESOLVER.findall(data)) and p not in _CODE:
-            return None
+        if p not in _CODE:
+            resolvers.update(_RESOLVER.findall(data))
         names.update(_ENV_VAR.findall(data))
         if p is not None:
             h.update(b"\0file\0" + str(p).encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+    if resolvers - {b"oc.env", b"auto"}:
+        return None
+    if b"auto" in resolvers:  # ${auto:...}: chosen from this machine's cores and RAM (config/auto.py)
+        from rdic_ops.config import auto
+
+        h.update(f"\0auto\0{auto.machine()}".encode())
     for name in sorted(names):
         value = os.environ.get(name.decode())
         h.update(b"\0env\0" + name + b"=" + (b"\1" + value.encode() if value is not None else b"\0"))
