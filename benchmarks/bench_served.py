@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import free_port
 from paired import Ratio, conditions, load, median, rounds
 
-from rdic_ops.bench.questions import QUESTIONS, prompt_of
 from rdic_ops.config.compose import compose
 from rdic_ops.ops import models, preload
 from rdic_ops.runtime import for_env
@@ -65,7 +64,7 @@ def main() -> None:
     prompts = iter(range(10**9))
 
     def prompt() -> str:
-        return f"[{time.time_ns()}-{next(prompts)}]\n" + prompt_of(QUESTIONS[0])
+        return f"[{time.time_ns()}-{next(prompts)}] Was ist ein Interrupt in der SPS?"
 
     try:
         print(conditions("warm: model files in the page cache, every engine loaded and warmed up once"))

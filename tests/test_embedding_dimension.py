@@ -80,7 +80,7 @@ def test_quick_mode_reads_the_record_and_the_full_check_recomputes_it():
     assert again.returncode == 0, again.stdout
 
 
-def test_setup_runs_the_suite_in_quick_mode_and_smoke_in_full(monkeypatch):
+def test_setup_runs_the_suite_in_quick_mode(monkeypatch):
     seen = []
     monkeypatch.setattr(smoke_op, "run", lambda env, overrides, junit=None, quick=False:
                         seen.append(quick) or StepResult("smoke", Status.ok))
