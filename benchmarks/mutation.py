@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -54,13 +55,15 @@ def run_module(name: str, children: int, survivors: bool) -> dict:
     with open(work / "pyproject.toml", "a") as fh:  # mutmut reads [tool.mutmut] from the scratch copy only
         fh.write("\n[tool.mutmut]\n" f"source_paths = ['rdic_ops']\nonly_mutate = ['{source}']\n"
                  f"pytest_add_cli_args_test_selection = {tests!r}\n"
-                 "pytest_add_cli_args = ['-p', 'no:cacheprovider']\nalso_copy = ['conf']\n")
+                 "pytest_add_cli_args = ['-p', 'no:cacheprovider']\n"
+                 "also_copy = ['conf', 'tasks.py', 'README.md', '.github', 'scripts', 'benchmarks']\n")
     t0 = time.perf_counter()
+    env = {**os.environ, "RDIC_CONF_DIR": str(work / "conf")}  # mutants/ holds a copy of the package only
     proc = subprocess.run([str(BIN / "mutmut"), "run", "--max-children", str(children)], cwd=work,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     subprocess.run([str(BIN / "mutmut"), "export-cicd-stats"], cwd=work, capture_output=True, text=True)
     stats_file = work / "mutants" / "mutmut-cicd-stats.json"
-    if not stats_file.exists():
+    if not stats_file.exists() or "not checked" in proc.stdout[-500:]:
         print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"{name}: mutmut produced no stats")
     s = json.loads(stats_file.read_text())

@@ -34,16 +34,23 @@ class _Tensor:
 
     @property
     def n_bytes(self) -> int:
-        from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+        from rdic_ops.gguf.qtypes import block as qblock
 
-        block, size = GGML_QUANT_SIZES[GGMLQuantizationType(self.qtype)]
+        block, size = qblock(self.qtype)
         return self.n_elements // block * size
 
 
-def _known_qtypes() -> set[int]:
-    from gguf import GGML_QUANT_SIZES
+def _known_qtype(qtype: int) -> bool:
+    """ggml's table, else the installed gguf package's (a newer ggml type)."""
+    from rdic_ops.gguf.qtypes import QUANT_SIZES, block
 
-    return {int(t) for t in GGML_QUANT_SIZES}
+    if qtype in QUANT_SIZES:
+        return True
+    try:
+        block(qtype)
+    except (ValueError, KeyError):
+        return False
+    return True
 
 
 class _Header:
@@ -107,7 +114,7 @@ class _Header:
             raise Malformed(f"tensor {name[:40]!r} has {n_dims} dimensions (at most {MAX_DIMS})")
         ne = self._take(f"<{n_dims}Q")
         qtype, offset = self._take("<IQ")
-        if qtype not in _known_qtypes():
+        if not _known_qtype(qtype):
             raise Malformed(f"tensor {name[:40]!r} has unknown type {qtype}")
         t = _Tensor(name, tuple(ne), qtype, offset)
         if t.n_elements >= 2 ** 56 or offset >= 2 ** 56:

@@ -78,7 +78,7 @@ def _ollama_blob(path: Path) -> Path:
             try:
                 return blob_path(models, layer.get("digest"))
             except ManifestError as exc:
-                raise UsageError(f"{path}: {exc}") from None
+                raise UsageError(f"{path}: unreadable GGUF: {exc}") from None
     raise UsageError(f"{path}: Ollama manifest has no model layer")
 
 
@@ -104,7 +104,7 @@ def _read_header(path: Path) -> tuple[Path, _Header]:
             header = _Header(buf)
         end = max((header.data_start + t.offset + t.n_bytes for t in header.tensors), default=header.data_start)
     except Malformed as exc:
-        raise UsageError(f"{path}: {exc}") from None
+        raise UsageError(f"{path}: unreadable GGUF: {exc}") from None
     except (ValueError, OSError, struct.error) as exc:
         raise UsageError(f"{path}: unreadable GGUF ({exc})") from None
     if end > size:

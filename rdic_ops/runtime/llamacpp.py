@@ -59,7 +59,6 @@ class LlamaCppRuntime:
         self.pid_path = self.dir / "llamacpp-server.pid"
         self.log_path = self.dir / "llamacpp-server.log"
 
-    # -- config --------------------------------------------------------------------------------
     def server_config(self, models: list[ServedModel]) -> dict:
         rt = self.cfg.env.runtime
         kv = KV_TYPE_IDS[rt.kv_cache_type.value] if rt.flash_attention else KV_TYPE_IDS["f16"]
@@ -76,13 +75,12 @@ class LlamaCppRuntime:
     def config_hash(config: dict) -> str:
         return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
-    # -- facts ---------------------------------------------------------------------------------
     def _record(self) -> dict:
         try:
             info = json.loads(self.pid_path.read_text())
-            return info if isinstance(info, dict) else {}
         except (OSError, ValueError):
-            return {}
+            info = {}
+        return info if isinstance(info, dict) else {}
 
     def _ours(self, info: dict) -> bool:
         """The recorded server is still running as that very process (start time, command line, boot)."""
@@ -95,7 +93,7 @@ class LlamaCppRuntime:
         alive = self._ours(info)
         try:
             models = [ServedModel(**m) for m in info.get("models", [])] if alive else []
-        except TypeError:
+        except TypeError:  # not a record of ours
             models, alive = [], False
         return DaemonState(info.get("pid") if alive else None, alive, info.get("config_hash", ""),
                            alive and self._answering(info.get("pid"), [m.alias for m in models]), models)
@@ -109,11 +107,8 @@ class LlamaCppRuntime:
             ids = {m.get("id") for m in r.json().get("data", [])} if r.status_code == 200 else set()
         except (httpx.HTTPError, ValueError, AttributeError, TypeError):
             return False
-        if not set(aliases) <= ids:
-            return False
-        return pid is None or process.listens(pid, self.port) is not False
+        return set(aliases) <= ids and (pid is None or process.listens(pid, self.port) is not False)
 
-    # -- lifecycle -----------------------------------------------------------------------------
     def start(self, models: list[ServedModel]) -> float:
         """(Re)start the server with these models; seconds until it answered (the model load included)."""
         for m in models:
@@ -221,6 +216,10 @@ class LlamaCppRuntime:
                 return ServedModel(tag, str(path), num_ctx)
         raise StepFailed(f"{tag}: not a model of env {self.cfg.env.name}")
 
+    def model_settings(self, tag: str, num_ctx: int) -> dict:
+        """llama_cpp.server's settings for this model, exactly as start() would write them."""
+        return self.server_config([self._served(tag, num_ctx)])["models"][0]
+
     def matches(self, r: Resident, tag: str, num_ctx: int, keep_alive: int) -> bool:
         """Loaded as asked: same model, context and server settings (threads, KV type, GPU layers)."""
         want = self.config_hash(self.server_config([self._served(tag, num_ctx)]))
@@ -257,7 +256,8 @@ class LlamaCppRuntime:
                              remedy="run invoke preload to start the llama.cpp server") from None
         total = time.perf_counter() - t0
         ttft = first if first is not None else total
-        return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9))
+        return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9),
+                          delivered=sum(1 for p in pieces if p))
 
     def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
         """One chat turn through /v1/chat/completions: the server formats it with the GGUF's chat template."""
