@@ -103,6 +103,7 @@ def test_server_child_ignores_modules_in_the_users_directory(tmp_path, monkeypat
         assert not (tmp_path / "shadowed").exists()
     finally:
         preload.preload(cfg, unload=True)
+        LlamaCppRuntime(cfg).stop()  # also when the server stopped answering: never leave it running
     assert not LlamaCppRuntime(cfg).state().alive
 
 
