@@ -42,8 +42,8 @@ def identity(pid: int) -> Identity | None:
             cmdline = (proc / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
         except (OSError, IndexError):
             return None
-        if fields[0] == "Z":
-            return None
+        if fields[0] == "Z" and int(fields[17]) <= 1:  # a zombie; a leader whose main thread ended but
+            return None  # whose other threads still run (num_threads > 1) is still that process
         return Identity(pid, fields[19], [c.decode(errors="replace") for c in cmdline], boot_id())
     ps = output(["ps", "-o", "lstart=", "-o", "command=", "-p", str(pid)])
     if not ps or not ps.strip():
