@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from rdic_ops.config.auto import AUTO_SETTINGS
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
@@ -50,6 +51,8 @@ def _translate(override: str) -> str:
         return f"model@{role}.model={value}"
     if key == "env":
         raise ConfigError("choose the env with --env, not --set env=...")
+    if value.strip().lower() == "auto" and key in AUTO_SETTINGS:  # chosen from this machine's facts (config/auto.py)
+        return f"{key}='{AUTO_SETTINGS[key]}'"
     return f"{key}={value}"
 
 
@@ -81,14 +84,31 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
     if env not in envs:
         raise ConfigError(f"unknown env {env!r} (choices: {', '.join(envs)})")
     hydra_overrides = [f"env={env}"] + [_translate(o) for o in overrides]
+    from rdic_ops.config import cache
 
+    if not cache.enabled():
+        return _compose(hydra_overrides, env, overrides)
+    key = cache.key(CONF_DIR, hydra_overrides)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    cfg = _compose(hydra_overrides, env, overrides)
+    if key is not None and cache.key(CONF_DIR, hydra_overrides) == key:  # no file changed while Hydra read
+        cache.put(key, cfg)
+    return cfg
+
+
+def _compose(hydra_overrides: list[str], env: str, overrides) -> RootConfig:
+    """Hydra's compose of conf/config.yaml, validated by the schema and check()."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf
 
+    from rdic_ops.config import auto
     from rdic_ops.config.schema import register
 
     register()
+    auto.register()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
@@ -143,6 +163,16 @@ def check(cfg: RootConfig) -> None:
             raise ConfigError(f"env.hardware.{key}: must not be negative")
     if hw.cpu_cores < 1:
         raise ConfigError("env.hardware.cpu_cores: must be at least 1")
+    if cfg.env.runtime.n_threads < 0:
+        raise ConfigError(f"env.runtime.n_threads: must not be negative (0 = all cores), "
+                          f"got {cfg.env.runtime.n_threads}")
+    known = cfg.env.known_answer
+    if known is not None:
+        for key in ("question", "answer"):
+            if not getattr(known, key).strip():
+                raise ConfigError(f"env.known_answer.{key}: must not be empty")
+        if known.max_tokens < 1:
+            raise ConfigError(f"env.known_answer.max_tokens: must be at least 1, got {known.max_tokens}")
 
 
 def to_container(cfg: RootConfig) -> dict:

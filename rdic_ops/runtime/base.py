@@ -36,6 +36,13 @@ class Generation:
     eval_s: float = 0.0
     load_s: float = 0.0
     raw: dict = field(default_factory=dict)
+    delivered: int = 0  # streamed pieces (tokens) the client received
+
+    @property
+    def delivered_tokens_per_s(self) -> float:
+        """As the user sees it: tokens after the first over the seconds after the first, at the client."""
+        after = self.total_s - self.ttft_s
+        return (self.delivered - 1) / after if self.delivered > 1 and after > 0 else 0.0
 
     @property
     def tokens_per_s(self) -> float:
@@ -44,6 +51,17 @@ class Generation:
     @property
     def prompt_tokens_per_s(self) -> float:
         return self.prompt_tokens / self.prompt_s if self.prompt_s else 0.0
+
+
+def role_gpu_layers(cfg, model: str) -> int | None:
+    """The n_gpu_layers a role declares for ``model`` (its name or Ollama tag); None when all layers go."""
+    for role in ("extraction", "chat", "embedding"):
+        r = getattr(cfg, role)
+        names = {r.model.name, r.model.ollama_tag or r.model.name}
+        names |= {f"{n}:latest" for n in names if ":" not in n}
+        if model in names and r.n_gpu_layers >= 0:
+            return r.n_gpu_layers
+    return None
 
 
 class Runtime(Protocol):
@@ -69,3 +87,6 @@ class Runtime(Protocol):
     def generate(self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32,
                  keep_alive: int | None = None) -> Generation:
         """One streamed completion, timed."""
+
+    def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
+        """One chat turn formatted by the model's own chat template, greedy, timed."""
