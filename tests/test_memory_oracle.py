@@ -20,7 +20,8 @@ pytestmark = [
 MiB = 1024 * 1024
 # Worst total error docs/BENCHMARKS.md claims per model (percent); a test run may exceed it by MARGIN at most.
 # Measured over this grid (q4_0 and swa-full included); the worst are gemma3 at 131072 with swa-full.
-CLAIMED = {"gemma3-4b-it-q8_0": 1.14, "gemma3-12b-it-q4_k_m": 0.47, "llama3.2-3b-q4_k_m": 0.67,
+CLAIMED = {"gemma3-1b-it-q4_k_m": 4.65, "gemma3-4b-it-q8_0": 1.14, "gemma3-12b-it-q4_k_m": 0.47,
+           "llama3.2-3b-q4_k_m": 0.67,
            "llama3.1-8b-instruct-q4_k_m": 0.32, "bge-m3": 1.41}
 MARGIN = 0.25
 

@@ -143,7 +143,7 @@ def test_green_tests_that_load_the_old_model_fail_verification(tmp_path, tiny_gg
     assert "Traceback" not in out.stderr
 
 
-def test_seed_sample_offline_then_online(tmp_path, tiny_gguf):
+def test_seed_sample_offline_then_online(tmp_path, tiny_gguf, monkeypatch):
     from hub_server import FakeHub
 
     root = tmp_path / "seed"
@@ -163,6 +163,7 @@ def test_seed_sample_offline_then_online(tmp_path, tiny_gguf):
                                "--status", "--json").stdout)["steps"][0]
     assert checks(st)["code"]["found"] == "complete" and checks(st)["model"]["found"] == "model download pending"
     assert st["status"] == "warn"
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # set by other tests' libraries; online now
     hub = FakeHub()
     hub.add(repo, file, tiny_gguf)
     hub.start()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -132,10 +131,3 @@ class Journal:
 def write_file(path: Path, data: bytes) -> None:
     """One project file written (atomically, mode kept): the seam a crash test slows down from outside."""
     atomic_write(path, data)
-
-
-def same_inode(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
