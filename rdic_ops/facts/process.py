@@ -53,8 +53,13 @@ def identity(pid: int) -> Identity | None:
 
 
 def same(recorded: dict, now: Identity | None) -> bool:
-    """Is the recorded process still the one running under its pid?"""
-    return bool(now) and all(recorded.get(k) == v for k, v in now.to_dict().items())
+    """Is the recorded process still the one running under its pid? pid, start time and boot id name one
+    process for good; the command line is compared too, except when /proc shows none (a leader whose main
+    thread ended while its other threads serve: its cmdline reads empty)."""
+    if not now:
+        return False
+    keys = ["pid", "start", "boot"] + (["cmdline"] if any(now.cmdline) else [])
+    return all(recorded.get(k) == getattr(now, k) for k in keys)
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
