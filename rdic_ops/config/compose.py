@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from rdic_ops.config.provider import check_providers
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
@@ -143,6 +144,7 @@ def check(cfg: RootConfig) -> None:
             raise ConfigError(f"env.hardware.{key}: must not be negative")
     if hw.cpu_cores < 1:
         raise ConfigError("env.hardware.cpu_cores: must be at least 1")
+    check_providers(cfg.providers)
 
 
 def to_container(cfg: RootConfig) -> dict:
