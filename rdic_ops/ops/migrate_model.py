@@ -28,6 +28,7 @@ from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import UsageError
 from rdic_ops.fsutil import atomic_write
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
+from rdic_ops.providers import provider_checks
 
 
 @dataclass
@@ -339,6 +340,7 @@ def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
     left = leftovers(spec, root)
     checks.append(Check("leftovers", Status.ok if not left else Status.warn, "no use of the old API",
                         "none" if not left else f"{len(left)}: " + "; ".join(left[:8])))
+    checks += provider_checks(tcfg, strict=False).checks  # the env's model APIs (conf/provider/), as warnings
     done = all(c.status is Status.ok for c in checks)
     return StepResult("migrate-model --status", Status.ok if done else Status.warn, checks=checks,
                       duration_s=time.perf_counter() - t0,
@@ -419,5 +421,9 @@ def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool =
     if any(c.status is Status.failed for c in tests):
         result.status = Status.failed
         result.remedy = "the target's tests fail: fix them, or invoke migrate-model --rollback"
+    apis = provider_checks(tcfg)  # the env's model APIs answer (the seed's test_apis, as checks)
+    result.checks += apis.checks
+    if apis.status is Status.failed:
+        result.status, result.remedy = Status.failed, result.remedy or apis.remedy
     result.duration_s = time.perf_counter() - t0
     return result

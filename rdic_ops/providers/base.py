@@ -81,6 +81,7 @@ class Probe:
         self.ttft_s: float | None = None
         self.pieces: list[str] = []
         self.chunks = 0
+        self.note = ""  # something the user should know even when the check passed (a deprecation)
 
     def left(self) -> float:
         """Seconds left for the next request; Failure when the check's time is up."""
@@ -131,6 +132,7 @@ class Outcome:
     input_tokens: int | None = None
     output_tokens: int | None = None
     answer: str = ""
+    note: str = ""
 
     @property
     def status(self) -> str:

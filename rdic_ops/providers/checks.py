@@ -45,8 +45,19 @@ def anthropic_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:
         final = stream.get_final_message()
     if getattr(final, "stop_reason", None) is None:
         raise Failure("stream_error", f"the stream ended before the answer was complete ({probe.chunks} chunk(s))")
+    probe.note = _deprecated(t.model)
     usage = getattr(final, "usage", None)
     return getattr(usage, "input_tokens", None), getattr(usage, "output_tokens", None)
+
+
+def _deprecated(model: str) -> str:
+    """The SDK's own list of deprecated models (it only warns through `warnings`, which a CLI hides)."""
+    try:
+        from anthropic.resources.messages.messages import DEPRECATED_MODELS
+    except ImportError:
+        return ""
+    when = DEPRECATED_MODELS.get(model) if isinstance(DEPRECATED_MODELS, dict) else None
+    return f"deprecated by the provider: end of life {when}; move to a newer model" if when else ""
 
 
 def openai_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:

@@ -20,12 +20,14 @@ def _found(o: Outcome) -> str:
         parts.append(f"{o.input_tokens if o.input_tokens is not None else '?'} in / "
                      f"{o.output_tokens if o.output_tokens is not None else '?'} out tokens")
     parts.append(f"answer {o.answer!r}")
-    return ", ".join(parts)
+    return ", ".join(parts) + (f"; {o.note}" if o.note else "")
 
 
 def to_check(o: Outcome, strict: bool = True) -> Check:
     """One row: pass -> ok; a failure -> failed, or warn when the provider is optional (or not strict)."""
     status = Status.ok if o.ok else (Status.warn if (o.optional or not strict) else Status.failed)
+    if o.ok and o.note:
+        status = Status.warn
     key = f"key {o.key_env}={o.key_shown}" if o.key_env else "no key"
     return Check(f"provider {o.name}", status, f"{o.kind} {o.model} at {o.endpoint} ({key})", _found(o),
                  "" if o.ok else o.remedy)

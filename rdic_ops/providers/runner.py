@@ -53,7 +53,10 @@ def select(cfg: RootConfig, only: list[str] = ()) -> list[tuple[str, ProviderSpe
     bad = [n for n in only if n not in known]
     if bad:
         names = ", ".join(p.name for _, p in items) or "none"
-        raise UsageError(f"--only: unknown provider {bad[0][:60]!r} in env {cfg.env.name} (providers: {names})")
+        shown = bad[0]
+        for _, p in items:  # a key typed here by mistake is masked like anywhere else
+            shown = resolve(cfg, "", p).clean(shown, 60)
+        raise UsageError(f"--only: unknown provider {shown!r} in env {cfg.env.name} (providers: {names})")
     return list({known[n][0]: known[n] for n in only}.values())
 
 
@@ -66,7 +69,8 @@ def _outcome(t: Target, probe: Probe, ok: bool, kind: str = "", reason: str = ""
         key_env=p.api_key_env, key_shown=mask(t.secret) if p.api_key_env else "none needed", optional=p.optional,
         ok=ok, failure=kind, reason=reason, remedy=remedy(kind, t) if kind else "", listed=probe.listed,
         latency_s=probe.elapsed, ttft_s=probe.ttft_s, input_tokens=tokens[0],
-        output_tokens=tokens[1] if tokens[1] is not None else (probe.chunks or None), answer=t.clean(answer, 80))
+        output_tokens=tokens[1] if tokens[1] is not None else (probe.chunks or None), answer=t.clean(answer, 80),
+        note=probe.note)
 
 
 def check_one(t: Target, probe: Probe) -> Outcome:

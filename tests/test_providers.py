@@ -1,0 +1,257 @@
+"""invoke providers.check: the second seed's `python -m tests.test_apis` as a check of the env's model APIs.
+
+The official SDKs (anthropic, openai) talk real HTTP to loopback stand-ins (tests/provider_servers.py); the
+local model is the tiny GGUF served by the real llama.cpp runtime under m_series_max's chat model alias.
+"""
+
+import json
+import secrets
+import socket
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+from conftest import free_port, run_invoke
+from provider_servers import FakeAnthropic, FakeOpenAI
+
+from rdic_ops.config.compose import compose
+from rdic_ops.providers import report, run
+from rdic_ops.providers.runner import bounded
+
+KEY_A = "sk-ant-api03-" + secrets.token_urlsafe(32)
+KEY_D = "sk-" + secrets.token_hex(16)
+WRONG = "sk-ant-api03-" + secrets.token_urlsafe(32)  # a key the stand-in rejects: must not leak either
+SEED_LINES = ["✓ PASS: claude-haiku-4.5", "✓ PASS: claude-sonnet-4.5", "✓ PASS: deepseek-r1", "✓ PASS: gemma-3-12b"]
+
+
+@pytest.fixture(scope="module")
+def llamacpp_port(tmp_path_factory, tiny_gguf):
+    """The real llama.cpp runtime serving the tiny GGUF under m_series_max's chat model alias."""
+    from rdic_ops.runtime.llamacpp_rt import LlamaCppRuntime, ServedModel
+
+    state = tmp_path_factory.mktemp("llamacpp")
+    (state / "tiny.gguf").write_bytes(tiny_gguf)
+    port = free_port()
+    cfg = compose("m_series_max", [f"env.runtime.llamacpp_port={port}", f"paths.state_dir={state}"])
+    rt = LlamaCppRuntime(cfg)
+    rt.start([ServedModel(cfg.chat.model.name, str(state / "tiny.gguf"), 512)])
+    yield port
+    rt.stop()
+
+
+@pytest.fixture
+def apis(monkeypatch, llamacpp_port):
+    a = FakeAnthropic({"claude-haiku-4-5": "claude-haiku-4-5-20251001",
+                       "claude-sonnet-4-5": "claude-sonnet-4-5-20250929"}, {KEY_A})
+    o = FakeOpenAI({"deepseek-reasoner": "deepseek-reasoner", "deepseek-chat": "deepseek-chat"}, {KEY_D})
+    a.start()
+    o.start()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY_A)
+    monkeypatch.setenv("DEEPSEEK_API_KEY", KEY_D)
+    sets = [f"providers.haiku.endpoint={a.url}", f"providers.sonnet.endpoint={a.url}",
+            f"providers.deepseek.endpoint={o.url}/v1", f"env.runtime.llamacpp_port={llamacpp_port}",
+            "providers.gemma.expect=", *(f"providers.{k}.timeout_s=3" for k in ("haiku", "sonnet", "deepseek"))]
+    yield SimpleNamespace(anthropic=a, openai=o, sets=sets)
+    a.stop()
+    o.stop()
+
+
+def cli(apis, *args, env=None, extra=()):
+    sets = [f"--set={s}" for s in [*apis.sets, *extra]]
+    return run_invoke("providers.check", "--env=m_series_max", *sets, *args, env=env, timeout=120)
+
+
+def check(apis, key, *extra):
+    return run(compose("m_series_max", [*apis.sets, *extra]), [key])[0]
+
+
+def test_the_seeds_four_lines_against_the_stand_ins(apis):
+    out = cli(apis)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    tail = lines[lines.index(SEED_LINES[0]):]
+    assert tail == [*SEED_LINES, "", report.MET], out.stdout
+    # the SDKs sent the key and the API version the stand-ins require; the model was listed first
+    sent = [h for (m, p, h) in apis.anthropic.requests if p == "/v1/messages"]
+    assert len(sent) == 2 and all(h.get("anthropic-version") and KEY_A in h.get("Authorization", "") for h in sent)
+    assert [p for (m, p, h) in apis.openai.requests] == ["/v1/models", "/v1/chat/completions"]
+
+
+def test_json_has_latency_tokens_and_the_masked_key(apis):
+    out = cli(apis, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    rows = {p["name"]: p for p in data["providers"]}
+    haiku = rows["claude-haiku-4.5"]
+    assert haiku["status"] == "pass" and haiku["listed"] is True and haiku["answer"] == "pong"
+    assert haiku["input_tokens"] == 14 and haiku["output_tokens"] == 2 and 0 < haiku["latency_s"] < 3
+    assert haiku["key_shown"] == f"{KEY_A[:3]}…{KEY_A[-4:]}"
+    assert rows["deepseek-r1"]["input_tokens"] == 12 and rows["deepseek-r1"]["answer"] == "pong"  # reasoning not
+    gemma = rows["gemma-3-12b"]  # the real llama.cpp server: listed, answered, timed
+    assert gemma["status"] == "pass" and gemma["listed"] and gemma["output_tokens"] and gemma["ttft_s"] > 0
+    assert data["failed"] == []
+    from anthropic.resources.messages.messages import DEPRECATED_MODELS  # the SDK's own list
+
+    eol = DEPRECATED_MODELS.get("claude-sonnet-4-5")
+    assert (eol in rows["claude-sonnet-4.5"]["note"]) if eol else not rows["claude-sonnet-4.5"]["note"]
+    assert data["steps"][0]["status"] == ("warn" if eol else "ok")  # it answers, but not for long
+
+
+@pytest.mark.parametrize("key", ["sonnet", "deepseek"])
+@pytest.mark.parametrize("mode, kind, words", [
+    ("429", "rate_limited", "retry after 7 s"),
+    ("500", "server_error", "HTTP 500"),
+    ("stall", "timeout", "no answer to the prompt within 3 s"),
+    ("stall_stream", "stalled", "stalled after"),
+    ("stream_error", "stream_error", "the stream carried an error"),
+    ("drop", "stream_error", "ended before the answer was complete"),
+    ("bad_answer", "bad_answer", "'no thanks' does not match 'pong'"),
+])
+def test_each_failure_kind_has_its_own_one_line_reason(apis, key, mode, kind, words):
+    model = "claude-sonnet-4-5" if key == "sonnet" else "deepseek-reasoner"
+    server = apis.anthropic if key == "sonnet" else apis.openai
+    server.modes[model] = mode
+    t0 = time.monotonic()
+    o = check(apis, key)
+    assert (o.ok, o.failure) == (False, kind), o
+    assert words in o.reason and "\n" not in o.reason and o.remedy
+    assert time.monotonic() - t0 < 3 + 1.5  # within the provider's timeout (3 s) and the runner's grace
+
+
+@pytest.mark.parametrize("key", ["haiku", "deepseek"])
+def test_401_404_missing_key_and_unreachable(apis, monkeypatch, key):
+    var = "ANTHROPIC_API_KEY" if key == "haiku" else "DEEPSEEK_API_KEY"
+    monkeypatch.setenv(var, WRONG)
+    o = check(apis, key)
+    assert o.failure == "unauthorized" and f"the key in {var} was rejected (HTTP 401" in o.reason
+    monkeypatch.setenv(var, KEY_A if key == "haiku" else KEY_D)
+    o = check(apis, key, f"providers.{key}.model=no-such-model")
+    assert o.failure == "model_not_found" and "'no-such-model'" in o.reason and "--set providers." in o.remedy
+    if key == "deepseek":  # the list the endpoint offers is named
+        assert "deepseek-chat, deepseek-reasoner" in o.reason
+    monkeypatch.delenv(var)
+    o = check(apis, key)
+    assert (o.failure, o.reason) == ("missing_key", f"{var} is not set") and f"export {var}=" in o.remedy
+    monkeypatch.setenv(var, "x" * 20)
+    o = check(apis, key, f"providers.{key}.endpoint=http://127.0.0.1:{free_port()}")
+    assert o.failure == "unreachable" and "Connection refused" in o.reason
+
+
+def test_the_sdks_own_retry_is_used(apis):
+    apis.anthropic.modes["claude-sonnet-4-5"] = "transient"  # one 500, then answers
+    o = check(apis, "sonnet", "providers.sonnet.max_retries=1")
+    assert o.ok and apis.anthropic.completions["claude-sonnet-4-5"] == 2
+    apis.anthropic.modes["claude-sonnet-4-5"] = "transient"
+    apis.anthropic.completions.clear()
+    assert check(apis, "sonnet").failure == "server_error"  # max_retries 0: the first failure is reported
+
+
+def test_cli_exit_1_with_a_line_per_failure_and_optional_warns(apis):
+    apis.anthropic.modes["claude-sonnet-4-5"] = "429"
+    apis.openai.modes["deepseek-reasoner"] = "500"
+    out = cli(apis)
+    assert out.returncode == 1
+    assert "✓ PASS: claude-haiku-4.5" in out.stdout and "✓ PASS: gemma-3-12b" in out.stdout
+    fail = next(ln for ln in out.stdout.splitlines() if ln.startswith("✗ FAIL: claude-sonnet-4.5"))
+    assert "rate limited" in fail and "retry after 7 s" in fail and "-> wait" in fail
+    assert any(ln.startswith("! WARN: deepseek-r1 (optional): server error") for ln in out.stdout.splitlines())
+    assert out.stdout.splitlines()[-1] == "✗ 1 of 3 API requirements not met"
+    assert out.stderr.strip() == "rdic-ops: 1 of 3 required provider(s) failed: claude-sonnet-4.5 (rate limited)"
+    apis.anthropic.modes.clear()  # only the optional one fails: a warning, exit 0
+    out = cli(apis)
+    assert out.returncode == 0 and "All API requirements met! (1 optional not available: deepseek-r1)" in out.stdout
+
+
+def test_only_and_usage_errors(apis):
+    out = cli(apis, "--only=claude-haiku-4.5,gemma", "--json")
+    assert out.returncode == 0 and [p["name"] for p in json.loads(out.stdout)["providers"]] == \
+        ["claude-haiku-4.5", "gemma-3-12b"]
+    out = cli(apis, "--only=nope")
+    assert out.returncode == 2 and "unknown provider 'nope'" in out.stderr and "claude-haiku-4.5" in out.stderr
+    out = run_invoke("providers.check", "--env=local")
+    assert out.returncode == 0 and "declares no providers" in out.stderr
+
+
+def test_offline_every_provider_unreachable_within_its_timeout(monkeypatch):
+    """No stand-ins: closed ports, a name that never resolves (.invalid); no traceback, exit 1."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY_A)
+    monkeypatch.setenv("DEEPSEEK_API_KEY", KEY_D)
+    sets = [f"providers.haiku.endpoint=http://127.0.0.1:{free_port()}", "providers.sonnet.endpoint=http://api.invalid",
+            f"providers.deepseek.endpoint=http://127.0.0.1:{free_port()}/v1",
+            f"env.runtime.llamacpp_port={free_port()}",
+            *(f"providers.{k}.timeout_s=4" for k in ("haiku", "sonnet", "deepseek", "gemma"))]
+    t0 = time.monotonic()
+    out = run_invoke("providers.check", "--env=m_series_max", *(f"--set={s}" for s in sets), timeout=60)
+    elapsed = time.monotonic() - t0
+    assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith(("✗", "!")) and ": unreachable: " in ln]
+    assert len(lines) == 4, out.stdout
+    assert "invoke preload" in next(ln for ln in lines if "gemma-3-12b" in ln)
+    assert elapsed < 4 + 1 + 10  # the timeout, the runner's grace, and starting invoke
+
+
+def test_a_hung_check_is_given_up_at_its_deadline_and_workers_are_bounded():
+    running, most = [], [0]
+    lock = threading.Lock()
+
+    def job(seconds):
+        def go():
+            with lock:
+                running.append(1)
+                most[0] = max(most[0], len(running))
+            time.sleep(seconds)
+            with lock:
+                running.pop()
+            return f"done {seconds}"
+        return go
+
+    t0 = time.monotonic()
+    out = bounded([job(30), job(0.2), job(0.2), job(0.2)], [0.5, 5, 5, 5], lambda i: f"late {i}", workers=2)
+    assert out == ["late 0", "done 0.2", "done 0.2", "done 0.2"]
+    assert time.monotonic() - t0 < 2 and most[0] == 2
+
+
+def test_a_listening_server_that_never_answers_is_a_timeout_not_a_hang(apis):
+    with socket.socket() as s:  # accepts connections, reads nothing, says nothing
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        t0 = time.monotonic()
+        o = check(apis, "haiku", f"providers.haiku.endpoint=http://127.0.0.1:{s.getsockname()[1]}",
+                  "providers.haiku.timeout_s=1.5")
+    assert o.failure == "unreachable" and "no answer from the endpoint within 1.5 s" in o.reason
+    assert time.monotonic() - t0 < 1.5 + 1.5
+
+
+def test_no_key_ever_reaches_any_output(apis, llamacpp_port):
+    """Every path (pass, each failure, hostile echo, offline, bad config), with and without --json, SDK debug logs
+    on: neither the configured keys nor a rejected one appear, whole or in part."""
+    wrong_d = "sk-" + secrets.token_hex(16)
+    keys = [KEY_A, KEY_D, WRONG, wrong_d]
+    debug = {"ANTHROPIC_LOG": "debug", "OPENAI_LOG": "debug"}
+    closed = [f"providers.{k}.endpoint=http://127.0.0.1:{free_port()}" for k in ("haiku", "sonnet")]
+
+    def scenarios():
+        yield {}, (), ()
+        apis.anthropic.echo_key = apis.openai.echo_key = True  # a hostile server repeats the key it got
+        yield {"ANTHROPIC_API_KEY": WRONG, "DEEPSEEK_API_KEY": wrong_d}, (), ()
+        apis.anthropic.modes.update({"claude-haiku-4-5": "stream_error", "claude-sonnet-4-5": "stall_stream"})
+        apis.openai.modes["deepseek-reasoner"] = "429"
+        yield {}, (), ()
+        yield {}, closed, ()
+        yield {}, ["providers.haiku.model=no-such-model"], ()
+        yield {}, [f"providers.haiku.api_key_env={KEY_A}"], ()  # a key pasted where its name belongs
+        yield {}, [], (f"--only={KEY_A}",)  # and one typed as a provider name
+
+    outputs = []
+    for env, extra, args in scenarios():
+        for fmt, logs in (((), {}), (("--json",), debug)):  # the SDKs' debug logs on for the JSON run
+            out = cli(apis, *fmt, *args, env={**logs, **env}, extra=extra)
+            assert out.returncode in (0, 1, 2) and (logs or "Traceback" not in out.stderr), out.stderr
+            outputs.append(out.stdout + out.stderr)
+    text = "\n".join(outputs)
+    assert "unauthorized" in text and "rate limited" in text and "unreachable" in text  # the paths did run
+    for key in keys:
+        secret = key.split("-")[-1] if key.startswith("sk-ant") else key[3:]
+        windows = {secret[i:i + 10] for i in range(len(secret) - 9)}
+        assert key not in text and not [w for w in windows if w in text], f"a key leaked: {key[:3]}…"
