@@ -16,7 +16,9 @@ Real HTTP, reproducing the documented shapes the official SDKs parse:
 Behaviour per model id (``server.modes[model]``), so one server shows several cases at once:
 "ok", "429", "500", "529", "stall" (no answer to the completion), "stall_stream" (a first delta, then
 silence), "stream_error", "drop" (the connection closes mid-answer), "bad_answer", "transient" (500 on
-the first completion, then ok). Keys outside ``server.keys`` get 401; models outside ``server.models`` 404.
+the first completion, then ok), "proxy_502" (a proxy's HTML page), "hostile" (a 500 whose message carries
+terminal escapes, a newline, a bidi override and markup). Keys outside ``server.keys`` get 401; models
+outside ``server.models`` 404.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 
 from support.loopback import LoopbackServer
+
+# An error message with terminal escapes, a second line, a right-to-left override and rich markup.
+HOSTILE = "\x1b[31mboom\x1b[0m\nsecond line \u202e[bold]x[/bold]"
 
 
 class _Server(LoopbackServer):
@@ -91,6 +96,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _log(self) -> None:
         self.app.requests.append((self.command, self.path, dict(self.headers)))
 
+    def _proxy_502(self) -> None:
+        """What a reverse proxy in front of the API answers when the upstream is down: an HTML page."""
+        data = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><h1>502 Bad Gateway</h1></body></html>"
+        self.send_response(502)
+        self.send_header("content-type", "text/html")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _stall(self) -> None:
         self.app.release.wait(60)
 
@@ -152,10 +166,13 @@ class _AnthropicHandler(_Handler):
         errors = {"429": (429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate "
                           "limit", {"retry-after": self.app.retry_after}),
                   "500": (500, "api_error", "Internal server error", None),
-                  "529": (529, "overloaded_error", "Overloaded", None)}
+                  "529": (529, "overloaded_error", "Overloaded", None),
+                  "hostile": (500, "api_error", HOSTILE, None)}
         if mode in errors:
             status, kind, msg, headers = errors[mode]
             return self._error(status, kind, msg, headers)
+        if mode == "proxy_502":
+            return self._proxy_502()
         if mode == "stall":
             return self._stall()
         self._stream(self.app.models[model], mode)
@@ -224,9 +241,11 @@ class _OpenAIHandler(_Handler):
         if mode == "429":
             return self._error(429, "Rate limit reached for requests", "requests", "rate_limit_exceeded",
                                {"retry-after": self.app.retry_after})
-        if mode in ("500", "529"):
-            return self._error(500, "The server had an error while processing your request. Sorry about that!",
-                               "server_error", None)
+        if mode in ("500", "529", "hostile"):
+            return self._error(500, HOSTILE if mode == "hostile" else "The server had an error while processing "
+                               "your request. Sorry about that!", "server_error", None)
+        if mode == "proxy_502":
+            return self._proxy_502()
         if mode == "stall":
             return self._stall()
         self._stream(model, mode, bool((body.get("stream_options") or {}).get("include_usage")))

@@ -15,9 +15,11 @@ from rdic_ops.config.provider import ProviderSpec
 
 # Failure kinds, each with a one-line reason (built by the check) and a remedy (REMEDY below).
 KINDS = ("missing_key", "unauthorized", "model_not_found", "rate_limited", "timeout", "unreachable",
-         "server_error", "stalled", "stream_error", "rejected", "bad_answer", "not_installed", "error")
+         "server_error", "stalled", "stream_error", "rejected", "bad_response", "bad_answer", "not_installed", "error")
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+# C0/C1 controls, line/paragraph separators, bidi overrides and zero-width characters
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+")
 
 
 def mask(secret: str | None) -> str:
@@ -31,7 +33,7 @@ def mask(secret: str | None) -> str:
 
 def one_line(text: object, limit: int = 200) -> str:
     """Server text made safe to print on one line: no control characters (ANSI escapes), bounded length."""
-    s = _CONTROL.sub(" ", str(text if text is not None else "")).strip()
+    s = _CONTROL.sub(" ", _ANSI.sub("", str(text if text is not None else ""))).strip()
     s = re.sub(r" {2,}", " ", s)
     return s if len(s) <= limit else s[: limit - 1] + "…"
 

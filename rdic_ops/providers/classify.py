@@ -9,6 +9,7 @@ transport may be httpx or httpx2, so transport errors are recognised by class na
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 
 from rdic_ops.config.provider import ProviderKind
@@ -36,8 +37,8 @@ def api_message(exc: BaseException) -> str:
             return f"{kind}: {node['message']}" if isinstance(kind, str) and kind else str(node["message"])
     if isinstance(getattr(exc, "error", None), str):
         return exc.error
-    if isinstance(body, str) and body.strip():
-        return body
+    if isinstance(body, str) and body.strip():  # a proxy's HTML error page: its text only
+        return re.sub(r"<[^>]*>", " ", body) if body.lstrip().startswith("<") else body
     return str(exc) or type(exc).__name__
 
 
@@ -67,7 +68,9 @@ def _status_failure(status: int, exc: BaseException, probe: Probe, t: Target) ->
         who = f"the key in {t.spec.api_key_env}" if t.spec.api_key_env else "the request (no key configured)"
         return Failure("unauthorized", f"{who} was rejected (HTTP {status}: {msg})")
     if status == 404:
-        return Failure("model_not_found", f"model {t.model!r} not found at {t.shown_endpoint} (HTTP 404: {msg})")
+        # listed: the endpoint knows the API and offered the model; else a wrong URL also answers 404
+        what = f"model {t.model!r}" + ("" if probe.listed else " (or the API under this URL)")
+        return Failure("model_not_found", f"{what} not found at {t.shown_endpoint} (HTTP 404: {msg})")
     if status == 429:
         wait = retry_after(exc)
         after = f"retry after {wait:.0f} s" if wait is not None else "no retry-after given"
@@ -98,6 +101,9 @@ def classify(exc: BaseException, probe: Probe, t: Target) -> Failure:
         return Failure("unreachable", f"cannot connect to {t.shown_endpoint} ({cause})")
     if names & {"RemoteProtocolError", "ReadError", "APIConnectionError", "ConnectionError", "OSError"}:
         return Failure("stream_error", f"the connection closed mid-answer after {probe.chunks} chunk(s)")
+    if names & {"JSONDecodeError", "APIResponseValidationError", "ValidationError"}:
+        return Failure("bad_response", f"the endpoint's answer is not this API's ({type(exc).__name__}: "
+                       f"{t.clean(exc, 80)})")
     if "APIError" in names:  # openai: an error object inside the stream (no status code)
         return Failure("stream_error", f"the stream carried an error after {probe.chunks} chunk(s): "
                        f"{t.clean(api_message(exc), 160)}")
@@ -114,7 +120,8 @@ def remedy(kind: str, t: Target) -> str:
         "missing_key": f"export {p.api_key_env}=<your key> (in your shell profile); it is read only from there",
         "unauthorized": (f"check the key in {p.api_key_env} (a new one from the provider's console)"
                          if p.api_key_env else f"the endpoint wants a key: set providers.{key}.api_key_env"),
-        "model_not_found": f"use a model id the endpoint offers: --set providers.{key}.model=ID",
+        "model_not_found": f"use a model id the endpoint offers (--set providers.{key}.model=ID), "
+                           f"or check providers.{key}.endpoint",
         "rate_limited": "wait for the retry-after time and re-run, or raise the account's rate limits",
         "timeout": f"re-run later, or raise providers.{key}.timeout_s (now {p.timeout_s:g} s)",
         "unreachable": start if local else f"check the network (proxy, DNS) and providers.{key}.endpoint",
@@ -122,6 +129,7 @@ def remedy(kind: str, t: Target) -> str:
         "stalled": f"retry; if it repeats, check the server's load or raise providers.{key}.timeout_s",
         "stream_error": "the server broke off its answer: retry later; check its status page or logs",
         "rejected": f"check providers.{key} (model, max_tokens) against the provider's documentation",
+        "bad_response": f"check providers.{key}.endpoint (an OpenAI-compatible one ends in /v1) and .kind",
         "bad_answer": f"check the model, or relax providers.{key}.expect (now {p.expect!r})",
         "not_installed": "bash scripts/install.sh (installs the providers extra: anthropic, openai)",
         "error": "re-run with RDIC_DEBUG=1 and report it",

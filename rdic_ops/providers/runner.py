@@ -25,6 +25,21 @@ SDK_DEFAULT = {ProviderKind.anthropic: ("ANTHROPIC_BASE_URL", "https://api.anthr
                ProviderKind.openai: ("OPENAI_BASE_URL", "https://api.openai.com/v1")}
 CHECKS = {ProviderKind.anthropic: checks.anthropic_check, ProviderKind.openai: checks.openai_check,
           ProviderKind.ollama: checks.ollama_check, ProviderKind.llamacpp: checks.openai_check}
+SDK = {ProviderKind.anthropic: "anthropic", ProviderKind.openai: "openai", ProviderKind.ollama: "ollama",
+       ProviderKind.llamacpp: "openai"}
+
+
+def _import_sdks(targets: list[Target]) -> dict[str, str]:
+    """Import each SDK once, before any clock starts (a cold import can take seconds); module -> error."""
+    import importlib
+
+    missing = {}
+    for name in dict.fromkeys(SDK[t.spec.kind] for t in targets):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing[name] = f"the {name} package is not installed"
+    return missing
 
 
 def resolve(cfg: RootConfig, key: str, spec: ProviderSpec) -> Target:
@@ -73,8 +88,10 @@ def _outcome(t: Target, probe: Probe, ok: bool, kind: str = "", reason: str = ""
         note=probe.note)
 
 
-def check_one(t: Target, probe: Probe) -> Outcome:
+def check_one(t: Target, probe: Probe, missing_sdk: str = "") -> Outcome:
     """Key present, endpoint reachable, model listed, one short completion that matches ``expect``."""
+    if missing_sdk:
+        return _outcome(t, probe, False, "not_installed", missing_sdk)
     if t.spec.api_key_env and not t.secret:
         return _outcome(t, probe, False, "missing_key", f"{t.spec.api_key_env} is not set")
     try:
@@ -126,12 +143,13 @@ def run(cfg: RootConfig, only: list[str] = (), workers: int = 4) -> list[Outcome
     """Check the env's providers (or --only those), concurrently; outcomes in config order."""
     targets = [resolve(cfg, k, p) for k, p in select(cfg, list(only))]
     probes: list[Probe | None] = [None] * len(targets)
+    missing = _import_sdks(targets)
 
     def job(i: int) -> Callable[[], Outcome]:
         def go() -> Outcome:
             probes[i] = Probe(targets[i].spec.timeout_s)
             try:
-                return check_one(targets[i], probes[i])
+                return check_one(targets[i], probes[i], missing.get(SDK[targets[i].spec.kind], ""))
             except BaseException as exc:  # never a traceback from a worker thread
                 return _outcome(targets[i], probes[i], False, "error", f"{type(exc).__name__}: "
                                 f"{targets[i].clean(exc, 160)}")
