@@ -187,14 +187,13 @@ def test_offline_every_provider_unreachable_within_its_timeout(monkeypatch):
             f"providers.deepseek.endpoint=http://127.0.0.1:{free_port()}/v1",
             f"env.runtime.llamacpp_port={free_port()}",
             *(f"providers.{k}.timeout_s=4" for k in ("haiku", "sonnet", "deepseek", "gemma"))]
-    t0 = time.monotonic()
-    out = run_invoke("providers.check", "--env=m_series_max", *(f"--set={s}" for s in sets), timeout=60)
-    elapsed = time.monotonic() - t0
+    out = run_invoke("providers.check", "--env=m_series_max", *(f"--set={s}" for s in sets), "--json", timeout=60)
     assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith(("✗", "!")) and ": unreachable: " in ln]
-    assert len(lines) == 4, out.stdout
-    assert "invoke preload" in next(ln for ln in lines if "gemma-3-12b" in ln)
-    assert elapsed < 4 + 1 + 10  # the timeout, the runner's grace, and starting invoke
+    rows = json.loads(out.stdout)["providers"]
+    assert [r["failure"] for r in rows] == ["unreachable"] * 4, rows
+    assert all(r["latency_s"] < 4 + 1 for r in rows)  # each within its timeout (and the runner's grace)
+    assert "invoke preload" in rows[3]["remedy"] and "providers.sonnet.endpoint" in rows[1]["remedy"]
+    assert out.stderr.startswith("rdic-ops: 3 of 3 required provider(s) failed: claude-haiku-4.5 (unreachable)")
 
 
 def test_a_hung_check_is_given_up_at_its_deadline_and_workers_are_bounded():
@@ -234,7 +233,7 @@ def test_no_key_ever_reaches_any_output(apis, llamacpp_port):
     wrong_d = "sk-" + secrets.token_hex(16)
     keys = [KEY_A, KEY_D, WRONG, wrong_d]
     debug = {"ANTHROPIC_LOG": "debug", "OPENAI_LOG": "debug"}
-    closed = [f"providers.{k}.endpoint=http://127.0.0.1:{free_port()}" for k in ("haiku", "sonnet")]
+    closed = [f"providers.haiku.endpoint=http://127.0.0.1:{free_port()}"]
 
     def scenarios():
         yield {}, (), ()
@@ -243,8 +242,7 @@ def test_no_key_ever_reaches_any_output(apis, llamacpp_port):
         apis.anthropic.modes.update({"claude-haiku-4-5": "stream_error", "claude-sonnet-4-5": "stall_stream"})
         apis.openai.modes["deepseek-reasoner"] = "429"
         yield {}, (), ()
-        yield {}, closed, ()
-        yield {}, ["providers.haiku.model=no-such-model"], ()
+        yield {}, [closed[0], "providers.sonnet.model=no-such-model"], ()
         yield {}, [f"providers.haiku.api_key_env={KEY_A}"], ()  # a key pasted where its name belongs
         yield {}, [], (f"--only={KEY_A}",)  # and one typed as a provider name
 
