@@ -53,7 +53,7 @@ def apis(monkeypatch, llamacpp_port):
     sets = [f"providers.haiku.endpoint={a.url}", f"providers.sonnet.endpoint={a.url}",
             f"providers.deepseek.endpoint={o.url}/v1", f"env.runtime.llamacpp_port={llamacpp_port}",
             "providers.gemma.expect=", *(f"providers.{k}.timeout_s=3" for k in ("haiku", "sonnet", "deepseek"))]
-    yield SimpleNamespace(anthropic=a, openai=o, sets=sets)
+    yield SimpleNamespace(anthropic=a, openai=o, sets=sets, llamacpp_port=llamacpp_port)
     a.stop()
     o.stop()
 
@@ -80,7 +80,7 @@ def test_the_seeds_four_lines_against_the_stand_ins(apis):
 
 
 def test_json_has_latency_tokens_and_the_masked_key(apis):
-    out = cli(apis, "--json")
+    out = cli(apis, "--json", extra=[f"providers.gemma.endpoint=http://127.0.0.1:{apis.llamacpp_port}"])
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     rows = {p["name"]: p for p in data["providers"]}
@@ -92,6 +92,7 @@ def test_json_has_latency_tokens_and_the_masked_key(apis):
     gemma = rows["gemma-3-12b"]  # the real llama.cpp server: listed, answered, timed
     assert gemma["status"] == "pass" and gemma["listed"] and gemma["output_tokens"] and gemma["ttft_s"] > 0
     assert data["failed"] == []
+    assert gemma["endpoint"] == f"http://127.0.0.1:{apis.llamacpp_port}/v1"
     from anthropic.resources.messages.messages import DEPRECATED_MODELS  # the SDK's own list
 
     eol = DEPRECATED_MODELS.get("claude-sonnet-4-5")
@@ -322,3 +323,18 @@ def test_sdk_not_installed_is_a_failure_with_the_install_remedy(apis, tmp_path):
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("✗ FAIL: claude-haiku-4.5"))
     assert "not installed: the anthropic package is not installed -> bash scripts/install.sh" in line
     assert "✓ PASS: deepseek-r1" in out.stdout
+
+
+def test_the_sdks_load_only_inside_a_check():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import sys\nfrom invoke.main import program\n"
+            "for argv in (['invoke', '--list'], ['invoke', 'config', '--env=m_series_max', '--json']):\n"
+            "    try:\n        program.run(argv, exit=False)\n    except SystemExit:\n        pass\n"
+            "import rdic_ops.providers, rdic_ops.ops.setup, rdic_ops.ops.migrate_model\n"
+            "print('SDKS', [m for m in ('anthropic', 'openai', 'httpx2') if m in sys.modules])\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "SDKS []" in out.stdout, out.stdout[-500:] + out.stderr

@@ -47,6 +47,8 @@ def resolve(cfg: RootConfig, key: str, spec: ProviderSpec) -> Target:
     endpoint, model = spec.endpoint, spec.model
     if spec.kind is ProviderKind.llamacpp:
         endpoint = endpoint or f"http://127.0.0.1:{cfg.env.runtime.llamacpp_port}/v1"
+        if re.match(r"^https?://[^/]+/?$", endpoint):  # a bare server address: its API is under /v1
+            endpoint = endpoint.rstrip("/") + "/v1"
         model = model or cfg.chat.model.name
     elif spec.kind is ProviderKind.ollama:
         endpoint = endpoint or cfg.env.runtime.ollama.host
