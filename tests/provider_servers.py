@@ -43,6 +43,7 @@ class _Server(LoopbackServer):
         self.answer = answer
         self.modes: dict[str, str] = {}
         self.retry_after = "7"
+        self.delay_s = 0.0  # seconds before each completion starts answering (a slow, busy API)
         self.echo_key = False  # a hostile server that repeats the full key in its 401 message
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, headers)
         self.completions: dict[str, int] = {}
@@ -53,6 +54,8 @@ class _Server(LoopbackServer):
         super().stop()
 
     def mode(self, model: str) -> str:
+        if self.delay_s:
+            self.release.wait(self.delay_s)
         mode = self.modes.get(model, "ok")
         n = self.completions[model] = self.completions.get(model, 0) + 1
         return "500" if mode == "transient" and n == 1 else ("ok" if mode == "transient" else mode)

@@ -5,6 +5,7 @@ local model is the tiny GGUF served by the real llama.cpp runtime under m_series
 """
 
 import json
+import re
 import secrets
 import socket
 import threading
@@ -338,3 +339,23 @@ def test_the_sdks_load_only_inside_a_check():
             "print('SDKS', [m for m in ('anthropic', 'openai', 'httpx2') if m in sys.modules])\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "SDKS []" in out.stdout, out.stdout[-500:] + out.stderr
+
+
+def test_providers_are_asked_concurrently(apis):
+    cfg = compose("m_series_max", apis.sets)
+    run(cfg, ["haiku", "deepseek"])  # the SDKs imported once, so only the checks are timed below
+    apis.anthropic.delay_s = apis.openai.delay_s = 1.0
+    t0 = time.monotonic()
+    outcomes = run(cfg, ["haiku", "sonnet", "deepseek"])
+    wall = time.monotonic() - t0
+    assert all(o.ok for o in outcomes) and sum(o.latency_s for o in outcomes) >= 3.0
+    assert wall < 2.5, wall  # three 1 s answers side by side, not one after the other
+
+
+def test_retry_after_as_an_http_date(apis):
+    import email.utils
+
+    apis.openai.modes["deepseek-reasoner"] = "429"
+    apis.openai.retry_after = email.utils.formatdate(time.time() + 120, usegmt=True)
+    o = check(apis, "deepseek")
+    assert o.failure == "rate_limited" and re.search(r"retry after 1(19|20) s", o.reason), o.reason
