@@ -16,15 +16,15 @@ from collections.abc import Callable
 from rdic_ops.config.provider import ProviderKind, ProviderSpec
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import UsageError
-from rdic_ops.providers import checks
 from rdic_ops.providers.base import Failure, Outcome, Probe, Target, mask, show_url
+from rdic_ops.providers.checks import anthropic_check, ollama_check, openai_check
 from rdic_ops.providers.classify import classify, remedy
 
 GRACE_S = 1.0
 SDK_DEFAULT = {ProviderKind.anthropic: ("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
                ProviderKind.openai: ("OPENAI_BASE_URL", "https://api.openai.com/v1")}
-CHECKS = {ProviderKind.anthropic: checks.anthropic_check, ProviderKind.openai: checks.openai_check,
-          ProviderKind.ollama: checks.ollama_check, ProviderKind.llamacpp: checks.openai_check}
+CHECKS = {ProviderKind.anthropic: anthropic_check, ProviderKind.openai: openai_check,
+          ProviderKind.ollama: ollama_check, ProviderKind.llamacpp: openai_check}
 SDK = {ProviderKind.anthropic: "anthropic", ProviderKind.openai: "openai", ProviderKind.ollama: "ollama",
        ProviderKind.llamacpp: "openai"}
 
