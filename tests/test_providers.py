@@ -106,7 +106,7 @@ def test_json_has_latency_tokens_and_the_masked_key(apis):
     ("429", "rate_limited", "retry after 7 s"),
     ("500", "server_error", "HTTP 500"),
     ("stall", "timeout", "no answer to the prompt within 3 s"),
-    ("stall_stream", "stalled", "stalled after"),
+    ("stall_stream", "stalled", "the answer stopped after"),
     ("stream_error", "stream_error", "the stream carried an error"),
     ("drop", "stream_error", "ended before the answer was complete"),
     ("bad_answer", "bad_answer", "'no thanks' does not match 'pong'"),

@@ -98,7 +98,7 @@ class Probe:
             return Failure("unreachable", f"no answer from the endpoint within {t}")
         if self.stage == "answer":
             return Failure("timeout", f"no answer to the prompt within {t}")
-        return Failure("stalled", f"the answer stalled after {self.chunks} chunk(s); not complete within {t}")
+        return Failure("stalled", f"the answer stopped after {self.chunks} chunk(s); not complete within {t}")
 
     def piece(self, text: str | None, *, counts: bool = True) -> None:
         """One streamed delta: times the first, checks the deadline (a trickle cannot outlast it)."""

@@ -74,7 +74,7 @@ def _status_failure(status: int, exc: BaseException, probe: Probe, t: Target) ->
     if status == 429:
         wait = retry_after(exc)
         after = f"retry after {wait:.0f} s" if wait is not None else "no retry-after given"
-        return Failure("rate_limited", f"rate limited (HTTP 429: {msg}); {after}")
+        return Failure("rate_limited", f"HTTP 429 ({msg}); {after}")
     if status >= 500:
         return Failure("server_error", f"the provider failed (HTTP {status}: {msg})")
     return Failure("rejected", f"the request was refused (HTTP {status}: {msg})")
