@@ -16,7 +16,7 @@ from collections.abc import Callable
 from rdic_ops.config.provider import ProviderKind, ProviderSpec
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import UsageError
-from rdic_ops.providers.base import Failure, Outcome, Probe, Target, mask, show_url
+from rdic_ops.providers.base import Failure, Outcome, Probe, Target, mask, one_line, show_url
 from rdic_ops.providers.checks import anthropic_check, ollama_check, openai_check
 from rdic_ops.providers.classify import classify, remedy
 
@@ -39,6 +39,8 @@ def _import_sdks(targets: list[Target]) -> dict[str, str]:
             importlib.import_module(name)
         except ImportError:
             missing[name] = f"the {name} package is not installed"
+        except Exception as exc:  # installed but broken (a dependency of another version): say which
+            missing[name] = f"the {name} package cannot be imported ({type(exc).__name__}: {one_line(exc, 80)})"
     return missing
 
 
