@@ -360,3 +360,20 @@ def test_retry_after_as_an_http_date(apis):
     o = check(apis, "deepseek")
     wait = re.search(r"retry after (\d+) s", o.reason)
     assert o.failure == "rate_limited" and wait and 90 <= int(wait.group(1)) <= 120, o.reason
+
+
+@pytest.mark.parametrize("override, words", [
+    (f"providers.haiku.api_key_env={KEY_A}", "providers.haiku.api_key_env: must be the NAME of an environment"),
+    ("providers.haiku.api_key_env=anthropic key", "must be the NAME"),
+    ("providers.haiku.timeout_s=0", "providers.haiku.timeout_s: must be positive"),
+    ("providers.haiku.expect='po(ng'", "providers.haiku.expect: not a regular expression"),
+    ("providers.haiku.endpoint=ftp://host", "providers.haiku.endpoint: expected an http(s):// URL"),
+    ("providers.haiku.kind=grpc", "providers.haiku.kind"),
+    ("providers.haiku.timeoutt=3", "providers.haiku.timeoutt"),
+])
+def test_provider_config_is_typed_and_never_echoes_a_key(override, words):
+    from rdic_ops.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        compose("m_series_max", [override])
+    assert words in str(err.value) and KEY_A not in str(err.value)
