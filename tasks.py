@@ -407,6 +407,32 @@ def bench_rate(c, run="", env=None, set_=None, json_=False):
         print(f"recommendation: {option}: {why}")
 
 
+@task(name="check", help={**COMMON, "only": "check only these providers (comma-separated names or keys)"}, **FLAGS)
+def providers_check(c, env=None, set_=None, only="", json_=False):
+    """Ask each model API the env declares (conf/provider/) for one short answer: ✓/✗ per provider."""
+    with _errors():
+        from rdic_ops.providers import report, run
+
+        cfg = _compose_auto(env, set_)
+        if not cfg.providers:
+            print(f"rdic-ops: env {cfg.env.name} declares no providers (see conf/provider/)", file=sys.stderr)
+            return
+        outcomes = run(cfg, _split(only))
+        result = report.step(outcomes)
+        if json_:
+            from rdic_ops.render import emit_json, report_dict
+
+            emit_json(report_dict([result], env=cfg.env.name, providers=[o.to_dict() for o in outcomes]))
+        else:
+            from rdic_ops.render import checks_table, console
+
+            console().print(checks_table(result.checks, title=f"providers of env {cfg.env.name}"))
+            print("\n".join(report.lines(outcomes)))
+        if result.status.value == "failed":
+            print(f"rdic-ops: {result.message}", file=sys.stderr)
+            raise Exit(code=1)
+
+
 FLEET_HELP = {"fleet": "inventory: a file of conf/fleet/ (by name) or a path to one",
               "hosts": "only these hosts of the inventory (comma-separated)",
               "parallel": "hosts worked on at the same time (default: the inventory's parallel)",
@@ -550,6 +576,7 @@ ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, ro
 ns.add_collection(Collection("models", models_pull, models_lock, models_verify))
 ns.add_collection(Collection("wsl", wsl_tune))
 ns.add_collection(Collection("embeddings", embeddings_bench))
+ns.add_collection(Collection("providers", providers_check))
 bench_ns = Collection("bench")
 bench_ns.add_task(bench_run, default=True)
 bench_ns.add_task(bench_rate)

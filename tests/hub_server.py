@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from support.loopback import LoopbackServer
 
 
-class FakeHub:
+class FakeHub(LoopbackServer):
     def __init__(self):
         self.files: dict[tuple[str, str], bytes] = {}  # (repo, path) -> content
         self.commit = "0123456789abcdef0123456789abcdef01234567"
@@ -27,26 +28,6 @@ class FakeHub:
     def add(self, repo: str, path: str, data: bytes) -> str:
         self.files[(repo, path)] = data
         return hashlib.sha256(data).hexdigest()
-
-    def start(self) -> str:
-        hub = self
-
-        class H(_Handler):
-            app = hub
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self.url
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def stop(self) -> None:
-        if self.httpd:
-            self.httpd.shutdown()
-            self.httpd.server_close()
 
 
 _RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$")
@@ -142,3 +123,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(raw_out)))
         self.end_headers()
         self.wfile.write(raw_out)
+
+
+FakeHub.handler = _Handler

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from rdic_ops.config.auto import AUTO_SETTINGS
+from rdic_ops.config.provider import check_providers
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
@@ -180,6 +181,7 @@ def check(cfg: RootConfig) -> None:
                 raise ConfigError(f"env.known_answer.{key}: must not be empty")
         if known.max_tokens < 1:
             raise ConfigError(f"env.known_answer.max_tokens: must be at least 1, got {known.max_tokens}")
+    check_providers(cfg.providers)
 
 
 def to_container(cfg: RootConfig) -> dict:

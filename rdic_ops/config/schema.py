@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Optional
 
+from rdic_ops.config.provider import ProviderSpec
+
 
 class GpuVendor(str, Enum):
     none = "none"
@@ -263,6 +265,8 @@ class RootConfig:
     embedding: EmbeddingRoleSpec = field(default_factory=EmbeddingRoleSpec)
     routing: RoutingSpec = field(default_factory=RoutingSpec)
     paths: PathsSpec = field(default_factory=PathsSpec)
+    # Model APIs next to the local ones (conf/provider/), keyed by a short name: `invoke providers.check`.
+    providers: dict[str, ProviderSpec] = field(default_factory=dict)
 
 
 ROLES = ("extraction", "chat", "embedding")
@@ -275,3 +279,4 @@ def register() -> None:
     cs = ConfigStore.instance()
     cs.store(name="rdic_schema", node=RootConfig)
     cs.store(group="model", name="model_schema", node=ModelSpec)
+    cs.store(group="provider", name="provider_schema", node=ProviderSpec)

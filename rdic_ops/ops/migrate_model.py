@@ -23,6 +23,7 @@ from rdic_ops.migration import edits as E
 from rdic_ops.migration import model as M
 from rdic_ops.migration.journal import Journal, sha
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge, fold, worst
+from rdic_ops.providers import provider_checks
 
 DEFAULT = "llama31_8b_to_gemma3_12b"
 
@@ -138,6 +139,8 @@ def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_
                             "add verify: the project's tests, run with the probe, prove what loads"))
     left = E.leftovers(spec, E.plan_edits(spec, root))
     checks.append(leftover_check(spec, left))
+    if not skip_verify:  # the env's model APIs answer (conf/provider/): the seed's test_apis, as checks
+        checks += provider_checks(cfg).checks
     result.checks = [c for c in result.checks if c.name != "leftovers"] + checks
     result.duration_s = time.perf_counter() - t0
     undo = rollback_command(spec, root, spec_path)
@@ -179,6 +182,7 @@ def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
     else:
         checks.append(Check("verified", Status.warn, "the new model loads", "not run on the current tree",
                             "invoke migrate-model (verification runs the tests with the probe)"))
+    checks += provider_checks(cfg, strict=False).checks  # the env's model APIs (conf/provider/), as warnings
     done = worst(checks) is Status.ok
     open_ = [f"{c.name}: {c.found.split(':')[0]}" for c in checks if c.status not in (Status.ok, Status.skipped)]
     code = "code migration complete" if checks[0].status is Status.ok else "code migration pending"

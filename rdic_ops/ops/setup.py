@@ -109,6 +109,19 @@ def _smoke(ctx: SetupContext) -> StepResult:
     return smoke.run(ctx.cfg.env.name, ctx.overrides, quick=True)
 
 
+def _providers(ctx: SetupContext) -> StepResult:
+    """Advisory here: setup cannot fix a key or a rate limit (invoke providers.check is the strict gate)."""
+    from rdic_ops.providers import provider_checks
+
+    return provider_checks(ctx.cfg, strict=False)
+
+
+def _no_providers(ctx: SetupContext) -> str | None:
+    if not ctx.cfg.providers:
+        return "the env declares no providers (conf/provider/)"
+    return "dry run: the providers are asked after a real setup" if ctx.dry_run else None
+
+
 def _models(ctx: SetupContext) -> StepResult:
     from rdic_ops.ops import models
 
@@ -125,6 +138,8 @@ STEPS: list[Step] = [
     Step("embedding", "the embedding backend installed and its model in place", _embedding),
     Step("preload", "resident models loaded with the options real traffic uses", _preload),
     Step("smoke", "the live machine checked: runtime, models, generation, embeddings, residency, GPU", _smoke),
+    Step("providers", "each model API the env declares answers (invoke providers.check)", _providers,
+         _no_providers),
 ]
 
 

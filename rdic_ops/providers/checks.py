@@ -1,0 +1,126 @@
+"""One check per kind, through the official client: model listed, then one short streamed completion.
+
+Each returns (input_tokens, output_tokens) and fills the Probe (listed, first-token time, the answer's
+pieces); anything it raises is classified by the caller. The SDKs are imported here, inside the functions,
+so `invoke --list` never loads them. Every request gets the time left of the check as its timeout and the
+provider's ``max_retries`` (the SDK's own retry, which honours retry-after).
+"""
+
+from __future__ import annotations
+
+from rdic_ops.providers.base import Failure, Probe, Target
+
+
+def _listed(probe: Probe, t: Target, ids: list[str] | None) -> None:
+    """Fail with model_not_found when the endpoint lists models and this one is not among them."""
+    if ids is None:
+        return
+    probe.listed = t.model in ids
+    if not probe.listed:
+        offered = ", ".join(sorted(ids)[:6]) + (" ..." if len(ids) > 6 else "") if ids else "none"
+        raise Failure("model_not_found", t.clean(f"model {t.model!r} is not listed at {t.shown_endpoint} "
+                                                 f"(it offers: {offered})", 240))
+
+
+def anthropic_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:
+    """Anthropic Messages API: GET /v1/models/{id}, then POST /v1/messages streamed."""
+    import anthropic
+
+    client = anthropic.Anthropic(api_key=t.secret, base_url=t.endpoint, max_retries=t.spec.max_retries,
+                                 timeout=probe.left())
+    probe.stage = "list"
+    client.with_options(timeout=probe.left()).models.retrieve(t.model)
+    probe.listed = True
+    probe.stage = "answer"
+    messages = [{"role": "user", "content": t.spec.prompt}]
+    with client.with_options(timeout=probe.left()).messages.stream(
+            model=t.model, max_tokens=t.spec.max_tokens, messages=messages) as stream:
+        probe.stage = "stream"
+        for event in stream:
+            if event.type == "content_block_delta":
+                probe.piece(getattr(event.delta, "text", None) or "",
+                            counts=getattr(event.delta, "type", "") == "text_delta")
+            else:
+                probe.left()
+        final = stream.get_final_message()
+    if getattr(final, "stop_reason", None) is None:
+        raise Failure("stream_error", f"the stream ended before the answer was complete ({probe.chunks} chunk(s))")
+    probe.note = _deprecated(t.model)
+    usage = getattr(final, "usage", None)
+    return getattr(usage, "input_tokens", None), getattr(usage, "output_tokens", None)
+
+
+def _deprecated(model: str) -> str:
+    """The SDK's own list of deprecated models (it only warns through `warnings`, which a CLI hides)."""
+    try:
+        from anthropic.resources.messages.messages import DEPRECATED_MODELS
+    except ImportError:
+        return ""
+    when = DEPRECATED_MODELS.get(model) if isinstance(DEPRECATED_MODELS, dict) else None
+    return f"deprecated by the provider: end of life {when}; move to a newer model" if when else ""
+
+
+def openai_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:
+    """OpenAI-compatible chat API (DeepSeek, OpenRouter, vLLM, llama.cpp): GET /models, then a streamed chat."""
+    import openai
+
+    client = openai.OpenAI(api_key=t.secret or "no-key", base_url=t.endpoint, max_retries=t.spec.max_retries,
+                           timeout=probe.left())
+    probe.stage = "list"
+    try:
+        ids: list[str] | None = [m.id for m in client.with_options(timeout=probe.left()).models.list()]
+    except (openai.NotFoundError, openai.UnprocessableEntityError):
+        ids = None  # a server without a model list: the completion below still names the model
+    except openai.APIStatusError as exc:
+        if exc.status_code != 405:
+            raise
+        ids = None
+    _listed(probe, t, ids)
+    probe.stage = "answer"
+    stream = client.with_options(timeout=probe.left()).chat.completions.create(
+        model=t.model, messages=[{"role": "user", "content": t.spec.prompt}], max_tokens=t.spec.max_tokens,
+        stream=True, stream_options={"include_usage": True})
+    usage, finished = None, False
+    with stream:
+        probe.stage = "stream"
+        for chunk in stream:
+            usage = chunk.usage or usage
+            for choice in chunk.choices or []:
+                finished = finished or bool(choice.finish_reason)
+                reasoning = (choice.delta.model_extra or {}).get("reasoning_content")
+                if reasoning:  # a reasoning model thinking aloud: the model is working, not the answer
+                    probe.piece(reasoning, counts=False)
+                if choice.delta.content:
+                    probe.piece(choice.delta.content)
+            if not chunk.choices:
+                probe.left()
+    if not finished:
+        raise Failure("stream_error", f"the stream ended before the answer was complete ({probe.chunks} chunk(s))")
+    if usage is None:
+        return None, None
+    return usage.prompt_tokens, usage.completion_tokens
+
+
+def ollama_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:
+    """An Ollama server through the official client: /api/tags, then a streamed /api/chat."""
+    import ollama
+
+    client = ollama.Client(host=t.endpoint, timeout=probe.left())
+    probe.stage = "list"
+    names = [m.model or "" for m in client.list().models]
+    wanted = t.model if ":" in t.model else f"{t.model}:latest"
+    if wanted in names:
+        t.model = wanted
+    _listed(probe, t, names)
+    probe.stage = "answer"
+    client = ollama.Client(host=t.endpoint, timeout=probe.left())
+    final = None
+    for chunk in client.chat(model=t.model, messages=[{"role": "user", "content": t.spec.prompt}], stream=True,
+                             options={"num_predict": t.spec.max_tokens}):
+        probe.stage = "stream"
+        probe.piece(chunk.message.content if chunk.message else "")
+        if chunk.done:
+            final = chunk
+    if final is None:
+        raise Failure("stream_error", f"the stream ended without its final chunk after {probe.chunks} chunk(s)")
+    return final.prompt_eval_count, final.eval_count

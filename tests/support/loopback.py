@@ -1,0 +1,35 @@
+"""The lifecycle every loopback stand-in shares: a threaded HTTP server on a free 127.0.0.1 port.
+
+A subclass sets ``handler`` (a BaseHTTPRequestHandler class); each request's handler sees the stand-in
+as ``self.app``.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import ThreadingHTTPServer
+
+
+class LoopbackServer:
+    handler: type
+    httpd: ThreadingHTTPServer | None = None
+
+    def start(self) -> str:
+        class Handler(self.handler):
+            app = self
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self.httpd is not None
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def stop(self) -> None:
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
