@@ -53,17 +53,27 @@ def _translate(override: str) -> str:
     return f"{key}={value}"
 
 
-def _one_line(exc: BaseException) -> str:
-    """The most specific message in an exception chain, with the full key when OmegaConf knows it."""
+def _one_line(exc: BaseException, origin=lambda key: "") -> str:
+    """The most specific message in an exception chain: the file and line of a YAML error, the full key
+    (and the file that set it) when OmegaConf knows it, the key of a bad override."""
+    import yaml
+
     chain = []
     while exc is not None:
         chain.append(exc)
         exc = exc.__cause__ or exc.__context__
     for err in chain:
+        mark = getattr(err, "problem_mark", None)
+        if isinstance(err, yaml.MarkedYAMLError) and mark is not None:
+            from rdic_ops.config.rules import shown
+
+            return f"{shown(Path(mark.name))}:{mark.line + 1}: {err.problem or err.context} (fix the YAML there)"
+    for err in chain:
         full_key = getattr(err, "full_key", None)
         if full_key:
             msg = str(err).splitlines()[0].strip()
-            return f"{full_key}: {msg}"
+            where = origin(full_key)
+            return f"{full_key}: {msg}" + (f" (set in {where})" if where else "")
     msg = str(chain[-1]).strip() or str(chain[0]).strip()
     # Hydra's messages for bad overrides read "Could not override 'x'. ... Key 'y' is not in struct".
     lines = [ln.strip() for ln in str(chain[0]).splitlines() if ln.strip()]
@@ -74,12 +84,56 @@ def _one_line(exc: BaseException) -> str:
     return lines[0] if lines else msg
 
 
+def _sources(hydra_overrides: list[str]) -> list[tuple[Path, str]]:
+    """The YAML files Hydra merges for these overrides, in merge order, with the package each lands in."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            found = GlobalHydra.instance().config_loader().compute_defaults_list(
+                "config", hydra_overrides, RunMode.RUN)
+    except Exception:  # the defaults themselves are broken: the compose error already says so
+        return []
+    out = []
+    for d in found.defaults:
+        path = CONF_DIR / f"{d.config_path}.yaml"
+        if d.config_path and not d.config_path.startswith("hydra/") and path.is_file():
+            out.append((path, d.package or ""))
+    return out
+
+
+def _origin(key: str, overrides: list[str], hydra_overrides: list[str]) -> str:
+    """Where a key got its value: the last --set that names it, RDIC_STATE_DIR, or a file:line."""
+    from rdic_ops.config.rules import locate
+
+    for o in reversed(overrides):
+        k = o.split("=", 1)[0].strip()
+        if key == k or key.startswith(k + "."):
+            return f"--set {o}"
+    if key == "paths.state_dir" and os.environ.get("RDIC_STATE_DIR") is not None:
+        return "the environment variable RDIC_STATE_DIR"
+    return locate(key, _sources(hydra_overrides))
+
+
+def _state_dir_from_environment(cfg, overrides) -> None:
+    """RDIC_STATE_DIR beats the config files (a site file included); an explicit --set beats it."""
+    value = os.environ.get("RDIC_STATE_DIR")
+    if value is None or any(o.split("=", 1)[0].strip() == "paths.state_dir" for o in overrides):
+        return
+    if not value.strip():
+        raise ConfigError("RDIC_STATE_DIR is set but empty (unset it, or point it at a directory)")
+    cfg.paths.state_dir = value.replace("${", "\\${")
+
+
 def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RootConfig:
     """Compose ``conf/config.yaml`` for ``env`` with ``--set`` overrides into a validated RootConfig."""
     envs = choices("env")
     env = env or "local"
     if env not in envs:
         raise ConfigError(f"unknown env {env!r} (choices: {', '.join(envs)})")
+    overrides = list(overrides)
     hydra_overrides = [f"env={env}"] + [_translate(o) for o in overrides]
 
     from hydra import compose as hydra_compose
@@ -92,16 +146,23 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
+        _state_dir_from_environment(cfg, overrides)
         obj = OmegaConf.to_object(cfg)
+    except ConfigError:
+        raise
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "config is wrong"
-        raise ConfigError(f"config error: {_one_line(exc)}") from exc
+        where = lambda key: _origin(key, overrides, hydra_overrides)  # noqa: E731
+        raise ConfigError(f"config error: {_one_line(exc, where)}") from exc
     assert isinstance(obj, RootConfig)
-    check(obj)
+    check(obj, lambda key: _origin(key, overrides, hydra_overrides))
     return obj
 
 
-def check(cfg: RootConfig) -> None:
-    """Rules a type cannot express."""
+def check(cfg: RootConfig, origin=lambda key: "") -> None:
+    """Rules a type cannot express: roles and their models here, ranges and shapes in rules.py."""
+    from rdic_ops.config import rules
+
+    rules.check(cfg, origin)
     for role in ROLES:
         spec = getattr(cfg, role)
         want = "embedding" if role == "embedding" else "llm"
@@ -109,8 +170,6 @@ def check(cfg: RootConfig) -> None:
             raise ConfigError(
                 f"{role}.model: {spec.model.name} is an {spec.model.kind.value} model, the role needs {want}"
             )
-        if spec.num_ctx <= 0:
-            raise ConfigError(f"{role}.num_ctx: must be positive, got {spec.num_ctx}")
         train = spec.model.shape.n_ctx_train
         if role != "embedding" and train and spec.num_ctx > train:
             raise ConfigError(
@@ -118,12 +177,6 @@ def check(cfg: RootConfig) -> None:
             )
         if spec.model.source.value == "ollama" and not spec.model.ollama_tag:
             raise ConfigError(f"{role}.model.ollama_tag: source is ollama but no tag is set")
-    hw = cfg.env.hardware
-    for key in ("vram_gb", "ram_gb"):
-        if getattr(hw, key) < 0:
-            raise ConfigError(f"env.hardware.{key}: must not be negative")
-    if hw.cpu_cores < 1:
-        raise ConfigError("env.hardware.cpu_cores: must be at least 1")
 
 
 def to_container(cfg: RootConfig) -> dict:

@@ -229,6 +229,13 @@ class RoutingSpec:
 
 
 @dataclass
+class SecretsSpec:
+    """Names of environment variables that hold secrets; the values never go in a config file or output."""
+
+    hf_token_env: Optional[str] = "HF_TOKEN"  # a Hugging Face token for gated repos
+
+
+@dataclass
 class RootConfig:
     env: EnvSpec = field(default_factory=EnvSpec)
     extraction: RoleSpec = field(default_factory=RoleSpec)
@@ -236,6 +243,7 @@ class RootConfig:
     embedding: EmbeddingRoleSpec = field(default_factory=EmbeddingRoleSpec)
     routing: RoutingSpec = field(default_factory=RoutingSpec)
     paths: PathsSpec = field(default_factory=PathsSpec)
+    secrets: SecretsSpec = field(default_factory=SecretsSpec)
 
 
 ROLES = ("extraction", "chat", "embedding")

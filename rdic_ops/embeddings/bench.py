@@ -12,7 +12,7 @@ import numpy as np
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.embeddings import backends
 from rdic_ops.embeddings.sample import SAMPLE
-from rdic_ops.errors import RdicError
+from rdic_ops.errors import RdicError, UsageError
 
 
 @dataclass
@@ -32,10 +32,25 @@ def corpus(n: int) -> list[str]:
     return [f"{SAMPLE[i % len(SAMPLE)]} ({i})" for i in range(n)]
 
 
+def backend_names(names: list[str]) -> list[str]:
+    """--backends checked against the backends there are (a UsageError naming the unknown one)."""
+    from rdic_ops.config.schema import EmbeddingBackend
+
+    known = [b.value for b in EmbeddingBackend]
+    for name in names:
+        if name not in known:
+            raise UsageError(f"--backends: unknown backend {name!r} (choices: {', '.join(known)})")
+    if not names:
+        raise UsageError(f"--backends: give at least one of {', '.join(known)}")
+    return names
+
+
 def run(cfg: RootConfig, names: list[str], batch_sizes: list[int], max_seq_lengths: list[int],
         n_texts: int = 256) -> list[BenchRow]:
     from rdic_ops.embeddings.parity import cosine_rows
 
+    if n_texts < 1 or min(batch_sizes, default=0) < 1 or min(max_seq_lengths, default=0) < 1:
+        raise UsageError("embeddings.bench needs at least one text, and batch sizes and lengths >= 1")
     texts = corpus(n_texts)
     reference = None
     rows: list[BenchRow] = []

@@ -49,12 +49,18 @@ def hf_metadata(spec: ModelSpec, revision: str) -> tuple[str, str, int | None]:
     return meta.commit_hash or revision, (meta.etag or "").strip('"'), meta.size
 
 
+def hf_token(cfg: RootConfig) -> str | None:
+    """The Hub token from the environment variable the config names (secrets.hf_token_env); never logged."""
+    name = cfg.secrets.hf_token_env
+    return os.environ.get(name) or None if name else None
+
+
 def hf_download(cfg: RootConfig, spec: ModelSpec, revision: str, expected: str | None, dest: Path) -> None:
     from huggingface_hub import hf_hub_download
 
     try:
         got = Path(hf_hub_download(spec.hf.repo, spec.hf.file, revision=revision, local_dir=dest.parent,
-                                   endpoint=_endpoint()))
+                                   endpoint=_endpoint(), token=hf_token(cfg)))
     except Exception as exc:  # network and Hub errors of every kind
         raise StepFailed(
             f"download of {spec.hf.repo}/{spec.hf.file}@{revision} failed: {type(exc).__name__}: {exc}",
