@@ -105,6 +105,9 @@ def _errors(json_: bool = False, step: str = ""):
         raise Exit(code=130) from None
     except Exit:
         raise
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do on SIGPIPE
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise Exit(code=141) from None
     except Exception as exc:  # a bug: say so in one line; RDIC_DEBUG=1 shows the traceback
         if os.environ.get("RDIC_DEBUG"):
             raise

@@ -15,10 +15,16 @@ _STYLE = {
 }
 
 
+# Off a terminal (a file, a pipe, a CI log) nothing is cut: tables and diffs get all the width they need.
+UNBOUNDED = 4096
+
+
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else UNBOUNDED
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def _e(text: object) -> str:

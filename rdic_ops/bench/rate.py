@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,6 +47,9 @@ def rate(sheet: Path, ask: Callable[[str], str] = input, show: Callable[[str], N
     """Ask for a score for every unscored answer (enter skips, q stops); returns how many were scored."""
     with open(sheet, newline="") as fh:
         rows = list(csv.DictReader(fh))
+    if ask is input and (sys.stdin is None or sys.stdin.closed) and any(not r["score"].strip() for r in rows):
+        raise UsageError("bench.rate reads scores from stdin, which is closed",
+                         remedy="run it in a terminal, or pipe the scores in, one 1-5 per line")
     scored = 0
     for row in rows:
         if row["score"].strip():

@@ -93,8 +93,8 @@ class _Header:
         magic, version, n_tensors, n_kv = self._take("<4sIQQ")
         if magic != b"GGUF":
             raise ValueError(f"bad magic {magic!r}")
-        if version < 2:
-            raise ValueError(f"GGUF version {version} is not supported")
+        if version not in (2, 3):
+            raise ValueError(f"unsupported GGUF version {version}; versions 2 and 3 are read")
         self.fields: dict[str, object] = {}
         for _ in range(n_kv):
             key = self._string()

@@ -62,6 +62,21 @@ def write_lock(cfg: RootConfig, only: list[str] | None = None, dry_run: bool = F
     return converge(make_plan, dry_run=dry_run)
 
 
+def _missing(cfg: RootConfig, spec) -> str:
+    """"missing", with where it was looked for (and why there: the setting or variable that named the store)."""
+    import os
+
+    path, root = model_file(cfg, spec), store_dir(cfg)
+    if cfg.env.runtime.kind.value == "ollama":
+        why = ("env.runtime.ollama.models_dir" if cfg.env.runtime.ollama.models_dir
+               else "OLLAMA_MODELS" if os.environ.get("OLLAMA_MODELS") else "Ollama's default store")
+    else:
+        why = "paths.models_dir"
+    if not root.exists():
+        return f"missing: the store {root} does not exist ({why})"
+    return f"missing: not at {path} ({why})" if path else "missing"
+
+
 def _model_checks(cfg: RootConfig, specs, lock, cache, full: bool) -> tuple[list[Check], list[str]]:
     checks: list[Check] = []
     broken: list[str] = []
@@ -75,7 +90,7 @@ def _model_checks(cfg: RootConfig, specs, lock, cache, full: bool) -> tuple[list
             continue
         if change.changed:
             broken.append(spec.name)
-            checks.append(Check(spec.name, Status.failed, "present and verified", change.before or "missing",
+            checks.append(Check(spec.name, Status.failed, "present and verified", change.before or _missing(cfg, spec),
                                 "invoke models.verify --repair"))
         else:
             checks.append(Check(spec.name, Status.ok, "present and verified", change.reason))
