@@ -38,7 +38,7 @@ RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "env.wsl.headroom_gb": (0, None, "GB"),
     "routing.window_s": (0, None, "seconds"),
 }
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # upper case: a pasted token (hf_..., sk-...) is not
 
 
 def _get(cfg, key: str):
@@ -78,7 +78,7 @@ def problems(cfg) -> list[tuple[str, str]]:
     for key in ("hf_token_env",):
         name = getattr(cfg.secrets, key)
         if name and not ENV_NAME.match(name):
-            out.append((f"secrets.{key}", "must name an environment variable (e.g. HF_TOKEN), never hold the "
+            out.append((f"secrets.{key}", "must name an environment variable in upper case (e.g. HF_TOKEN), never hold the "
                                           "secret itself: put the value in the environment"))
     return out
 

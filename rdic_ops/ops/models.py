@@ -90,8 +90,10 @@ def _model_checks(cfg: RootConfig, specs, lock, cache, full: bool) -> tuple[list
             continue
         if change.changed:
             broken.append(spec.name)
-            checks.append(Check(spec.name, Status.failed, "present and verified", change.before or _missing(cfg, spec),
-                                "invoke models.verify --repair"))
+            found = change.before or _missing(cfg, spec)
+            remedy = ("point that setting at the model store, or invoke models.verify --repair to fetch into it"
+                      if "does not exist" in found else "invoke models.verify --repair")
+            checks.append(Check(spec.name, Status.failed, "present and verified", found, remedy))
         else:
             checks.append(Check(spec.name, Status.ok, "present and verified", change.reason))
     return checks, broken
@@ -121,8 +123,10 @@ def verify(cfg: RootConfig, *, all_: bool = False, full: bool = False, repair: b
                 c.status, c.found = Status.changed, f"repaired: {c.found}"
     result = fold("models.verify", checks, t0=t0, changes=changes)
     if result.status is Status.failed:
-        failed = [c.name for c in checks if c.status is Status.failed]
-        result.message, result.remedy = f"{len(failed)} problem(s): " + ", ".join(failed), ""
+        failed = [c for c in checks if c.status is Status.failed]
+        also = f"; also {', '.join(c.name for c in failed[1:])}" if failed[1:] else ""
+        result.message = f"{len(failed)} problem(s): {failed[0].name}: {failed[0].found}{also}"
+        result.remedy = failed[0].remedy or ""
     else:
         result.status = Status.changed if changes else Status.ok
         result.message = f"{len(checks)} checked" + (f", {len(broken)} repaired" if changes else "")
