@@ -117,6 +117,35 @@ def _errors(json_: bool = False, step: str = ""):
         raise Exit(code=1) from None
 
 
+def _parse_errors_are_usage_errors() -> None:
+    """Invoke's own parser errors (an unknown flag, a flag without its value) become one rdic-ops line and
+    exit code 2, as every other usage error; Invoke would exit 1."""
+    from invoke.exceptions import ParseError
+    from invoke.program import Program
+
+    original = Program.parse_tasks
+    if getattr(original, "rdic_ops", False):
+        return
+
+    def parse_tasks(self):
+        try:
+            original(self)
+        except ParseError as exc:
+            import re
+
+            name = getattr(getattr(exc, "context", None), "name", None)
+            msg = re.sub(r"<Argument: ([^\s>]+)[^>]*>", r"--\1", str(exc))
+            fix = f"invoke {name} --help lists its flags" if name else "invoke --list shows the tasks"
+            print(f"rdic-ops: {msg} ({fix})", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    parse_tasks.rdic_ops = True
+    Program.parse_tasks = parse_tasks
+
+
+_parse_errors_are_usage_errors()
+
+
 def _compose(env, set_):
     from rdic_ops.config.compose import compose
 

@@ -150,3 +150,11 @@ def test_a_runtime_that_is_down_fails_fast(args, code):
     else:
         change = data["steps"][0]["changes"][0]
         assert change["before"] == "not running" and "no model is loaded" in change["reason"]
+
+
+def test_setup_dry_run_predicts_no_failure_and_writes_nothing(tmp_path):
+    out = run_invoke("setup", "--env=local", "--dry-run", "--json", env={"RDIC_STATE_DIR": str(tmp_path / "s")})
+    assert out.returncode == 0, out.stderr
+    steps = {s["step"]: s["status"] for s in json.loads(out.stdout)["steps"]}
+    assert "failed" not in steps.values() and steps["preload"] == "pending", steps
+    assert not (tmp_path / "s").exists()

@@ -74,7 +74,10 @@ def _load_change(rt, t: Target, have: Resident | None, label: str) -> Change:
     change = Change(label, "load", _describe(have), want, reason=why)
 
     def load():
-        seconds = rt.load(t.name, t.num_ctx, t.keep_alive)
+        from rdic_ops.render import waiting
+
+        with waiting(f"loading {t.name} into {rt.name} (num_ctx {t.num_ctx}) ..."):
+            seconds = rt.load(t.name, t.num_ctx, t.keep_alive)
         change.after = f"{change.after}; loaded in {seconds:.2f} s"
 
     change.apply = load
