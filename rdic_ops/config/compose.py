@@ -152,10 +152,29 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
         raise
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "config is wrong"
         where = lambda key: _origin(key, overrides, hydra_overrides)  # noqa: E731
-        raise ConfigError(f"config error: {_one_line(exc, where)}") from exc
+        raise ConfigError(f"config error: {_unset_parent(env, overrides) or _one_line(exc, where)}") from exc
     assert isinstance(obj, RootConfig)
     check(obj, lambda key: _origin(key, overrides, hydra_overrides))
     return obj
+
+
+def _unset_parent(env: str, overrides) -> str | None:
+    """The --set KEY whose parent section the env leaves unset (e.g. env.wsl in an env without .wslconfig)."""
+    if not overrides:
+        return None
+    try:
+        base = to_container(compose(env))
+    except ConfigError:
+        return None
+    for o in overrides:
+        key = o.split("=", 1)[0].strip()
+        node, parts = base, key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                parent = ".".join(parts[:i + 1])
+                return f"{key}: {parent} is not set in env {env}, so {key} cannot be set (choose an env that has it)"
+    return None
 
 
 def check(cfg: RootConfig, origin=lambda key: "") -> None:

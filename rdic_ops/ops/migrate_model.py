@@ -301,7 +301,7 @@ def run_verify(spec: MigrationSpec, root: Path, timeout: float = 600) -> list[Ch
 def _target_cfg(cfg: RootConfig, spec: MigrationSpec) -> RootConfig:
     import copy
 
-    from rdic_ops.memory.planner import load_model_spec
+    from rdic_ops.config.compose import load_model_spec
 
     c = copy.deepcopy(cfg)
     target = load_model_spec(spec.target_model)
