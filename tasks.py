@@ -247,14 +247,21 @@ def plan_memory(c, env=None, set_=None, ctx="", kv_type="", gguf="", parallel="1
         from rdic_ops.ops import plan_memory as op
         from rdic_ops.render import emit_json, print_fit
 
+        from rdic_ops.units import gib
+
         ctx, parallel = _number("ctx", ctx) or 0, _number("parallel", parallel)
         report, comparisons = op.run(None if gguf else _auto_env(env), list(set_ or []), ctx=ctx,
                                      kv_type=kv_type, gguf=gguf, parallel=parallel, oracle=oracle)
+        failed = not gguf and not report.fits
+        error = (f"the env's resident models do not fit: {gib(report.used, 2)} needed of "
+                 f"{report.budget_name} {gib(report.budget, 2)} (see 'what to change')") if failed else ""
         if json_:
-            emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons]})
+            fail = {"error": error, "step": "plan-memory", "exit_code": 1} if failed else {}
+            emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons], **fail})
         else:
             print_fit(report, comparisons)
-        if not gguf and not report.fits:
+        if failed:
+            print(f"rdic-ops: {error}", file=sys.stderr)
             raise Exit(code=1)
 
 
@@ -471,6 +478,7 @@ def bench_run(c, env=None, set_=None, models="", runs="3", max_tokens="64", ques
             print(f"results: {out_dir} (raw.jsonl, summary.csv/.md, plot.png, ratings.csv)")
             print(f"recommendation: {option}: {why}")
         if all(not r.ok for r in results):
+            print(f"rdic-ops: bench: no run succeeded (see {out_dir / 'raw.jsonl'})", file=sys.stderr)
             raise Exit(code=1)
 
 

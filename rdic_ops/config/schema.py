@@ -113,7 +113,7 @@ class RoleSpec:
 
     model: ModelSpec = field(default_factory=ModelSpec)
     num_ctx: int = 4096
-    # Seconds; negative keeps the model loaded forever, 0 unloads after each request.
+    # Seconds; -1 keeps the model loaded forever (the only negative allowed), 0 unloads after each request.
     keep_alive: int = 300
     resident: bool = True  # keep loaded together with the other resident models
     device: Device = Device.gpu
@@ -154,7 +154,7 @@ class HardwareSpec:
 class OllamaServerSpec:
     host: str = "http://127.0.0.1:11434"
     timeout_s: float = 30.0
-    keep_alive: int = 300  # OLLAMA_KEEP_ALIVE, seconds
+    keep_alive: int = 300  # OLLAMA_KEEP_ALIVE, seconds; -1 = forever
     max_loaded_models: int = 0
     num_parallel: int = 1
     flash_attention: bool = False
