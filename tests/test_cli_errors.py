@@ -41,7 +41,7 @@ def _conf(tmp: Path, rel: str, text: str, mode: str = "w") -> str:
     shutil.copytree(ROOT / "conf", conf)
     path = conf / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, mode) as fh:
+    with open(path, mode, encoding="utf-8", errors="surrogateescape") as fh:  # \udcff: a raw 0xff byte
         fh.write(text)
     return str(conf)
 
@@ -100,6 +100,14 @@ CASES = [
     ("site-file-value", ["config"],
      {"RDIC_CONF_DIR": lambda t, g: _conf(t, "site/default.yaml", "env:\n  runtime:\n    n_threads: -1\n")}, 2,
      ["env.runtime.n_threads", "site/default.yaml:3"]),
+    ("site-file-a-list", ["config"], {"RDIC_CONF_DIR": lambda t, g: _conf(t, "site/default.yaml", "- a\n- b\n")}, 2,
+     ["site/default.yaml"]),
+    ("site-file-not-utf8", ["config"],
+     {"RDIC_CONF_DIR": lambda t, g: _conf(t, "site/default.yaml", "paths: {models_dir: /\udcff}\n", "w")}, 2,
+     ["site/default.yaml", "UTF-8"]),
+    ("set-unreadable-value", ["config", "--set", "env.runtime.ollama.host=http://[::1"], {}, 2,
+     ["env.runtime.ollama.host", "quote it"]),
+    ("set-empty-state-dir", ["config", "--set", "paths.state_dir="], {}, 2, ["paths.state_dir", "empty"]),
     # messages where "internal error" or a misleading line was
     ("questions-turns-string", lambda t, g: ["bench", f"--questions={_questions(t)}"], {}, 2,
      ["turns must be a list"]),

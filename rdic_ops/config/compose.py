@@ -53,6 +53,31 @@ def _translate(override: str) -> str:
     return f"{key}={value}"
 
 
+def _parsed(override: str, hydra_override: str) -> str:
+    """A --set Hydra's override grammar can read, or a ConfigError naming it and how to quote it."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        OverridesParser.create().parse_override(hydra_override)
+    except Exception as exc:  # HydraException / OverrideParseException
+        detail = (str(exc).splitlines() or ["unreadable"])[0]
+        raise ConfigError(f"--set {override!r}: the value cannot be read ({detail})",
+                          remedy="quote it: --set \"KEY='VALUE'\"") from None
+    return hydra_override
+
+
+def _undecodable() -> str:
+    """The first config file that is not UTF-8 text (Hydra's decode error names none)."""
+    from rdic_ops.config.rules import shown
+
+    for path in sorted(CONF_DIR.rglob("*.yaml")):
+        try:
+            path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            return f"{shown(path)}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+    return ""
+
+
 def _one_line(exc: BaseException, origin=lambda key: "") -> str:
     """The most specific message in an exception chain: the file and line of a YAML error, the full key
     (and the file that set it) when OmegaConf knows it, the key of a bad override."""
@@ -68,6 +93,8 @@ def _one_line(exc: BaseException, origin=lambda key: "") -> str:
             from rdic_ops.config.rules import shown
 
             return f"{shown(Path(mark.name))}:{mark.line + 1}: {err.problem or err.context} (fix the YAML there)"
+    if any(isinstance(err, UnicodeDecodeError) for err in chain):
+        return _undecodable() or str(chain[-1])
     for err in chain:
         full_key = getattr(err, "full_key", None)
         if full_key:
@@ -75,6 +102,12 @@ def _one_line(exc: BaseException, origin=lambda key: "") -> str:
             where = origin(full_key)
             return f"{full_key}: {msg}" + (f" (set in {where})" if where else "")
     msg = str(chain[-1]).strip() or str(chain[0]).strip()
+    loading = re.match(r"In '([^']+)': \w+ raised while composing config:", str(chain[0]))
+    if loading:  # a file of the wrong shape (a list, a scalar where a section belongs)
+        from rdic_ops.config.rules import shown
+
+        detail = str(chain[-1]).strip().splitlines()[0]
+        return f"{shown(CONF_DIR / (loading.group(1) + '.yaml'))}: {detail}"
     # Hydra's messages for bad overrides read "Could not override 'x'. ... Key 'y' is not in struct".
     lines = [ln.strip() for ln in str(chain[0]).splitlines() if ln.strip()]
     keys = re.findall(r"override '([^']+)'", str(chain[0]))
@@ -134,7 +167,7 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
     if env not in envs:
         raise ConfigError(f"unknown env {env!r} (choices: {', '.join(envs)})")
     overrides = list(overrides)
-    hydra_overrides = [f"env={env}"] + [_translate(o) for o in overrides]
+    hydra_overrides = [f"env={env}"] + [_parsed(o, _translate(o)) for o in overrides]
 
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
