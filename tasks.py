@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 from invoke import Collection, Exit, task
 
-ENV_HELP = ("machine profile, a file of conf/env/ (local, rtx3060, m_series_max, ...) "
-            "[default: chosen from this machine's facts (GPU, Apple Silicon), else local]")
+ENV_HELP = ("machine profile, a file of conf/env/ (local, cpu, rtx3060, m_series_max, ...) [default: chosen from "
+            "this machine's facts (GPU, Apple Silicon; else cpu when the Hub serves its model, else local)]")
 SET_HELP = "override a config value, KEY=VALUE (repeatable), e.g. --set chat.keep_alive=1800"
 COMMON = {"env": ENV_HELP, "set": SET_HELP, "json": "print machine-readable JSON instead of tables"}
 FLAGS = dict(auto_shortflags=False, iterable=["set_"])  # no -e: it would shadow invoke's --echo
@@ -160,8 +160,8 @@ def _auto_env(env):
     from rdic_ops.facts import hardware
 
     name, why = choose_env(hardware.probe())
-    if name != "local":  # the offline default needs no announcement; a GPU profile does
-        print(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick", file=sys.stderr)
+    # said every time: even `local` is a choice now (the Hub unreachable, too little RAM, ...)
+    print(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick", file=sys.stderr)
     return name
 
 
@@ -240,8 +240,10 @@ def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
              "kv-type": "KV cache type: f16, q8_0, q4_0, ... (turns flash attention on) [default: the env's]",
              "gguf": "plan one GGUF file (or Ollama manifest) instead of an env",
              "parallel": "parallel sequences for --gguf (llama.cpp n_seq_max)",
-             "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side"})
-def plan_memory(c, env=None, set_=None, ctx="", kv_type="", gguf="", parallel="1", oracle=False, json_=False):
+             "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side",
+             "plot": "also draw the plan as stacked bars against the budget line into this PNG file"})
+def plan_memory(c, env=None, set_=None, ctx="", kv_type="", gguf="", parallel="1", oracle=False, plot="",
+                json_=False):
     """Will the env's models fit in VRAM / unified memory together? What to change if not."""
     with _errors(json_, "plan-memory"):
         from rdic_ops.ops import plan_memory as op
@@ -255,11 +257,18 @@ def plan_memory(c, env=None, set_=None, ctx="", kv_type="", gguf="", parallel="1
         failed = not gguf and not report.fits
         error = (f"the env's resident models do not fit: {gib(report.used, 2)} needed of "
                  f"{report.budget_name} {gib(report.budget, 2)} (see 'what to change')") if failed else ""
+        drawn = None
+        if plot:
+            from rdic_ops.memory.plot import plot as draw
+
+            drawn = str(draw(report, plot))
         if json_:
             fail = {"error": error, "step": "plan-memory", "exit_code": 1} if failed else {}
-            emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons], **fail})
+            emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons], "plot": drawn, **fail})
         else:
             print_fit(report, comparisons)
+            if drawn:
+                print(f"plot: {drawn}")
         if failed:
             print(f"rdic-ops: {error}", file=sys.stderr)
             raise Exit(code=1)
@@ -342,6 +351,8 @@ def route(c, env=None, set_=None, since="", json_=False):
             emit_json(r.__dict__)
         else:
             print(f"chat -> {r.model} ({r.tag}): {r.reason}")
+            held = "unknown (no answer)" if r.resident is None else ", ".join(r.resident) or "nothing"
+            print(f"resident now: {held}")
 
 
 @_task(name="tune", help={**COMMON, "path": "edit this .wslconfig [default: the Windows profile's, found via interop]",
@@ -418,10 +429,11 @@ def embeddings_bench(c, env=None, set_=None, backends="sentence_transformers,lla
              "status": "the migration checklist from facts (not with --rollback)",
              "rollback": "restore every file from the journal (with --dry-run: show it)",
              "allow-dirty": "migrate a work tree with uncommitted changes",
-             "skip-fit": "do not check the new model against the env's memory"})
+             "skip-fit": "do not check the new model against the env's memory",
+             "skip-verify": "edit the code only: no model download, no tests"})
 def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", target="", dry_run=False,
-                  status=False, rollback=False, allow_dirty=False, skip_fit=False, json_=False):
-    """Migrate a project to another model: renames, values, text, verified and reversible."""
+                  status=False, rollback=False, allow_dirty=False, skip_fit=False, skip_verify=False, json_=False):
+    """Migrate a project to another model: every use found and changed, the new model fetched and proven to load."""
     with _errors(json_, "migrate-model"):
         from pathlib import Path
 
@@ -433,8 +445,8 @@ def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", 
         from rdic_ops.ops import migrate_model as mm
 
         cfg = _compose_auto(env, set_)
-        spec, _ = mm.load(migration)
-        where = target or spec.target
+        spec, spec_path = mm.load(migration)
+        where = target or spec.project
         if not where:
             raise UsageError("pass --target PATH (the project to migrate)")
         root = Path(where).expanduser().resolve()
@@ -445,7 +457,9 @@ def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", 
         elif rollback:
             result = mm.rollback(cfg, spec, root, dry_run=dry_run)
         else:
-            result = mm.migrate(cfg, spec, root, dry_run=dry_run, allow_dirty=allow_dirty, skip_fit=skip_fit)
+            result = mm.migrate(cfg, spec, root, dry_run=dry_run, allow_dirty=allow_dirty, skip_fit=skip_fit,
+                                skip_verify=skip_verify, spec_path=None if spec_path.parent.name == "migration"
+                                and spec_path.stem == migration else spec_path)
         _finish([result], json_, strict=not status, env=cfg.env.name)
 
 
@@ -503,6 +517,138 @@ def bench_rate(c, run="", env=None, set_=None, json_=False):
             print(f"recommendation: {option}: {why}")
 
 
+FLEET_HELP = {"fleet": "inventory: a file of conf/fleet/ (by name) or a path to one",
+              "hosts": "only these hosts of the inventory (comma-separated)",
+              "parallel": "hosts worked on at the same time (default: the inventory's parallel)",
+              "set": "override an inventory value, KEY=VALUE (repeatable), e.g. --set hosts.gpu1.port=2222",
+              "accept-new-host-keys": "trust hosts whose key is not on record yet, and record it (a changed "
+                                      "key is still refused)",
+              "out": "directory for the per-host JSON files (default: <state>/fleet/<name>/runs/<time>-<task>)",
+              "json": "print machine-readable JSON instead of the table"}
+FLEET_FLAGS = dict(auto_shortflags=False, iterable=["set_"])
+
+
+def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, extra=(), dry_run=False):
+    """Flags -> inventory -> one fan-out over the hosts -> one report; exit 1 when any host failed."""
+    from pathlib import Path
+
+    from rdic_ops.config.fleet import compose_fleet
+    from rdic_ops.errors import UsageError
+    from rdic_ops.fleet import report
+    from rdic_ops.fleet.run import run_task
+
+    if not fleet:
+        raise UsageError("pass --fleet=NAME (a file of conf/fleet/) or --fleet=PATH")
+    inv = compose_fleet(fleet, list(set_ or []))
+    tell = (lambda r: print(report.progress_line(r), file=sys.stderr)) if sys.stderr.isatty() else None
+    runs = run_task(inv, task_name, hosts=_split(hosts), parallel=parallel, extra=list(extra), dry_run=dry_run,
+                    accept_new=accept_new_host_keys, progress=tell)
+    where = report.write_files(runs, Path(out) if out else report.default_out(inv, task_name))
+    if json_:
+        from rdic_ops.render import emit_json
+
+        emit_json(report.report_dict(inv, task_name, runs, dry_run=dry_run, report_dir=str(where)))
+    else:
+        report.print_report(inv, task_name, runs, where, dry_run)
+    failed = report.failed_hosts(runs, dry_run)
+    if failed:
+        why = "; ".join(f"{r.host}: {report.reason(r)}" for r in failed[:3]) + ("; ..." if len(failed) > 3 else "")
+        print(f"rdic-ops: fleet {inv.name}: {task_name} failed on {len(failed)} of {len(runs)} hosts ({why})",
+              file=sys.stderr)
+        raise Exit(code=1)
+
+
+@task(name="doctor", help=FLEET_HELP, **FLEET_FLAGS)
+def fleet_doctor(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="", json_=False):
+    """doctor on every host of the fleet: facts against each host's env, one table back."""
+    with _errors():
+        _fleet("doctor", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_)
+
+
+@task(name="setup", help={**FLEET_HELP, "dry-run": "show each host's plan; change nothing (no bootstrap either)",
+                          "only": "run only these setup steps (comma-separated)",
+                          "skip": "skip these setup steps (comma-separated)"}, **FLEET_FLAGS)
+def fleet_setup(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="", json_=False,
+                dry_run=False, only="", skip=""):
+    """setup on every host of the fleet (bootstrapped first): the same declared state everywhere."""
+    with _errors():
+        extra = (["--dry-run"] if dry_run else []) + ([f"--only={only}"] if only else []) + \
+                ([f"--skip={skip}"] if skip else [])
+        _fleet("setup", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, extra, dry_run)
+
+
+@task(name="models-verify", help={**FLEET_HELP, "full": "re-hash every file, ignoring each host's cache"},
+      **FLEET_FLAGS)
+def fleet_models_verify(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="",
+                        json_=False, full=False):
+    """models.verify on every host of the fleet: re-hash model files, report what is bad where."""
+    with _errors():
+        _fleet("models-verify", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_,
+               ["--full"] if full else [])
+
+
+@task(name="smoke", help=FLEET_HELP, **FLEET_FLAGS)
+def fleet_smoke(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="", json_=False):
+    """smoke on every host of the fleet: the live checks, one table back."""
+    with _errors():
+        _fleet("smoke", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_)
+
+
+@task(name="bench", help={**FLEET_HELP, "runs": "runs per question on each host"}, **FLEET_FLAGS)
+def fleet_bench(c, fleet="", hosts="", parallel=1, set_=None, accept_new_host_keys=False, out="", json_=False,
+                runs=3):
+    """bench on every host of the fleet (one at a time by default; results stay on each host)."""
+    with _errors():
+        _fleet("bench", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, [f"--runs={int(runs)}"])
+
+
+@task(name="bootstrap", help=FLEET_HELP, **FLEET_FLAGS)
+def fleet_bootstrap(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="",
+                    json_=False, dry_run=False):
+    """Install rdic-ops of this checkout's build on every host (a host already on it is left alone)."""
+    with _errors():
+        _fleet("bootstrap", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, dry_run=dry_run)
+
+
+@task(name="inventory", help={"fleet": FLEET_HELP["fleet"], "set": FLEET_HELP["set"],
+                              "format": "table, json or ansible (an Ansible YAML inventory)"}, **FLEET_FLAGS)
+def fleet_inventory(c, fleet="", set_=None, format="table"):
+    """Print the fleet's inventory (validated), or export it for Ansible."""
+    with _errors():
+        from rdic_ops.config.fleet import compose_fleet
+        from rdic_ops.errors import UsageError
+        from rdic_ops.fleet.report import ansible_inventory
+
+        if not fleet:
+            raise UsageError("pass --fleet=NAME (a file of conf/fleet/) or --fleet=PATH")
+        inv = compose_fleet(fleet, list(set_ or []))
+        if format == "ansible":
+            import yaml
+
+            print(yaml.safe_dump(ansible_inventory(inv), sort_keys=False), end="")
+        elif format == "json":
+            from dataclasses import asdict
+
+            from rdic_ops.render import emit_json
+
+            emit_json(asdict(inv))
+        elif format == "table":
+            from rich.table import Table
+
+            from rdic_ops.render import _e, console
+
+            t = Table(title=f"fleet {inv.name}: {inv.description}")
+            for col in ("host", "address", "user", "env", "key", "host key"):
+                t.add_column(col, overflow="fold")
+            for name, h in inv.hosts.items():
+                pin = "pinned" if h.host_key else (f"file {h.known_hosts}" if h.known_hosts else "known_hosts")
+                t.add_row(_e(name), _e(f"{h.address}:{h.port}"), _e(h.user or "(you)"), _e(h.env),
+                          _e(h.key_file or "agent/~/.ssh"), _e(pin))
+            console().print(t)
+        else:
+            raise UsageError(f"--format {format!r}: choose table, json or ansible")
+
+
 @task(help={"args": "extra pytest arguments, e.g. '-k config -x' [default: none: the whole suite]"})
 def test(c, args=""):
     """Run the project's test suite (pytest). Takes no --env: the tests build their own envs and state."""
@@ -535,3 +681,5 @@ bench_ns = Collection("bench")
 bench_ns.add_task(bench_run, default=True)
 bench_ns.add_task(bench_rate)
 ns.add_collection(bench_ns)
+ns.add_collection(Collection("fleet", fleet_doctor, fleet_setup, fleet_models_verify, fleet_smoke, fleet_bench,
+                             fleet_bootstrap, fleet_inventory))

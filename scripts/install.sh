@@ -9,5 +9,5 @@ TORCH_SPEC=${RDIC_TORCH_SPEC:-torch==2.13.0}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q $TORCH_SPEC  # unquoted: may carry --index-url
-.venv/bin/python -m pip install -q -e '.[llamacpp,dev]'
+.venv/bin/python -m pip install -q -e '.[llamacpp,remote,dev]'  # remote: Fabric, for invoke fleet.*
 echo "rdic-ops installed in .venv: try .venv/bin/invoke --list"

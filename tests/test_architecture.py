@@ -11,8 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "rdic_ops"
 LOWER = ("config", "facts", "models", "memory", "gguf", "runtime")  # never reach up into operations
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 300, 60
-# Rooms still being rebuilt under their own issue (migrate-model, #14): removed from here when it lands.
-PENDING = {"rdic_ops/ops/migrate_model.py", "rdic_ops/codemod.py"}
+PENDING: set[str] = set()  # rooms still being rebuilt under their own issue (none: migrate-model, #14, landed)
 
 
 def modules() -> dict[str, Path]:

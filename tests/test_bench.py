@@ -84,6 +84,10 @@ def test_ollama_path_one_failed_run_keeps_the_others(ollama_server, tiny_gguf, t
     ok = results[0]
     assert ok.gen_tps == pytest.approx(ok.counters["eval_count"] / ok.counters["eval_duration"] * 1e9)
     assert summary["llama3.2-3b-q4_k_m"]["failed"] == 1
+    raw = [json.loads(line) for line in (tmp_path / "r" / "raw.jsonl").read_text().splitlines()]
+    assert [r["ok"] for r in raw] == [True, False, True, True]  # the failure is on disk, not only in memory
+    assert "unexpected EOF" in raw[1]["error"] and raw[1]["question"] == "q1" and raw[1]["run"] == 1
+    assert raw[0]["gen_tps"] == results[0].gen_tps and raw[3]["answer"] == results[3].answer
 
 
 @pytest.mark.parametrize("g_tps, l_tps, quality, option", [

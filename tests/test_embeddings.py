@@ -2,11 +2,9 @@
 converted from the same weights, and through the loopback Ollama server."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -113,37 +111,56 @@ def test_ollama_to_sentence_transformers_against_loopback(ollama_server, minilm_
     assert any(x.name == "VRAM freed" and x.status is Status.skipped for x in result.checks)
 
 
-def test_kill_9_mid_reembed_resumes_to_the_same_store(cfg, minilm_gguf, tmp_path):
+def _counting(monkeypatch, counter: list[int]):
+    """backends.make, with every embedder counting the texts it embeds."""
+    real = backends.make
+
+    def make(cfg, name, **kw):
+        emb = real(cfg, name, **kw)
+        embed = emb.embed
+
+        def counted(texts):
+            counter.append(len(texts))
+            return embed(texts)
+
+        emb.embed = counted
+        return emb
+
+    monkeypatch.setattr(backends, "make", make)
+
+
+def test_kill_9_mid_reembed_resumes_to_the_same_store(cfg, minilm_gguf, tmp_path, monkeypatch):
+    """Killed right after its 2nd checkpoint, the re-embed resumes there: only the rest is embedded, and the
+    store is byte for byte what an uninterrupted run writes."""
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
     make_store(a / "vdb_chunks.json", cfg)
     (b / "vdb_chunks.json").write_bytes((a / "vdb_chunks.json").read_bytes())
     original = (a / "vdb_chunks.json").read_bytes()
-    args = [str(ROOT / ".venv/bin/invoke") if (ROOT / ".venv/bin/invoke").exists()
-            else os.path.join(os.path.dirname(sys.executable), "invoke"),
-            "migrate-embeddings", "--env=local", "--from=sentence_transformers", "--to=llamacpp", "--force",
-            "--batch-size=4", "--set", f"embedding.gguf={minilm_gguf}"]
-    proc = subprocess.Popen([*args, f"--store={a}"], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    batch = 4
+    args = ["migrate-embeddings", "--env=local", "--from=sentence_transformers", "--to=llamacpp", "--force",
+            f"--batch-size={batch}", "--set", f"embedding.gguf={minilm_gguf}", f"--store={a}"]
+    crash = subprocess.run([sys.executable, str(ROOT / "tests/support/crash_after.py"), "2", *args], cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+    assert crash.returncode == -signal.SIGKILL, crash.stderr[-2000:]
     progress = a / "vdb_chunks.json.rdic-work" / "progress.json"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if json.loads(progress.read_text())["done"] >= 8:
-                break
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
     done = json.loads(progress.read_text())["done"]
-    assert 0 < done < len(TEXTS)
+    step = batch * 8  # one checkpoint every 8 batches (reembed.CHECKPOINT_BATCHES)
+    assert done == 2 * step < len(TEXTS)
     assert (a / "vdb_chunks.json").read_bytes() == original  # old store intact until the swap
-    assert subprocess.run([*args, f"--store={a}"], cwd=ROOT, capture_output=True).returncode == 0
-    assert subprocess.run([*args, f"--store={b}"], cwd=ROOT, capture_output=True).returncode == 0
-    ra, rb = load_storage(str(a / "vdb_chunks.json")), load_storage(str(b / "vdb_chunks.json"))
-    assert ra["data"] == rb["data"] and np.array_equal(ra["matrix"], rb["matrix"])
+    embedded: list[int] = []
+    _counting(monkeypatch, embedded)
+    kw = dict(src="sentence_transformers", dst="llamacpp", force=True, batch_size=batch)
+    migrate.migrate(cfg, store=str(a), **kw)
+    # parity first embeds a sample of the store's texts through both backends
+    parity_texts = 2 * len(parity_mod.sample_texts([b / "vdb_chunks.json"], "content"))
+    assert sum(embedded) - parity_texts == len(TEXTS) - done
+    embedded.clear()
+    migrate.migrate(cfg, store=str(b), **kw)
+    assert sum(embedded) - parity_texts == len(TEXTS)
+    assert (a / "vdb_chunks.json").read_bytes() == (b / "vdb_chunks.json").read_bytes()
+    assert not progress.parent.exists()
 
 
 def test_bench_rows_have_rates_and_parity(cfg):

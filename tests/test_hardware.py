@@ -8,7 +8,9 @@ def test_probe_this_machine(tmp_path):
     f = hardware.probe(tmp_path)
     assert f.cpu_cores >= 1 and f.ram_total > 0 and f.disk_free and f.disk_free > 0
     if not f.nvidia.available:  # no GPU is a fact with a reason, not an error
-        assert f.nvidia.reason
+        assert f.nvidia.reason and f.nvidia.gpus == []
+    else:  # a GPU machine: every GPU has a name and memory
+        assert f.nvidia.gpus and all(g.name and g.vram_total > 0 for g in f.nvidia.gpus)
     assert f.to_dict()["system"] == f.system
 
 
@@ -50,3 +52,22 @@ def test_metal_budget():
     assert hardware.metal_budget(32 * GiB) == int(32 * GiB * 0.67)
     assert hardware.metal_budget(64 * GiB) == int(64 * GiB * 0.75)
     assert hardware.metal_budget(64 * GiB, wired_limit_mb=57344) == 56 * GiB
+
+
+def test_cores_from_proc_self_status_and_hostile_contents(tmp_path, monkeypatch):
+    (tmp_path / "self").mkdir()
+    status = tmp_path / "self/status"
+    for text, want in (("Cpus_allowed_list:\t0-3,8-11\n", 8), ("Cpus_allowed_list:\t5\n", 1),
+                       ("Cpus_allowed_list:\t0-15\n", 16)):
+        status.write_text(text)
+        assert hardware.cpu_cores(tmp_path) == want
+    import os
+
+    mine = len(os.sched_getaffinity(0))
+    for junk in ("Cpus_allowed_list:\tzz-1\n", "Cpus_allowed_list:\t9-2\n", "\x00\xff garbage", ""):
+        status.write_bytes(junk.encode("latin-1"))
+        assert hardware.cpu_cores(tmp_path) == mine  # unreadable: this process's own affinity
+    monkeypatch.setenv("RDIC_PROC_ROOT", str(tmp_path / "missing"))
+    assert hardware.proc_root() == tmp_path / "missing" and hardware.is_wsl(environ={}) is False
+    monkeypatch.setenv("RDIC_PROC_ROOT", "")
+    assert hardware.proc_root() == hardware.Path("/proc")

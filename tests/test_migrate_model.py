@@ -6,12 +6,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import INVOKE, ROOT, run_invoke
+from conftest import ROOT, run_invoke
 
 from rdic_ops.config.compose import CONF_DIR, compose
 from rdic_ops.errors import UsageError
@@ -44,7 +45,7 @@ def project(tmp_path, tiny_gguf):
 def migration(tmp_path):
     """The seed's migration, with the tiny model as its target so it can be pulled and run here."""
     data = yaml.safe_load((CONF_DIR / "migration" / "llama31_8b_to_gemma3_12b.yaml").read_text())
-    data["target_model"] = "tiny-llama-gguf"
+    data["to"]["model"] = "tiny-llama-gguf"
     path = tmp_path / "seed-migration.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -66,21 +67,24 @@ def test_exact_edits_verification_leftovers_idempotence_and_rollback(project, mi
     assert 'CHAT_MODEL = "llama3.2:3b"' in utils  # another model that merely shares a name
     assert "def get_gemma(model_path=\"models/gemma-3-12b-instruct-Q4_K_M.gguf\", n_ctx=32768):" in utils
     assert "def call_gemma(self, prompt" in utils and "get_gemma(model_path=model_path, n_ctx=32768)" in utils
-    assert '"""Load the local model (get_llama keeps one instance)."""' in utils  # strings untouched
-    assert "# call_llama: one completion" in utils  # comments untouched
+    assert '"""Load the local model (get_gemma keeps one instance)."""' in utils  # prose follows the rename
+    assert "# call_gemma: one completion" in utils
     assert 'download_url = "https://huggingface.co/google/gemma-3-12b-it-GGUF"' in utils
     tests = (project / "tests/test_apis.py").read_text()
     assert "def test_gemma_inference():" in tests and "clients.call_gemma(\"Hello\")" in tests
     assert "Gemma 3 12B via llama-cpp-python" in (project / "requirements.txt").read_text()
     assert (project / "data/batch_001.json").read_bytes() == before["data/batch_001.json"]
+    assert 'MODEL_PATH = os.environ.get("RDIC_MODEL_PATH", "models/gemma-3-12b-instruct-Q4_K_M.gguf")' in utils
+    assert "get_gemma(model_path=model_path, n_ctx=32768)" in utils
+    assert "print(APIClients().call_gemma(\"batch\"))" in (project / "scripts/run_batch.py").read_text()
     checks = {c.name: c for c in result.checks}
     assert checks["test: python -m tests.test_apis"].status is Status.ok
-    assert checks["model tiny-llama-gguf"].status is Status.ok
-    left = checks["leftovers"].remedy
-    assert "scripts/run_batch.py:6: call_llama" in left  # a caller outside the listed files
-    assert "src/utils.py:9: models/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf" in left
+    assert checks["model"].status is Status.ok
+    assert checks["loads"].status is Status.ok
+    assert "gemma-3-12b-instruct-Q4_K_M.gguf n_ctx=32768" in checks["loads"].found
+    assert checks["leftovers"].found == "none"
     changed = {k for k, v in snapshot(project).items() if before.get(k) != v}
-    assert changed == {"src/utils.py", "tests/test_apis.py", "requirements.txt", "README.md"}
+    assert changed == {"src/utils.py", "tests/test_apis.py", "requirements.txt", "README.md", "scripts/run_batch.py"}
     again = mm.migrate(cfg, spec, project)
     assert again.changed == 0
     back = mm.rollback(cfg, spec, project)
@@ -93,25 +97,33 @@ def test_status_is_the_seed_checklist_from_facts(project, migration):
     cfg = compose("local")
     spec, _ = mm.load(str(migration))
     st = {c.name: c for c in mm.status(cfg, spec, project).checks}
-    assert st["file src/utils.py"].found == "pending" and st["tests"].found == "not run on the current tree"
+    assert st["code"].found.startswith("5 file(s) pending") and "src/utils.py" in st["code"].found
+    assert st["verified"].found == "not run on the current tree"
+    assert st["leftovers"].status is Status.ok  # what would remain after the edits: nothing
     mm.migrate(cfg, spec, project, allow_dirty=True)
-    st = {c.name: c for c in mm.status(cfg, spec, project).checks}
-    assert st["file src/utils.py"].found == "done" and st["tests"].found == "passed"
-    assert st["model tiny-llama-gguf"].status is Status.ok and "run_batch.py" in st["leftovers"].found
+    result = mm.status(cfg, spec, project)
+    st = {c.name: c for c in result.checks}
+    assert st["code"].found == "complete" and st["verified"].status is Status.ok
+    assert st["model"].status is Status.ok and result.status is Status.ok and result.message == "migration complete"
+    git(project, "commit", "-qam", "migrated")  # committing changes no file: still verified
+    assert mm.status(cfg, spec, project).message == "migration complete"
+    (project / "src/utils.py").write_text((project / "src/utils.py").read_text() + "\n")  # any edit: not proven
+    assert {c.name: c for c in mm.status(cfg, spec, project).checks}["verified"].found == "not run on the current tree"
 
 
 def test_kill_9_mid_apply_recovers(project, migration, tmp_path):
     original = snapshot(project)
-    env = {**os.environ, "RDIC_MIGRATE_PAUSE": "3"}
-    proc = subprocess.Popen([INVOKE, "migrate-model", "--env=local", f"--migration={migration}",
-                             f"--target={project}"], cwd=ROOT, env=env, start_new_session=True,
+    launcher = ROOT / "tests" / "support" / "slow_apply.py"  # pauses after each file write (test-only)
+    proc = subprocess.Popen([sys.executable, str(launcher), "migrate-model", "--env=local", f"--migration={migration}",
+                             f"--target={project}"], cwd=ROOT, env={**os.environ, "SLOW_WRITE_S": "3"},
+                            start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     journal = None
     while time.monotonic() < deadline:
         found = list(Path(os.environ["RDIC_STATE_DIR"]).glob("migrations/*/journal.json"))
         if found and json.loads(found[0].read_text()).get("status") == "applying" and \
-                snapshot(project)["src/utils.py"] != original["src/utils.py"]:
+                snapshot(project)["README.md"] != original["README.md"]:  # the first file (sorted)
             journal = found[0]
             break
         time.sleep(0.05)
@@ -119,7 +131,14 @@ def test_kill_9_mid_apply_recovers(project, migration, tmp_path):
     proc.wait()
     assert journal is not None, "the apply never started"
     half = snapshot(project)
-    assert half != original and half["README.md"] == original["README.md"]  # killed between files
+    assert half != original and half["src/utils.py"] == original["src/utils.py"]  # killed between files
+    jbytes = journal.read_bytes()
+    dry = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}",
+                     "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    rows = {c["name"]: c for c in json.loads(dry.stdout)["steps"][0]["checks"]}
+    assert rows["recovery"]["found"] == "would restore 1 file(s) of an interrupted apply"
+    assert snapshot(project) == half and journal.read_bytes() == jbytes  # a dry run never writes
     out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}", "--json")
     assert out.returncode == 0, out.stderr
     checks = {c["name"]: c for c in json.loads(out.stdout)["steps"][0]["checks"]}
@@ -131,11 +150,12 @@ def test_kill_9_mid_apply_recovers(project, migration, tmp_path):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda d: d["python_files"].append("src/missing.py"), "no file 'src/missing.py'"),
+    (lambda d: d["to"].update({"files": ["a.gguf", "b.gguf"]}), "to.files: 2 entries for 1"),
     (lambda d: d["renames"].update({"get_llama": "APIClients"}), "already exists"),
     (lambda d: d["renames"].update({"call_llama": "call-gemma"}), "not a Python identifier"),
     (lambda d: d.update({"unknown_key": 1}), "unknown_key"),
-    (lambda d: d.update({"target_model": "gpt-17"}), "unknown model"),
+    (lambda d: d["to"].update({"model": "gpt-17"}), "unknown model"),
+    (lambda d: d["to"].update({"n_ctx": "lots"}), "to.n_ctx"),
 ])
 def test_bad_migration_configs_exit_2_before_any_file_is_touched(project, migration, edit, message):
     data = yaml.safe_load(migration.read_text())
@@ -165,4 +185,39 @@ def test_the_seeds_migration_plans_on_the_mac_profile(project):
     out = run_invoke("migrate-model", "--env=m_series_max", f"--target={project}", "--dry-run", "--json")
     assert out.returncode == 0, out.stderr
     step = json.loads(out.stdout)["steps"][0]
-    assert step["changed"] == 4 and {c["name"] for c in step["checks"]} == {"fit"}
+    assert step["changed"] == 5 and {c["name"] for c in step["checks"]} == {"fit", "leftovers"}
+
+
+def test_rollback_keeps_later_edits_and_reapply_keeps_first_backups(project, migration):
+    cfg = compose("local")
+    spec, _ = mm.load(str(migration))
+    original = snapshot(project)
+    mm.migrate(cfg, spec, project)
+    data = yaml.safe_load(migration.read_text())
+    data["renames"]["APIClients"] = "Clients"  # the migration grows; a second apply on the migrated tree
+    migration.write_text(yaml.safe_dump(data))
+    spec2, _ = mm.load(str(migration))
+    assert mm.migrate(cfg, spec2, project).changed == 3  # utils, tests, run_batch: their backups stay the first
+    utils = project / "src/utils.py"
+    utils.write_text(utils.read_text() + "# my own edit after the migration\n")
+    back = mm.rollback(cfg, spec2, project)
+    row = next(c for c in back.changes if c.target == "src/utils.py")
+    assert "saved in the journal first" in row.reason
+    assert snapshot(project) == original
+    saved = list(mm.journal(cfg, spec2, project).dir.glob("after-rollback/src/utils.py.*"))
+    assert len(saved) == 1 and saved[0].read_text().endswith("# my own edit after the migration\n")
+
+
+def test_a_syntax_error_in_the_target_names_file_and_line(project, migration):
+    (project / "scripts" / "broken.py").write_text("from src.utils import get_llama\n\ndef ok():\n    return 1\n\n"
+                                                   "def broken(:\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "broken")
+    before = snapshot(project)
+    out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}")
+    assert out.returncode == 2 and "scripts/broken.py:6: not valid Python" in out.stderr, out.stderr
+    assert snapshot(project) == before
+    (project / "scripts" / "broken.py").write_text("def unrelated(:\n")  # a file the migration has no business in
+    git(project, "commit", "-qam", "unrelated")
+    out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={project}", "--dry-run")
+    assert out.returncode == 0, out.stderr

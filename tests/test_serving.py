@@ -110,7 +110,9 @@ def served(ollama_server, tiny_gguf, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for tag in ("gemma3:4b-it-q8_0", "llama3.2:3b", "bge-m3"):
         publish(ollama_server.registry, tag, tiny_gguf)
-    cfg = compose("rtx3060", ollama_env(ollama_server, "extraction.num_ctx=1024", "chat.num_ctx=1024"))
+    # both LLMs resident (the seed's question), so preload has two models to keep warm
+    cfg = compose("rtx3060", ollama_env(ollama_server, "extraction.num_ctx=1024", "chat.num_ctx=1024",
+                                        "chat.resident=true", "chat.keep_alive=1800"))
     models.pull(cfg)
     return cfg
 
@@ -220,3 +222,51 @@ def test_route_cli_json():
                      "--set", "env.runtime.ollama.host=http://127.0.0.1:9", "--set", "env.runtime.ollama.timeout_s=1")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["model"] == "llama3.2-3b-q4_k_m"
+
+
+def test_partial_offload_reaches_the_runtime(served, ollama_server):
+    """A role's n_gpu_layers (plan-memory's partial-offload advice) is sent as Ollama's num_gpu / llama.cpp's
+    n_gpu_layers, on preload and on every request, so the plan and the server agree."""
+    from rdic_ops.runtime import for_env
+    from rdic_ops.runtime.llamacpp import LlamaCppRuntime, ServedModel
+
+    cfg = compose("rtx3060", [*ollama_env(ollama_server, "extraction.num_ctx=1024", "chat.num_ctx=1024"),
+                              "extraction.n_gpu_layers=19"])
+    preload.preload(cfg)
+    for_env(cfg).generate("llama3.2:3b", "Hallo", num_ctx=1024, max_tokens=2)
+    sent = {b["model"]: b["options"] for (m, p, b) in ollama_server.requests if p == "/api/generate"}
+    assert sent["gemma3:4b-it-q8_0"]["num_gpu"] == 19 and "num_gpu" not in sent["llama3.2:3b"]
+    mac = LlamaCppRuntime(compose("m_series_max", ["chat.n_gpu_layers=20", "extraction.n_gpu_layers=20"]))
+    (model,) = mac.server_config([ServedModel("gemma3-12b-it-q4_k_m", "/x.gguf", 32768)])["models"]
+    assert model["n_gpu_layers"] == 20
+    (model,) = LlamaCppRuntime(compose("m_series_max")).server_config([ServedModel("gemma3-12b-it-q4_k_m", "/x",
+                                                                                   1)])["models"]
+    assert model["n_gpu_layers"] == -1
+
+
+class _Live:
+    """A runtime that answers residency as given (the route's only question to it)."""
+
+    name = "ollama"
+
+    def __init__(self, resident):
+        self.held = resident
+
+    def resident(self):
+        return self.held
+
+
+def test_route_reads_residency_live_and_says_the_cost():
+    cfg = compose("rtx3060")
+    now = dt.datetime.now(dt.UTC)
+    warm = [Resident("gemma3:4b-it-q8_0", 4096, now + dt.timedelta(seconds=1800 - 30))]
+    r = route.route(cfg, _Live(warm))
+    assert r.model == "gemma3-4b-it-q8_0" and r.role == "extraction" and r.resident == ["gemma3:4b-it-q8_0"]
+    assert r.load_s is None and "no model swap" in r.reason
+    cold = [Resident("gemma3:4b-it-q8_0", 4096, now + dt.timedelta(seconds=1800 - 900))]
+    r = route.route(cfg, _Live(cold))
+    assert r.model == "llama3.2-3b-q4_k_m" and "evicts gemma3-4b-it-q8_0" in r.reason and r.load_s > 3
+    r = route.route(cfg, _Live([]))  # nothing loaded: llama loads without evicting anything
+    assert r.model == "llama3.2-3b-q4_k_m" and "evicts" not in r.reason and 0 < r.load_s < 3
+    r = route.route(cfg, _Live([Resident("llama3.2:3b", 4096, now + dt.timedelta(seconds=600))]))
+    assert r.model == "llama3.2-3b-q4_k_m" and r.load_s is None and "not loaded" not in r.reason

@@ -52,6 +52,8 @@ def test_doctor_on_a_machine_without_gpu_says_so():
     if nvml_missing:  # this workplace: no GPU
         assert gpu["found"].startswith("none") and "NVIDIA" in gpu["remedy"]
         assert out.returncode == 1 and "doctor failed" in out.stderr
+    else:  # a GPU machine: the row names what it found
+        assert gpu["status"] in ("ok", "warn") and "GiB total" in gpu["found"]
 
 
 def test_setup_unknown_step_is_usage_error():

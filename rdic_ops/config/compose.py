@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from rdic_ops.config.auto import AUTO_SETTINGS
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
@@ -50,6 +51,8 @@ def _translate(override: str) -> str:
         return f"model@{role}.model={value}"
     if key == "env":
         raise ConfigError("choose the env with --env, not --set env=...")
+    if value.strip().lower() == "auto" and key in AUTO_SETTINGS:  # chosen from this machine's facts (config/auto.py)
+        return f"{key}='{AUTO_SETTINGS[key]}'"
     return f"{key}={value}"
 
 
@@ -173,9 +176,11 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf
 
+    from rdic_ops.config import auto
     from rdic_ops.config.schema import register
 
     register()
+    auto.register()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
@@ -229,6 +234,13 @@ def check(cfg: RootConfig, origin=lambda key: "") -> None:
             )
         if spec.model.source.value == "ollama" and not spec.model.ollama_tag:
             raise ConfigError(f"{role}.model.ollama_tag: source is ollama but no tag is set")
+    known = cfg.env.known_answer
+    if known is not None:
+        for key in ("question", "answer"):
+            if not getattr(known, key).strip():
+                raise ConfigError(f"env.known_answer.{key}: must not be empty")
+        if known.max_tokens < 1:
+            raise ConfigError(f"env.known_answer.max_tokens: must be at least 1, got {known.max_tokens}")
 
 
 def to_container(cfg: RootConfig) -> dict:

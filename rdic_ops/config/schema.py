@@ -87,6 +87,9 @@ class HfSource:
     repo: str = ""
     file: str = ""
     revision: str = "main"
+    # The file's sha256 when it is known in advance. None: trust on first use - the first pull checks the
+    # download against the Hub's own LFS sha256 and `invoke models.lock` pins commit and sha256 from then on.
+    sha256: Optional[str] = None
 
 
 @dataclass
@@ -115,8 +118,12 @@ class RoleSpec:
     num_ctx: int = 4096
     # Seconds; -1 keeps the model loaded forever (the only negative allowed), 0 unloads after each request.
     keep_alive: int = 300
-    resident: bool = True  # keep loaded together with the other resident models
+    # Residency policy: True = loaded together with the other resident models (preloaded, keep_alive);
+    # False = loaded on demand into what the resident set leaves, or by evicting it (the plan shows the cost).
+    resident: bool = True
     device: Device = Device.gpu
+    # Layers offloaded to the GPU (llama.cpp n_gpu_layers, Ollama's num_gpu); -1 = all.
+    n_gpu_layers: int = -1
 
 
 @dataclass
@@ -148,6 +155,13 @@ class HardwareSpec:
     unified_memory: bool = False
     # VRAM the display and driver keep for themselves (not available to models).
     reserved_vram_gb: float = 0.0
+    # What a model load costs (the plan's swap cost of on-demand models): sequential read of the model
+    # file, then the host -> GPU copy of the offloaded weights (0: unified memory, no copy).
+    disk_read_mb_s: float = 1500.0
+    pcie_gb_s: float = 0.0
+    # Take the RAM budget and cores from this machine's facts (RAM available, cores) instead of
+    # ram_gb / cpu_cores: a profile for "whatever machine this is" (local).
+    from_facts: bool = False
 
 
 @dataclass
@@ -169,7 +183,7 @@ class OllamaServerSpec:
 class RuntimeSpec:
     kind: RuntimeKind = RuntimeKind.llamacpp
     ollama: OllamaServerSpec = field(default_factory=OllamaServerSpec)
-    n_threads: int = 0  # llama.cpp threads; 0 = all cores
+    n_threads: int = 0  # llama.cpp threads; 0 = all cores; ${auto:threads} = chosen from this machine's cores
     n_gpu_layers: int = -1  # llama.cpp layers offloaded; -1 = all
     flash_attention: bool = False
     kv_cache_type: KvCacheType = KvCacheType.f16
@@ -198,6 +212,15 @@ class WslSpec:
 
 
 @dataclass
+class KnownAnswerSpec:
+    """A fixed question with a known short answer: the smoke suite asks the chat model and judges the reply."""
+
+    question: str = "???"
+    answer: str = "???"  # a word the reply must contain (case and accents ignored)
+    max_tokens: int = 24
+
+
+@dataclass
 class EnvSpec:
     name: str = "???"
     description: str = ""
@@ -206,6 +229,8 @@ class EnvSpec:
     wsl: Optional[WslSpec] = None
     # Seconds a generation of 64 tokens may take in the smoke tests.
     latency_budget_s: float = 60.0
+    # Asked by the smoke suite when set; only for real models (random weights answer noise).
+    known_answer: Optional[KnownAnswerSpec] = None
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """Hardware facts: small read-only probes. A missing driver or GPU is a fact, never an error.
 
 Every probe takes its sources as arguments (``proc``, ``environ``, ``run``) so tests can hand it a
-fake /proc or a fake interop command; the defaults read this machine.
+fake /proc or a fake interop command; the defaults read this machine. Sources a child process must see
+come from the OS itself, so tests fake them there: RDIC_PROC_ROOT names the /proc tree to read (default
+/proc), `uname` and `sysctl` are the first ones on PATH, NVML is the libnvidia-ml.so.1 the loader finds.
 """
 
 from __future__ import annotations
@@ -70,8 +72,47 @@ class HardwareFacts:
         return asdict(self)
 
 
-def memory(proc: Path = Path("/proc")) -> tuple[int, int]:
+def proc_root() -> Path:
+    """The /proc tree the probes read: RDIC_PROC_ROOT (a test's fake WSL2 or macOS machine), else /proc."""
+    return Path(os.environ.get("RDIC_PROC_ROOT") or "/proc")
+
+
+def system(run: Runner = output) -> tuple[str, str]:
+    """(kernel name, machine) as `uname -s` / `uname -m` say, else Python's own view of this process."""
+    name = (run(["uname", "-s"], 5.0) or "").strip() or platform.system()
+    machine = (run(["uname", "-m"], 5.0) or "").strip() or platform.machine()
+    return name, machine
+
+
+def cpu_cores(proc: Path | None = None, run: Runner = output) -> int:
+    """Logical CPUs this process may use: /proc/self/status Cpus_allowed_list, sysctl hw.ncpu, or the affinity."""
+    proc = proc or proc_root()
+    try:
+        for line in (proc / "self/status").read_text().splitlines():
+            if line.startswith("Cpus_allowed_list:"):
+                return _count_cpus(line.split(":", 1)[1].strip())
+    except (OSError, ValueError):
+        pass
+    if not (proc / "self").exists():
+        ncpu = (run(["sysctl", "-n", "hw.ncpu"], 5.0) or "").strip()
+        if ncpu.isdigit() and int(ncpu) > 0:
+            return int(ncpu)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _count_cpus(ranges: str) -> int:
+    n = 0
+    for part in ranges.split(","):
+        lo, _, hi = part.partition("-")
+        n += int(hi or lo) - int(lo) + 1
+    if n < 1:
+        raise ValueError(ranges)
+    return n
+
+
+def memory(proc: Path | None = None) -> tuple[int, int]:
     """(total, available) bytes from /proc/meminfo, or sysctl on macOS."""
+    proc = proc or proc_root()
     meminfo = proc / "meminfo"
     if meminfo.exists():
         values = {}
@@ -84,7 +125,10 @@ def memory(proc: Path = Path("/proc")) -> tuple[int, int]:
         return total, values.get("MemAvailable", values.get("MemFree", 0))
     out = output(["sysctl", "-n", "hw.memsize"])
     total = int(out.strip()) if out and out.strip().isdigit() else 0
-    return total, 0
+    free = output(["sysctl", "-n", "vm.page_free_count"]) or ""
+    page = output(["sysctl", "-n", "hw.pagesize"]) or ""
+    available = int(free) * int(page) if free.strip().isdigit() and page.strip().isdigit() else 0
+    return total, available
 
 
 def nvidia() -> NvidiaFacts:
@@ -117,9 +161,9 @@ def nvidia() -> NvidiaFacts:
             pass
 
 
-def apple(run: Runner = output) -> AppleFacts | None:
+def apple(run: Runner = output, uname: tuple[str, str] | None = None) -> AppleFacts | None:
     """Apple Silicon chip, unified memory and the Metal working-set budget where readable."""
-    if platform.system() != "Darwin" or platform.machine() != "arm64":
+    if (uname or system(run)) != ("Darwin", "arm64"):
         return None
     chip = (run(["sysctl", "-n", "machdep.cpu.brand_string"], 5.0) or "Apple Silicon").strip()
     mem = (run(["sysctl", "-n", "hw.memsize"], 5.0) or "0").strip()
@@ -137,8 +181,9 @@ def metal_budget(unified: int, wired_limit_mb: int | None = None) -> int:
     return int(unified * (0.67 if unified <= 36 * GiB else 0.75))
 
 
-def is_wsl(proc: Path = Path("/proc"), environ: dict | None = None) -> bool:
+def is_wsl(proc: Path | None = None, environ: dict | None = None) -> bool:
     environ = os.environ if environ is None else environ
+    proc = proc or proc_root()
     try:
         release = (proc / "sys/kernel/osrelease").read_text().lower()
     except OSError:
@@ -146,9 +191,10 @@ def is_wsl(proc: Path = Path("/proc"), environ: dict | None = None) -> bool:
     return "microsoft" in release or "WSL_DISTRO_NAME" in environ
 
 
-def wsl(proc: Path = Path("/proc"), environ: dict | None = None, run: Runner = output) -> WslFacts | None:
+def wsl(proc: Path | None = None, environ: dict | None = None, run: Runner = output) -> WslFacts | None:
     """WSL2 detection and, through interop, the Windows host's RAM and logical processors."""
     environ = os.environ if environ is None else environ
+    proc = proc or proc_root()
     if not is_wsl(proc, environ):
         return None
     facts = WslFacts(distro=environ.get("WSL_DISTRO_NAME", ""))
@@ -178,17 +224,19 @@ def disk_free(path: str | os.PathLike) -> int | None:
         return None
 
 
-def probe(disk_path: str | os.PathLike | None = None, proc: Path = Path("/proc")) -> HardwareFacts:
+def probe(disk_path: str | os.PathLike | None = None, proc: Path | None = None) -> HardwareFacts:
     """Read every hardware fact of this machine."""
+    proc = proc or proc_root()
     total, available = memory(proc)
+    name, machine = system()
     return HardwareFacts(
-        system=platform.system(),
-        machine=platform.machine(),
-        cpu_cores=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
+        system=name,
+        machine=machine,
+        cpu_cores=cpu_cores(proc),
         ram_total=total,
         ram_available=available,
         nvidia=nvidia(),
-        apple=apple(),
+        apple=apple(uname=(name, machine)),
         wsl=wsl(proc),
         disk_path=str(disk_path or ""),
         disk_free=disk_free(disk_path) if disk_path else None,

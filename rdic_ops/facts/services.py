@@ -5,16 +5,16 @@ Each probe goes through facts.run (argument list, timeout); a manager that is mi
 
 from __future__ import annotations
 
-import platform
 import shutil
 from pathlib import Path
 
+from rdic_ops.facts.hardware import system
 from rdic_ops.facts.run import run
 
 
 def detect_manager() -> str:
     """systemd | launchd | none: what runs services on this machine."""
-    if platform.system() == "Darwin":
+    if system()[0] == "Darwin":
         return "launchd"
     if shutil.which("systemctl") and Path("/run/systemd/system").exists():
         return "systemd"

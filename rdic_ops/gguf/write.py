@@ -66,16 +66,17 @@ def tensors(arch: str, s: ModelShape, quantization: str = "F32", tied_output: bo
                 out.append(TensorSpec(f"{b}.{norm}.weight", (s.n_embd,), "F32"))
                 out.append(TensorSpec(f"{b}.{norm}.bias", (s.n_embd,), "F32"))
             continue
+        w_more = w_hi if _more_bits(i, s.n_layer) else w
         out += [
             TensorSpec(f"{b}.attn_norm.weight", (s.n_embd,), "F32"),
             TensorSpec(f"{b}.attn_q.weight", (s.n_embd, q_dim), w),
             TensorSpec(f"{b}.attn_k.weight", (s.n_embd, kv_dim), w),
-            TensorSpec(f"{b}.attn_v.weight", (s.n_embd, kv_dim), w_hi),
+            TensorSpec(f"{b}.attn_v.weight", (s.n_embd, kv_dim), w_more),
             TensorSpec(f"{b}.attn_output.weight", (q_dim, s.n_embd), w),
             TensorSpec(f"{b}.ffn_norm.weight", (s.n_embd,), "F32"),
             TensorSpec(f"{b}.ffn_gate.weight", (s.n_embd, s.n_ff), w),
             TensorSpec(f"{b}.ffn_up.weight", (s.n_embd, s.n_ff), w),
-            TensorSpec(f"{b}.ffn_down.weight", (s.n_ff, s.n_embd), w_hi),
+            TensorSpec(f"{b}.ffn_down.weight", (s.n_ff, s.n_embd), w_more),
         ]
         if arch == "gemma3":
             out += [
@@ -88,7 +89,31 @@ def tensors(arch: str, s: ModelShape, quantization: str = "F32", tied_output: bo
         out.append(TensorSpec("output_norm.weight", (s.n_embd,), "F32"))
         if not tied_output:
             out.append(TensorSpec("output.weight", (s.n_embd, s.n_vocab), w_hi))
-    return out
+    return [_fit_row(t) for t in out]
+
+
+def _more_bits(i: int, n: int) -> bool:
+    """llama-quantize's `use_more_bits`: the *_K_M mixes give attn_v and ffn_down of these layers more bits."""
+    return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
+
+
+# llama-quantize's fallback when a row is not a multiple of a k-quant's 256-wide block (Gemma 3 1B's 1152).
+_FALLBACK = {"Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0", "Q2_K": "IQ4_NL", "Q3_K": "IQ4_NL"}
+
+
+def _fit_row(t: TensorSpec) -> TensorSpec:
+    """The type llama.cpp's quantizer really writes for this tensor: a fallback type, else F16."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    def block(q: str) -> int:
+        return GGML_QUANT_SIZES[GGMLQuantizationType[q]][0]
+
+    if t.shape[0] % block(t.qtype) == 0:
+        return t
+    q = _FALLBACK.get(t.qtype, "F16")
+    if t.shape[0] % block(q):
+        q = "F16"
+    return TensorSpec(t.name, t.shape, q)
 
 
 def nbytes(spec: TensorSpec) -> int:
@@ -128,19 +153,57 @@ def _metadata(writer, arch: str, s: ModelShape, name: str) -> None:
         writer.add_rope_freq_base(1_000_000.0 if arch == "gemma3" else 500_000.0)
     if arch == "gemma3" and s.sliding_window:
         writer.add_sliding_window(s.sliding_window)
-    # Tokenizer: SentencePiece-style bytes vocabulary.
+    if arch == "gemma3":
+        _gemma_vocab(writer, s.n_vocab)
+    else:
+        _byte_vocab(writer, s.n_vocab)
+
+
+def _byte_vocab(writer, n_vocab: int) -> None:
+    """SentencePiece-style bytes vocabulary: <unk>, <s>, </s>, the 256 byte tokens, then fillers."""
     tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{i:02X}>" for i in range(256)]
-    if s.n_vocab < len(tokens):
-        raise UsageError(f"vocab of {s.n_vocab} is smaller than the {len(tokens)} base tokens")
-    tokens += [f"tok{i}" for i in range(s.n_vocab - len(tokens))]
-    types = [2, 3, 3] + [6] * 256 + [1] * (s.n_vocab - 259)
+    if n_vocab < len(tokens):
+        raise UsageError(f"vocab of {n_vocab} is smaller than the {len(tokens)} base tokens")
+    tokens += [f"tok{i}" for i in range(n_vocab - len(tokens))]
+    types = [2, 3, 3] + [6] * 256 + [1] * (n_vocab - 259)
     writer.add_tokenizer_model("llama")
     writer.add_token_list(tokens)
-    writer.add_token_scores([0.0] * s.n_vocab)
+    writer.add_token_scores([0.0] * n_vocab)
     writer.add_token_types(types)
     writer.add_unk_token_id(0)
     writer.add_bos_token_id(1)
     writer.add_eos_token_id(2)
+
+
+# Gemma's turn format (what google/gemma-3-*-it's template renders, without its image and tool branches);
+# written into stand-in files so that llama_cpp.server's chat endpoint formats turns as it does for the real model.
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}{% set role = 'model' if m['role'] == 'assistant' else 'user' %}"
+    "<start_of_turn>{{ role }}\n{{ m['content'] | trim }}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+GEMMA_SPECIAL = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"]
+
+
+def _gemma_vocab(writer, n_vocab: int) -> None:
+    """Gemma's token conventions (pad 0, eos 1, bos 2, unk 3, the turn markers, byte fallback) and chat template."""
+    tokens = GEMMA_SPECIAL + [f"<0x{i:02X}>" for i in range(256)]
+    if n_vocab < len(tokens):
+        raise UsageError(f"vocab of {n_vocab} is smaller than gemma's {len(tokens)} base tokens")
+    tokens += [f"tok{i}" for i in range(n_vocab - len(tokens))]
+    types = [3, 3, 3, 2, 3, 3] + [6] * 256 + [1] * (n_vocab - len(GEMMA_SPECIAL) - 256)
+    writer.add_tokenizer_model("llama")
+    writer.add_tokenizer_pre("default")
+    writer.add_token_list(tokens)
+    writer.add_token_scores([0.0] * n_vocab)
+    writer.add_token_types(types)
+    writer.add_pad_token_id(0)
+    writer.add_eos_token_id(1)
+    writer.add_bos_token_id(2)
+    writer.add_unk_token_id(3)
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+    writer.add_chat_template(GEMMA_CHAT_TEMPLATE)
 
 
 def write(path: str | os.PathLike, arch: str, shape: ModelShape, *, quantization: str = "F32",

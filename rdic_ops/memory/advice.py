@@ -6,7 +6,8 @@ import copy
 
 from rdic_ops.config.compose import choices, load_model_spec
 from rdic_ops.config.schema import Device, EmbeddingBackend, GpuVendor, RootConfig, RuntimeKind
-from rdic_ops.memory.planner import Recommendation, budget, resident_rows, total_used
+from rdic_ops.memory.planner import Recommendation, budget, on_demand_rows, resident_rows, total_used
+from rdic_ops.units import GiB
 
 
 class _Advisor:
@@ -16,7 +17,9 @@ class _Advisor:
         self.cfg, self.info_cache = cfg, info_cache
         self.limit = budget(cfg)[1]
         self.out: list[Recommendation] = []
-        self.llm_roles = [r for r in ("extraction", "chat") if getattr(cfg, r).resident]
+        # LLM roles whose model counts against the budget: resident ones, and on-demand ones that must fit too
+        self.llm_roles = [r for r in ("extraction", "chat") if getattr(cfg, r).device is not Device.cpu]
+        self.resident_llm = [r for r in self.llm_roles if getattr(cfg, r).resident]
 
     def consider(self, cost, title, detail, overrides, mutate) -> Recommendation:
         trial = copy.deepcopy(self.cfg)
@@ -61,10 +64,10 @@ def _embedding_lever(a: _Advisor) -> None:
 
 
 def _context_levers(a: _Advisor) -> None:
-    roles = a.llm_roles
     for n_ctx in (16384, 8192, 4096, 2048):
-        if roles and all(getattr(a.cfg, r).num_ctx > n_ctx for r in roles):
-            def smaller(c, n=n_ctx):
+        roles = [r for r in a.llm_roles if getattr(a.cfg, r).num_ctx > n_ctx]  # only roles above it shrink
+        if roles:
+            def smaller(c, n=n_ctx, roles=roles):
                 for r in roles:
                     getattr(c, r).num_ctx = n
             rec = a.consider(2, f"context {n_ctx}", "a smaller num_ctx shrinks the KV cache and attention buffers",
@@ -102,21 +105,65 @@ def _quantization_levers(a: _Advisor) -> None:
                            lambda c, r=role, o=other: setattr(getattr(c, r), "model", o))
 
 
-def _one_at_a_time(a: _Advisor) -> None:
-    if len(a.llm_roles) == 2:
-        rows = resident_rows(a.cfg, a.info_cache)
-        biggest = max((r.memory.gpu_total for r in rows), default=0)
-        a.out.append(Recommendation(
-            4, "one model loaded at a time", "OLLAMA_MAX_LOADED_MODELS=1: each model fits alone, but every "
-            "switch between extraction and chat reloads a model (the seeds' 76 s)",
-            ["env.runtime.ollama.max_loaded_models=1", "chat.resident=false"], biggest, biggest <= a.limit))
+def _residency_levers(a: _Advisor) -> None:
+    """One resident, the other on demand (the seeds' outcome: Option C routes chat while extraction is warm)."""
+    cfg = a.cfg
+    if len(a.resident_llm) != 2 or cfg.extraction.model.name == cfg.chat.model.name:
+        return
+    for demand, cost in (("chat", 2), ("extraction", 3)):
+        keep = "extraction" if demand == "chat" else "chat"
+        a.consider(cost, f"{getattr(cfg, demand).model.name} on demand",
+                   f"{getattr(cfg, keep).model.name} stays resident (preloaded); the {demand} model loads when "
+                   f"a request needs it, evicting the other when both do not fit (routing sends {demand} to "
+                   "the resident model while it is warm)", [f"{demand}.resident=false"],
+                   lambda c, d=demand: setattr(getattr(c, d), "resident", False))
+
+
+def _offload_levers(a: _Advisor) -> None:
+    """Partial offload: the most layers of one model (resident or on demand) that fit, the rest on the CPU."""
+    for row in [*resident_rows(a.cfg, a.info_cache), *on_demand_rows(a.cfg, a.info_cache)]:
+        if row.where != "gpu" or not set(row.roles) <= set(a.llm_roles) or row.memory.n_layer < 2:
+            continue
+        n = row.memory.n_layer
+        for k in range(n - 1, -1, -1):
+            def offload(c, k=k, roles=row.roles):
+                for r in roles:
+                    getattr(c, r).n_gpu_layers = k
+            trial = copy.deepcopy(a.cfg)
+            offload(trial)
+            if total_used(trial, a.info_cache) > a.limit:
+                continue
+            part = next(r for r in [*resident_rows(trial, a.info_cache), *on_demand_rows(trial, a.info_cache)]
+                        if r.model == row.model)
+            share = 1 - part.memory.gpu_weights / max(part.memory.weights, 1)
+            a.consider(4, f"{row.model}: {k}/{n} layers on the GPU",
+                       f"partial offload: {share:.0%} of the weights stay in RAM and run on the CPU "
+                       f"({part.memory.cpu_total / GiB:.2f} GiB host memory); every token is slower "
+                       "(Ollama: options.num_gpu; llama.cpp: n_gpu_layers)",
+                       [f"{r}.n_gpu_layers={k}" for r in row.roles], offload)
+            break
+
+
+def _move_levers(a: _Advisor) -> None:
+    """Move a role to another, smaller model of conf/model/ (not a quantization of the same one)."""
+    for role in a.llm_roles:
+        spec = getattr(a.cfg, role).model
+        taken = {getattr(a.cfg, r).model.name for r in ("extraction", "chat")}  # "X for both roles" covers those
+        for alt in choices("model"):
+            other = load_model_spec(alt)
+            if (other.kind.value != "llm" or other.name in taken or other.arch == spec.arch
+                    and other.params == spec.params or not 0 < other.file_size < spec.file_size):
+                continue
+            a.consider(3, f"{role} -> {other.name}", f"another model for {role} ({other.params} "
+                       f"{other.quantization}): smaller, but its quality for {role} is unmeasured (invoke bench)",
+                       [f"{role}.model={other.name}"], lambda c, r=role, o=other: setattr(getattr(c, r), "model", o))
 
 
 def recommendations(cfg: RootConfig, info_cache: dict) -> list[Recommendation]:
     """Changes that bring the env under budget, cheapest first; each re-planned with numbers."""
     a = _Advisor(cfg, info_cache)
-    for lever in (_kv_levers, _embedding_lever, _context_levers, _one_model_levers, _quantization_levers,
-                  _one_at_a_time):
+    for lever in (_kv_levers, _embedding_lever, _context_levers, _one_model_levers, _residency_levers,
+                  _quantization_levers, _move_levers, _offload_levers):
         lever(a)
     a.out.sort(key=lambda r: (not r.fits, r.cost, r.total))
     return a.out

@@ -41,9 +41,10 @@ def entry_for(cfg: RootConfig, spec: ModelSpec, cache: VerifyCache) -> lockfile.
     digest = hash_files([path], cache=cache)[str(path)]
     if src is ModelSource.hf:
         commit, sha, _ = hf_metadata(spec, spec.hf.revision)
-        if sha and sha != digest:
-            raise StepFailed(f"{spec.name}: {path.name} does not match the Hub's sha256",
-                             remedy="run invoke models.verify --repair")
+        for claim, who in ((sha, "the Hub's"), ((spec.hf.sha256 or "").lower(), "conf/model's")):
+            if claim and claim != digest:
+                raise StepFailed(f"{spec.name}: {path.name} does not match {who} sha256",
+                                 remedy="run invoke models.verify --repair")
         e.repo, e.file, e.revision = spec.hf.repo, spec.hf.file, commit
     e.files = [lockfile.LockedFile(path.name, digest, path.stat().st_size)]
     return e

@@ -59,10 +59,16 @@ def _ollama_change(cfg, spec, pin, cache, full) -> Change:
 
 
 def _hf_expected(spec, pin, dest: Path, target: str, revision: str) -> tuple[str | None, str, Change | None]:
-    """The sha256 a Hub file must have: pinned by models.lock, else the Hub's LFS sha256 (needs the Hub)."""
+    """The sha256 a Hub file must have: pinned by models.lock or conf/model's hf.sha256, else the Hub's LFS
+    sha256 (needs the Hub: trust on first use, then `invoke models.lock` pins it)."""
     expected = pin.file_sha(dest.name) if pin else None
+    declared = (spec.hf.sha256 or "").lower() or None
+    if declared and expected and declared != expected:
+        raise UsageError(f"{spec.name}: models.lock pins sha256 {expected[:12]}..., conf/model says {declared[:12]}...")
     if expected:
         return expected, "pinned by models.lock", None
+    if declared:
+        return declared, "pinned in conf/model", None
     try:
         _, expected, _ = hf_metadata(spec, revision)
         return expected, "the Hub's LFS sha256", None

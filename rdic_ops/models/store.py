@@ -63,6 +63,8 @@ def env_models(cfg: RootConfig, only: list[str] | None = None) -> list[ModelSpec
 def validate_spec(spec: ModelSpec) -> None:
     checks = [(spec.ollama_tag, _SAFE_TAG, "ollama_tag"), (spec.hf.file or None, _SAFE_FILE, "hf.file"),
               (spec.hf.repo or None, _SAFE_FILE, "hf.repo"), (spec.path, _SAFE_FILE, "path")]
+    if spec.hf.sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", spec.hf.sha256):
+        raise UsageError(f"model {spec.name}: hf.sha256 {spec.hf.sha256!r} is not 64 hex digits")
     for value, pattern, key in checks:
         if value is None:
             continue

@@ -64,14 +64,19 @@ def _host_checks(cfg: RootConfig, f: HardwareFacts) -> list[Check]:
             host = (f"host {gib(f.wsl.host_ram)}, {f.wsl.host_logical_processors} logical CPUs"
                     if f.wsl.host_ram else f.wsl.reason)
             checks.append(Check("wsl2", Status.ok, "WSL2", f"WSL2 {f.wsl.distro} ({host})"))
-    ram_ok = f.ram_total >= hw.ram_gb * GiB * 0.9
-    in_vm = " (the WSL2 VM's cap: invoke wsl.tune)" if f.wsl else ""
-    checks.append(Check("ram", Status.ok if ram_ok else Status.warn, f">= {hw.ram_gb:g} GB",
-                        f"{gib(f.ram_total)} total, {gib(f.ram_available)} available",
+    # Under WSL2 the profile describes the Windows machine; the VM gets what .wslconfig gives it.
+    host = f.wsl if f.wsl and f.wsl.host_ram else None
+    ram = host.host_ram if host else f.ram_total
+    in_vm = f"; the WSL2 VM has {gib(f.ram_total)}, {f.cpu_cores} cores (invoke wsl.tune)" if f.wsl else ""
+    ram_ok = ram >= hw.ram_gb * GiB * 0.9
+    found = (f"host {gib(ram)}; VM {gib(f.ram_total)} total, {gib(f.ram_available)} available" if host
+             else f"{gib(f.ram_total)} total, {gib(f.ram_available)} available")
+    checks.append(Check("ram", Status.ok if ram_ok else Status.warn, f">= {hw.ram_gb:g} GB", found,
                         "" if ram_ok else f"less RAM than the profile declares{in_vm}"))
+    # Cores are what this OS (the VM) may use: the seed's "you have 8 cores, using only 4" is a warning.
     cores_ok = f.cpu_cores >= hw.cpu_cores
     checks.append(Check("cpu", Status.ok if cores_ok else Status.warn, f">= {hw.cpu_cores} cores",
-                        f"{f.cpu_cores} cores",
+                        f"{f.cpu_cores} cores" + (f" (host {host.host_logical_processors} logical)" if host else ""),
                         "" if cores_ok else f"fewer cores than the profile declares{in_vm}"))
     return checks
 

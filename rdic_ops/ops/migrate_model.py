@@ -1,423 +1,214 @@
-"""`invoke migrate-model`: a model migration across a project, declared in conf/migration/, previewed,
-applied with a journal, verified, and undoable.
+"""`invoke migrate-model`: move a project from one model to another (conf/migration/), as a checklist.
 
-Preflight: the target is a git work tree, clean unless allowed; the migration config is valid (files exist,
-renames are identifiers and do not collide); the new model fits the env (memory planner). Apply: originals
-are copied into a journal under state_dir first, then each file is written atomically; a crash mid-apply is
-rolled back on the next run before planning again. Verify: the new model pulled and verified, the target's
-own tests run, leftovers of the old API searched across the whole target (file:line).
+Facts -> plan -> apply -> verify, with the engine in rdic_ops.migration: the plan is one change per file the
+migration edits (every git-tracked file minus exclusions; diffs in --dry-run), with the leftovers it would
+leave as checks. Apply backs up each original into the journal before writing it. Then the new model is
+fetched and put where the migrated code loads it, and the project's verification runs with a probe that
+records what loads. Code, leftovers, model and verification are separate items: offline, the code part
+completes and the model stays "download pending" until a later run fetches it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import keyword
-import os
-import re
-import shlex
-import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
-from rdic_ops.config.compose import CONF_DIR, choices, expand
+from rdic_ops.config.compose import conf_dir, expand
+from rdic_ops.config.migration import MigrationSpec, load_migration
 from rdic_ops.config.schema import RootConfig
-from rdic_ops.errors import UsageError
-from rdic_ops.fsutil import atomic_write
-from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
+from rdic_ops.errors import RdicError, StepFailed, UsageError
+from rdic_ops.facts import git
+from rdic_ops.migration import edits as E
+from rdic_ops.migration import model as M
+from rdic_ops.migration.journal import Journal, sha
+from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge, fold, worst
 
-
-@dataclass
-class ValueSpec:
-    name: str = "???"
-    to: str = "???"
-    # "from" is a Python keyword: the YAML key is mapped to this field when the file is loaded
-    old: str = "???"
-
-
-@dataclass
-class TextSpec:
-    files: list[str] = field(default_factory=list)
-    to: str = "???"
-    old: str = "???"
-
-
-@dataclass
-class FileReplaceSpec:
-    path: str = "???"
-    with_: str = "???"
-
-
-@dataclass
-class MigrationSpec:
-    name: str = "???"
-    description: str = ""
-    source_model: str = "???"
-    target_model: str = "???"
-    target: Optional[str] = None
-    python_files: list[str] = field(default_factory=list)
-    renames: dict[str, str] = field(default_factory=dict)
-    values: list[ValueSpec] = field(default_factory=list)
-    text: list[TextSpec] = field(default_factory=list)
-    replace_files: list[FileReplaceSpec] = field(default_factory=list)
-    verify: list[str] = field(default_factory=list)
+DEFAULT = "llama31_8b_to_gemma3_12b"
 
 
 def load(name_or_path: str) -> tuple[MigrationSpec, Path]:
-    """A migration by name (conf/migration/NAME.yaml) or by path, validated by its schema."""
-    import yaml
-    from omegaconf import OmegaConf
-
-    p = Path(name_or_path).expanduser()
-    if not p.suffix:
-        p = CONF_DIR / "migration" / f"{name_or_path}.yaml"
-    if not p.is_file():
-        raise UsageError(f"unknown migration {name_or_path!r} (choices: {', '.join(choices('migration'))}, "
-                         "or a path to a YAML file)")
-    try:
-        raw = yaml.safe_load(p.read_text()) or {}
-        for v in raw.get("values", []) + raw.get("text", []):
-            if "from" in v:
-                v["old"] = str(v.pop("from"))
-            if "to" in v:
-                v["to"] = str(v["to"])
-        for r in raw.get("replace_files", []):
-            if "with" in r:
-                r["with_"] = r.pop("with")
-        spec = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(MigrationSpec), raw))
-    except Exception as exc:  # YAML and schema errors
-        from rdic_ops.config.compose import _one_line
-
-        raise UsageError(f"{p}: {_one_line(exc)}") from None
-    return spec, p
+    spec, path = load_migration(name_or_path, conf_dir())
+    M.require_known(spec)
+    return spec, path
 
 
-def _patterns(spec: MigrationSpec) -> list[str]:
-    """Every file pattern the migration edits (Python and text rules)."""
-    return [*spec.python_files, *[f for t in spec.text for f in t.files]]
-
-
-def _glob(root: Path, pattern: str) -> list[Path]:
-    return sorted(q for q in root.glob(pattern) if q.is_file())
-
-
-def validate(spec: MigrationSpec, root: Path) -> None:
-    """Bad migration configs fail here, before any file is touched (exit 2)."""
-    from rdic_ops.codemod import defined_names
-
-    if not (root / ".git").exists() and _git(root, "rev-parse", "--is-inside-work-tree") != "true":
-        raise UsageError(f"--target {root} is not a git work tree: a migration needs history to be safe")
-    for pattern in [*_patterns(spec), *[r.path for r in spec.replace_files]]:
-        if not _glob(root, pattern):
-            raise UsageError(f"migration {spec.name}: no file {pattern!r} in {root}")
-    for r in spec.replace_files:
-        if not (root / r.with_).is_file():
-            raise UsageError(f"migration {spec.name}: replacement {r.with_!r} does not exist in {root}")
-    names: set[str] = set()
-    for pattern in spec.python_files:
-        for f in _glob(root, pattern):
-            names |= defined_names(f.read_text())
-    for old, new in spec.renames.items():
-        for ident in (old, new):
-            if not ident.isidentifier() or keyword.iskeyword(ident):
-                raise UsageError(f"migration {spec.name}: renames: {ident!r} is not a Python identifier")
-        if new in names and old in names:
-            raise UsageError(f"migration {spec.name}: renames: {new!r} already exists in the target; "
-                             f"renaming {old!r} to it would collide")
-    for m in (spec.source_model, spec.target_model):
-        if m not in choices("model"):
-            raise UsageError(f"migration {spec.name}: unknown model {m!r} (choices: {', '.join(choices('model'))})")
-
-
-def _git(root: Path, *args: str) -> str:
-    try:
-        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60, check=False)
-    except OSError:
-        return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
-
-
-def planned_files(spec: MigrationSpec, root: Path) -> dict[Path, tuple[str, str]]:
-    """path -> (current text, text after the migration), for the files the migration changes."""
-    from rdic_ops.codemod import ValueRule, transform
-
-    rules = [ValueRule(v.name, v.old, v.to) for v in spec.values]
-    out: dict[Path, tuple[str, str]] = {}
-
-    def edit(path: Path, fn):
-        have = out[path][1] if path in out else path.read_text()
-        orig = out[path][0] if path in out else have
-        out[path] = (orig, fn(have))
-
-    for pattern in spec.python_files:
-        for f in _glob(root, pattern):
-            edit(f, lambda s: transform(s, spec.renames, rules))
-    for t in spec.text:
-        for pattern in t.files:
-            for f in _glob(root, pattern):
-                edit(f, lambda s, t=t: s.replace(t.old, t.to))
-    for r in spec.replace_files:
-        src = (root / r.with_).read_text()
-        for f in _glob(root, r.path):
-            edit(f, lambda s, src=src: src)
-    return {p: (a, b) for p, (a, b) in out.items() if a != b}
-
-
-# -- the journal ---------------------------------------------------------------------------------
-
-def journal_dir(cfg: RootConfig, spec: MigrationSpec, root: Path) -> Path:
+def journal(cfg: RootConfig, spec: MigrationSpec, root: Path) -> Journal:
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
-    return expand(cfg.paths.state_dir) / "migrations" / f"{spec.name}-{key}"
+    return Journal(expand(cfg.paths.state_dir) / "migrations" / f"{spec.name}-{key}", root)
 
 
-def _sha(text: bytes) -> str:
-    return hashlib.sha256(text).hexdigest()
+def rollback_command(spec: MigrationSpec, root: Path, spec_path: Path | None = None) -> str:
+    which = "" if spec.name == DEFAULT and spec_path is None else f" --migration={spec_path or spec.name}"
+    return f"invoke migrate-model --rollback --target={root}{which}"
 
 
-def read_journal(jdir: Path) -> dict:
-    try:
-        return json.loads((jdir / "journal.json").read_text())
-    except (OSError, ValueError):
-        return {}
+def preflight(spec: MigrationSpec, root: Path, j: Journal, allow_dirty: bool) -> None:
+    if not git.is_work_tree(root):
+        raise UsageError(f"--target {root} is not a git work tree: a migration needs history to be safe")
+    if allow_dirty:
+        return
+    ours = set(j.files()) | set(j.read().get("placed", []))
+    dirty = [d for d in git.dirty(root) if d[3:].strip().strip('"') not in ours]
+    if dirty:
+        raise UsageError(f"--target {root} has uncommitted changes ({dirty[0].strip()} ...): commit them or "
+                         "pass --allow-dirty")
 
 
-def _write_journal(jdir: Path, data: dict) -> None:
-    atomic_write(jdir / "journal.json", json.dumps(data, indent=2))
+def leftover_check(spec: MigrationSpec, found: list[E.Leftover]) -> Check:
+    open_ = [x for x in found if not x.allowed]
+    allowed = len(found) - len(open_)
+    note = f" ({allowed} allowed by the migration)" if allowed else ""
+    if not open_:
+        return Check("leftovers", Status.ok, "no use of the old model or API", f"none{note}")
+    return Check("leftovers", Status.warn, "no use of the old model or API",
+                 f"{len(open_)}{note}: " + "; ".join(str(x) for x in open_[:12]),
+                 "review each: fix it, mark the line as a record (keep_lines), or allow it in the migration")
 
 
-def recover(jdir: Path, root: Path) -> list[str]:
-    """A crash mid-apply (status 'applying'): restore every file from its backup. Returns what was restored."""
-    j = read_journal(jdir)
-    if j.get("status") != "applying":
-        return []
-    restored = []
-    for f in j["files"]:
-        path = root / f["path"]
-        backup = jdir / "backups" / f["path"]
-        if backup.exists() and (not path.exists() or _sha(path.read_bytes()) != f["before_sha256"]):
-            atomic_write(path, backup.read_bytes())
-            restored.append(f["path"])
-    j["status"] = "rolled-back"
-    j["recovered_at"] = time.time()
-    _write_journal(jdir, j)
-    return restored
-
-
-def _apply(jdir: Path, root: Path, spec: MigrationSpec, files: dict[Path, tuple[str, str]]) -> None:
-    backups = jdir / "backups"
-    entries = []
-    for path, (_, after) in files.items():  # originals first, all of them, before any edit
-        rel = path.relative_to(root).as_posix()
-        dest = backups / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(dest, path.read_bytes())
-        entries.append({"path": rel, "before_sha256": _sha(path.read_bytes()), "after_sha256": _sha(after.encode())})
-    prior = read_journal(jdir)
-    _write_journal(jdir, {"migration": spec.name, "target": str(root), "status": "applying", "files": entries,
-                          "started_at": time.time(), "history": prior.get("history", [])})
-    for path, (_, after) in files.items():
-        atomic_write(path, after)
-        if os.environ.get("RDIC_MIGRATE_PAUSE"):  # a window for crash tests between two files
-            time.sleep(float(os.environ["RDIC_MIGRATE_PAUSE"]))
-    j = read_journal(jdir)
-    j["status"] = "applied"
-    j["applied_at"] = time.time()
-    _write_journal(jdir, j)
-
-
-def rollback(cfg: RootConfig, spec: MigrationSpec, root: Path, dry_run: bool = False) -> StepResult:
-    jdir = journal_dir(cfg, spec, root)
-
-    def make() -> Plan:
-        j = read_journal(jdir)
-        plan = Plan("migrate-model --rollback")
-        if j.get("status") not in ("applied", "applying"):
-            plan.add(Change(str(root), "none", j.get("status", "never applied"), "original",
-                            reason="nothing to roll back"))
-            return plan
-        for f in j["files"]:
-            path, backup = root / f["path"], jdir / "backups" / f["path"]
-            have = path.read_bytes() if path.exists() else b""
-            want = backup.read_bytes()
-            if have == want:
-                continue
-            plan.add(Change(f["path"], "restore", have.decode("utf-8", "replace"), want.decode("utf-8", "replace"),
-                            apply=lambda p=path, w=want: atomic_write(p, w)))
-        def mark():  # after the files: the journal says rolled-back only once they are restored
-            j["status"] = "rolled-back"
-            _write_journal(jdir, j)
-        plan.add(Change("journal", "mark rolled-back", j["status"], "rolled-back", apply=mark))
-        return plan
-
-    return converge(make, dry_run=dry_run)
-
-
-# -- verification --------------------------------------------------------------------------------
-
-def leftovers(spec: MigrationSpec, root: Path) -> list[str]:
-    """file:line of every remaining use of the old API or values, across the whole target."""
-    words = [re.escape(o) for o in spec.renames]
-    lits = [re.escape(v.old) for v in spec.values if not v.old.isdigit()]
-    pattern = re.compile("|".join([rf"\b(?:{'|'.join(words)})\b"] * bool(words) + lits))
-    out = []
-    if not pattern.pattern:
-        return out
-    tracked = _git(root, "ls-files").splitlines() or [
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".git" not in p.parts]
-    for rel in tracked:
-        p = root / rel
-        try:
-            text = p.read_text()
-        except (OSError, UnicodeDecodeError):
-            continue
-        for n, line in enumerate(text.splitlines(), 1):
-            m = pattern.search(line)
-            if m:
-                out.append(f"{rel}:{n}: {m.group(0)}")
-    return out
-
-
-def run_verify(spec: MigrationSpec, root: Path, timeout: float = 600) -> list[Check]:
-    checks = []
-    for cmd in spec.verify:
-        argv = shlex.split(cmd)
-        if argv and argv[0] == "python":
-            argv[0] = sys.executable
-        t0 = time.perf_counter()
-        try:
-            out = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=timeout, check=False)
-            ok, tail = out.returncode == 0, (out.stdout + out.stderr).strip().splitlines()[-1:] or [""]
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            ok, tail = False, [str(exc)]
-        checks.append(Check(f"test: {cmd}", Status.ok if ok else Status.failed, "exit 0",
-                            f"{'passed' if ok else 'failed'} in {time.perf_counter() - t0:.1f} s: {tail[0][:200]}",
-                            "" if ok else "fix the target's tests, or roll back with --rollback"))
-    return checks
-
-
-def _target_cfg(cfg: RootConfig, spec: MigrationSpec) -> RootConfig:
-    import copy
-
-    from rdic_ops.config.compose import load_model_spec
-
-    c = copy.deepcopy(cfg)
-    target = load_model_spec(spec.target_model)
-    c.chat.model = copy.deepcopy(target)
-    c.extraction.model = copy.deepcopy(target)
-    for role in (c.chat, c.extraction):
-        train = target.shape.n_ctx_train
-        if train and role.num_ctx > train:
-            role.num_ctx = train
-    return c
-
-
-def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
-    """The seed's checklist, from facts: files changed, model downloaded, tests passed, leftovers."""
-    from rdic_ops.ops import models
-
-    t0 = time.perf_counter()
-    pending = planned_files(spec, root)
-    checks = [Check(f"file {p.relative_to(root)}", Status.ok if p not in pending else Status.warn,
-                    "migrated", "done" if p not in pending else "pending") for p in
-              sorted({f for pat in _patterns(spec) for f in _glob(root, pat)})]
-    tcfg = _target_cfg(cfg, spec)
-    v = models.verify(tcfg, only=[spec.target_model])
-    checks.append(Check(f"model {spec.target_model}", v.status if v.status is not Status.failed else Status.warn,
-                        "downloaded and verified", v.checks[0].found if v.checks else v.message,
-                        "" if v.status is Status.ok else "invoke models.pull"))
-    j = read_journal(journal_dir(cfg, spec, root))
-    last = j.get("verify")
-    if last and last.get("head") == _git(root, "rev-parse", "HEAD") and last.get("tree") == _tree_state(root):
-        checks.append(Check("tests", Status.ok if last["passed"] else Status.warn, "passed on this tree",
-                            "passed" if last["passed"] else "failed"))
-    else:
-        checks.append(Check("tests", Status.warn, "passed on this tree", "not run on the current tree",
-                            "invoke migrate-model (verification runs them)"))
-    left = leftovers(spec, root)
-    checks.append(Check("leftovers", Status.ok if not left else Status.warn, "no use of the old API",
-                        "none" if not left else f"{len(left)}: " + "; ".join(left[:8])))
-    done = all(c.status is Status.ok for c in checks)
-    return StepResult("migrate-model --status", Status.ok if done else Status.warn, checks=checks,
-                      duration_s=time.perf_counter() - t0,
-                      message=f"{sum(c.status is Status.ok for c in checks)} of {len(checks)} done")
-
-
-def _tree_state(root: Path) -> str:
-    return hashlib.sha256(_git(root, "status", "--porcelain", "-uall").encode()
-                          + _git(root, "diff").encode()).hexdigest()[:16]
+def make_plan(spec: MigrationSpec, root: Path, j: Journal) -> Plan:
+    edits = E.plan_edits(spec, root)
+    plan = Plan("migrate-model")
+    for rel, fe in sorted(edits.files.items()):
+        plan.add(Change(rel, "edit", fe.before.decode("utf-8", "replace"), fe.after.decode("utf-8", "replace"),
+                        reason=f"{fe.count} edit(s)", apply=lambda fe=fe: j.edit(fe, spec.name)))
+    if not plan.changes:
+        plan.add(Change(str(root), "none", "migrated", "migrated",
+                        reason=f"{len(edits.scanned)} files scanned, every edit in place"))
+    plan.check(leftover_check(spec, E.leftovers(spec, edits)))
+    return plan
 
 
 def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool = False, allow_dirty: bool = False,
-            skip_fit: bool = False, skip_verify: bool = False) -> StepResult:
-    from rdic_ops.memory import planner
-    from rdic_ops.ops import models
-
+            skip_fit: bool = False, skip_verify: bool = False, spec_path: Path | None = None) -> StepResult:
     t0 = time.perf_counter()
-    validate(spec, root)
-    jdir = journal_dir(cfg, spec, root)
-    restored = recover(jdir, root)
-    if not allow_dirty and not restored:
-        dirty = [ln for ln in _git(root, "status", "--porcelain").splitlines()]
-        j = read_journal(jdir)
-        migrated = {f["path"] for f in j.get("files", [])} if j.get("status") == "applied" else set()
-        dirty = [d for d in dirty if d.split(maxsplit=1)[-1] not in migrated]
-        if dirty:
-            raise UsageError(f"--target {root} has uncommitted changes ({dirty[0].strip()} ...): commit them or "
-                             "pass --allow-dirty")
+    j = journal(cfg, spec, root)
+    pre: list[Check] = []
+    if j.interrupted():
+        if dry_run:
+            pre.append(Check("recovery", Status.warn, "no interrupted apply",
+                             f"would restore {len(j.interrupted())} file(s) of an interrupted apply"))
+        else:
+            pre.append(Check("recovery", Status.warn, "no interrupted apply",
+                             f"rolled back {len(j.recover())} file(s) of an interrupted apply", "applying again now"))
+    preflight(spec, root, j, allow_dirty or dry_run)
+    model = M.target_spec(spec)
+    fit = None if skip_fit else M.check_fit(cfg, spec, model)
+    if fit is not None:
+        pre.append(fit)
+        if fit.status is Status.failed:
+            return fold("migrate-model", pre, t0=t0, message="the new model does not fit")
+    result = converge(lambda: make_plan(spec, root, j), dry_run=dry_run)
+    result.checks = pre + result.checks
+    if dry_run:
+        return result
+    j.finish()
+    edited = len(j.files())
+    try:
+        return _after_edits(cfg, spec, root, j, model, result, t0, skip_verify, spec_path)
+    except Exception as exc:  # whatever failed, say what is already edited and how to undo it
+        why = exc.line() if isinstance(exc, RdicError) else f"{type(exc).__name__}: {exc}"
+        raise StepFailed(f"{why} - after {edited} file(s) were edited",
+                         remedy=f"fix and re-run, or undo: {rollback_command(spec, root, spec_path)}") from None
+
+
+def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_verify: bool,
+                 spec_path: Path | None) -> StepResult:
+    from rdic_ops.migration.probe import run_verify
+
+    edited = len(j.files())
+    texts = [(root / rel).read_text(errors="replace") for rel in j.files()]
+    where = M.load_paths(spec, root, texts)
     checks: list[Check] = []
-    if restored:
-        checks.append(Check("recovery", Status.warn, "no interrupted apply", f"rolled back {len(restored)} "
-                            "file(s) of an interrupted apply", "applying again now"))
-    tcfg = _target_cfg(cfg, spec)
-    if not skip_fit:
-        fit = planner.plan_env(tcfg)
-        gib = 1024**3
-        row = Check("fit", Status.ok if fit.fits else Status.failed, f"{spec.target_model} fits {cfg.env.name}",
-                    f"{fit.used / gib:.2f} GiB of {fit.budget / gib:.2f} GiB {fit.budget_name}")
+    if model is not None and not skip_verify:
+        row, placed = M.fetch(cfg, spec, model, where)
         checks.append(row)
-        if not fit.fits:
-            return StepResult("migrate-model", Status.failed, checks=checks, message="the new model does not fit",
-                              remedy="invoke plan-memory with the target model")
+        j.finish(placed=sorted({*j.read().get("placed", []), *(str(p.relative_to(root)) for p in placed)}))
+    model_here = not checks or checks[0].status is Status.ok  # no model to fetch: the project serves it
+    if model_here and spec.verify and not skip_verify:
+        tests = run_verify(spec, root, j.dir / "probe.jsonl")
+        checks += tests
+        j.finish(verify={"tree": git.tree_state(root), "passed": worst(tests) is Status.ok,
+                         "loads": tests[-1].found, "at": time.time()})
+    elif spec.verify:
+        checks.append(Check("tests", Status.skipped, "run with the probe",
+                            "not run: --skip-verify" if skip_verify else "not run: the model is not here yet"))
+    else:
+        checks.append(Check("loads", Status.warn, "the new model loads", "the migration has no verify commands",
+                            "add verify: the project's tests, run with the probe, prove what loads"))
+    left = E.leftovers(spec, E.plan_edits(spec, root))
+    checks.append(leftover_check(spec, left))
+    result.checks = [c for c in result.checks if c.name != "leftovers"] + checks
+    result.duration_s = time.perf_counter() - t0
+    undo = rollback_command(spec, root, spec_path)
+    if any(c.status is Status.failed for c in checks):
+        result.status = Status.failed
+        bad = next(c for c in checks if c.status is Status.failed)
+        result.message = f"{bad.name}: {bad.found} ({edited} file(s) edited)"
+        result.remedy = f"{bad.remedy}; or undo: {undo}"
+    elif worst(checks) is Status.warn:  # 'changed' stays when this run edited files: the count is the truth
+        result.status = Status.warn if result.status is Status.ok else result.status
+        warn = next(c for c in checks if c.status is Status.warn)
+        pending = warn.name == "model"
+        result.message = (f"code migration complete ({edited} file(s) edited); model download pending" if pending
+                          else f"{result.message}; {warn.name}: {warn.found}")
+        result.remedy = f"{'re-run when the model can be fetched' if pending else warn.remedy}; or undo: {undo}"
+    return result
+
+
+def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
+    """The migration checklist from facts: code, leftovers, model, verification on this tree."""
+    t0 = time.perf_counter()
+    j = journal(cfg, spec, root)
+    edits = E.plan_edits(spec, root)
+    checks = [Check("code", Status.ok if not edits.files else Status.warn, "every edit in place",
+                    "complete" if not edits.files else f"{len(edits.files)} file(s) pending: "
+                    + ", ".join(sorted(edits.files)[:8]), "" if not edits.files else "invoke migrate-model")]
+    checks.append(leftover_check(spec, E.leftovers(spec, edits)))
+    model = M.target_spec(spec)
+    texts = [f.text for f in edits.scanned]
+    if model is not None:
+        checks.append(M.present(cfg, model, M.load_paths(spec, root, texts)))
+    last = j.read().get("verify")
+    if not spec.verify:
+        checks.append(Check("verified", Status.warn, "the new model loads", "the migration has no verify commands",
+                            "add verify: the project's tests, run with the probe, prove what loads"))
+    elif last and last.get("tree") == git.tree_state(root):
+        checks.append(Check("verified", Status.ok if last["passed"] else Status.failed, "the new model loads",
+                            last.get("loads", "")))
+    else:
+        checks.append(Check("verified", Status.warn, "the new model loads", "not run on the current tree",
+                            "invoke migrate-model (verification runs the tests with the probe)"))
+    done = worst(checks) is Status.ok
+    open_ = [f"{c.name}: {c.found.split(':')[0]}" for c in checks if c.status not in (Status.ok, Status.skipped)]
+    code = "code migration complete" if checks[0].status is Status.ok else "code migration pending"
+    msg = "migration complete" if done else f"{code}; " + ", ".join(o for o in open_ if not o.startswith("code"))
+    return fold("migrate-model --status", checks, t0=t0, message=msg)
+
+
+def rollback(cfg: RootConfig, spec: MigrationSpec, root: Path, dry_run: bool = False) -> StepResult:
+    j = journal(cfg, spec, root)
 
     def make() -> Plan:
-        files = planned_files(spec, root)
-        plan = Plan("migrate-model")
-        if not files:
-            plan.add(Change(str(root), "none", "migrated", "migrated", reason="every edit is in place"))
+        plan = Plan("migrate-model --rollback")
+        if j.status not in ("applied", "applying"):
+            plan.add(Change(str(root), "none", j.status, "original", reason="nothing to roll back"))
             return plan
-        first = True
-        for path, (before, after) in files.items():
-            c = Change(str(path.relative_to(root)), "edit", before, after)
-            if first:  # one apply for all files: the journal covers them together
-                c.apply = lambda files=files: _apply(jdir, root, spec, files)
-                first = False
-            else:
-                c.apply = lambda: None
-            plan.add(c)
+        for rel, f in sorted(j.files().items()):
+            path = root / rel
+            have = path.read_bytes() if path.exists() else b""
+            want = j.backup_path(rel).read_bytes()
+            if have != want:
+                later = sha(have) not in (f.get("after_sha256"), f["before_sha256"])
+                plan.add(Change(rel, "restore" if not dry_run else "would restore", have.decode("utf-8", "replace"),
+                                want.decode("utf-8", "replace"), apply=lambda rel=rel: j.restore(rel),
+                                reason="edited after the migration: that version is saved in the journal first"
+                                if later else ""))
+        for rel in j.read().get("placed", []):  # model links this migration made
+            if (root / rel).is_file() or (root / rel).is_symlink():
+                plan.add(Change(rel, "remove link", "model link", None, reason="linked by the migration",
+                                apply=lambda rel=rel: (root / rel).unlink()))
+        plan.add(Change("journal", "mark rolled-back", j.status, "rolled-back", apply=j.mark_rolled_back))
         return plan
 
-    result = converge(make, dry_run=dry_run)
-    result.checks = checks + result.checks
-    if dry_run or skip_verify:
-        result.duration_s = time.perf_counter() - t0
-        return result
-    pulled = models.pull(tcfg, [spec.target_model])
-    result.checks.append(Check(f"model {spec.target_model}", Status.ok, "pulled and verified", pulled.message))
-    tests = run_verify(spec, root)
-    result.checks += tests
-    j = read_journal(jdir)
-    j["verify"] = {"head": _git(root, "rev-parse", "HEAD"), "tree": _tree_state(root),
-                   "passed": all(c.status is Status.ok for c in tests), "at": time.time()}
-    jdir.mkdir(parents=True, exist_ok=True)
-    _write_journal(jdir, j)
-    left = leftovers(spec, root)
-    result.checks.append(Check("leftovers", Status.ok if not left else Status.warn, "no use of the old API",
-                               "none" if not left else f"{len(left)} found", "; ".join(left[:10])))
-    if any(c.status is Status.failed for c in tests):
-        result.status = Status.failed
-        result.remedy = "the target's tests fail: fix them, or invoke migrate-model --rollback"
-    result.duration_s = time.perf_counter() - t0
-    return result
+    return converge(make, dry_run=dry_run)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import UsageError
 from rdic_ops.memory import planner
+from rdic_ops.plan import Check, Status, StepResult, fold
+from rdic_ops.units import gib
 
 
 def overrides_for(ctx: int, kv_type: str) -> list[str]:
@@ -30,4 +34,35 @@ def run(env: str, overrides: list[str], *, ctx: int = 0, kv_type: str = "", gguf
         return report, (compare_with_oracle(knobs, report.rows) if oracle else [])
     cfg = compose(env, list(overrides) + overrides_for(ctx, kv_type))
     report = planner.plan_env(cfg)
-    return report, (compare_with_oracle(planner.runtime_knobs(cfg), report.rows) if oracle else [])
+    rows = [*report.rows, *(od.row for od in report.on_demand)]  # on-demand models are checked too
+    return report, (compare_with_oracle(planner.runtime_knobs(cfg), rows) if oracle else [])
+
+
+def step(cfg) -> StepResult:
+    """setup's memory step: the resident set together, each on-demand model against what is left."""
+    t0 = time.perf_counter()
+    report = planner.plan_env(cfg)
+    checks = [Check(f"{','.join(r.roles)}: {r.model}", Status.ok,
+                    "resident, gpu" if r.where == "gpu" else "on the CPU (host RAM)",
+                    f"{gib(r.memory.total, 2)} ({gib(r.memory.gpu_total, 2)} on the accelerator)")
+              for r in report.rows]
+    # Option C keeps an evicting chat model off the GPU while extraction is warm: that swap is the policy.
+    routed = cfg.routing.enabled and cfg.extraction.resident
+    for od in report.on_demand:
+        covered = od.beside or (od.fits and routed and od.row.roles == ["chat"])
+        status = Status.ok if covered else Status.warn if od.fits else Status.failed
+        checks.append(Check(f"{','.join(od.row.roles)}: {od.row.model}", status, "on demand",
+                            f"{gib(od.need, 2)} of {gib(od.left, 2)} left: {od.verdict()}"
+                            + ("; routing sends chat to the resident model while it is warm"
+                               if covered and not od.beside else ""),
+                            "" if covered else "enable routing (routing.enabled) or make the model resident "
+                            "if it fits" if od.fits else "see invoke plan-memory for what to change"))
+    verdict = (f"{report.budget_name}: resident set {gib(report.used, 2)} of {gib(report.budget, 2)}, "
+               f"headroom {gib(report.headroom, 2)}" + (f" ({report.note})" if report.note else ""))
+    if report.fits:
+        return fold("memory", checks, t0=t0, message=f"fits; {verdict}")
+    best = next((x for x in report.recommendations if x.fits), None)
+    remedy = (f"{best.title}: " + " ".join(f"--set {o}" for o in best.overrides) if best
+              else "see invoke plan-memory for what to change")
+    return StepResult("memory", Status.failed, checks=checks, message=f"does not fit; {verdict}", remedy=remedy,
+                      duration_s=time.perf_counter() - t0)

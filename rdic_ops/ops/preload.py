@@ -104,6 +104,10 @@ def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
         plan.notes.append(f"{rt.name} keeps {rt.capacity} model(s) loaded; "
                           f"{', '.join(t.name for t in wanted[rt.capacity:])} load on demand")
         wanted = wanted[:rt.capacity]
+    demand = [f"{getattr(cfg, r).model.name} ({r})" for r in ("extraction", "chat") if not getattr(cfg, r).resident]
+    if demand:
+        plan.notes.append(f"on demand, not preloaded: {', '.join(demand)} (resident: false; invoke plan-memory "
+                          "shows the swap cost)")
     if not wanted:
         plan.add(Change(f"{rt.name} runtime", "none", "", "", reason="the env keeps no model resident"))
     for t in wanted:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rdic_ops.config.schema import RootConfig
+from rdic_ops.config.schema import RootConfig, RuntimeKind
 from rdic_ops.runtime.base import Resident
 
 
@@ -23,10 +23,16 @@ class Route:
     tag: str  # what to send to the runtime
     reason: str
     last_extraction_s: float | None
+    role: str = "chat"  # whose settings (num_ctx, keep_alive) the request uses
+    resident: list[str] | None = None  # what the runtime holds now, as it said; None: it did not answer
+    load_s: float | None = None  # the plan's estimate when the choice must load its model first
 
 
 def _tag(cfg: RootConfig, role: str) -> str:
+    """What the runtime calls the role's model: an Ollama tag, or the model's name (llama.cpp alias)."""
     m = getattr(cfg, role).model
+    if cfg.env.runtime.kind is not RuntimeKind.ollama:
+        return m.name
     t = m.ollama_tag or m.name
     return t if ":" in t or not m.ollama_tag else f"{t}:latest"
 
@@ -56,7 +62,7 @@ def choose(cfg: RootConfig, resident: list[Resident], last_extraction_s: float |
     if warm and age is not None and age < window:
         return Route(extraction.name, _tag(cfg, "extraction"),
                      f"extraction ran {age:.0f} s ago (< {window} s) and {extraction.name} is resident: "
-                     "no model swap", age)
+                     "no model swap", age, role="extraction")
     if not warm:
         why = f"{extraction.name} is not resident"
     elif age is None:
@@ -76,4 +82,30 @@ def route(cfg: RootConfig, runtime, last_extraction_s: float | None = None) -> R
         r = choose(cfg, [], last_extraction_s)
         r.reason = f"{runtime.name} is unreachable ({err.line()}): {r.model} by default"
         return r
-    return choose(cfg, resident, last_extraction_s)
+    r = choose(cfg, resident, last_extraction_s)
+    r.resident = [x.model for x in resident]
+    if r.tag not in r.resident and r.model not in r.resident:
+        r.load_s, cost = _load_cost(cfg, r.model, r.resident)
+        r.reason += f"; {r.model} is not loaded: {cost}"
+    return r
+
+
+def _load_cost(cfg: RootConfig, model: str, loaded: list[str]) -> tuple[float | None, str]:
+    """What loading ``model`` now costs, from the plan and what is loaded live: its own load, and the reload
+    of any resident model it has to evict."""
+    from rdic_ops.memory import planner
+
+    report = planner.plan_env(cfg)
+    tags = {getattr(cfg, role).model.name: _tag(cfg, role) for role in ("extraction", "chat")}
+    for od in report.on_demand:
+        if od.row.model != model:
+            continue
+        evicts = [m for m in od.evicts if m in loaded or tags.get(m) in loaded]
+        if not evicts:
+            return od.load_s, f"the first request loads it in ~{od.load_s:.1f} s"
+        return od.swap_s, (f"the first request evicts {', '.join(evicts)} (~{od.load_s:.1f} s now, "
+                           f"~{od.reload_s:.1f} s to reload afterwards)")
+    for row in report.rows:
+        if row.model == model:
+            return row.load_s, f"the first request loads it in ~{row.load_s:.1f} s (invoke preload keeps it warm)"
+    return None, "the first request loads it"

@@ -42,23 +42,10 @@ def _doctor(ctx: SetupContext) -> StepResult:
 
 
 def _memory(ctx: SetupContext) -> StepResult:
-    """Stop before any download when the env's resident models cannot fit."""
-    from rdic_ops.memory import planner
-    from rdic_ops.plan import Check
+    """Stop before any download when no declared residency policy fits (resident set, on-demand models)."""
+    from rdic_ops.ops import plan_memory
 
-    report = planner.plan_env(ctx.cfg)
-    from rdic_ops.units import gib
-
-    checks = [Check(f"{','.join(r.roles)}: {r.model}", Status.ok, r.where,
-                    f"{gib(r.memory.total, 2)} ({gib(r.memory.gpu_total, 2)} on the accelerator)")
-              for r in report.rows]
-    verdict = f"{report.budget_name}: {gib(report.used, 2)} needed of {gib(report.budget, 2)}"
-    if report.fits:
-        return StepResult("memory", Status.ok, checks=checks, message=f"fits; {verdict}")
-    best = next((x for x in report.recommendations if x.fits), None)
-    remedy = (f"{best.title}: " + " ".join(f"--set {o}" for o in best.overrides) if best
-              else "see invoke plan-memory for what to change")
-    return StepResult("memory", Status.failed, checks=checks, message=f"does not fit; {verdict}", remedy=remedy)
+    return plan_memory.step(ctx.cfg)
 
 
 def _wsl(ctx: SetupContext) -> StepResult:
@@ -130,7 +117,7 @@ def _models(ctx: SetupContext) -> StepResult:
 
 STEPS: list[Step] = [
     Step("doctor", "machine facts against the env's declared hardware and runtime", _doctor),
-    Step("memory", "the env's resident models fit in VRAM / unified memory / RAM", _memory),
+    Step("memory", "the resident set fits together, each on-demand model beside it or alone", _memory),
     Step("wsl", "the Windows-side .wslconfig (memory, processors, swap) for the env", _wsl, _not_wsl),
     Step("server-settings", "Ollama's environment (systemd drop-in / launchctl), preload at startup",
          _server_settings, _not_ollama),

@@ -46,6 +46,17 @@ class Generation:
         return self.prompt_tokens / self.prompt_s if self.prompt_s else 0.0
 
 
+def role_gpu_layers(cfg, model: str) -> int | None:
+    """The n_gpu_layers a role declares for ``model`` (its name or Ollama tag); None when all layers go."""
+    for role in ("extraction", "chat", "embedding"):
+        r = getattr(cfg, role)
+        names = {r.model.name, r.model.ollama_tag or r.model.name}
+        names |= {f"{n}:latest" for n in names if ":" not in n}
+        if model in names and r.n_gpu_layers >= 0:
+            return r.n_gpu_layers
+    return None
+
+
 class Runtime(Protocol):
     name: str
     managed: bool  # True: rdic-ops starts the server itself (llama.cpp); False: the user's server (Ollama)
@@ -69,3 +80,6 @@ class Runtime(Protocol):
     def generate(self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32,
                  keep_alive: int | None = None) -> Generation:
         """One streamed completion, timed."""
+
+    def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
+        """One chat turn formatted by the model's own chat template, greedy, timed."""

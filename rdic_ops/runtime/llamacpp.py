@@ -24,7 +24,7 @@ from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import StepFailed
 from rdic_ops.fsutil import atomic_write
 from rdic_ops.memory.oracle import KV_TYPE_IDS
-from rdic_ops.runtime.base import Generation, Resident
+from rdic_ops.runtime.base import Generation, Resident, role_gpu_layers
 
 
 @dataclass
@@ -64,7 +64,8 @@ class LlamaCppRuntime:
         return {
             "host": "127.0.0.1", "port": self.port,
             "models": [{"model": m.path, "model_alias": m.alias, "n_ctx": m.n_ctx,
-                        "n_threads": rt.n_threads or (os.cpu_count() or 1), "n_gpu_layers": rt.n_gpu_layers,
+                        "n_threads": rt.n_threads or (os.cpu_count() or 1),
+                        "n_gpu_layers": _layers(rt.n_gpu_layers, role_gpu_layers(self.cfg, m.alias)),
                         "flash_attn": rt.flash_attention, "type_k": kv, "type_v": kv, "verbose": False}
                        for m in models],
         }
@@ -158,6 +159,26 @@ class LlamaCppRuntime:
         return [Resident(m.alias, m.n_ctx, None, Path(m.path).stat().st_size, 0, fingerprint=st.config_hash)
                 for m in st.models[:1]]
 
+    def served_context(self, tag: str, at_least: int) -> int | None:
+        """The context the server itself runs ``tag`` with (not what rdic-ops recorded): a prompt of twice
+        ``at_least`` tokens is refused with "maximum context length is N tokens". None: it was not refused
+        (the server's context is larger than twice ``at_least``)."""
+        import re
+
+        import httpx
+
+        def post(path: str, body: dict) -> httpx.Response:
+            return httpx.post(self.url + path, json={"model": tag, **body}, timeout=120.0)
+
+        unit = "hallo " * 100
+        per_unit = post("/extras/tokenize/count", {"input": unit}).json()["count"]
+        prompt = unit * (2 * at_least // max(per_unit, 1) + 1)
+        r = post("/v1/completions", {"prompt": prompt, "max_tokens": 1})
+        hit = re.search(r"maximum context length is (\d+) tokens", r.text)
+        if r.status_code == 200 or not hit:
+            return None
+        return int(hit[1])
+
     def _served(self, tag: str, num_ctx: int) -> ServedModel:
         """The model an alias names: the env's model of that name, at its file on this machine."""
         from rdic_ops.config.schema import ROLES
@@ -210,6 +231,28 @@ class LlamaCppRuntime:
         ttft = first if first is not None else total
         return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9))
 
+    def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
+        """One chat turn through /v1/chat/completions: the server formats it with the GGUF's chat template."""
+        import httpx
+
+        body = {"model": tag, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": False}
+        t0 = time.perf_counter()
+        try:
+            r = httpx.post(self.url + "/v1/chat/completions", json=body, timeout=120.0)
+            if r.status_code != 200:
+                raise StepFailed(f"chat {tag}: HTTP {r.status_code}: {r.text[:200]}")
+            data = r.json()
+            text = data["choices"][0]["message"].get("content") or ""
+        except httpx.HTTPError as exc:
+            raise StepFailed(f"chat {tag}: {type(exc).__name__}: {exc}",
+                             remedy="run invoke preload to start the llama.cpp server") from None
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise StepFailed(f"chat {tag}: not an OpenAI-style chat answer ({type(exc).__name__}: {exc})") from None
+        total = time.perf_counter() - t0
+        usage = data.get("usage") or {}
+        return Generation(text, total, total, prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                          eval_tokens=int(usage.get("completion_tokens") or 0), raw=usage)
+
 
 def _alive(pid: int) -> bool:
     try:
@@ -223,3 +266,10 @@ def _alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+def _layers(runtime: int, role: int | None) -> int:
+    """A role's partial offload narrows the runtime's n_gpu_layers (-1 = all)."""
+    if role is None:
+        return runtime
+    return role if runtime < 0 else min(role, runtime)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import StepFailed
-from rdic_ops.runtime.base import Generation, Resident
+from rdic_ops.runtime.base import Generation, Resident, role_gpu_layers
 
 NS = 1e9
 
@@ -45,6 +45,7 @@ class OllamaRuntime:
     def __init__(self, cfg: RootConfig):
         import ollama
 
+        self.cfg = cfg
         self.host = cfg.env.runtime.ollama.host.rstrip("/")
         self.timeout = cfg.env.runtime.ollama.timeout_s
         self.client = ollama.Client(host=self.host, timeout=self.timeout)
@@ -94,10 +95,15 @@ class OllamaRuntime:
     def load(self, tag: str, num_ctx: int, keep_alive: int) -> float:
         t0 = time.perf_counter()
         r = self._call(f"load {tag}", self.client.generate, model=tag, prompt="", keep_alive=keep_alive,
-                       options={"num_ctx": num_ctx})
+                       options=self.options(tag, num_ctx=num_ctx))
         if r.done_reason not in ("load", None, "stop"):
             raise StepFailed(f"load {tag}: unexpected done_reason {r.done_reason!r}")
         return time.perf_counter() - t0
+
+    def options(self, tag: str, **options) -> dict:
+        """Request options as real traffic sends them: num_ctx, and num_gpu where the role offloads part."""
+        layers = role_gpu_layers(self.cfg, tag)
+        return {**options, "num_gpu": layers} if layers is not None else options
 
     def matches(self, r: Resident, tag: str, num_ctx: int, keep_alive: int) -> bool:
         """Loaded as real traffic asks: same num_ctx (else the next request reloads it) and kept long enough."""
@@ -114,7 +120,8 @@ class OllamaRuntime:
             parts, final = [], None
             kwargs = {"keep_alive": keep_alive} if keep_alive is not None else {}
             for chunk in self.client.generate(model=tag, prompt=prompt, stream=True,
-                                              options={"num_ctx": num_ctx, "num_predict": max_tokens}, **kwargs):
+                                              options=self.options(tag, num_ctx=num_ctx, num_predict=max_tokens),
+                                              **kwargs):
                 if chunk.response and first is None:
                     first = time.perf_counter() - t0
                 parts.append(chunk.response or "")
@@ -127,6 +134,14 @@ class OllamaRuntime:
         if final is None:
             raise StepFailed(f"generate {tag}: the stream ended without a final chunk")
         return timings_from_final(final, "".join(parts), first if first is not None else total, total)
+
+    def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
+        """One chat turn with the model's own template, greedy (temperature 0), timed."""
+        t0 = time.perf_counter()
+        r = self._call(f"chat {tag}", self.client.chat, model=tag, messages=messages, stream=False,
+                       options={"num_ctx": num_ctx, "num_predict": max_tokens, "temperature": 0})
+        total = time.perf_counter() - t0
+        return timings_from_final(r, (r.message.content if r.message else "") or "", total, total)
 
 
 def timings_from_final(final, text: str, ttft_s: float, total_s: float) -> Generation:

@@ -16,11 +16,20 @@ from rdic_ops.smoke.conftest import CFG
 
 MODEL_NAMES = [m.name for m in env_models(CFG)]
 TARGETS = preload_op.targets(CFG)
+CHAT = next((t for t in TARGETS if "chat" in t.roles), None)
 PROMPT = "Was ist der Unterschied zwischen ST und FBD in der SPS-Programmierung? ({})"
 
 
 def test_runtime_reachable(live):
-    assert not live.down, live.down
+    import importlib.metadata
+    import re
+
+    assert not live.down, live.down  # checked once, within a few seconds
+    version = live.runtime.wait_ready(1.0)
+    if live.cfg.env.runtime.kind is RuntimeKind.ollama:
+        assert re.match(r"^\d+\.\d+", version), f"Ollama answered with no version: {version!r}"
+    else:
+        assert version == f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}", version
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -37,6 +46,31 @@ def test_generation_within_latency_budget(live, target):
     assert gen.eval_tokens > 0, "no tokens generated"
     budget = live.cfg.env.latency_budget_s
     assert gen.total_s <= budget, f"{gen.total_s:.1f} s for 16 tokens, budget {budget:g} s"
+
+
+def test_chat_model_answers_known_question(live):
+    """A real model answers a fixed question with its known short answer; noise and wrong answers fail."""
+    from rdic_ops.smoke import answer
+
+    known = live.cfg.env.known_answer
+    if known is None:
+        pytest.skip("the env declares no env.known_answer (its model is not expected to know one)")
+    if CHAT is None:
+        pytest.skip("the chat model is not resident")
+    verdict, gen = answer.ask(live.cfg, live.runtime, CHAT.name, CHAT.num_ctx, known)
+    assert verdict.ok, verdict.reason
+
+def test_routed_model_answers_within_latency_budget(live):
+    """The model the route picks now (Option C over live residency) answers, a load included, in budget."""
+    from rdic_ops.ops.route import route
+
+    r = route(live.cfg, live.runtime)
+    role = getattr(live.cfg, r.role)
+    gen = live.runtime.generate(r.tag, PROMPT.format(time.time_ns()), num_ctx=role.num_ctx, max_tokens=16,
+                                keep_alive=role.keep_alive)
+    assert gen.eval_tokens > 0, f"{r.tag}: no tokens generated"
+    budget = live.cfg.env.latency_budget_s
+    assert gen.total_s <= budget, f"{r.model} ({r.reason}): {gen.total_s:.1f} s for 16 tokens, budget {budget:g} s"
 
 
 def test_embeddings_have_the_expected_dimension(live):
@@ -63,7 +97,10 @@ def test_keep_alive_in_effect(live, target):
     resident = {r.model: r for r in live.runtime.resident()}
     r = resident.get(target.name)
     assert r is not None, f"{target.name} is not resident (run invoke preload)"
-    if r.context_length:
+    if live.cfg.env.runtime.kind is RuntimeKind.llamacpp:  # ask the server, not our own records
+        served = live.runtime.served_context(target.name, target.num_ctx)
+        assert served == target.num_ctx, f"the server runs {target.name} with n_ctx {served}, not {target.num_ctx}"
+    elif r.context_length:
         assert r.context_length == target.num_ctx, "loaded with another num_ctx: the next request reloads it"
     if target.keep_alive < 0:
         assert r.forever, f"keep_alive {target.keep_alive} means forever, expires at {r.expires_at}"

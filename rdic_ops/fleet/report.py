@@ -1,0 +1,125 @@
+"""One report for a fleet run: a host x step table (or JSON), one JSON file per host; the Ansible export."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rdic_ops.config.fleet import FleetSpec
+from rdic_ops.fleet.run import HostRun
+from rdic_ops.plan import Change, Check, Status, StepResult
+
+
+def step_from_dict(d: dict) -> StepResult:
+    """A host's ``--json`` step back into a StepResult (secrets arrive masked already)."""
+    changes = [Change(c.get("target", ""), c.get("action", "none"), c.get("before"), c.get("after"),
+                      c.get("reason", "")) for c in d.get("changes", [])]
+    checks = [Check(c.get("name", ""), Status(c.get("status", "ok")), c.get("expected", ""), c.get("found", ""),
+                    c.get("remedy", "")) for c in d.get("checks", [])]
+    return StepResult(str(d.get("step", "?")), Status(d.get("status", "failed")), changes, checks,
+                      float(d.get("duration_s", 0.0)), str(d.get("message", "")), str(d.get("remedy", "")))
+
+
+def reason(r: HostRun, width: int = 120) -> str:
+    """Why a host failed, in one short line: its error, else its first failed step's message."""
+    step = next((s for s in r.steps if s.status is Status.failed), None)
+    text = r.error or (f"{step.step}: {step.message}" if step else "")
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def progress_line(r: HostRun) -> str:
+    """One stderr line as each host finishes (long runs on many hosts)."""
+    return f"rdic-ops: {r.host}: {'FAILED: ' + reason(r, 80) if r.failed else 'done'} ({r.duration_s:.1f}s)"
+
+
+def host_dict(r: HostRun) -> dict:
+    return {"host": r.host, "address": r.address, "env": r.env, "failed": r.failed, "error": r.error,
+            "exit_code": r.exit_code, "duration_s": round(r.duration_s, 3),
+            "changed": sum(s.changed for s in r.steps), "steps": [s.to_dict() for s in r.steps],
+            "remote": r.payload}
+
+
+def failed_hosts(runs: list[HostRun], dry_run: bool = False) -> list[HostRun]:
+    """Hosts that failed; in a dry run only those that could not be reached or planned (as `setup --dry-run`
+    exits 0 and only reports the steps that would fail)."""
+    return [r for r in runs if (r.error if dry_run else r.failed)]
+
+
+def report_dict(fleet: FleetSpec, task: str, runs: list[HostRun], *, dry_run: bool = False, **extra) -> dict:
+    return {"fleet": fleet.name, "task": task, "dry_run": dry_run, **extra,
+            "changed": sum(sum(s.changed for s in r.steps) for r in runs),
+            "failed": [r.host for r in failed_hosts(runs, dry_run)], "hosts": [host_dict(r) for r in runs]}
+
+
+def write_files(runs: list[HostRun], out: Path) -> Path:
+    """One ``<host>.json`` per host (atomic writes) in ``out``."""
+    from rdic_ops.fsutil import atomic_write
+    from rdic_ops.render import emit_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    for r in runs:
+        import io
+
+        buf = io.StringIO()
+        emit_json(host_dict(r), buf)
+        atomic_write(out / f"{r.host}.json", buf.getvalue())
+    return out
+
+
+def default_out(fleet: FleetSpec, task: str) -> Path:
+    from rdic_ops.fleet.connect import state_dir
+
+    return state_dir() / "fleet" / fleet.name / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{task}"
+
+
+def table(runs: list[HostRun], title: str):
+    from rich.table import Table
+
+    from rdic_ops.render import _e, _status
+
+    t = Table(title=title)
+    for col in ("host", "step", "status", "changed", "duration", "message"):
+        t.add_column(col, overflow="fold")
+    for r in runs:
+        if r.error:
+            t.add_row(_e(r.host), "-", _status(Status.failed), "0", f"{r.duration_s:.2f}s", _e(r.error))
+        for s in r.steps:
+            t.add_row(_e(r.host), _e(s.step), _status(s.status), str(s.changed), f"{s.duration_s:.2f}s",
+                      _e(s.message + (f" -> {s.remedy}" if s.remedy else "")))
+    return t
+
+
+def print_report(fleet: FleetSpec, task: str, runs: list[HostRun], out_dir: Path | None, dry_run: bool = False) -> None:
+    from rdic_ops.render import console
+
+    con = console()
+    con.print(table(runs, f"fleet {fleet.name}: {task}" + (" (dry run)" if dry_run else "")))
+    failed = [r.host for r in failed_hosts(runs, dry_run)]
+    total = sum(sum(s.changed for s in r.steps) for r in runs)
+    con.print(f"{len(runs)} hosts, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}; "
+              f"{total} changed")
+    if out_dir:
+        con.print(f"per-host JSON: {out_dir}")
+
+
+def ansible_inventory(fleet: FleetSpec) -> dict:
+    """The inventory as Ansible's YAML inventory: one group for the fleet, one per env."""
+    from rdic_ops.config.compose import expand
+    from rdic_ops.fleet.connect import known_hosts_file
+
+    hosts, by_env = {}, {}
+    for name, h in fleet.hosts.items():
+        row = {"ansible_host": h.address, "ansible_port": h.port, "rdic_env": h.env}
+        if h.user:
+            row["ansible_user"] = h.user
+        if h.key_file:
+            row["ansible_ssh_private_key_file"] = str(expand(h.key_file))
+        if h.python:
+            row["ansible_python_interpreter"] = h.python
+        if h.known_hosts:
+            row["ansible_ssh_common_args"] = f"-o UserKnownHostsFile={expand(h.known_hosts)}"
+        hosts[name] = row
+        by_env.setdefault(f"rdic_env_{h.env}", {"hosts": {}})["hosts"][name] = None
+    group = {"hosts": hosts, "vars": {"rdic_fleet": fleet.name,
+                                      "rdic_known_hosts": str(known_hosts_file(fleet))}, "children": by_env}
+    return {"all": {"children": {f"rdic_{fleet.name.replace('-', '_').replace('.', '_')}": group}}}

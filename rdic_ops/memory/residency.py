@@ -1,0 +1,88 @@
+"""Residency as a declared policy: which models stay loaded, which load on demand, and what a load costs.
+
+A role with ``resident: true`` is part of the resident set: preloaded with its keep_alive and counted
+together. A role with ``resident: false`` is loaded when a request needs it: beside the resident set when
+it fits in what that set leaves, else by evicting it (Ollama unloads idle models to make room), which costs
+its own load now and the evicted models' reload later. The cost of a load is estimated from the machine's
+declared disk and PCIe figures: read the file, copy the offloaded weights to the GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdic_ops.config.schema import HardwareSpec
+from rdic_ops.errors import ConfigError
+from rdic_ops.units import GiB, MiB
+
+
+def load_seconds(hw: HardwareSpec, file_bytes: int, gpu_weights: int) -> float:
+    """Seconds to load one model: sequential read of its file, then the host -> GPU copy of its weights."""
+    for key in ("disk_read_mb_s", "pcie_gb_s"):
+        if getattr(hw, key) < 0:
+            raise ConfigError(f"env.hardware.{key}: {getattr(hw, key):g} is negative (0 = no such cost)")
+    read = file_bytes / (hw.disk_read_mb_s * MiB) if hw.disk_read_mb_s > 0 else 0.0
+    copy = gpu_weights / (hw.pcie_gb_s * GiB) if hw.pcie_gb_s > 0 else 0.0
+    return read + copy
+
+
+@dataclass
+class OnDemand:
+    """One on-demand model against the resident set: where it goes when it loads, and what that costs."""
+
+    row: object  # planner.Row
+    need: int  # bytes it needs against the budget
+    left: int  # bytes the resident set leaves
+    budget: int
+    load_s: float  # its own load
+    evicts: list[str] = field(default_factory=list)  # resident models unloaded to make room
+    reload_s: float = 0.0  # reloading those afterwards
+
+    @property
+    def beside(self) -> bool:
+        return self.need <= self.left
+
+    @property
+    def fits(self) -> bool:
+        """It can load at all: beside the resident set, or alone after evicting it."""
+        return self.beside or self.need <= self.budget
+
+    @property
+    def swap_s(self) -> float:
+        return self.load_s + self.reload_s
+
+    def verdict(self) -> str:
+        if self.beside:
+            return f"loads beside the resident set in ~{self.load_s:.1f} s"
+        if self.fits:
+            return (f"evicts {', '.join(self.evicts)} to load: ~{self.load_s:.1f} s now, "
+                    f"~{self.reload_s:.1f} s to reload {'them' if len(self.evicts) > 1 else 'it'} afterwards")
+        return "does not fit even alone"
+
+    def to_dict(self) -> dict:
+        return {"model": self.row.model, "roles": self.row.roles, "need_bytes": self.need, "left_bytes": self.left,
+                "beside": self.beside, "fits": self.fits, "load_s": round(self.load_s, 2),
+                "evicts": self.evicts, "reload_s": round(self.reload_s, 2), "swap_s": round(self.swap_s, 2),
+                "verdict": self.verdict()}
+
+
+def on_demand(hw: HardwareSpec, row, need: int, resident: list[tuple[object, int]], budget: int) -> OnDemand:
+    """Place one on-demand row against the resident rows [(row, bytes against the budget)]."""
+    used = sum(b for _, b in resident)
+    od = OnDemand(row, need, budget - used, budget, row_load_seconds(hw, row))
+    if od.beside:
+        return od
+    # Evict the largest resident models first until it fits (what an LRU over idle models amounts to here).
+    free = budget - used
+    for other, b in sorted(resident, key=lambda x: -x[1]):
+        if free >= need or b == 0:
+            break
+        free += b
+        od.evicts.append(other.model)
+        od.reload_s += row_load_seconds(hw, other)
+    return od
+
+
+def row_load_seconds(hw: HardwareSpec, row) -> float:
+    m = row.memory
+    return load_seconds(hw, m.weights, m.gpu_weights)

@@ -1,0 +1,106 @@
+"""Every edit a migration makes in a project, and everything it leaves: planned from the files as they are.
+
+``plan_edits`` scans the project (git-tracked files minus exclusions), edits Python with libcst and every
+other text line by line, and returns the new bytes of each changed file (BOM and line endings kept) plus
+the contexts it could not decide. ``leftovers`` lists every old value, old name and undecided context that
+would remain after those edits, file:line, marking the ones the migration allowlists.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdic_ops.config.migration import MigrationSpec
+from rdic_ops.migration.journal import FileEdit
+from rdic_ops.migration.scan import PYTHON, SourceFile, project_files
+from rdic_ops.migration.textedit import is_markdown
+from rdic_ops.migration.values import Table, compile_table
+
+
+@dataclass
+class Leftover:
+    rel: str
+    line: int
+    what: str
+    allowed: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.rel}:{self.line}: {self.what}" + (" (allowed)" if self.allowed else "")
+
+
+@dataclass
+class Edits:
+    files: dict[str, FileEdit] = field(default_factory=dict)
+    undecided: list[tuple[str, int, str]] = field(default_factory=list)
+    scanned: list[SourceFile] = field(default_factory=list)
+    table: Table | None = None
+    root: Path = Path(".")
+    unreadable: list[str] = field(default_factory=list)  # tracked, in scope, but binary or not UTF-8
+
+    def after(self, f: SourceFile) -> str:
+        fe = self.files.get(f.rel)
+        return f.text if fe is None else fe.after.decode("utf-8")[1 if f.bom else 0:]
+
+
+def plan_edits(spec: MigrationSpec, root: Path) -> Edits:
+    from rdic_ops.migration.pyedit import edit_python
+    from rdic_ops.migration.pyindex import index
+    from rdic_ops.migration.textedit import edit_text
+
+    table = compile_table(spec)
+    files, unreadable = project_files(root, spec.exclude)
+    out = Edits(scanned=files, table=table, root=root, unreadable=unreadable)
+    by_rel = {f.rel: f for f in files}
+    python = [f for f in files if f.kind == PYTHON]
+    needles = [*table.values, *table.values.values(), *table.names, *table.names.values(),
+               *(str(n) for n in (table.old_ctx, table.new_ctx) if n is not None)]
+    relevant = [f for f in python if any(n in f.text for n in needles)]  # the rest cannot change or decide
+    py, undecided = edit_python(index(relevant, [f.rel for f in python]), table)
+    out.undecided += undecided
+    for rel, (text, n) in py.items():
+        f = by_rel[rel]
+        out.files[rel] = FileEdit(rel, f.raw, f.encode(text), n)
+    for f in files:
+        if f.kind == PYTHON:
+            continue
+        text, n, why = edit_text(f, table)
+        out.undecided += [(f.rel, line, w) for line, w in why]
+        if text != f.text:
+            out.files[f.rel] = FileEdit(f.rel, f.raw, f.encode(text), n)
+    return out
+
+
+def _allowed(spec: MigrationSpec, rel: str, line: str) -> bool:
+    return any(fnmatch.fnmatchcase(rel, a.path) and (not a.text or a.text in line) for a in spec.allow)
+
+
+def leftovers(spec: MigrationSpec, edits: Edits) -> list[Leftover]:
+    """Old values, old names and undecided contexts that remain once the planned edits are made."""
+    t = edits.table
+    out: list[Leftover] = []
+    loose = re.compile(t.value_re.pattern, re.IGNORECASE) if t.value_re is not None else None
+    for f in edits.scanned:
+        lines = edits.after(f).splitlines()
+        records = t.records(lines, is_markdown(f.rel))
+        for n, line in enumerate(lines, 1):
+            if n - 1 in records:
+                continue
+            hits = [m.group(0) for rx in (loose, t.name_re) if rx is not None for m in rx.finditer(line)]
+            for h in dict.fromkeys(hits):
+                out.append(Leftover(f.rel, n, h, _allowed(spec, f.rel, line)))
+    for rel in edits.unreadable:
+        path = edits.root / rel
+        raw = path.read_bytes() if path.stat().st_size < 64 * 1024 * 1024 else b""
+        for n, line in enumerate(raw.split(b"\n"), 1):
+            if any(v.encode() in line for v in t.values):
+                out.append(Leftover(rel, n, "names the old model; not edited (binary or not UTF-8)",
+                                    _allowed(spec, rel, "")))
+                break
+    for rel, n, why in edits.undecided:
+        text = next((f for f in edits.scanned if f.rel == rel), None)
+        line = edits.after(text).splitlines()[n - 1] if text and 0 < n <= len(edits.after(text).splitlines()) else ""
+        out.append(Leftover(rel, n, f"context {t.old_ctx}: {why}", _allowed(spec, rel, line)))
+    return sorted(out, key=lambda x: (x.rel, x.line))

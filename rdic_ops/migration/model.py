@@ -1,0 +1,130 @@
+"""The new model as a checklist item of its own: fetched through the models operation, then put where the
+migrated code loads it (the project paths its edited strings name), or shown with both paths."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from pathlib import Path
+
+from rdic_ops.config.migration import MigrationSpec
+from rdic_ops.config.schema import ModelSource, ModelSpec, RootConfig
+from rdic_ops.errors import RdicError, UsageError
+from rdic_ops.facts import git
+from rdic_ops.plan import Check, Status
+
+
+def target_spec(spec: MigrationSpec) -> ModelSpec | None:
+    """The conf/model entry the migration names, else one made from its Hub file; None if neither."""
+    if spec.target.model:
+        from rdic_ops.config.compose import load_model_spec
+
+        return load_model_spec(spec.target.model)
+    hub = spec.target.hub
+    if hub.repo and hub.file:
+        return ModelSpec(name=f"{spec.name}-target", arch="unknown", source=ModelSource.hf, hf=copy.deepcopy(hub))
+    return None
+
+
+def target_cfg(cfg: RootConfig, model: ModelSpec) -> RootConfig:
+    """The env with the new model in the chat and extraction roles (what models.pull and the planner read)."""
+    c = copy.deepcopy(cfg)
+    for role in (c.chat, c.extraction):
+        role.model = copy.deepcopy(model)
+        train = model.shape.n_ctx_train
+        if train and role.num_ctx > train:
+            role.num_ctx = train
+    return c
+
+
+def load_paths(spec: MigrationSpec, root: Path, texts: list[str]) -> list[Path]:
+    """Project-relative paths to the new GGUF that the migrated files spell out (``models/<file>``)."""
+    out: list[Path] = []
+    for name in spec.target.files:
+        rx = re.compile(r"""(?<![\w/.:-])((?:[\w.-]+/)*)""" + re.escape(name) + r"(?![\w.-])")
+        for text in texts:
+            for m in rx.finditer(text):
+                before = text[max(0, m.start() - 200):m.start()]
+                if "://" in before and "/resolve/" in before:
+                    continue  # a download URL, not a place on disk
+                p = (root / m.group(0)).resolve()
+                if m.group(1) and p.is_relative_to(root) and p not in out:
+                    out.append(p)
+    return out
+
+
+def fetch(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec, where: list[Path]) -> tuple[Check, list[Path]]:
+    """Pull and verify the new model, then link it into each load path (returned: the links made).
+    Offline: a 'pending' row, no raise."""
+    from rdic_ops.models.store import model_file
+    from rdic_ops.ops import models
+
+    tcfg = target_cfg(cfg, model)
+    try:
+        models.pull(tcfg, [model.name])
+    except RdicError as exc:
+        return Check("model", Status.warn, "downloaded and verified", f"model download pending: {exc.line()}",
+                     "re-run when the Hub (or Ollama) is reachable: the code migration is kept"), []
+    store = model_file(tcfg, model)
+    placed = []
+    for p in where:
+        if p.exists() or store is None:
+            continue
+        p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(store, p)
+        except OSError:
+            os.symlink(store, p)
+        placed.append(p)
+    missing = [p for p in where if not p.exists()]
+    if missing:
+        return Check("model", Status.warn, "where the code loads it", f"{store}; missing at {missing[0]}",
+                     f"put the model at {missing[0]}"), placed
+    shown = f"{store}" + (f" -> {', '.join(str(p) for p in where)}" if where else "")
+    tracked = [p for p in placed if not git.is_ignored(p.parent, p.name)]
+    if tracked:
+        shown += f" ({tracked[0].parent} is not ignored by git: add it to .gitignore)"
+    return Check("model", Status.ok, "downloaded, verified, where the code loads it",
+                 ("linked " if placed else "") + shown), placed
+
+
+def present(cfg: RootConfig, model: ModelSpec, where: list[Path]) -> Check:
+    """The model row of --status, from facts only (no download)."""
+    from rdic_ops.models.store import model_file
+    from rdic_ops.ops import models
+
+    tcfg = target_cfg(cfg, model)
+    v = models.verify(tcfg, only=[model.name])
+    store = model_file(tcfg, model)
+    missing = [p for p in where if not p.exists()]
+    if v.status is not Status.ok:
+        return Check("model", Status.warn, "downloaded and verified", "model download pending",
+                     f"invoke migrate-model (downloads to {store}" +
+                     (f", linked at {where[0]})" if where else ")"))
+    if missing:
+        return Check("model", Status.warn, "where the code loads it", f"at {store}, not at {missing[0]}",
+                     "invoke migrate-model links it there")
+    return Check("model", Status.ok, "downloaded and verified",
+                 f"{store}" + (f" (loaded from {', '.join(str(p) for p in where)})" if where else ""))
+
+
+def check_fit(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec | None) -> Check | None:
+    from rdic_ops.memory import planner
+
+    if model is None or not model.shape.n_layer:
+        return None
+    fit = planner.plan_env(target_cfg(cfg, model))
+    gib = 1024**3
+    return Check("fit", Status.ok if fit.fits else Status.failed, f"{model.name} fits {cfg.env.name}",
+                 f"{fit.used / gib:.2f} GiB of {fit.budget / gib:.2f} GiB {fit.budget_name}",
+                 "" if fit.fits else "invoke plan-memory with the target model, or --skip-fit")
+
+
+def require_known(spec: MigrationSpec) -> None:
+    from rdic_ops.config.compose import choices
+
+    for side, facts in (("from", spec.source), ("to", spec.target)):
+        if facts.model and facts.model not in choices("model"):
+            raise UsageError(f"migration {spec.name}: {side}.model: unknown model {facts.model!r} "
+                             f"(choices: {', '.join(choices('model'))})")

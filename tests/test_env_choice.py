@@ -1,0 +1,195 @@
+"""Which env `setup` proposes without --env: a matching GPU's, else `cpu` when the Hub serves its model, else
+`local`; and the `auto` threads and context of the cpu env, chosen from this machine's facts."""
+
+import json
+import socket
+import time
+
+import pytest
+from conftest import run_invoke
+
+from rdic_ops.config import auto
+from rdic_ops.config.choose import choose_env
+from rdic_ops.config.compose import compose
+from rdic_ops.errors import ConfigError
+from rdic_ops.facts import cpu
+from rdic_ops.facts.hardware import GpuFact, HardwareFacts, NvidiaFacts
+from rdic_ops.units import GiB
+
+REPO, FILE = "unsloth/gemma-3-1b-it-GGUF", "gemma-3-1b-it-Q4_K_M.gguf"
+NO_GPU = NvidiaFacts(False, "no driver")
+
+
+@pytest.fixture(autouse=True)
+def _not_offline(monkeypatch):
+    """Loading MiniLM sets HF_HUB_OFFLINE=1 in the process (embeddings/backends.py): not a fact of these tests."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+
+
+def facts(ram_gib=16, machine="x86_64", nvidia=NO_GPU):
+    return HardwareFacts(system="Linux", machine=machine, cpu_cores=8, ram_total=ram_gib * GiB,
+                         ram_available=ram_gib * GiB // 2, nvidia=nvidia)
+
+
+def test_hub_reachable_proposes_cpu(hub):
+    hub.add(REPO, FILE, b"GGUF...")
+    name, why = choose_env(facts())
+    assert name == "cpu" and hub.url in why and "serves" in why and "\n" not in why
+    assert ("HEAD", f"/{REPO}/resolve/main/{FILE}") in hub.requests
+
+
+def test_hub_unreachable_proposes_local():
+    name, why = choose_env(facts())  # conftest points HF_ENDPOINT at a closed loopback port
+    assert name == "local" and "not reachable" in why and "--env=cpu" in why
+
+
+def test_model_already_downloaded_keeps_cpu_offline():
+    from rdic_ops.models.store import model_file
+
+    path = model_file(compose("cpu"), compose("cpu").chat.model)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"GGUF...")
+    name, why = choose_env(facts())  # the Hub is unreachable (conftest), the file is here
+    assert name == "cpu" and "already in" in why
+
+
+def test_hub_without_the_file_proposes_local(hub):
+    name, why = choose_env(facts())
+    assert name == "local" and "HTTP 404" in why
+
+
+def test_offline_flag_proposes_local_without_a_request(hub, monkeypatch):
+    hub.add(REPO, FILE, b"GGUF...")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    name, why = choose_env(facts())
+    assert name == "local" and "HF_HUB_OFFLINE" in why and hub.requests == []
+
+
+@pytest.mark.parametrize("kw, why", [({"ram_gib": 4}, "needs 8 GB"), ({"machine": "riscv64"}, "not x86-64")])
+def test_machines_the_cpu_env_does_not_fit_get_local_without_a_request(hub, kw, why):
+    hub.add(REPO, FILE, b"GGUF...")
+    name, reason = choose_env(facts(**kw))
+    assert name == "local" and why in reason and hub.requests == []
+
+
+def test_matching_gpu_wins_without_a_request(hub):
+    hub.add(REPO, FILE, b"GGUF...")
+    rtx = NvidiaFacts(True, "", "560", [GpuFact(0, "NVIDIA GeForce RTX 3060 Laptop GPU", 6 * GiB, 5 * GiB)])
+    assert choose_env(facts(nvidia=rtx))[0] == "rtx3060" and hub.requests == []
+    other = NvidiaFacts(True, "", "560", [GpuFact(0, "NVIDIA A2", 16 * GiB, 15 * GiB)])
+    name, why = choose_env(facts(nvidia=other))
+    assert name == "cpu" and why.startswith("NVIDIA A2 matches no profile")
+
+
+def test_a_hub_that_never_answers_is_bounded(monkeypatch):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never answers
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
+    try:
+        t0 = time.monotonic()
+        name, why = choose_env(facts())
+        assert name == "local" and "no answer" in why and time.monotonic() - t0 < 8
+    finally:
+        silent.close()
+
+
+def test_a_hub_that_dribbles_is_bounded_too(monkeypatch):
+    """A server that sends one byte every 0.3 s never trips a per-read timeout; the probe still ends."""
+    import threading
+
+    from rdic_ops.facts import hub as hub_facts
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def dribble():
+        conn, _ = server.accept()
+        while not stop.is_set():
+            conn.sendall(b"H")
+            time.sleep(0.3)
+        conn.close()
+
+    threading.Thread(target=dribble, daemon=True).start()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
+    try:
+        t0 = time.monotonic()
+        found = hub_facts.probe(REPO, FILE, timeout_s=1.0)
+        assert not found.reachable and "no answer" in found.reason and time.monotonic() - t0 < 2.5
+    finally:
+        stop.set()
+        server.close()
+
+
+def test_cli_says_which_and_why_in_one_line_and_env_wins(hub):
+    from rdic_ops.facts import hardware
+
+    hub.add(REPO, FILE, b"GGUF...")
+    mine = hardware.probe()  # this machine's own facts: it may be too small for the cpu env
+    want = "cpu" if mine.ram_total >= 8 * GiB * 0.9 and mine.machine in ("x86_64", "aarch64", "arm64") else "local"
+    out = run_invoke("setup", "--dry-run", "--only=doctor", "--json")
+    lines = [ln for ln in out.stderr.splitlines() if "chosen" in ln]
+    assert out.returncode == 0 and len(lines) == 1 and lines[0].startswith(f"rdic-ops: env {want} chosen"), out.stderr
+    assert json.loads(out.stdout)["env"] == want
+    hub.requests.clear()
+    out = run_invoke("setup", "--env=local", "--dry-run", "--only=doctor", "--json")
+    assert out.returncode == 0 and "chosen" not in out.stderr and hub.requests == []
+    hub.files.clear()
+    out = run_invoke("doctor", "--json")
+    assert "rdic-ops: env local chosen" in out.stderr and "HTTP 404" in out.stderr
+
+
+# -- auto threads and context ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cores, ram, limit, want", [
+    (1, 4, 0, 2048), (2, 24, 0, 2048), (4, 16, 0, 4096), (6, 8, 0, 4096), (8, 32, 0, 8192), (16, 6, 0, 4096),
+    (4, 4, 0, 2048), (8, 32, 1024, 1024), (8, 32, 32768, 8192),
+])
+def test_context_rule(cores, ram, limit, want):
+    f = auto.MachineFacts(cores, cores * 2, ram * GiB)
+    assert auto.num_ctx(f, limit) == want and auto.threads(f) == cores
+
+
+def test_cpu_env_resolves_auto_from_this_machine():
+    cfg = compose("cpu")
+    f = auto.machine()
+    assert cfg.env.runtime.n_threads == auto.threads(f) >= 1
+    assert cfg.chat.num_ctx == cfg.extraction.num_ctx == auto.num_ctx(f, 32768)
+    assert compose("cpu", ["chat.num_ctx=4096", "env.runtime.n_threads=3"]).chat.num_ctx == 4096
+    local = compose("local", ["chat.num_ctx=auto", "env.runtime.n_threads=auto"])
+    assert local.chat.num_ctx == auto.num_ctx(f, 2048) and local.env.runtime.n_threads == auto.threads(f)
+    with pytest.raises(ConfigError, match="chat.num_ctx.*unknown auto value"):
+        compose("local", ["chat.num_ctx=${auto:cores}"])
+    with pytest.raises(ConfigError, match="the limit must be a number"):
+        compose("cpu", ["chat.num_ctx=${auto:num_ctx,abc}"])
+    assert compose("cpu", ["env.runtime.n_threads=AUTO"]).env.runtime.n_threads == auto.threads(f)
+    with pytest.raises(ConfigError, match="n_threads: must not be negative"):
+        compose("cpu", ["env.runtime.n_threads=-3"])
+
+
+def test_fewer_usable_cpus_fewer_threads():
+    """The facts are the process's own: pinned to one CPU (taskset), the cpu env gets 1 thread, 2048 context."""
+    import shutil
+
+    if not shutil.which("taskset"):
+        pytest.skip("taskset is not installed")
+    import subprocess
+
+    from conftest import INVOKE, ROOT
+
+    out = subprocess.run(["taskset", "-c", "0", INVOKE, "config", "--env=cpu", "--json"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    data = json.loads(out.stdout)
+    assert data["env"]["runtime"]["n_threads"] == 1 and data["chat"]["num_ctx"] == 2048
+
+
+def test_physical_cores_from_cpuinfo(tmp_path):
+    block = "processor\t: {p}\nphysical id\t: 0\ncore id\t\t: {c}\nsiblings\t: 4\n\n"
+    (tmp_path / "cpuinfo").write_text("".join(block.format(p=p, c=p // 2) for p in range(4)))  # 2 cores, SMT
+    assert cpu._from_cpuinfo((tmp_path / "cpuinfo").read_text(), None) == 2
+    assert cpu._from_cpuinfo((tmp_path / "cpuinfo").read_text(), {0, 1}) == 1  # both siblings of core 0
+    assert cpu._from_cpuinfo("processor\t: 0\nBogoMIPS\t: 50\n\n", None) is None  # arm: no core ids
+    got = cpu.probe(tmp_path)
+    assert got.physical <= got.logical and got.source == "/proc/cpuinfo"

@@ -1,0 +1,138 @@
+"""The smoke suite's known-answer check: real answers pass, noise and wrong or slow answers fail.
+
+The live run against real llama.cpp with the random-weights gemma3 stand-in (where the check must fail) is in
+test_cpu_env.py; here the runtime's HTTP answer is a loopback stub, so the passing side is tested too.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from openai_stub import ChatStub
+
+from rdic_ops.config.compose import compose
+from rdic_ops.runtime.llamacpp import LlamaCppRuntime
+from rdic_ops.smoke import answer
+from rdic_ops.smoke.answer import judge
+
+
+@pytest.mark.parametrize("reply", [
+    "Paris", "Paris.", " paris\n", "The capital of France is Paris.", "PARIS!", "**Paris**", "Parìs",
+    "Paris, of course.\n\nIt is also the largest city of France.",
+])
+def test_real_answers_pass(reply):
+    assert judge(reply, "Paris").ok, judge(reply, "Paris").reason
+
+
+@pytest.mark.parametrize("reply, why", [
+    ("", "empty reply"),
+    ("   \n\t", "empty reply"),
+    ("tok45tok242tok2112tok46b", "does not contain the known answer"),  # what the random-weights model says
+    ("\ufffd\ufffdP\ufffd", "undecodable"),
+    ("Par\x00is", "control character"),
+    ("Paris\x1b[31m", "control character"),
+    ("1234 5678 90 !!", "letters"),
+    ("Lyon", "does not contain the known answer"),
+    ("Parisian cafés are nice", "does not contain the known answer"),
+    ("Comparison", "does not contain the known answer"),
+    ("<0x50><0x61>", "letters"),
+])
+def test_noise_and_wrong_answers_fail(reply, why):
+    verdict = judge(reply, "Paris")
+    assert not verdict.ok and why in verdict.reason, verdict.reason
+
+
+def test_accents_and_scripts():
+    assert judge("Die Hauptstadt ist München.", "Munchen").ok
+    assert judge("Столица Франции — Париж.", "Париж").ok
+    assert judge("東京です", "東京").ok
+    with pytest.raises(ValueError):
+        judge("anything", "  ")
+
+
+@pytest.fixture
+def stub():
+    s = ChatStub().start()
+    yield s
+    s.stop()
+
+
+def _cpu(stub, *extra):
+    return compose("cpu", [f"env.runtime.llamacpp_port={stub.port}", *extra])
+
+
+def test_ask_through_the_llamacpp_runtime(stub):
+    cfg = _cpu(stub)
+    known = cfg.env.known_answer
+    stub.reply = "The capital of France is Paris."
+    verdict, gen = answer.ask(cfg, LlamaCppRuntime(cfg), "gemma3-1b-it-q4_k_m", cfg.chat.num_ctx, known)
+    assert verdict.ok and gen.text == stub.reply and gen.eval_tokens == 6
+    sent = stub.requests[-1]
+    assert sent["messages"] == [{"role": "user", "content": known.question}]
+    assert sent["temperature"] == 0.0 and sent["max_tokens"] == known.max_tokens
+    stub.reply = "tok45tok242tok2112tok46b"
+    verdict, _ = answer.ask(cfg, LlamaCppRuntime(cfg), "gemma3-1b-it-q4_k_m", cfg.chat.num_ctx, known)
+    assert not verdict.ok and "'Paris'" in verdict.reason
+
+
+def test_a_right_answer_too_slow_fails(stub):
+    cfg = _cpu(stub, "env.latency_budget_s=0.2")
+    stub.reply, stub.delay_s = "Paris", 0.5
+    verdict, gen = answer.ask(cfg, LlamaCppRuntime(cfg), "m", 2048, cfg.env.known_answer)
+    assert not verdict.ok and "budget 0.2 s" in verdict.reason and gen.total_s >= 0.5
+
+
+def _smoke_known_answer(port: int) -> subprocess.CompletedProcess:
+    """The shipped smoke test itself, selected by name, against the stub's port."""
+    env = {**os.environ, "RDIC_SMOKE_ENV": "cpu", "RDIC_SMOKE_SET": json.dumps([f"env.runtime.llamacpp_port={port}"])}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "known_question",
+                           str(answer.__file__).replace("answer.py", "")], capture_output=True, text=True, env=env,
+                          timeout=300)
+
+
+def test_shipped_smoke_check_passes_a_real_reply_and_fails_noise(stub):
+    stub.reply = "Paris."
+    out = _smoke_known_answer(stub.port)
+    assert out.returncode == 0 and "1 passed" in out.stdout, out.stdout[-2000:]
+    stub.reply = "\ufffd\ufffd tok12"
+    out = _smoke_known_answer(stub.port)
+    assert out.returncode == 1 and "not an answer" in out.stdout, out.stdout[-2000:]
+
+
+def test_envs_with_random_weights_skip_it_with_the_reason():
+    assert compose("local").env.known_answer is None  # its generated model answers noise by design
+    assert compose("cpu").env.known_answer.answer == "Paris"
+
+
+@pytest.mark.parametrize("override, message", [
+    ("env.known_answer.answer= ", "env.known_answer.answer: must not be empty"),
+    ("env.known_answer.question=", "env.known_answer.question: must not be empty"),
+    ("env.known_answer.max_tokens=0", "env.known_answer.max_tokens: must be at least 1"),
+])
+def test_a_broken_known_answer_is_a_config_error(override, message):
+    from rdic_ops.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        compose("cpu", [override])
+
+
+def test_ask_through_the_ollama_runtime(ollama_server, gemma3_gguf):
+    """The Ollama side of chat(): the loopback server runs the gemma3 stand-in; noise fails the judge."""
+    from conftest import ollama_env
+    from ollama_server import publish
+
+    from rdic_ops.runtime.ollama import OllamaRuntime
+
+    publish(ollama_server.registry, "gemma3:1b-it-q4_K_M", gemma3_gguf)
+    import ollama
+
+    ollama.Client(host=ollama_server.url, timeout=30).pull("gemma3:1b-it-q4_K_M")
+    cfg = compose("rtx3060", ollama_env(ollama_server))
+    known = compose("cpu").env.known_answer
+    verdict, gen = answer.ask(cfg, OllamaRuntime(cfg), "gemma3:1b-it-q4_K_M", 1024, known)
+    assert gen.eval_tokens > 0 and gen.text and not verdict.ok and "not an answer" in verdict.reason
+    sent = [b for (_m, p, b) in ollama_server.requests if p == "/api/chat"][-1]
+    assert sent["messages"] == [{"role": "user", "content": known.question}] and sent["stream"] is False
+    assert sent["options"]["temperature"] == 0 and sent["options"]["num_predict"] == known.max_tokens
