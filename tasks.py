@@ -602,7 +602,8 @@ def fleet_bench(c, fleet="", hosts="", parallel=1, set_=None, accept_new_host_ke
         _fleet("bench", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, [f"--runs={int(runs)}"])
 
 
-@task(name="bootstrap", help=FLEET_HELP, **FLEET_FLAGS)
+@task(name="bootstrap", help={**FLEET_HELP, "dry-run": "show what each host would install; change nothing"},
+      **FLEET_FLAGS)
 def fleet_bootstrap(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="",
                     json_=False, dry_run=False):
     """Install rdic-ops of this checkout's build on every host (a host already on it is left alone)."""
@@ -611,7 +612,8 @@ def fleet_bootstrap(c, fleet="", hosts="", parallel=0, set_=None, accept_new_hos
 
 
 @task(name="inventory", help={"fleet": FLEET_HELP["fleet"], "set": FLEET_HELP["set"],
-                              "format": "table, json or ansible (an Ansible YAML inventory)"}, **FLEET_FLAGS)
+                              "format": "table, json or ansible (an Ansible YAML inventory) [default: table]"},
+      **FLEET_FLAGS)
 def fleet_inventory(c, fleet="", set_=None, format="table"):
     """Print the fleet's inventory (validated), or export it for Ansible."""
     with _errors():
