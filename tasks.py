@@ -88,6 +88,9 @@ def _fail_json(json_: bool, step: str, error: str, code: int) -> None:
         emit_json({"error": error, "step": step, "exit_code": code})
 
 
+_NOTES: list[str] = []  # said on stderr after a task that ended well (the env chosen from facts)
+
+
 @contextmanager
 def _errors(json_: bool = False, step: str = ""):
     """Library errors become one line on stderr and their exit code; nothing else escapes as a traceback."""
@@ -95,6 +98,8 @@ def _errors(json_: bool = False, step: str = ""):
 
     try:
         yield
+        for note in _NOTES:
+            print(note, file=sys.stderr)
     except RdicError as err:
         print(f"rdic-ops: {err.line()}", file=sys.stderr)
         _fail_json(json_, step, err.line(), err.exit_code)
@@ -160,8 +165,9 @@ def _auto_env(env):
     from rdic_ops.facts import hardware
 
     name, why = choose_env(hardware.probe())
-    # said every time: even `local` is a choice now (the Hub unreachable, too little RAM, ...)
-    print(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick", file=sys.stderr)
+    # said every time: even `local` is a choice now (the Hub unreachable, too little RAM, ...); said when the
+    # task ends well, so that a failure stays one line on stderr (_errors)
+    _NOTES.append(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick")
     return name
 
 
