@@ -1,48 +1,70 @@
-"""Start-up cost of the command line: `invoke --list` and `invoke doctor` against `import invoke`.
+"""Start-up cost of the command line against `python -c "import invoke"`, paired.
 
-Run: .venv/bin/python benchmarks/startup.py [--runs 15]
-Prints a Markdown table (median and min wall time of each command, and the ratio to the baseline).
+Run: .venv/bin/python benchmarks/startup.py [--runs 21]
+Every round runs each command once, in rotating order (benchmarks/paired.py), with its own RDIC_STATE_DIR
+(a warm config cache, made by one run before timing) and warm file caches. Rows: `invoke --list`, `invoke
+doctor` (config from the cache), `invoke doctor` with RDIC_CONFIG_CACHE=0 (Hydra composes: what compose
+costs), `invoke plan-memory --gguf` on the tiny GGUF. Each as the median of per-round ratios to `import
+invoke` (goal: doctor <= 2x), with min/max; medians in seconds beside them.
+--before DIR adds the same doctor and plan-memory commands run in DIR, a copy of older code
+(`git archive REV | tar -x -C DIR`), as sides of the same rounds.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from paired import ROOT, command, conditions, load, median, ratio, rounds
+
 BIN = Path(sys.executable).parent
-
-
-def timed(cmd: list[str], runs: int) -> list[float]:
-    subprocess.run(cmd, cwd=ROOT, capture_output=True)  # warm the page cache once
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, cwd=ROOT, capture_output=True)
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--before", default=None, help="a copy of older code to run as extra sides")
     args = ap.parse_args()
-    cases = {
-        'python -c "import invoke"': [sys.executable, "-c", "import invoke"],
-        "invoke --list": [str(BIN / "invoke"), "--list"],
-        "invoke doctor --env=local --json": [str(BIN / "invoke"), "doctor", "--env=local", "--json"],
+    state = Path(tempfile.mkdtemp(prefix="rdic-startup-")) / "state"
+    env = {"RDIC_STATE_DIR": str(state)}
+    gguf = state / "tiny.gguf"
+    from rdic_ops.config.compose import load_model_spec
+    from rdic_ops.gguf import write
+
+    spec = load_model_spec("tiny-llama-gguf")
+    gguf.parent.mkdir(parents=True, exist_ok=True)
+    write.write(gguf, spec.arch, spec.shape, data="random", name="tiny", seed=0)
+    inv = str(BIN / "invoke")
+    sides = {
+        'python -c "import invoke"': command([sys.executable, "-c", "import invoke"], env, cwd=str(ROOT)),
+        "invoke --list": command([inv, "--list"], env, cwd=str(ROOT)),
+        "invoke doctor --env=local --json": command([inv, "doctor", "--env=local", "--json"], env, cwd=str(ROOT)),
+        "the same, RDIC_CONFIG_CACHE=0 (Hydra composes)": command(
+            [inv, "doctor", "--env=local", "--json"], {**env, "RDIC_CONFIG_CACHE": "0"}, cwd=str(ROOT)),
+        f"invoke plan-memory --gguf={gguf.name} --json": command(
+            [inv, "plan-memory", f"--gguf={gguf}", "--json"], env, cwd=str(ROOT)),
     }
-    results = {name: timed(cmd, args.runs) for name, cmd in cases.items()}
-    base = statistics.median(results['python -c "import invoke"'])
-    print(f"| command | median (s) | min (s) | x baseline | runs={args.runs} |")
-    print("|---|---|---|---|---|")
-    for name, times in results.items():
-        med = statistics.median(times)
-        print(f"| `{name}` | {med:.3f} | {min(times):.3f} | {med / base:.2f} | |")
+    if args.before:
+        for argv in (["doctor", "--env=local", "--json"], ["plan-memory", f"--gguf={gguf}", "--json"]):
+            sides[f"before: invoke {' '.join(argv).replace(str(gguf), gguf.name)}"] = command(
+                [inv, *argv], env, cwd=args.before)
+    print(conditions("warm: file caches and the config cache filled by a warm-up round"))
+    times = rounds(sides, args.runs)
+    base = 'python -c "import invoke"'
+    print("\n| command | median s | x `import invoke` (median of per-round ratios, min-max, runs) |")
+    print("|---|---|---|")
+    for name in sides:
+        print(f"| `{name}` | {median(times[name]):.3f} | {ratio(times, name, base).text()} |")
+    cached, composed = "invoke doctor --env=local --json", "the same, RDIC_CONFIG_CACHE=0 (Hydra composes)"
+    for name in [n for n in sides if n.startswith("before: ")]:
+        now = next(n for n in sides if n.startswith("invoke " + name.split("invoke ", 1)[1].split(" --")[0]))
+        print(f"\n`{now}` vs {name}: {ratio(times, name, now).text()} faster (per round)")
+    cost = median([a - b for a, b in zip(times[composed], times[cached], strict=True)])
+    print(f"\ncompose costs doctor {cost:.3f} s a run (median of per-round differences); {load()} at end")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ nanosecond fields, a failed run among good ones, and the seed's decision rules."
 import csv
 import ctypes
 import json
+import os
 import re
 import subprocess
 
@@ -119,3 +120,27 @@ def test_rating_sheet_and_rate_task(tmp_path):
     (d / "ratings.csv").write_text("model,question,run,answer,score\nx,q,0,a,9\n")
     with pytest.raises(UsageError, match="not 1-5"):
         runner.read_ratings(d / "ratings.csv")
+
+
+def test_the_bench_engine_runs_with_the_served_settings():
+    """Same threads, batch threads, batch and context as the llama_cpp.server the runtime starts."""
+    from llama_cpp.server.settings import ModelSettings
+
+    from rdic_ops.runtime.llamacpp import LlamaCppRuntime
+
+    cfg = compose("local", ["chat.num_ctx=1024"])
+    models.pull(cfg)
+    served = ModelSettings(**LlamaCppRuntime(cfg).model_settings(cfg.chat.model.name, 1024))
+    bench = InProcessLlamaCpp(cfg)
+    try:
+        p = bench.llama.context_params
+        assert (p.n_threads, p.n_threads_batch) == (served.n_threads, served.n_threads_batch)
+        assert p.n_threads == (cfg.env.runtime.n_threads or os.cpu_count())  # not llama-cpp-python's cores/2
+        assert (bench.llama.n_batch, p.n_ubatch, bench.llama.n_ctx()) == (served.n_batch, served.n_ubatch, 1024)
+        assert bench.settings["n_threads"] == p.n_threads and bench.settings["n_ctx"] == 1024
+        g = bench.generate("[0] Was ist ein Interrupt?", 12)
+        assert g.delivered >= 2 and g.delivered_tokens_per_s > 0 and g.ttft_s > 0
+        m = runner.measure(g)
+        assert m["delivered_tps"] == pytest.approx((g.delivered - 1) / (g.total_s - g.ttft_s))
+    finally:
+        bench.close()

@@ -165,7 +165,36 @@ def test_kill_9_mid_reembed_resumes_to_the_same_store(cfg, minilm_gguf, tmp_path
 
 def test_bench_rows_have_rates_and_parity(cfg):
     from rdic_ops.embeddings import bench
+    from rdic_ops.embeddings.sample import SAMPLE
 
-    rows = bench.run(cfg, ["sentence_transformers", "llamacpp"], [8], [128], n_texts=16)
+    # texts within max_seq_length: the two backends agree to the sixth digit
+    rows = bench.run(cfg, ["sentence_transformers", "llamacpp"], [8], [128], texts=SAMPLE[:16], rounds=1)
     assert [r.backend for r in rows] == ["sentence_transformers", "llamacpp"]
     assert all(r.texts_per_s > 0 for r in rows) and rows[1].parity_min > 0.9999
+
+
+def test_bench_loads_each_model_once_and_max_seq_length_matters(cfg, monkeypatch):
+    from rdic_ops.embeddings import bench
+
+    texts = bench.corpus(12)
+    st = backends.make(cfg, "sentence_transformers")
+    lengths = [len(st.model.tokenizer(t)["input_ids"]) for t in texts]
+    assert min(lengths) < 64 and sum(n > 256 for n in lengths) >= 2  # 128 and 256 truncate different texts
+    made, order = [], []
+    real_make, real_timed = backends.make, bench._timed
+    monkeypatch.setattr(backends, "make", lambda c, name, **kw: made.append(name) or real_make(c, name, **kw))
+    monkeypatch.setattr(bench, "_timed", lambda engines, row, t: order.append(row) or real_timed(engines, row, t))
+    rows = bench.run(cfg, ["sentence_transformers", "llamacpp"], [8, 16], [128, 256], n_texts=12, rounds=2)
+    assert made == ["sentence_transformers", "llamacpp", "llamacpp"]  # llama.cpp: one context per length
+    assert [(r.backend, r.batch_size, r.max_seq_length) for r in rows] == [
+        ("sentence_transformers", 8, 128), ("sentence_transformers", 8, 256), ("sentence_transformers", 16, 128),
+        ("sentence_transformers", 16, 256), ("llamacpp", 8, 128), ("llamacpp", 8, 256)]
+    assert order[:6] != order[6:] and sorted(order[:6]) == sorted(order[6:])  # every row each round, rotated
+    assert all(r.rounds == 2 and r.texts_per_s > 0 for r in rows)
+    # each against torch at its own max_seq_length; llama.cpp's truncation of texts past it drops the final
+    # [SEP] that sentence-transformers keeps, so long texts agree less closely than short ones
+    assert all(r.parity_min > 0.9999 for r in rows[:4]) and all(r.parity_min > 0.99 for r in rows[4:])
+    st.model.max_seq_length = 128
+    short = st.embed(texts)
+    st.model.max_seq_length = 256
+    assert float(np.min(np.sum(short * st.embed(texts), axis=1))) < 0.99  # truncation changes vectors

@@ -36,6 +36,7 @@ class Run:
     eval_tokens: int = 0
     prompt_tps: float = 0.0
     gen_tps: float = 0.0
+    delivered_tps: float = 0.0  # at the client: tokens after the first / seconds after the first
     peak_vram_mib: float | None = None
     answer: str = ""
     error: str = ""
@@ -43,16 +44,22 @@ class Run:
 
 
 def measure(g: Generation) -> dict:
-    """A Run's figures from one timed generation: TTFT at the client, tokens/s from the runtime's counters."""
+    """A Run's figures from one timed generation: TTFT and delivered tokens/s at the client, as the user sees
+    them, next to prompt and generation tokens/s from the runtime's own counters."""
     return {"answer": g.text, "ttft_s": g.ttft_s, "prompt_tokens": g.prompt_tokens, "eval_tokens": g.eval_tokens,
-            "prompt_tps": g.prompt_tokens_per_s, "gen_tps": g.tokens_per_s, "counters": g.raw}
+            "prompt_tps": g.prompt_tokens_per_s, "gen_tps": g.tokens_per_s,
+            "delivered_tps": g.delivered_tokens_per_s, "counters": g.raw}
 
 
 def _engine(cfg: RootConfig, max_tokens: int):
-    """(load seconds, ask(prompt) -> measurements, close) for the env's runtime."""
+    """(load seconds, ask(prompt) -> measurements, close, engine settings) for the env's runtime.
+
+    llama.cpp: the model loaded in this process with the settings the served runtime gives llama_cpp.server
+    (threads, batch, context, KV types), so the counters are those of what is served."""
     if cfg.env.runtime.kind is RuntimeKind.llamacpp:
         engine = InProcessLlamaCpp(cfg)
-        return engine.load_s, lambda prompt: measure(engine.generate(prompt, max_tokens)), engine.close
+        return (engine.load_s, lambda prompt: measure(engine.generate(prompt, max_tokens)), engine.close,
+                engine.settings)
     from rdic_ops.runtime import for_env
 
     rt = for_env(cfg)
@@ -60,7 +67,7 @@ def _engine(cfg: RootConfig, max_tokens: int):
     rt.unload(tag)
     load_s = rt.load(tag, cfg.chat.num_ctx, cfg.chat.keep_alive)
     return load_s, lambda prompt: measure(rt.generate(tag, prompt, num_ctx=cfg.chat.num_ctx,
-                                                      max_tokens=max_tokens)), lambda: None
+                                                      max_tokens=max_tokens)), lambda: None, {"server": "ollama"}
 
 
 def sweep(env: str, overrides: list[str], models: list[str]) -> list[RootConfig]:
@@ -79,10 +86,11 @@ def run(env: str, overrides: list[str], models: list[str], *, questions: list[di
     raw = open(out_dir / "raw.jsonl", "w")
     results: list[Run] = []
     loads: dict[str, float] = {}
+    engines: dict[str, dict] = {}
     for cfg in cfgs:
         name = cfg.chat.model.name
         try:
-            loads[name], one, close = _engine(cfg, max_tokens)
+            loads[name], one, close, engines[name] = _engine(cfg, max_tokens)
             one(f"[warm-up {time.time_ns()}] Hallo.")
         except RdicError as exc:
             for q in questions:
@@ -101,7 +109,7 @@ def run(env: str, overrides: list[str], models: list[str], *, questions: list[di
             raw.flush()
         close()
     raw.close()
-    summary = summarize(results, loads)
+    summary = summarize(results, loads, engines)
     write_artifacts(out_dir, results, summary)
     return out_dir, results, summary
 
@@ -112,7 +120,7 @@ def _stats(xs: list[float]) -> dict:
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs)}
 
 
-def summarize(results: list[Run], loads: dict[str, float]) -> dict:
+def summarize(results: list[Run], loads: dict[str, float], engines: dict[str, dict] | None = None) -> dict:
     out = {}
     for name in dict.fromkeys(r.model for r in results):
         ok = [r for r in results if r.model == name and r.ok]
@@ -120,6 +128,8 @@ def summarize(results: list[Run], loads: dict[str, float]) -> dict:
                      "failed": len([r for r in results if r.model == name and not r.ok]),
                      "gen_tps": _stats([r.gen_tps for r in ok]), "prompt_tps": _stats([r.prompt_tps for r in ok]),
                      "ttft_s": _stats([r.ttft_s for r in ok]),
+                     "delivered_tps": _stats([r.delivered_tps for r in ok]),
+                     "engine": (engines or {}).get(name),
                      "peak_vram_mib": max((r.peak_vram_mib for r in ok if r.peak_vram_mib), default=None)}
     return out
 
@@ -129,10 +139,12 @@ def write_artifacts(out: Path, results: list[Run], summary: dict) -> None:
     rows = []
     for name, s in summary.items():
         rows.append([name, fmt(s["load_s"]), fmt(s["ttft_s"]["median"], 3), fmt(s["ttft_s"]["min"], 3),
-                     fmt(s["ttft_s"]["max"], 3), fmt(s["gen_tps"]["median"], 1), fmt(s["gen_tps"]["min"], 1),
+                     fmt(s["ttft_s"]["max"], 3), fmt(s["delivered_tps"]["median"], 1),
+                     fmt(s["gen_tps"]["median"], 1), fmt(s["gen_tps"]["min"], 1),
                      fmt(s["gen_tps"]["max"], 1), fmt(s["prompt_tps"]["median"], 1), fmt(s["peak_vram_mib"], 0),
                      f"{s['failed']}/{s['runs']}"])
-    head = ["model", "load s", "TTFT median s", "TTFT min", "TTFT max", "gen tok/s median", "gen min", "gen max",
+    head = ["model", "load s", "TTFT median s", "TTFT min", "TTFT max", "delivered tok/s median",
+            "gen tok/s median (counters)", "gen min", "gen max",
             "prompt tok/s median", "peak VRAM MiB", "failed"]
     with open(out / "summary.csv", "w", newline="") as fh:
         csv.writer(fh).writerows([head, *rows])

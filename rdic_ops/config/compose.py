@@ -171,7 +171,23 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
         raise ConfigError(f"unknown env {env!r} (choices: {', '.join(envs)})")
     overrides = list(overrides)
     hydra_overrides = [f"env={env}"] + [_parsed(o, _translate(o)) for o in overrides]
+    from rdic_ops.config import cache
 
+    if not cache.enabled():
+        return _compose(hydra_overrides, env, overrides)
+    inputs = hydra_overrides + [f"# RDIC_STATE_DIR={os.environ.get('RDIC_STATE_DIR')!r}"]
+    key = cache.key(CONF_DIR, inputs)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    cfg = _compose(hydra_overrides, env, overrides)
+    if key is not None and cache.key(CONF_DIR, inputs) == key:  # no file changed while Hydra read
+        cache.put(key, cfg)
+    return cfg
+
+
+def _compose(hydra_overrides: list[str], env: str, overrides) -> RootConfig:
+    """Hydra's compose of conf/config.yaml, validated by the schema and check()."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf

@@ -1,9 +1,18 @@
 """`invoke embeddings.bench`: texts/s per backend, batch size and max_seq_length on this machine, with each
-backend's cosine parity to sentence-transformers (torch fp32), so a user chooses with numbers."""
+backend's cosine parity to sentence-transformers (torch fp32) at the same max_seq_length, so a user chooses
+with numbers.
+
+Measured the way benchmarks/ measure: every model is loaded once before timing (sentence-transformers once,
+its batch size and max_seq_length set per row; llama.cpp once per max_seq_length, which fixes its context),
+then the rows run in rounds in rotating order, so a busy machine's drift falls on every row alike; each row's
+figure is its median over the rounds. The corpus mixes short and long texts (about 20 to 400 tokens), so
+max_seq_length truncates some of them and 128 and 256 do different work.
+"""
 
 from __future__ import annotations
 
 import itertools
+import statistics
 import time
 from dataclasses import dataclass
 
@@ -23,13 +32,19 @@ class BenchRow:
     texts_per_s: float
     parity_min: float | None
     note: str = ""
+    rounds: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
 
 def corpus(n: int) -> list[str]:
-    return [f"{SAMPLE[i % len(SAMPLE)]} ({i})" for i in range(n)]
+    """n texts of 1 to 16 sample sentences each (about 20 to 400 tokens), in a fixed mixed order."""
+    out = []
+    for i in range(n):
+        k = 1 + (i * 7) % 16
+        out.append(" ".join(SAMPLE[(i + j) % len(SAMPLE)] for j in range(k)) + f" ({i})")
+    return out
 
 
 def backend_names(names: list[str]) -> list[str]:
@@ -45,33 +60,73 @@ def backend_names(names: list[str]) -> list[str]:
     return names
 
 
+def _plan(names: list[str], batch_sizes: list[int], max_seq_lengths: list[int]) -> list[tuple[str, int, int]]:
+    rows = []
+    for name, bs, msl in itertools.product(names, batch_sizes, max_seq_lengths):
+        if name != "sentence_transformers" and bs != batch_sizes[0]:
+            continue  # batch size only matters to sentence-transformers
+        rows.append((name, bs, msl))
+    return rows
+
+
+def _load(cfg: RootConfig, rows, notes: dict) -> dict:
+    """One engine per backend (llama.cpp: per max_seq_length), warmed up; failures become notes."""
+    engines: dict = {}
+    for name, _, msl in rows:
+        k = (name, msl if name != "sentence_transformers" else 0)
+        if k in engines or name in notes:
+            continue
+        try:
+            if name == "sentence_transformers":
+                engines[k] = backends.make(cfg, name)
+            else:
+                cfg.embedding.max_seq_length = msl
+                engines[k] = backends.make(cfg, name)  # llama.cpp and Ollama embed text by text: batch n/a
+            engines[k].embed(corpus(4))  # warm-up
+        except RdicError as exc:
+            notes[name] = f"not available: {exc.line()}"
+    return engines
+
+
+def _timed(engines: dict, row, texts: list[str]) -> tuple[float, np.ndarray]:
+    name, bs, msl = row
+    if name == "sentence_transformers":
+        emb = engines[(name, 0)]
+        emb.batch_size, emb.model.max_seq_length = bs, msl
+    else:
+        emb = engines[(name, msl)]
+    t0 = time.perf_counter()
+    v = emb.embed(texts)
+    return len(texts) / (time.perf_counter() - t0), v
+
+
 def run(cfg: RootConfig, names: list[str], batch_sizes: list[int], max_seq_lengths: list[int],
-        n_texts: int = 256) -> list[BenchRow]:
+        n_texts: int = 256, rounds: int = 3, texts: list[str] | None = None) -> list[BenchRow]:
+    """Rows of (backend, batch size, max_seq_length); ``texts`` replaces the corpus of ``n_texts``."""
     from rdic_ops.embeddings.parity import cosine_rows
 
     if n_texts < 1 or min(batch_sizes, default=0) < 1 or min(max_seq_lengths, default=0) < 1:
         raise UsageError("embeddings.bench needs at least one text, and batch sizes and lengths >= 1")
-    texts = corpus(n_texts)
-    reference = None
-    rows: list[BenchRow] = []
-    for name, bs, msl in itertools.product(names, batch_sizes, max_seq_lengths):
-        if name != "sentence_transformers" and bs != batch_sizes[0]:
-            continue  # batch size only matters to sentence-transformers
-        try:
-            if name == "sentence_transformers":
-                emb = backends.make(cfg, name, batch_size=bs, max_seq_length=msl)
-            else:
-                cfg.embedding.max_seq_length = msl
-                emb = backends.make(cfg, name)  # llama.cpp and Ollama embed text by text: batch n/a
-            emb.embed(texts[:4])  # warm-up
-            t0 = time.perf_counter()
-            v = emb.embed(texts)
-            rate = len(texts) / (time.perf_counter() - t0)
-        except RdicError as exc:
-            rows.append(BenchRow(name, bs, msl, 0.0, None, f"not available: {exc.line()}"))
+    texts = texts or corpus(n_texts)
+    plan = _plan(names, batch_sizes, max_seq_lengths)
+    notes: dict[str, str] = {}
+    engines = _load(cfg, plan, notes)
+    live = [r for r in plan if r[0] not in notes]
+    rates: dict = {r: [] for r in live}
+    vectors: dict = {}
+    for i in range(rounds):
+        k = i % len(live) if live else 0
+        for row in live[k:] + live[:k]:
+            rate, vectors[row] = _timed(engines, row, texts)
+            rates[row].append(rate)
+    out = []
+    for row in plan:
+        name, bs, msl = row
+        if row not in rates:
+            out.append(BenchRow(name, bs, msl, 0.0, None, notes.get(name, "")))
             continue
-        if reference is None and name == "sentence_transformers":
-            reference = v
-        par = float(np.min(cosine_rows(reference, v))) if reference is not None and v.shape == reference.shape else None
-        rows.append(BenchRow(name, bs, msl, rate, par))
-    return rows
+        ref = next((vectors[r] for r in live if r[0] == "sentence_transformers" and r[2] == msl), None)
+        v = vectors[row]
+        par = float(np.min(cosine_rows(ref, v))) if ref is not None and v.shape == ref.shape else None
+        out.append(BenchRow(name, bs, msl, statistics.median(rates[row]), par, rounds=rounds))
+    return out

@@ -73,9 +73,9 @@ class _Tensor:
 
     @property
     def n_bytes(self) -> int:
-        from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+        from rdic_ops.gguf.qtypes import block as qblock
 
-        block, size = GGML_QUANT_SIZES[GGMLQuantizationType(self.qtype)]
+        block, size = qblock(self.qtype)
         return self.n_elements // block * size
 
 
@@ -198,7 +198,10 @@ def _read_header(path: Path) -> tuple[Path, _Header]:
             header = _Header(buf)
     except (ValueError, OSError, EOFError, KeyError, __import__("struct").error) as exc:
         raise UsageError(f"{path}: unreadable GGUF ({exc})") from exc
-    end = max((header.data_start + t.offset + t.n_bytes for t in header.tensors), default=header.data_start)
+    try:
+        end = max((header.data_start + t.offset + t.n_bytes for t in header.tensors), default=header.data_start)
+    except (ValueError, KeyError) as exc:  # a tensor type this ggml does not know
+        raise UsageError(f"{path}: unreadable GGUF (tensor type: {exc})") from None
     if end > size:
         raise UsageError(f"{path}: truncated GGUF: tensor data ends at byte {end}, file has {size}")
     return path, header

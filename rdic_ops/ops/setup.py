@@ -106,7 +106,7 @@ def _smoke(ctx: SetupContext) -> StepResult:
 
     if ctx.dry_run:
         return StepResult("smoke", Status.skipped, message="dry run: the smoke tests run after a real setup")
-    return smoke.run(ctx.cfg.env.name, ctx.overrides)
+    return smoke.run(ctx.cfg.env.name, ctx.overrides, quick=True)
 
 
 def _models(ctx: SetupContext) -> StepResult:

@@ -16,13 +16,19 @@ from rdic_ops.plan import Check, Status, StepResult, fold
 SUITE = Path(__file__).resolve().parents[1] / "smoke"
 
 
-def run(env: str, overrides: list[str], junit: str | None = None, timeout: float = 900) -> StepResult:
+def run(env: str, overrides: list[str], junit: str | None = None, timeout: float = 900,
+        quick: bool = False) -> StepResult:
+    """The suite in a child pytest; ``quick`` (setup's re-run) reads back what verified files fix, e.g. the
+    embedding dimension, instead of loading the embedding model again."""
     t0 = time.perf_counter()
     xml_path = Path(junit) if junit else Path(tempfile.mkdtemp(prefix="rdic-smoke-")) / "smoke.xml"
     xml_path.parent.mkdir(parents=True, exist_ok=True)
-    child_env = {**os.environ, "RDIC_SMOKE_ENV": env, "RDIC_SMOKE_SET": json.dumps(overrides)}
+    child_env = {**os.environ, "RDIC_SMOKE_ENV": env, "RDIC_SMOKE_SET": json.dumps(overrides),
+                 "RDIC_SMOKE_QUICK": "1" if quick else "0",
+                 # the suite needs no plugin; autoloaded ones cost seconds (Hydra's imports all of Hydra)
+                 "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     cmd = [sys.executable, "-m", "pytest", str(SUITE), "-q", "-rs", "-p", "no:cacheprovider",
-           f"--junitxml={xml_path}", "-o", "junit_family=xunit2"]
+           "-W", "ignore::pytest.PytestConfigWarning", f"--junitxml={xml_path}", "-o", "junit_family=xunit2"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:

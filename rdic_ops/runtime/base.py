@@ -36,6 +36,13 @@ class Generation:
     eval_s: float = 0.0
     load_s: float = 0.0
     raw: dict = field(default_factory=dict)
+    delivered: int = 0  # streamed pieces (tokens) the client received
+
+    @property
+    def delivered_tokens_per_s(self) -> float:
+        """As the user sees it: tokens after the first over the seconds after the first, at the client."""
+        after = self.total_s - self.ttft_s
+        return (self.delivered - 1) / after if self.delivered > 1 and after > 0 else 0.0
 
     @property
     def tokens_per_s(self) -> float:

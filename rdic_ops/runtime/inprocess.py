@@ -1,8 +1,9 @@
 """llama.cpp in this process (llama-cpp-python): for measurements that need the engine's own counters.
 
 The served runtime (llamacpp.py) answers over HTTP and reports no per-request counters; the benchmark
-loads the same GGUF here and reads llama_perf_context for exactly one generation. llama_cpp is imported
-only when an engine is created.
+loads the same GGUF here, with exactly the settings the server gets (the runtime's server_config, built by
+llama_cpp.server's own loader: same threads, batch threads, batch, context, KV types), and reads
+llama_perf_context for exactly one generation. llama_cpp is imported only when an engine is created.
 """
 
 from __future__ import annotations
@@ -10,26 +11,30 @@ from __future__ import annotations
 import time
 
 from rdic_ops.config.schema import RootConfig
-from rdic_ops.errors import StepFailed
 from rdic_ops.runtime.base import Generation
+
+# The settings a benchmark reports next to its figures (all are the server's; these decide the speed).
+ENGINE_KEYS = ("n_ctx", "n_threads", "n_threads_batch", "n_batch", "n_ubatch", "n_gpu_layers", "flash_attn",
+               "type_k", "type_v")
 
 
 class InProcessLlamaCpp:
     name = "llamacpp-inprocess"
 
     def __init__(self, cfg: RootConfig, role: str = "chat"):
-        from rdic_ops.models.store import model_file
+        from rdic_ops.runtime.llamacpp import LlamaCppRuntime
 
         r = getattr(cfg, role)
-        path = model_file(cfg, r.model)
-        if path is None or not path.exists():
-            raise StepFailed(f"{r.model.name}: no GGUF at {path}", remedy="invoke models.pull")
+        self.settings = LlamaCppRuntime(cfg).model_settings(r.model.name, r.num_ctx)
         import llama_cpp
+        from llama_cpp.server.model import LlamaProxy
+        from llama_cpp.server.settings import ModelSettings
 
         t0 = time.perf_counter()
-        self.llama = llama_cpp.Llama(model_path=str(path), n_ctx=r.num_ctx, verbose=False, seed=0,
-                                     n_threads=cfg.env.runtime.n_threads or None)
+        model_settings = ModelSettings(**self.settings)
+        self.llama = LlamaProxy.load_llama_from_model_settings(model_settings)
         self.load_s = time.perf_counter() - t0
+        self.settings = {k: getattr(model_settings, k) for k in ENGINE_KEYS}
         self.lib = llama_cpp
 
     def generate(self, prompt: str, max_tokens: int) -> Generation:
@@ -48,7 +53,8 @@ class InProcessLlamaCpp:
         counters = {"t_p_eval_ms": perf.t_p_eval_ms, "t_eval_ms": perf.t_eval_ms, "n_p_eval": perf.n_p_eval,
                     "n_eval": perf.n_eval}
         return Generation("".join(pieces), first or 0.0, total, prompt_tokens=perf.n_p_eval, eval_tokens=perf.n_eval,
-                          prompt_s=perf.t_p_eval_ms / 1000, eval_s=perf.t_eval_ms / 1000, raw=counters)
+                          prompt_s=perf.t_p_eval_ms / 1000, eval_s=perf.t_eval_ms / 1000, raw=counters,
+                          delivered=sum(1 for p in pieces if p))
 
     def close(self) -> None:
         self.llama.close()

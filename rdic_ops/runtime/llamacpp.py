@@ -193,6 +193,10 @@ class LlamaCppRuntime:
                 return ServedModel(tag, str(path), num_ctx)
         raise StepFailed(f"{tag}: not a model of env {self.cfg.env.name}")
 
+    def model_settings(self, tag: str, num_ctx: int) -> dict:
+        """llama_cpp.server's settings for this model, exactly as start() would write them."""
+        return self.server_config([self._served(tag, num_ctx)])["models"][0]
+
     def matches(self, r: Resident, tag: str, num_ctx: int, keep_alive: int) -> bool:
         """Loaded as asked: same model, context and server settings (threads, KV type, GPU layers)."""
         want = self.config_hash(self.server_config([self._served(tag, num_ctx)]))
@@ -229,7 +233,8 @@ class LlamaCppRuntime:
                              remedy="run invoke preload to start the llama.cpp server") from None
         total = time.perf_counter() - t0
         ttft = first if first is not None else total
-        return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9))
+        return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9),
+                          delivered=sum(1 for p in pieces if p))
 
     def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
         """One chat turn through /v1/chat/completions: the server formats it with the GGUF's chat template."""

@@ -133,7 +133,9 @@ class OllamaRuntime:
         _, first, parts, final, total = self._call(f"generate {tag}", run)
         if final is None:
             raise StepFailed(f"generate {tag}: the stream ended without a final chunk")
-        return timings_from_final(final, "".join(parts), first if first is not None else total, total)
+        g = timings_from_final(final, "".join(parts), first if first is not None else total, total)
+        g.delivered = sum(1 for p in parts if p)
+        return g
 
     def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
         """One chat turn with the model's own template, greedy (temperature 0), timed."""
