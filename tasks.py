@@ -5,17 +5,98 @@ Library modules are imported inside each task so that `invoke --list` stays as f
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from contextlib import contextmanager
 
 from invoke import Collection, Exit, task
 
-ENV_HELP = ("machine profile, a file of conf/env/ (local, cpu, rtx3060, m_series_max, ...); default: chosen from "
-            "this machine's facts (GPU, Apple Silicon; else cpu when the Hub serves its model, else local)")
+ENV_HELP = ("machine profile, a file of conf/env/ (local, cpu, rtx3060, m_series_max, ...) [default: chosen from "
+            "this machine's facts (GPU, Apple Silicon; else cpu when the Hub serves its model, else local)]")
 SET_HELP = "override a config value, KEY=VALUE (repeatable), e.g. --set chat.keep_alive=1800"
 COMMON = {"env": ENV_HELP, "set": SET_HELP, "json": "print machine-readable JSON instead of tables"}
 FLAGS = dict(auto_shortflags=False, iterable=["set_"])  # no -e: it would shadow invoke's --echo
+# Numeric flags arrive as text and are converted by _number, so a bad value is one line naming the flag
+# (exit 2) instead of Invoke's traceback: flag -> (type, lowest value).
+NUMBERS = {"ctx": (int, 1), "parallel": (int, 1), "since": (float, 0), "batch-size": (int, 1),
+           "texts": (int, 1), "runs": (int, 1), "max-tokens": (int, 1), "batch-sizes": (int, 1),
+           "max-seq-lengths": (int, 1)}
+LISTS = ("batch-sizes", "max-seq-lengths")  # comma-separated numbers
+
+
+def _number(flag: str, raw):
+    """The value of a numeric flag (None when not given), or a UsageError naming the flag and the fix."""
+    from rdic_ops.errors import UsageError
+
+    kind, lo = NUMBERS[flag]
+    raw = str(raw).strip()
+    if raw == "":
+        return None
+    want = f"{'an integer' if kind is int else 'a number'} >= {lo:g}"
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise UsageError(f"--{flag}={raw}: not a number (expected {want})") from None
+    if value != value or value < lo or value == float("inf"):  # NaN and inf fail too
+        raise UsageError(f"--{flag}={raw}: out of range (expected {want})")
+    return value
+
+
+def _numbers(flag: str, raw: str) -> list:
+    """A comma-separated list of numbers, each checked as _number does; at least one."""
+    from rdic_ops.errors import UsageError
+
+    values = [_number(flag, x) for x in _split(raw)]
+    if not values:
+        raise UsageError(f"--{flag}: give at least one value (comma-separated)")
+    return values
+
+
+def _help(fn, texts: dict) -> dict:
+    """Each flag's help with its type and default appended, read from the task's signature."""
+    import inspect
+
+    out = {}
+    for p in list(inspect.signature(fn).parameters.values())[1:]:
+        flag = p.name.strip("_").replace("_", "-")
+        text = texts.get(flag, "")
+        if flag in NUMBERS:
+            kind, lo = NUMBERS[flag]
+            noun = "comma-separated integers" if flag in LISTS else "integer" if kind is int else "number"
+            default = f"; default: {p.default}" if p.default != "" else ""
+            text += f" [{noun} >= {lo:g}{default}]" if "[default" not in text else f" [{noun} >= {lo:g}]"
+        elif isinstance(p.default, str) and p.default and "default" not in text:
+            text += f" [default: {p.default}]"
+        if text:
+            out[flag] = text.strip()
+    return out
+
+
+def _task(name=None, help=None):
+    """invoke's @task with the project's flag conventions and help that states each flag's type and default."""
+    def deco(fn):
+        kwargs = {"name": name} if name else {}
+
+        @functools.wraps(fn)
+        def body(c, *args, **kw):
+            if kw.get("dry_run"):  # a dry run reads; it writes no cache either (this process and its children)
+                os.environ["RDIC_CONFIG_CACHE_WRITE"] = "0"
+            return fn(c, *args, **kw)
+
+        return task(body, help=_help(fn, help or {}), **FLAGS, **kwargs)
+    return deco
+
+
+def _fail_json(json_: bool, step: str, error: str, code: int) -> None:
+    """With --json a failure still prints one JSON object on stdout, so CI parsers always get JSON."""
+    if json_:
+        from rdic_ops.render import emit_json
+
+        emit_json({"error": error, "step": step, "exit_code": code})
+
+
+_NOTES: list[str] = []  # said on stderr after a task that ended well (the env chosen from facts)
 
 
 def _masked(text: str) -> str:
@@ -25,26 +106,64 @@ def _masked(text: str) -> str:
 
 
 @contextmanager
-def _errors():
+def _errors(json_: bool = False, step: str = ""):
     """Library errors become one line on stderr and their exit code; nothing else escapes as a traceback."""
     from rdic_ops.errors import RdicError
 
     try:
         yield
+        for note in _NOTES:
+            print(note, file=sys.stderr)
     except RdicError as err:
-        print(f"rdic-ops: {_masked(err.line())}", file=sys.stderr)
+        line = _masked(err.line())
+        print(f"rdic-ops: {line}", file=sys.stderr)
+        _fail_json(json_, step, line, err.exit_code)
         raise Exit(code=err.exit_code) from None
     except KeyboardInterrupt:
         print("rdic-ops: interrupted; re-run to resume", file=sys.stderr)
+        _fail_json(json_, step, "interrupted", 130)
         raise Exit(code=130) from None
     except Exit:
         raise
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do on SIGPIPE
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise Exit(code=141) from None
     except Exception as exc:  # a bug: say so in one line; RDIC_DEBUG=1 shows the traceback
         if os.environ.get("RDIC_DEBUG"):
             raise
-        print(f"rdic-ops: internal error: {type(exc).__name__}: {_masked(str(exc))} (RDIC_DEBUG=1 shows the traceback)",
-              file=sys.stderr)
+        line = (f"internal error: {type(exc).__name__}: {_masked(str(exc))}".splitlines() or ["internal error"])[0]
+        print(f"rdic-ops: {line} (RDIC_DEBUG=1 shows the traceback)", file=sys.stderr)
+        _fail_json(json_, step, line, 1)
         raise Exit(code=1) from None
+
+
+def _parse_errors_are_usage_errors() -> None:
+    """Invoke's own parser errors (an unknown flag, a flag without its value) become one rdic-ops line and
+    exit code 2, as every other usage error; Invoke would exit 1."""
+    from invoke.exceptions import ParseError
+    from invoke.program import Program
+
+    original = Program.parse_tasks
+    if getattr(original, "rdic_ops", False):
+        return
+
+    def parse_tasks(self):
+        try:
+            original(self)
+        except ParseError as exc:
+            import re
+
+            name = getattr(getattr(exc, "context", None), "name", None)
+            msg = re.sub(r"<Argument: ([^\s>]+)[^>]*>", r"--\1", str(exc))
+            fix = f"invoke {name} --help lists its flags" if name else "invoke --list shows the tasks"
+            print(f"rdic-ops: {msg} ({fix})", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    parse_tasks.rdic_ops = True
+    Program.parse_tasks = parse_tasks
+
+
+_parse_errors_are_usage_errors()
 
 
 def _compose(env, set_):
@@ -61,8 +180,9 @@ def _auto_env(env):
     from rdic_ops.facts import hardware
 
     name, why = choose_env(hardware.probe())
-    # said every time: even `local` is a choice now (the Hub unreachable, too little RAM, ...)
-    print(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick", file=sys.stderr)
+    # said every time: even `local` is a choice now (the Hub unreachable, too little RAM, ...); said when the
+    # task ends well, so that a failure stays one line on stderr (_errors)
+    _NOTES.append(f"rdic-ops: env {name} chosen from this machine's facts ({why}); pass --env to pick")
     return name
 
 
@@ -75,17 +195,20 @@ def _finish(results, json_, *, strict=True, **extra):
     from rdic_ops.plan import Status
     from rdic_ops.render import emit_json, print_report, report_dict
 
+    failed = [r for r in results if r.status is Status.failed]
+    msg = ""
+    if failed:
+        first = failed[0]
+        msg = f"{first.step} failed: {first.message}" + (f" ({first.remedy})" if first.remedy else "")
     if json_:
-        emit_json(report_dict(results, **extra))
+        errors = {"error": _masked(msg), "step": failed[0].step, "exit_code": 1} if failed and strict else {}
+        emit_json({**report_dict(results, **extra), **errors})
     else:
         print_report(results)
-    failed = [r for r in results if r.status is Status.failed]
     if failed and not strict:
         print(f"rdic-ops: dry run: {len(failed)} step(s) would fail: {', '.join(r.step for r in failed)}",
               file=sys.stderr)
     elif failed:
-        first = failed[0]
-        msg = f"{first.step} failed: {first.message}" + (f" ({first.remedy})" if first.remedy else "")
         print(f"rdic-ops: {_masked(msg)}", file=sys.stderr)
         raise Exit(code=1)
 
@@ -94,10 +217,10 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-@task(help=COMMON, **FLAGS)
+@_task(help=COMMON)
 def config(c, env=None, set_=None, json_=False):
     """Print the composed config of an env (YAML, or --json)."""
-    with _errors():
+    with _errors(json_, "config"):
         from rdic_ops.config.compose import to_container
         from rdic_ops.redact import mask_data
 
@@ -112,24 +235,21 @@ def config(c, env=None, set_=None, json_=False):
             print(yaml.safe_dump(data, sort_keys=False), end="")
 
 
-@task(help=COMMON, **FLAGS)
+@_task(help=COMMON)
 def doctor(c, env=None, set_=None, json_=False):
     """Check this machine's facts (GPU, RAM, cores, WSL2, disk, runtime) against the env."""
-    with _errors():
+    with _errors(json_, "doctor"):
         from rdic_ops.ops import doctor as doctor_op
 
         cfg = _compose_auto(env, set_)
         _finish([doctor_op.run(cfg)], json_, env=cfg.env.name)
 
 
-@task(
-    help={**COMMON, "dry-run": "show the plan and what is missing; change nothing",
-          "only": "run only these steps (comma-separated)", "skip": "skip these steps (comma-separated)"},
-    **FLAGS,
-)
+@_task(help={**COMMON, "dry-run": "show the plan and what is missing; change nothing",
+             "only": "run only these steps (comma-separated)", "skip": "skip these steps (comma-separated)"})
 def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
     """Bring this machine to the env's declared state (idempotent: a re-run changes nothing)."""
-    with _errors():
+    with _errors(json_, "setup"):
         from rdic_ops.ops import setup as setup_op
 
         cfg = _compose_auto(env, set_)
@@ -137,36 +257,41 @@ def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
         _finish(results, json_, strict=not dry_run, env=cfg.env.name, dry_run=dry_run)
 
 
-@task(
-    help={**COMMON, "ctx": "context length for the env's LLMs (or the --gguf file); default: the env's",
-          "kv-type": "KV cache type: f16, q8_0, q4_0, ... (turns flash attention on)",
-          "gguf": "plan one GGUF file (or Ollama manifest) instead of an env",
-          "parallel": "parallel sequences for --gguf (llama.cpp n_seq_max)",
-          "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side",
-          "plot": "also draw the plan as stacked bars against the budget line into this PNG file"},
-    **FLAGS,
-)
-def plan_memory(c, env=None, set_=None, ctx=0, kv_type="", gguf="", parallel=1, oracle=False, plot="",
+@_task(name="plan-memory",
+       help={**COMMON, "ctx": "context length for the env's LLMs (or the --gguf file) [default: the env's num_ctx]",
+             "kv-type": "KV cache type: f16, q8_0, q4_0, ... (turns flash attention on) [default: the env's]",
+             "gguf": "plan one GGUF file (or Ollama manifest) instead of an env",
+             "parallel": "parallel sequences for --gguf (llama.cpp n_seq_max)",
+             "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side",
+             "plot": "also draw the plan as stacked bars against the budget line into this PNG file"})
+def plan_memory(c, env=None, set_=None, ctx="", kv_type="", gguf="", parallel="1", oracle=False, plot="",
                 json_=False):
     """Will the env's models fit in VRAM / unified memory together? What to change if not."""
-    with _errors():
+    with _errors(json_, "plan-memory"):
         from rdic_ops.ops import plan_memory as op
         from rdic_ops.render import emit_json, print_fit
+        from rdic_ops.units import gib
 
+        ctx, parallel = _number("ctx", ctx) or 0, _number("parallel", parallel)
         report, comparisons = op.run(None if gguf else _auto_env(env), list(set_ or []), ctx=ctx,
                                      kv_type=kv_type, gguf=gguf, parallel=parallel, oracle=oracle)
+        failed = not gguf and not report.fits
+        error = (f"the env's resident models do not fit: {gib(report.used, 2)} needed of "
+                 f"{report.budget_name} {gib(report.budget, 2)} (see 'what to change')") if failed else ""
         drawn = None
         if plot:
             from rdic_ops.memory.plot import plot as draw
 
             drawn = str(draw(report, plot))
         if json_:
-            emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons], "plot": drawn})
+            fail = {"error": error, "step": "plan-memory", "exit_code": 1} if failed else {}
+            emit_json({**report.to_dict(), "oracle": [x.to_dict() for x in comparisons], "plot": drawn, **fail})
         else:
             print_fit(report, comparisons)
             if drawn:
                 print(f"plot: {drawn}")
-        if not gguf and not report.fits:
+        if failed:
+            print(f"rdic-ops: {error}", file=sys.stderr)
             raise Exit(code=1)
 
 
@@ -174,21 +299,20 @@ MODEL_HELP = {**COMMON, "model": "only these models of the env (comma-separated 
 FULL_HELP = {"full": "re-hash every file, ignoring the cache of verified files"}
 
 
-@task(name="pull", help={**MODEL_HELP, **FULL_HELP, "dry-run": "show what would be fetched; change nothing"},
-      **FLAGS)
+@_task(name="pull", help={**MODEL_HELP, **FULL_HELP, "dry-run": "show what would be fetched; change nothing"})
 def models_pull(c, env=None, set_=None, model="", dry_run=False, full=False, json_=False):
     """Fetch the env's models from their sources and verify every file (honours models.lock)."""
-    with _errors():
+    with _errors(json_, "models.pull"):
         from rdic_ops.ops import models
 
         cfg = _compose_auto(env, set_)
         _finish([models.pull(cfg, _split(model), dry_run=dry_run, full=full)], json_, env=cfg.env.name)
 
 
-@task(name="lock", help={**MODEL_HELP, "dry-run": "show the lockfile diff; write nothing"}, **FLAGS)
+@_task(name="lock", help={**MODEL_HELP, "dry-run": "show the lockfile diff; write nothing"})
 def models_lock(c, env=None, set_=None, model="", dry_run=False, json_=False):
     """Write models.lock from the verified state: source, revision or manifest digest, sha256 of every file."""
-    with _errors():
+    with _errors(json_, "models.lock"):
         from rdic_ops.ops import models
 
         cfg = _compose_auto(env, set_)
@@ -199,10 +323,10 @@ VERIFY_HELP = {"all": "the whole Ollama store (orphans, partials) and every GGUF
                "repair": "move bad files aside and fetch them again through the same pull path"}
 
 
-@task(name="verify", help={**MODEL_HELP, **FULL_HELP, **VERIFY_HELP}, **FLAGS)
+@_task(name="verify", help={**MODEL_HELP, **FULL_HELP, **VERIFY_HELP})
 def models_verify(c, env=None, set_=None, model="", all_=False, repair=False, full=False, json_=False):
     """Re-hash model files: report missing, truncated, corrupted, orphaned and partial ones."""
-    with _errors():
+    with _errors(json_, "models.verify"):
         from rdic_ops.ops import models
 
         cfg = _compose_auto(env, set_)
@@ -210,21 +334,21 @@ def models_verify(c, env=None, set_=None, model="", all_=False, repair=False, fu
         _finish([result], json_, env=cfg.env.name)
 
 
-@task(help={**COMMON, "unload": "unload the env's models instead (llama.cpp: stop the server)",
-            "dry-run": "show what would be loaded; change nothing"}, **FLAGS)
+@_task(help={**COMMON, "unload": "unload the env's models instead (llama.cpp: stop the server)",
+             "dry-run": "show what would be loaded; change nothing"})
 def preload(c, env=None, set_=None, unload=False, dry_run=False, json_=False):
     """Load every resident model with the options real traffic uses (num_ctx, numeric keep_alive)."""
-    with _errors():
+    with _errors(json_, "preload"):
         from rdic_ops.ops import preload as preload_op
 
         cfg = _compose_auto(env, set_)
         _finish([preload_op.preload(cfg, unload=unload, dry_run=dry_run)], json_, env=cfg.env.name)
 
 
-@task(name="server-settings", help={**COMMON, "dry-run": "show the diff; change nothing"}, **FLAGS)
+@_task(name="server-settings", help={**COMMON, "dry-run": "show the diff; change nothing"})
 def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
     """Write Ollama's server settings (systemd drop-in or launchctl) and the preload-at-startup unit."""
-    with _errors():
+    with _errors(json_, "server-settings"):
         from rdic_ops.ops import server_settings as settings
 
         cfg = _compose_auto(env, set_)
@@ -232,15 +356,16 @@ def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
         _finish(results, json_, strict=not dry_run, env=cfg.env.name)
 
 
-@task(help={**COMMON, "since": "seconds since extraction last ran (default: read from the runtime)"}, **FLAGS)
-def route(c, env=None, set_=None, since=-1.0, json_=False):
+@_task(help={**COMMON, "since": "seconds since extraction last ran [default: read from the runtime]"})
+def route(c, env=None, set_=None, since="", json_=False):
     """Which model should answer chat now (the seeds' Option C: gemma while warm, else llama)."""
-    with _errors():
+    with _errors(json_, "route"):
         from rdic_ops.ops import route as route_op
         from rdic_ops.runtime import for_env
 
+        since = _number("since", since)
         cfg = _compose_auto(env, set_)
-        r = route_op.route(cfg, for_env(cfg), since if since >= 0 else None)
+        r = route_op.route(cfg, for_env(cfg), since)
         if json_:
             from rdic_ops.render import emit_json
 
@@ -251,13 +376,12 @@ def route(c, env=None, set_=None, since=-1.0, json_=False):
             print(f"resident now: {held}")
 
 
-@task(name="tune", help={**COMMON, "path": "edit this .wslconfig (default: the Windows profile's, found via interop)",
-                         "dry-run": "show the diff; write nothing",
-                         "restart": "run wsl.exe --shutdown through interop afterwards (ends this WSL session)"},
-      **FLAGS)
+@_task(name="tune", help={**COMMON, "path": "edit this .wslconfig [default: the Windows profile's, found via interop]",
+                          "dry-run": "show the diff; write nothing",
+                          "restart": "run wsl.exe --shutdown through interop afterwards (ends this WSL session)"})
 def wsl_tune(c, env=None, set_=None, path="", dry_run=False, restart=False, json_=False):
     """Set the Windows-side .wslconfig for the env (memory, processors, swap, ...), editing in place."""
-    with _errors():
+    with _errors(json_, "wsl.tune"):
         from rdic_ops.ops import wsl
 
         cfg = _compose_auto(env, set_)
@@ -265,53 +389,50 @@ def wsl_tune(c, env=None, set_=None, path="", dry_run=False, restart=False, json
         _finish([result], json_, env=cfg.env.name)
 
 
-@task(help={**COMMON, "junit": "also write JUnit XML to this path"}, **FLAGS)
+@_task(help={**COMMON, "junit": "also write JUnit XML to this path"})
 def smoke(c, env=None, set_=None, junit="", json_=False):
     """Check the live machine: runtime reachable, models verified, generation in budget, embeddings, residency."""
-    with _errors():
+    with _errors(json_, "smoke"):
         from rdic_ops.ops import smoke as smoke_op
 
         cfg = _compose_auto(env, set_)  # validates the overrides before the suite runs
         _finish([smoke_op.run(cfg.env.name, list(set_ or []), junit or None)], json_, env=cfg.env.name)
 
 
-@task(name="migrate-embeddings",
-      help={**COMMON, "from": "backend that made the current vectors: ollama, sentence_transformers, llamacpp",
-            "to": "backend to move to", "store": "a vector store file, or a LightRAG working dir (vdb_*.json)",
-            "text-field": "the record field holding each vector's text (LightRAG: content)",
-            "batch-size": "texts per batch (default: embedding.batch_size)",
-            "force": "re-embed even when parity is above the threshold",
-            "dry-run": "measure parity and show the plan; change nothing"}, **FLAGS)
+@_task(name="migrate-embeddings",
+       help={**COMMON, "from": "backend that made the current vectors: ollama, sentence_transformers, llamacpp",
+             "to": "backend to move to", "store": "a vector store file, or a LightRAG working dir (vdb_*.json)",
+             "text-field": "the record field holding each vector's text (LightRAG: content)",
+             "batch-size": "texts per batch [default: embedding.batch_size]",
+             "force": "re-embed even when parity is above the threshold",
+             "dry-run": "measure parity and show the plan; change nothing"})
 def migrate_embeddings(c, env=None, set_=None, from_="ollama", to="sentence_transformers", store="",
-                       text_field="content", batch_size=0, force=False, dry_run=False, json_=False):
+                       text_field="content", batch_size="", force=False, dry_run=False, json_=False):
     """Move embeddings to another backend: parity check, keep or re-embed the index, switch the app."""
-    with _errors():
+    with _errors(json_, "migrate-embeddings"):
         from rdic_ops.ops import migrate_embeddings as migrate
 
+        batch_size = _number("batch-size", batch_size)
         cfg = _compose_auto(env, set_)
         result = migrate.migrate(cfg, src=from_, dst=to, store=store or None, text_field=text_field,
-                                 dry_run=dry_run, batch_size=batch_size or None, force=force)
+                                 dry_run=dry_run, batch_size=batch_size, force=force)
         _finish([result], json_, env=cfg.env.name)
 
 
-@task(name="bench", help={**COMMON, "backends": "comma-separated: sentence_transformers,llamacpp,ollama",
-                          "batch-sizes": "comma-separated batch sizes", "max-seq-lengths": "comma-separated",
-                          "texts": "corpus size"}, **FLAGS)
+@_task(name="bench", help={**COMMON, "backends": "comma-separated: sentence_transformers,llamacpp,ollama",
+                           "batch-sizes": "batch sizes to try", "max-seq-lengths": "max_seq_length values to try",
+                           "texts": "corpus size (texts embedded per measurement)"})
 def embeddings_bench(c, env=None, set_=None, backends="sentence_transformers,llamacpp", batch_sizes="8,32",
-                     max_seq_lengths="128,256", texts=256, json_=False):
+                     max_seq_lengths="128,256", texts="256", json_=False):
     """Embedding throughput (texts/s) per backend, batch size and max_seq_length, with parity to torch fp32."""
-    with _errors():
+    with _errors(json_, "embeddings.bench"):
         from rdic_ops.embeddings import bench
 
+        sizes, lengths = _numbers("batch-sizes", batch_sizes), _numbers("max-seq-lengths", max_seq_lengths)
+        texts = _number("texts", texts) or 256
+        names = bench.backend_names(_split(backends))
         cfg = _compose_auto(env, set_)
-        try:
-            sizes = [int(x) for x in _split(batch_sizes)]
-            lengths = [int(x) for x in _split(max_seq_lengths)]
-        except ValueError:
-            from rdic_ops.errors import UsageError
-
-            raise UsageError("--batch-sizes and --max-seq-lengths take comma-separated integers") from None
-        rows = bench.run(cfg, _split(backends), sizes, lengths, texts)
+        rows = bench.run(cfg, names, sizes, lengths, texts)
         if json_:
             from rdic_ops.render import emit_json
 
@@ -322,20 +443,26 @@ def embeddings_bench(c, env=None, set_=None, backends="sentence_transformers,lla
             print_embedding_bench(rows, texts)
 
 
-@task(name="migrate-model",
-      help={**COMMON, "migration": "a file of conf/migration/ (by name) or a path to one",
-            "target": "the project to migrate (a git work tree)", "dry-run": "show every edit as a diff",
-            "status": "the migration checklist from facts", "rollback": "restore every file from the journal",
-            "allow-dirty": "migrate a work tree with uncommitted changes",
-            "skip-fit": "do not check the new model against the env's memory",
-            "skip-verify": "edit the code only: no model download, no tests"}, **FLAGS)
+@_task(name="migrate-model",
+       help={**COMMON, "migration": "a file of conf/migration/ (by name) or a path to one",
+             "target": "the project to migrate (a git work tree) [default: the migration file's target]",
+             "dry-run": "show every edit as a diff",
+             "status": "the migration checklist from facts (not with --rollback)",
+             "rollback": "restore every file from the journal (with --dry-run: show it)",
+             "allow-dirty": "migrate a work tree with uncommitted changes",
+             "skip-fit": "do not check the new model against the env's memory",
+             "skip-verify": "edit the code only: no model download, no tests"})
 def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", target="", dry_run=False,
                   status=False, rollback=False, allow_dirty=False, skip_fit=False, skip_verify=False, json_=False):
     """Migrate a project to another model: every use found and changed, the new model fetched and proven to load."""
-    with _errors():
+    with _errors(json_, "migrate-model"):
         from pathlib import Path
 
         from rdic_ops.errors import UsageError
+
+        if status and (rollback or dry_run):
+            raise UsageError(f"--status cannot be combined with {'--rollback' if rollback else '--dry-run'} "
+                             "(pick one: --status reports, --rollback restores)")
         from rdic_ops.ops import migrate_model as mm
 
         cfg = _compose_auto(env, set_)
@@ -357,13 +484,13 @@ def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", 
         _finish([result], json_, strict=not status, env=cfg.env.name)
 
 
-@task(name="run", help={**COMMON, "models": "comma-separated model names (default: the env's chat and extraction)",
-                        "runs": "runs per question (after one warm-up)", "max-tokens": "tokens per answer",
-                        "questions": "a YAML file of questions [{id, turns: [...]}] (default: the seed's ten)",
-                        "out": "results directory (default: bench-results/<time>)"}, **FLAGS)
-def bench_run(c, env=None, set_=None, models="", runs=3, max_tokens=64, questions="", out="", json_=False):
+@_task(name="run", help={**COMMON, "models": "comma-separated model names [default: the env's chat and extraction]",
+                         "runs": "runs per question (after one warm-up)", "max-tokens": "tokens per answer",
+                         "questions": "a YAML file of questions [{id, turns: [...]}] [default: the seed's ten]",
+                         "out": "results directory [default: bench-results/<time>]"})
+def bench_run(c, env=None, set_=None, models="", runs="3", max_tokens="64", questions="", out="", json_=False):
     """The seeds' chat benchmark: TTFT, tokens/s, load time, VRAM per model; answers for rating."""
-    with _errors():
+    with _errors(json_, "bench"):
         import time as _time
         from pathlib import Path
 
@@ -371,9 +498,10 @@ def bench_run(c, env=None, set_=None, models="", runs=3, max_tokens=64, question
         from rdic_ops.bench.questions import load_questions
         from rdic_ops.render import emit_json
 
+        runs, max_tokens = _number("runs", runs), _number("max-tokens", max_tokens)
+        qs = load_questions(questions) if questions else None
         cfg = _compose_auto(env, set_)
         names = _split(models) or list(dict.fromkeys([cfg.chat.model.name, cfg.extraction.model.name]))
-        qs = load_questions(questions) if questions else None
         where = Path(out or f"bench-results/{_time.strftime('%Y%m%d-%H%M%S')}")
         out_dir, results, summary = runner.run(cfg.env.name, list(set_ or []), names, questions=qs, runs=runs,
                                                max_tokens=max_tokens, out_dir=where)
@@ -385,26 +513,29 @@ def bench_run(c, env=None, set_=None, models="", runs=3, max_tokens=64, question
             print(f"results: {out_dir} (raw.jsonl, summary.csv/.md, plot.png, ratings.csv)")
             print(f"recommendation: {option}: {why}")
         if all(not r.ok for r in results):
+            print(f"rdic-ops: bench: no run succeeded (see {out_dir / 'raw.jsonl'})", file=sys.stderr)
             raise Exit(code=1)
 
 
-@task(name="rate", help={"run": "a results directory of invoke bench", **COMMON}, **FLAGS)
+@_task(name="rate", help={"run": "a results directory of invoke bench", **COMMON})
 def bench_rate(c, run="", env=None, set_=None, json_=False):
     """Score each answer 1-5 in the terminal, then apply the seed's decision rules (A, B or C)."""
-    with _errors():
-        import json as _json
-        from pathlib import Path
-
+    with _errors(json_, "bench.rate"):
         from rdic_ops.bench import runner
-        from rdic_ops.bench.rate import rate, sheet_of
+        from rdic_ops.bench.rate import rate, sheet_of, summary_of
 
         sheet = sheet_of(run)
-        rate(sheet)
+        summary = summary_of(run)
         cfg = _compose_auto(env, set_)
-        summary = _json.loads((Path(run) / "summary.json").read_text())
+        rate(sheet)
         option, why = runner.decide(summary, runner.read_ratings(sheet), cfg.extraction.model.name,
                                     cfg.chat.model.name)
-        print(f"recommendation: {option}: {why}")
+        if json_:
+            from rdic_ops.render import emit_json
+
+            emit_json({"recommendation": [option, why]})
+        else:
+            print(f"recommendation: {option}: {why}")
 
 
 @task(name="check", help={**COMMON, "only": "check only these providers (comma-separated names or keys)"}, **FLAGS)
@@ -518,7 +649,8 @@ def fleet_bench(c, fleet="", hosts="", parallel=1, set_=None, accept_new_host_ke
         _fleet("bench", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, [f"--runs={int(runs)}"])
 
 
-@task(name="bootstrap", help=FLEET_HELP, **FLEET_FLAGS)
+@task(name="bootstrap", help={**FLEET_HELP, "dry-run": "show what each host would install; change nothing"},
+      **FLEET_FLAGS)
 def fleet_bootstrap(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="",
                     json_=False, dry_run=False):
     """Install rdic-ops of this checkout's build on every host (a host already on it is left alone)."""
@@ -527,7 +659,8 @@ def fleet_bootstrap(c, fleet="", hosts="", parallel=0, set_=None, accept_new_hos
 
 
 @task(name="inventory", help={"fleet": FLEET_HELP["fleet"], "set": FLEET_HELP["set"],
-                              "format": "table, json or ansible (an Ansible YAML inventory)"}, **FLEET_FLAGS)
+                              "format": "table, json or ansible (an Ansible YAML inventory) [default: table]"},
+      **FLEET_FLAGS)
 def fleet_inventory(c, fleet="", set_=None, format="table"):
     """Print the fleet's inventory (validated), or export it for Ansible."""
     with _errors():
@@ -565,14 +698,31 @@ def fleet_inventory(c, fleet="", set_=None, format="table"):
             raise UsageError(f"--format {format!r}: choose table, json or ansible")
 
 
-@task(help={"args": "extra pytest arguments, e.g. '-k config -x'"})
+@task(help={"args": "extra pytest arguments, e.g. '-k config -x' [default: none: the whole suite]"})
 def test(c, args=""):
-    """Run the project's test suite (pytest)."""
+    """Run the project's test suite (pytest). Takes no --env: the tests build their own envs and state."""
     c.run(f"{sys.executable} -m pytest {args}", pty=False)
 
 
+@_task(help={"json": "print machine-readable JSON instead of lines"})
+def version(c, json_=False):
+    """rdic-ops and what it runs on: config dir, state dir, Python, key libraries, the llama.cpp build."""
+    with _errors(json_, "version"):
+        from rdic_ops.facts.versions import collect
+
+        info = collect()
+        if json_:
+            from rdic_ops.render import emit_json
+
+            emit_json(info)
+        else:
+            width = max(len(k) for k in info)
+            for key, value in info.items():
+                print(f"{key:<{width}}  {value}")
+
+
 ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, smoke, migrate_embeddings,
-                migrate_model, test)
+                migrate_model, test, version)
 ns.add_collection(Collection("models", models_pull, models_lock, models_verify))
 ns.add_collection(Collection("wsl", wsl_tune))
 ns.add_collection(Collection("embeddings", embeddings_bench))

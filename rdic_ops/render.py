@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from rdic_ops.plan import Change, Check, Status, StepResult
 from rdic_ops.redact import mask_data, mask_text
@@ -16,10 +17,16 @@ _STYLE = {
 }
 
 
+# Off a terminal (a file, a pipe, a CI log) nothing is cut: tables and diffs get all the width they need.
+UNBOUNDED = 4096
+
+
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else UNBOUNDED
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def _e(text: object) -> str:
@@ -169,6 +176,16 @@ def print_oracle(comparisons, out=None) -> None:
         t.add_row(_e(c.model), str(c.n_ctx), mib(c.estimate_kv), mib(c.oracle_kv), mib(c.estimate_total),
                   mib(c.oracle_total), f"{c.error_pct:+.1f}%")
     out.print(t)
+
+
+@contextmanager
+def waiting(text: str):
+    """A spinner with what is being waited for, on a terminal's stderr; nothing in a log or a pipe."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    with console(stderr=True).status(_e(text)):
+        yield
 
 
 def byte_progress(show: bool | None = None, *, transient: bool = False):

@@ -36,6 +36,18 @@ def enabled() -> bool:
     return os.environ.get("RDIC_CONFIG_CACHE", "1") not in ("0", "false", "no", "off")
 
 
+def writable(cfg) -> bool:
+    """Write this config to the cache? Not in a dry run (RDIC_CONFIG_CACHE_WRITE=0), and never a config that
+    holds a secret (a password in a URL, a secret-named value): the cache is a file on disk."""
+    if os.environ.get("RDIC_CONFIG_CACHE_WRITE", "1") in ("0", "false", "no", "off"):
+        return False
+    from rdic_ops.config.compose import to_container
+    from rdic_ops.redact import mask_data
+
+    data = to_container(cfg)
+    return mask_data(data) == data
+
+
 def cache_dir() -> Path:
     state = os.environ.get("RDIC_STATE_DIR")
     if state:

@@ -57,18 +57,61 @@ def _translate(override: str) -> str:
     return f"{key}={value}"
 
 
-def _one_line(exc: BaseException) -> str:
-    """The most specific message in an exception chain, with the full key when OmegaConf knows it."""
+def _parsed(override: str, hydra_override: str) -> str:
+    """A --set Hydra's override grammar can read, or a ConfigError naming it and how to quote it."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        OverridesParser.create().parse_override(hydra_override)
+    except Exception as exc:  # HydraException / OverrideParseException
+        detail = (str(exc).splitlines() or ["unreadable"])[0]
+        raise ConfigError(f"--set {override!r}: the value cannot be read ({detail})",
+                          remedy="quote it: --set \"KEY='VALUE'\"") from None
+    return hydra_override
+
+
+def _undecodable() -> str:
+    """The first config file that is not UTF-8 text (Hydra's decode error names none)."""
+    from rdic_ops.config.rules import shown
+
+    for path in sorted(CONF_DIR.rglob("*.yaml")):
+        try:
+            path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            return f"{shown(path)}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+    return ""
+
+
+def _one_line(exc: BaseException, origin=lambda key: "") -> str:
+    """The most specific message in an exception chain: the file and line of a YAML error, the full key
+    (and the file that set it) when OmegaConf knows it, the key of a bad override."""
+    import yaml
+
     chain = []
     while exc is not None:
         chain.append(exc)
         exc = exc.__cause__ or exc.__context__
     for err in chain:
+        mark = getattr(err, "problem_mark", None)
+        if isinstance(err, yaml.MarkedYAMLError) and mark is not None:
+            from rdic_ops.config.rules import shown
+
+            return f"{shown(Path(mark.name))}:{mark.line + 1}: {err.problem or err.context} (fix the YAML there)"
+    if any(isinstance(err, UnicodeDecodeError) for err in chain):
+        return _undecodable() or str(chain[-1])
+    for err in chain:
         full_key = getattr(err, "full_key", None)
         if full_key:
             msg = str(err).splitlines()[0].strip()
-            return f"{full_key}: {msg}"
+            where = origin(full_key)
+            return f"{full_key}: {msg}" + (f" (set in {where})" if where else "")
     msg = str(chain[-1]).strip() or str(chain[0]).strip()
+    loading = re.match(r"In '([^']+)': \w+ raised while composing config:", str(chain[0]))
+    if loading:  # a file of the wrong shape (a list, a scalar where a section belongs)
+        from rdic_ops.config.rules import shown
+
+        detail = str(chain[-1]).strip().splitlines()[0]
+        return f"{shown(CONF_DIR / (loading.group(1) + '.yaml'))}: {detail}"
     # Hydra's messages for bad overrides read "Could not override 'x'. ... Key 'y' is not in struct".
     lines = [ln.strip() for ln in str(chain[0]).splitlines() if ln.strip()]
     keys = re.findall(r"override '([^']+)'", str(chain[0]))
@@ -78,24 +121,69 @@ def _one_line(exc: BaseException) -> str:
     return lines[0] if lines else msg
 
 
+def _sources(hydra_overrides: list[str]) -> list[tuple[Path, str]]:
+    """The YAML files Hydra merges for these overrides, in merge order, with the package each lands in."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            found = GlobalHydra.instance().config_loader().compute_defaults_list(
+                "config", hydra_overrides, RunMode.RUN)
+    except Exception:  # the defaults themselves are broken: the compose error already says so
+        return []
+    out = []
+    for d in found.defaults:
+        path = CONF_DIR / f"{d.config_path}.yaml"
+        if d.config_path and not d.config_path.startswith("hydra/") and path.is_file():
+            out.append((path, d.package or ""))
+    return out
+
+
+def _origin(key: str, overrides: list[str], hydra_overrides: list[str]) -> str:
+    """Where a key got its value: the last --set that names it, RDIC_STATE_DIR, or a file:line."""
+    from rdic_ops.config.rules import locate
+
+    for o in reversed(overrides):
+        k = o.split("=", 1)[0].strip()
+        if key == k or key.startswith(k + "."):
+            return f"--set {o}"
+    if key == "paths.state_dir" and os.environ.get("RDIC_STATE_DIR") is not None:
+        return "the environment variable RDIC_STATE_DIR"
+    return locate(key, _sources(hydra_overrides))
+
+
+def _state_dir_from_environment(cfg, overrides) -> None:
+    """RDIC_STATE_DIR beats the config files (a site file included); an explicit --set beats it."""
+    value = os.environ.get("RDIC_STATE_DIR")
+    if value is None or any(o.split("=", 1)[0].strip() == "paths.state_dir" for o in overrides):
+        return
+    if not value.strip():
+        raise ConfigError("RDIC_STATE_DIR is set but empty (unset it, or point it at a directory)")
+    cfg.paths.state_dir = value.replace("${", "\\${")
+
+
 def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RootConfig:
     """Compose ``conf/config.yaml`` for ``env`` with ``--set`` overrides into a validated RootConfig."""
     envs = choices("env")
     env = env or "local"
     if env not in envs:
         raise ConfigError(f"unknown env {env!r} (choices: {', '.join(envs)})")
-    hydra_overrides = [f"env={env}"] + [_translate(o) for o in overrides]
+    overrides = list(overrides)
+    hydra_overrides = [f"env={env}"] + [_parsed(o, _translate(o)) for o in overrides]
     from rdic_ops.config import cache
 
     if not cache.enabled():
         return _compose(hydra_overrides, env, overrides)
-    key = cache.key(CONF_DIR, hydra_overrides)
+    inputs = hydra_overrides + [f"# RDIC_STATE_DIR={os.environ.get('RDIC_STATE_DIR')!r}"]
+    key = cache.key(CONF_DIR, inputs)
     hit = cache.get(key)
     if hit is not None:
         return hit
     cfg = _compose(hydra_overrides, env, overrides)
-    if key is not None and cache.key(CONF_DIR, hydra_overrides) == key:  # no file changed while Hydra read
-        cache.put(key, cfg)
+    if key is not None and cache.writable(cfg) and cache.key(CONF_DIR, inputs) == key:
+        cache.put(key, cfg)  # (and no file changed while Hydra read)
     return cfg
 
 
@@ -113,11 +201,15 @@ def _compose(hydra_overrides: list[str], env: str, overrides) -> RootConfig:
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
+        _state_dir_from_environment(cfg, overrides)
         obj = OmegaConf.to_object(cfg)
+    except ConfigError:
+        raise
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "config is wrong"
-        raise ConfigError(f"config error: {_unset_parent(env, overrides) or _one_line(exc)}") from exc
+        where = lambda key: _origin(key, overrides, hydra_overrides)
+        raise ConfigError(f"config error: {_unset_parent(env, overrides) or _one_line(exc, where)}") from exc
     assert isinstance(obj, RootConfig)
-    check(obj)
+    check(obj, lambda key: _origin(key, overrides, hydra_overrides))
     return obj
 
 
@@ -140,8 +232,11 @@ def _unset_parent(env: str, overrides) -> str | None:
     return None
 
 
-def check(cfg: RootConfig) -> None:
-    """Rules a type cannot express."""
+def check(cfg: RootConfig, origin=lambda key: "") -> None:
+    """Rules a type cannot express: roles and their models here, ranges and shapes in rules.py."""
+    from rdic_ops.config import rules
+
+    rules.check(cfg, origin)
     for role in ROLES:
         spec = getattr(cfg, role)
         want = "embedding" if role == "embedding" else "llm"
@@ -149,8 +244,6 @@ def check(cfg: RootConfig) -> None:
             raise ConfigError(
                 f"{role}.model: {spec.model.name} is an {spec.model.kind.value} model, the role needs {want}"
             )
-        if spec.num_ctx <= 0:
-            raise ConfigError(f"{role}.num_ctx: must be positive, got {spec.num_ctx}")
         train = spec.model.shape.n_ctx_train
         if role != "embedding" and train and spec.num_ctx > train:
             raise ConfigError(
@@ -165,15 +258,6 @@ def check(cfg: RootConfig) -> None:
                 check_tag(spec.model.ollama_tag)
             except ValueError as exc:
                 raise ConfigError(f"{role}.model.ollama_tag: {exc}") from None
-    hw = cfg.env.hardware
-    for key in ("vram_gb", "ram_gb"):
-        if getattr(hw, key) < 0:
-            raise ConfigError(f"env.hardware.{key}: must not be negative")
-    if hw.cpu_cores < 1:
-        raise ConfigError("env.hardware.cpu_cores: must be at least 1")
-    if cfg.env.runtime.n_threads < 0:
-        raise ConfigError(f"env.runtime.n_threads: must not be negative (0 = all cores), "
-                          f"got {cfg.env.runtime.n_threads}")
     known = cfg.env.known_answer
     if known is not None:
         for key in ("question", "answer"):

@@ -118,7 +118,7 @@ class RoleSpec:
 
     model: ModelSpec = field(default_factory=ModelSpec)
     num_ctx: int = 4096
-    # Seconds; negative keeps the model loaded forever, 0 unloads after each request.
+    # Seconds; -1 keeps the model loaded forever (the only negative allowed), 0 unloads after each request.
     keep_alive: int = 300
     # Residency policy: True = loaded together with the other resident models (preloaded, keep_alive);
     # False = loaded on demand into what the resident set leaves, or by evicting it (the plan shows the cost).
@@ -172,7 +172,7 @@ class OllamaServerSpec:
     # The registry `ollama pull` fetches from: a pinned model's manifest is checked there before pulling.
     registry: str = "https://registry.ollama.ai"
     timeout_s: float = 30.0
-    keep_alive: int = 300  # OLLAMA_KEEP_ALIVE, seconds
+    keep_alive: int = 300  # OLLAMA_KEEP_ALIVE, seconds; -1 = forever
     max_loaded_models: int = 0
     num_parallel: int = 1
     flash_attention: bool = False
@@ -258,6 +258,13 @@ class RoutingSpec:
 
 
 @dataclass
+class SecretsSpec:
+    """Names of environment variables that hold secrets; the values never go in a config file or output."""
+
+    hf_token_env: Optional[str] = "HF_TOKEN"  # a Hugging Face token for gated repos
+
+
+@dataclass
 class RootConfig:
     env: EnvSpec = field(default_factory=EnvSpec)
     extraction: RoleSpec = field(default_factory=RoleSpec)
@@ -267,6 +274,7 @@ class RootConfig:
     paths: PathsSpec = field(default_factory=PathsSpec)
     # Model APIs next to the local ones (conf/provider/), keyed by a short name: `invoke providers.check`.
     providers: dict[str, ProviderSpec] = field(default_factory=dict)
+    secrets: SecretsSpec = field(default_factory=SecretsSpec)
 
 
 ROLES = ("extraction", "chat", "embedding")

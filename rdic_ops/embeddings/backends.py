@@ -7,13 +7,14 @@ at import time of this module.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rdic_ops.config.schema import EmbeddingBackend, ModelSource, RootConfig
-from rdic_ops.errors import StepFailed
+from rdic_ops.errors import StepFailed, UsageError
 
 
 @dataclass
@@ -88,6 +89,10 @@ class SentenceTransformersEmbedder:
         self.path = st_model_path(cfg)
         from sentence_transformers import SentenceTransformer
 
+        if not sys.stderr.isatty():  # progress bars belong on a terminal, not in a log or a pipe
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
         kwargs = {}
         if e.model.source is ModelSource.package:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -122,9 +127,15 @@ class LlamaCppEmbedder:
         from rdic_ops.models.store import model_file
 
         self.cfg = cfg
-        self.path = str(gguf or cfg.embedding.gguf or model_file(cfg, cfg.embedding.model))
+        m = cfg.embedding.model
+        found = gguf or cfg.embedding.gguf or model_file(cfg, m)
+        if found is None or (not gguf and not cfg.embedding.gguf and m.source.value in ("package", "ollama")):
+            raise UsageError(f"the llama.cpp backend needs a GGUF of {m.name}, which comes as a {m.source.value} "
+                             "model", remedy="convert it to GGUF and set embedding.gguf=PATH")
+        self.path = str(found)
         if not Path(self.path).is_file():
-            raise StepFailed(f"no GGUF embedding model at {self.path}", remedy="run invoke models.pull")
+            raise StepFailed(f"no GGUF embedding model at {self.path}",
+                             remedy="run invoke models.pull, or set embedding.gguf=PATH")
         from llama_cpp import Llama
 
         msl = cfg.embedding.max_seq_length or cfg.embedding.model.max_tokens or 512

@@ -21,7 +21,7 @@ import numpy as np
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.embeddings import backends
 from rdic_ops.embeddings.sample import SAMPLE
-from rdic_ops.errors import RdicError
+from rdic_ops.errors import RdicError, UsageError
 
 
 @dataclass
@@ -45,6 +45,19 @@ def corpus(n: int) -> list[str]:
         k = 1 + (i * 7) % 16
         out.append(" ".join(SAMPLE[(i + j) % len(SAMPLE)] for j in range(k)) + f" ({i})")
     return out
+
+
+def backend_names(names: list[str]) -> list[str]:
+    """--backends checked against the backends there are (a UsageError naming the unknown one)."""
+    from rdic_ops.config.schema import EmbeddingBackend
+
+    known = [b.value for b in EmbeddingBackend]
+    for name in names:
+        if name not in known:
+            raise UsageError(f"--backends: unknown backend {name!r} (choices: {', '.join(known)})")
+    if not names:
+        raise UsageError(f"--backends: give at least one of {', '.join(known)}")
+    return names
 
 
 def _plan(names: list[str], batch_sizes: list[int], max_seq_lengths: list[int]) -> list[tuple[str, int, int]]:
@@ -92,6 +105,8 @@ def run(cfg: RootConfig, names: list[str], batch_sizes: list[int], max_seq_lengt
     """Rows of (backend, batch size, max_seq_length); ``texts`` replaces the corpus of ``n_texts``."""
     from rdic_ops.embeddings.parity import cosine_rows
 
+    if n_texts < 1 or min(batch_sizes, default=0) < 1 or min(max_seq_lengths, default=0) < 1:
+        raise UsageError("embeddings.bench needs at least one text, and batch sizes and lengths >= 1")
     texts = texts or corpus(n_texts)
     plan = _plan(names, batch_sizes, max_seq_lengths)
     notes: dict[str, str] = {}

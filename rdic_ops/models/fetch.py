@@ -79,6 +79,12 @@ def _hf_metadata(repo: str, file: str, revision: str, endpoint: str | None) -> t
     return meta.commit_hash or revision, (meta.etag or "").strip('"'), meta.size
 
 
+def hf_token(cfg: RootConfig) -> str | None:
+    """The Hub token from the environment variable the config names (secrets.hf_token_env); never logged."""
+    name = cfg.secrets.hf_token_env
+    return os.environ.get(name) or None if name else None
+
+
 def hf_download(cfg: RootConfig, spec: ModelSpec, revision: str, expected: str | None, dest: Path) -> None:
     from huggingface_hub import hf_hub_download
 
@@ -88,7 +94,7 @@ def hf_download(cfg: RootConfig, spec: ModelSpec, revision: str, expected: str |
         root = root.parent
     try:
         got = Path(hf_hub_download(spec.hf.repo, spec.hf.file, revision=revision, local_dir=root,
-                                   endpoint=_endpoint()))
+                                   endpoint=_endpoint(), token=hf_token(cfg)))
     except Exception as exc:  # network and Hub errors of every kind
         raise StepFailed(
             f"download of {spec.hf.repo}/{spec.hf.file}@{revision} failed: {type(exc).__name__}: {exc}",

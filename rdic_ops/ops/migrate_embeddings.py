@@ -45,6 +45,18 @@ def _validate(paths: list[Path], src: str, dst: str) -> None:
                              f"not by --from {src}: refusing to mix backends")
 
 
+def _check_dims(paths: list[Path], a, b, src: str, dst: str, text_field: str, model: str) -> None:
+    """Each store's real dimension against what --from and --to make (parity compares the two backends)."""
+    probe = ["dimension probe"]
+    dim_a, dim_b = int(a.embed(probe).shape[1]), int(b.embed(probe).shape[1])
+    for p in paths:
+        dim = stores.fmt_for(p).load(p, text_field).dim
+        if dim not in (dim_a, dim_b):
+            raise UsageError(f"{p}: holds {dim}-dim vectors, but --from {src} ({model}) makes {dim_a}-dim and "
+                             f"--to {dst} {dim_b}-dim: the store was made by another model",
+                             remedy="set embedding.model to the model that made it, or rebuild the index")
+
+
 def _store_change(cfg, p: Path, src: str, dst: str, par: Parity, keep: bool, reembed_it) -> Change:
     side = stores.read_sidecar(p) or {}
     same = side.get("sha256") == stores.sha256(p)
@@ -83,6 +95,7 @@ def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, te
     t0 = time.perf_counter()
     a, b = _embedder(cfg, src, batch_size), _embedder(cfg, dst, batch_size)
     info_to = b.info().to_dict()
+    _check_dims(paths, a, b, src, dst, text_field, cfg.embedding.model.name)
     texts = sample_texts(paths, text_field)
     par = parity(a, b, texts)
     threshold = cfg.embedding.parity_threshold

@@ -65,6 +65,21 @@ def write_lock(cfg: RootConfig, only: list[str] | None = None, dry_run: bool = F
     return converge(make_plan, dry_run=dry_run)
 
 
+def _missing(cfg: RootConfig, spec) -> str:
+    """"missing", with where it was looked for (and why there: the setting or variable that named the store)."""
+    import os
+
+    path, root = model_file(cfg, spec), store_dir(cfg)
+    if cfg.env.runtime.kind.value == "ollama":
+        why = ("env.runtime.ollama.models_dir" if cfg.env.runtime.ollama.models_dir
+               else "OLLAMA_MODELS" if os.environ.get("OLLAMA_MODELS") else "Ollama's default store")
+    else:
+        why = "paths.models_dir"
+    if not root.exists():
+        return f"missing: the store {root} does not exist ({why})"
+    return f"missing: not at {path} ({why})" if path else "missing"
+
+
 def _model_checks(cfg: RootConfig, specs, lock, cache, full: bool) -> tuple[list[Check], list[str]]:
     checks: list[Check] = []
     broken: list[str] = []
@@ -78,8 +93,10 @@ def _model_checks(cfg: RootConfig, specs, lock, cache, full: bool) -> tuple[list
             continue
         if change.changed:
             broken.append(spec.name)
-            checks.append(Check(spec.name, Status.failed, "present and verified", change.before or "missing",
-                                "invoke models.verify --repair"))
+            found = change.before or _missing(cfg, spec)
+            remedy = ("point that setting at the model store, or invoke models.verify --repair to fetch into it"
+                      if "does not exist" in found else "invoke models.verify --repair")
+            checks.append(Check(spec.name, Status.failed, "present and verified", found, remedy))
         else:
             checks.append(Check(spec.name, Status.ok, "present and verified", change.reason))
     return checks, broken
@@ -109,8 +126,10 @@ def verify(cfg: RootConfig, *, all_: bool = False, full: bool = False, repair: b
                 c.status, c.found = Status.changed, f"repaired: {c.found}"
     result = fold("models.verify", checks, t0=t0, changes=changes)
     if result.status is Status.failed:
-        failed = [c.name for c in checks if c.status is Status.failed]
-        result.message, result.remedy = f"{len(failed)} problem(s): " + ", ".join(failed), ""
+        failed = [c for c in checks if c.status is Status.failed]
+        also = f"; also {', '.join(c.name for c in failed[1:])}" if failed[1:] else ""
+        result.message = f"{len(failed)} problem(s): {failed[0].name}: {failed[0].found}{also}"
+        result.remedy = failed[0].remedy or ""
     else:
         result.status = Status.changed if changes else Status.ok
         result.message = f"{len(checks)} checked" + (f", {len(broken)} repaired" if changes else "")

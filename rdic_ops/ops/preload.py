@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdic_ops.config.schema import ROLES, EmbeddingBackend, RootConfig, RuntimeKind
+from rdic_ops.errors import StepFailed
 from rdic_ops.plan import Change, Plan, StepResult, converge
 from rdic_ops.runtime import for_env
 from rdic_ops.runtime.base import Resident
@@ -73,7 +74,10 @@ def _load_change(rt, t: Target, have: Resident | None, label: str) -> Change:
     change = Change(label, "load", _describe(have), want, reason=why)
 
     def load():
-        seconds = rt.load(t.name, t.num_ctx, t.keep_alive)
+        from rdic_ops.render import waiting
+
+        with waiting(f"loading {t.name} into {rt.name} (num_ctx {t.num_ctx}) ..."):
+            seconds = rt.load(t.name, t.num_ctx, t.keep_alive)
         change.after = f"{change.after}; loaded in {seconds:.2f} s"
 
     change.apply = load
@@ -84,7 +88,15 @@ def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
     """Facts (what the runtime holds) -> one change per resident target, through the Runtime interface only."""
     rt = for_env(cfg)
     if not rt.managed:
-        rt.wait_ready(wait_s)
+        try:
+            rt.wait_ready(wait_s)
+        except StepFailed as err:
+            if not unload:
+                raise
+            plan = Plan("preload")  # a server that is not running holds no model: nothing to unload
+            plan.add(Change(f"{rt.name} runtime", "none", "not running", "not running",
+                            reason=f"{err}: no model is loaded"))
+            return plan
     loaded = {_tag(r.model) if cfg.env.runtime.kind is RuntimeKind.ollama else r.model: r for r in rt.resident()}
     plan = Plan("preload")
     wanted = targets(cfg)
@@ -105,6 +117,12 @@ def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
     return plan
 
 
+# The user's server (Ollama) is checked once within a few seconds, long enough for one that was just
+# restarted to listen; one that is down fails fast instead of waiting out env.runtime.ready_timeout_s.
+REACH_S = 5.0
+
+
 def preload(cfg: RootConfig, *, unload: bool = False, dry_run: bool = False) -> StepResult:
-    wait_s = 0.0 if dry_run else cfg.env.runtime.ready_timeout_s  # a dry run only looks
+    # a dry run only looks; an unload needs no waiting: a server that is not up holds no model
+    wait_s = 0.0 if dry_run or unload else min(REACH_S, cfg.env.runtime.ready_timeout_s)
     return converge(lambda: make_plan(cfg, unload, wait_s), dry_run=dry_run)

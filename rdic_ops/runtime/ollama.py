@@ -81,8 +81,8 @@ class OllamaRuntime:
             if srv.version:
                 return srv.version
             if time.monotonic() >= deadline:
-                raise StepFailed(f"Ollama at {mask_url(self.host)} did not answer within {timeout_s:g} s "
-                                 f"({srv.reason})",
+                waited = f"did not answer within {timeout_s:g} s" if timeout_s > 0 else "is not reachable"
+                raise StepFailed(f"Ollama at {mask_url(self.host)} {waited} ({srv.reason})",
                                  remedy="start it (systemctl start ollama, or ollama serve)")
             time.sleep(0.25)
 

@@ -25,6 +25,22 @@ class Live:
         return for_env(self.cfg)
 
     @cached_property
+    def down(self) -> str | None:
+        """Why the runtime's server does not answer, checked once within a few seconds; None when it does."""
+        from rdic_ops.errors import RdicError
+
+        try:
+            self.runtime.wait_ready(3.0)
+        except RdicError as err:
+            return err.line()
+        return None
+
+    def need_runtime(self) -> None:
+        """Skip a check that needs the server, with the reason, instead of waiting out its timeout."""
+        if self.down:
+            pytest.skip(f"needs the runtime: {self.down}")
+
+    @cached_property
     def facts(self):
         from rdic_ops.facts import hardware
 
