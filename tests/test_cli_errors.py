@@ -120,6 +120,8 @@ CASES = [
     ("from-bogus", ["migrate-embeddings", "--from=bogus"], {}, 2, ["bogus"]),
     ("rollback-and-status", ["migrate-model", "--rollback", "--status", "--target=/tmp"], {}, 2,
      ["--status", "--rollback"]),
+    ("status-not-a-project", lambda t, g: ["migrate-model", "--status", f"--target={t}"], {}, 2,
+     ["not a git work tree"]),
     ("rate-no-summary", lambda t, g: ["bench.rate", f"--run={t}"], {}, 2, ["ratings.csv"]),
     ("unknown-step", ["setup", "--only=nope"], {}, 2, ["nope"]),
     ("unknown-env", ["doctor", "--env=nope"], {}, 2, ["nope", "rtx3060"]),

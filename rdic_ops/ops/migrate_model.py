@@ -162,6 +162,8 @@ def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_
 def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
     """The migration checklist from facts: code, leftovers, model, verification on this tree."""
     t0 = time.perf_counter()
+    if not git.is_work_tree(root):  # nothing scanned is not "complete"
+        raise UsageError(f"--target {root} is not a git work tree: there is no migration to report on")
     j = journal(cfg, spec, root)
     edits = E.plan_edits(spec, root)
     checks = [Check("code", Status.ok if not edits.files else Status.warn, "every edit in place",
