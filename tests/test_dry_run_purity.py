@@ -9,6 +9,8 @@ the loopback Ollama holds and the service manager's calls must be exactly as bef
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -70,9 +72,13 @@ def world(ollama_server, tiny_gguf, minilm_gguf, fake_system, tmp_path):
     store = work / "vdb_chunks.json"
     store.write_text(json.dumps({"embedding_dim": 384, "data": [{"__id__": "c0", "content": "Hallo Welt"}],
                                  "matrix": ""}))
+    project = work / "project"  # the seed's sample project, a git work tree for migrate-model
+    shutil.copytree(Path(__file__).parent / "fixtures" / "seed_project", project)
+    for cmd in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", *cmd], cwd=project, check=True, capture_output=True)
     local = ["--set", f"env.runtime.llamacpp_port={free_port()}", "--set", f"paths.lockfile={work / 'models.lock'}",
              "--set", f"embedding.gguf={minilm_gguf}", "--set", f"embedding.app_setting_file={work / '.env'}"]
-    return {"rtx": rtx, "local": local, "work": work, "store": store,
+    return {"rtx": rtx, "local": local, "work": work, "store": store, "project": project,
             "roots": [tmp_path / "state", fake_system.root, ollama_server.models, work]}
 
 
@@ -91,8 +97,9 @@ def tasks(w) -> dict[str, list[str]]:
         "wsl.tune": ["wsl.tune", "--env=rtx3060", "--path", str(w["work"] / ".wslconfig")],
         "migrate-embeddings": ["migrate-embeddings", "--env=local", *local, "--from=llamacpp",
                                "--to=sentence_transformers", f"--store={w['store']}", "--force"],
-        # migrate-model is left out until its rewrite (issue 14) lands: on this branch it cannot import
-        # (rdic_ops.ops.migrate_model asks rdic_ops.memory.planner for load_model_spec, which moved)
+        "migrate-model": ["migrate-model", "--env=local", *local, f"--target={w['project']}"],
+        "migrate-model --rollback": ["migrate-model", "--env=local", *local, f"--target={w['project']}",
+                                     "--rollback"],
     }
 
 
