@@ -15,8 +15,10 @@ _SECRET_NAME = re.compile(r"(api[_\-]?key|token|secret|passw(or)?d|credential|pr
 
 
 def is_secret_name(name: str) -> bool:
-    """Does a key or variable name hold a secret (EMBEDDING_BINDING_API_KEY, HF_TOKEN, db_password, ...)?"""
-    return bool(_SECRET_NAME.search(name or ""))
+    """Does a key or variable name hold a secret (EMBEDDING_BINDING_API_KEY, HF_TOKEN, db_password, ...)?
+    A key ending in ``_env`` (hf_token_env, api_key_env) holds the NAME of a variable, never the secret."""
+    name = name or ""
+    return bool(_SECRET_NAME.search(name)) and not name.lower().endswith("_env")
 
 
 def mask_text(text: str) -> str:

@@ -136,6 +136,11 @@ def _value(tp, v):
         return _build(tp, v)
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp(v)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is dict and len(args) == 2:  # e.g. providers: dict[str, ProviderSpec]
+        return {k: _value(args[1], x) for k, x in v.items()}
+    if origin is list and args:
+        return [_value(args[0], x) for x in v]
     if tp is float:
         return float(v)
     return v

@@ -70,6 +70,11 @@ def _parsed(override: str, hydra_override: str) -> str:
     return hydra_override
 
 
+def _checked(hydra_overrides: list[str], overrides: list[str]) -> list[str]:
+    """Every --set readable by Hydra's override grammar (checked only when Hydra is about to compose)."""
+    return hydra_overrides[:1] + [_parsed(o, h) for o, h in zip(overrides, hydra_overrides[1:], strict=True)]
+
+
 def _undecodable() -> str:
     """The first config file that is not UTF-8 text (Hydra's decode error names none)."""
     from rdic_ops.config.rules import shown
@@ -171,17 +176,17 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
     if env not in envs:
         raise ConfigError(f"unknown env {env!r} (choices: {', '.join(envs)})")
     overrides = list(overrides)
-    hydra_overrides = [f"env={env}"] + [_parsed(o, _translate(o)) for o in overrides]
+    hydra_overrides = [f"env={env}"] + [_translate(o) for o in overrides]
     from rdic_ops.config import cache
 
     if not cache.enabled():
-        return _compose(hydra_overrides, env, overrides)
+        return _compose(_checked(hydra_overrides, overrides), env, overrides)
     inputs = hydra_overrides + [f"# RDIC_STATE_DIR={os.environ.get('RDIC_STATE_DIR')!r}"]
     key = cache.key(CONF_DIR, inputs)
     hit = cache.get(key)
-    if hit is not None:
+    if hit is not None:  # these very overrides were read by Hydra when the entry was written
         return hit
-    cfg = _compose(hydra_overrides, env, overrides)
+    cfg = _compose(_checked(hydra_overrides, overrides), env, overrides)
     if key is not None and cache.writable(cfg) and cache.key(CONF_DIR, inputs) == key:
         cache.put(key, cfg)  # (and no file changed while Hydra read)
     return cfg
