@@ -28,8 +28,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from support.loopback import LoopbackServer
 
 REGISTRY = "registry.ollama.ai"
 MODEL_MEDIA = "application/vnd.ollama.image.model"
@@ -101,7 +103,7 @@ class Loaded:
     loaded_at: float = field(default_factory=time.time)
 
 
-class FakeOllama:
+class FakeOllama(LoopbackServer):
     def __init__(self, models: Path, registry: Path, version: str = "0.12.6", chunk: int = 64 * 1024):
         self.models, self.registry, self.version, self.chunk = Path(models), Path(registry), version, chunk
         self.models.mkdir(parents=True, exist_ok=True)
@@ -110,32 +112,11 @@ class FakeOllama:
         self.loaded: dict[str, Loaded] = {}
         self.default_keep_alive = 300.0
         self.lock = threading.RLock()
-        self.httpd: ThreadingHTTPServer | None = None
-        self.thread: threading.Thread | None = None
+        self.handler = _Handler  # (defined below) each request's handler sees this server as self.app
 
-    # -- lifecycle -------------------------------------------------------------------------------
-    def start(self, port: int = 0) -> str:
-        server = self
-
-        class Handler(_Handler):
-            app = server
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        return self.url
-
-    @property
-    def url(self) -> str:
-        assert self.httpd is not None
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
+    # -- lifecycle (support/loopback.py): start(port=0) -> url, url, stop() ----------------------------------
     def stop(self) -> None:
-        if self.httpd:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
+        super().stop()
         with self.lock:
             for m in self.loaded.values():
                 _close(m.llama)

@@ -14,11 +14,11 @@ class LoopbackServer:
     handler: type
     httpd: ThreadingHTTPServer | None = None
 
-    def start(self) -> str:
+    def start(self, port: int = 0) -> str:
         class Handler(self.handler):
             app = self
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self.url
