@@ -421,8 +421,8 @@ class _Handler(BaseHTTPRequestHandler):
             empty = prompt == ""
         if keep_alive == 0 and empty:  # unload
             tag_full = tag if ":" in tag else f"{tag}:latest"
-            with self.app.lock:
-                m = self.app.loaded.pop(tag_full, None)
+            with self.app.lock:  # an embedding model unloads the same way
+                m = self.app.loaded.pop(tag_full, None) or self.app.loaded.pop("embed:" + tag_full, None)
             if m:
                 _close(m.llama)
             return self._json(200, self._final(tag, chat, "unload", {}))
@@ -505,7 +505,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, {"error": f"model '{tag}' not found"})
         from llama_cpp import Llama
 
-        key = "embed:" + tag
+        key = "embed:" + (tag if ":" in tag else f"{tag}:latest")  # Ollama lists models as name:tag
         with self.app.lock:
             m = self.app.loaded.get(key)
             if m is None:

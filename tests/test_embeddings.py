@@ -103,6 +103,12 @@ def test_ollama_to_sentence_transformers_against_loopback(ollama_server, minilm_
     path = tmp_path / "vdb_chunks.json"
     make_store(path, compose("local", [f"embedding.gguf={minilm_gguf}"]), backend="llamacpp", n=12)
     store.write_sidecar(path, {"backend": "ollama", "model": "minilm"})
+    import httpx
+
+    ps = lambda: [m["name"] for m in httpx.get(f"{ollama_server.url}/api/ps", timeout=10).json()["models"]]
+    assert ps() == []
+    dry = migrate.migrate(c, src="ollama", dst="sentence_transformers", store=str(path), dry_run=True)
+    assert dry.status is Status.pending and ps() == []  # parity loaded the model; the dry run unloaded it again
     result = migrate.migrate(c, src="ollama", dst="sentence_transformers", store=str(path))
     parity = next(x for x in result.checks if x.name == "parity")
     assert parity.status is Status.ok and "p1 0.9999" in parity.found

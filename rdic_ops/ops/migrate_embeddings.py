@@ -13,6 +13,7 @@ on the CPU) with numbers, not hope.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from rdic_ops.config.compose import expand
@@ -22,7 +23,7 @@ from rdic_ops.embeddings import store as stores
 from rdic_ops.embeddings.app_setting import app_setting_change
 from rdic_ops.embeddings.parity import Parity, parity, sample_texts
 from rdic_ops.embeddings.reembed import reembed
-from rdic_ops.errors import UsageError
+from rdic_ops.errors import RdicError, UsageError
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
 from rdic_ops.units import mib
 
@@ -88,6 +89,28 @@ class _Reembedder:
         self.rates.append(reembed(path, self.embedder, self.info, self.batch_size, self.text_field))
 
 
+@contextmanager
+def _as_it_was(cfg: RootConfig, restore: bool):
+    """A dry run that measures parity through Ollama loads the embedding model: unload what it loaded."""
+    if not restore:
+        yield
+        return
+    from rdic_ops.runtime.ollama import OllamaRuntime
+
+    rt = OllamaRuntime(cfg)
+    try:
+        before = {r.model for r in rt.resident()}
+    except RdicError:  # Ollama down: the parity step will say so; nothing to restore
+        before = None
+    try:
+        yield
+    finally:
+        if before is not None:
+            for r in rt.resident():
+                if r.model not in before:
+                    rt.unload(r.model)
+
+
 def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, text_field: str = "content",
             dry_run: bool = False, batch_size: int | None = None, force: bool = False) -> StepResult:
     paths = stores.stores_in(store) if store else []
@@ -95,9 +118,10 @@ def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, te
     t0 = time.perf_counter()
     a, b = _embedder(cfg, src, batch_size), _embedder(cfg, dst, batch_size)
     info_to = b.info().to_dict()
-    _check_dims(paths, a, b, src, dst, text_field, cfg.embedding.model.name)
-    texts = sample_texts(paths, text_field)
-    par = parity(a, b, texts)
+    with _as_it_was(cfg, dry_run and "ollama" in (src, dst)):
+        _check_dims(paths, a, b, src, dst, text_field, cfg.embedding.model.name)
+        texts = sample_texts(paths, text_field)
+        par = parity(a, b, texts)
     threshold = cfg.embedding.parity_threshold
     keep = par.p1 >= threshold and not force
     parity_row = Check("parity", Status.ok if keep else Status.warn, f"p1 >= {threshold}",
