@@ -11,12 +11,11 @@ from rdic_ops.config.provider import check_providers
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
-# A checkout links rdic_ops/conf to the repo's conf/; a wheel carries the files themselves (pyproject package-data).
 CONF_DIR = Path(os.environ.get("RDIC_CONF_DIR") or Path(__file__).resolve().parents[1] / "conf")
 
 
 def conf_dir() -> Path:
-    """Where the config lives: $RDIC_CONF_DIR, else the conf/ beside the package (a checkout or a wheel)."""
+    """$RDIC_CONF_DIR, else rdic_ops/conf: a link to the repo's conf/ in a checkout, the files in a wheel."""
     return CONF_DIR
 
 _KEY = re.compile(r"^[A-Za-z_][\w.\-@/]*$")
