@@ -586,6 +586,7 @@ def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, j
 
     if not fleet:
         raise UsageError("pass --fleet=NAME (a file of conf/fleet/) or --fleet=PATH")
+    parallel = _number("parallel", parallel) or 0  # 0: the inventory's own limit
     inv = compose_fleet(fleet, list(set_ or []))
     tell = (lambda r: print(report.progress_line(r), file=sys.stderr)) if sys.stderr.isatty() else None
     runs = run_task(inv, task_name, hosts=_split(hosts), parallel=parallel, extra=list(extra), dry_run=dry_run,
@@ -606,7 +607,7 @@ def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, j
 
 
 @task(name="doctor", help=FLEET_HELP, **FLEET_FLAGS)
-def fleet_doctor(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="", json_=False):
+def fleet_doctor(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="", json_=False):
     """doctor on every host of the fleet: facts against each host's env, one table back."""
     with _errors():
         _fleet("doctor", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_)
@@ -615,7 +616,7 @@ def fleet_doctor(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_k
 @task(name="setup", help={**FLEET_HELP, "dry-run": "show each host's plan; change nothing (no bootstrap either)",
                           "only": "run only these setup steps (comma-separated)",
                           "skip": "skip these setup steps (comma-separated)"}, **FLEET_FLAGS)
-def fleet_setup(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="", json_=False,
+def fleet_setup(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="", json_=False,
                 dry_run=False, only="", skip=""):
     """setup on every host of the fleet (bootstrapped first): the same declared state everywhere."""
     with _errors():
@@ -626,7 +627,7 @@ def fleet_setup(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_ke
 
 @task(name="models-verify", help={**FLEET_HELP, "full": "re-hash every file, ignoring each host's cache"},
       **FLEET_FLAGS)
-def fleet_models_verify(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="",
+def fleet_models_verify(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="",
                         json_=False, full=False):
     """models.verify on every host of the fleet: re-hash model files, report what is bad where."""
     with _errors():
@@ -635,23 +636,24 @@ def fleet_models_verify(c, fleet="", hosts="", parallel=0, set_=None, accept_new
 
 
 @task(name="smoke", help=FLEET_HELP, **FLEET_FLAGS)
-def fleet_smoke(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="", json_=False):
+def fleet_smoke(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="", json_=False):
     """smoke on every host of the fleet: the live checks, one table back."""
     with _errors():
         _fleet("smoke", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_)
 
 
 @task(name="bench", help={**FLEET_HELP, "runs": "runs per question on each host"}, **FLEET_FLAGS)
-def fleet_bench(c, fleet="", hosts="", parallel=1, set_=None, accept_new_host_keys=False, out="", json_=False,
-                runs=3):
+def fleet_bench(c, fleet="", hosts="", parallel="1", set_=None, accept_new_host_keys=False, out="", json_=False,
+                runs="3"):
     """bench on every host of the fleet (one at a time by default; results stay on each host)."""
     with _errors():
-        _fleet("bench", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, [f"--runs={int(runs)}"])
+        runs_flag = f"--runs={_number('runs', runs) or 3}"
+        _fleet("bench", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, [runs_flag])
 
 
 @task(name="bootstrap", help={**FLEET_HELP, "dry-run": "show what each host would install; change nothing"},
       **FLEET_FLAGS)
-def fleet_bootstrap(c, fleet="", hosts="", parallel=0, set_=None, accept_new_host_keys=False, out="",
+def fleet_bootstrap(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="",
                     json_=False, dry_run=False):
     """Install rdic-ops of this checkout's build on every host (a host already on it is left alone)."""
     with _errors():

@@ -120,6 +120,8 @@ CASES = [
     ("from-bogus", ["migrate-embeddings", "--from=bogus"], {}, 2, ["bogus"]),
     ("rollback-and-status", ["migrate-model", "--rollback", "--status", "--target=/tmp"], {}, 2,
      ["--status", "--rollback"]),
+    ("fleet-parallel-abc", ["fleet.doctor", "--fleet=lab", "--parallel=abc"], {}, 2, ["--parallel=abc"]),
+    ("fleet-runs-zero", ["fleet.bench", "--fleet=lab", "--runs=0"], {}, 2, ["--runs=0"]),
     ("status-not-a-project", lambda t, g: ["migrate-model", "--status", f"--target={t}"], {}, 2,
      ["not a git work tree"]),
     ("rate-no-summary", lambda t, g: ["bench.rate", f"--run={t}"], {}, 2, ["ratings.csv"]),
