@@ -642,7 +642,8 @@ def fleet_smoke(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_k
         _fleet("smoke", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_)
 
 
-@task(name="bench", help={**FLEET_HELP, "runs": "runs per question on each host"}, **FLEET_FLAGS)
+@task(name="bench", help={**FLEET_HELP, "runs": "runs per question on each host (integer >= 1; default: 3)"},
+      **FLEET_FLAGS)
 def fleet_bench(c, fleet="", hosts="", parallel="1", set_=None, accept_new_host_keys=False, out="", json_=False,
                 runs="3"):
     """bench on every host of the fleet (one at a time by default; results stay on each host)."""
