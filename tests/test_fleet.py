@@ -260,7 +260,9 @@ def test_a_host_over_its_time_is_stopped_and_reported(lab):
     finally:
         (hb.home / "slow").unlink(missing_ok=True)
     assert out.returncode == 1 and data["failed"] == ["hb"], out.stderr
-    assert "no result within command_timeout_s=4" in by_host(data)["hb"]["error"]
+    # the timeout closes the session; on a loaded machine the close can be seen before the timer's own report
+    err = by_host(data)["hb"]["error"]
+    assert "no result within command_timeout_s=4" in err or "session closed before the task finished" in err, err
     deadline = time.time() + 8
     while _agents(hb.home) and time.time() < deadline:
         time.sleep(0.2)
