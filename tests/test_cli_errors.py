@@ -134,7 +134,7 @@ CASES = [
     # runtime failures: exit 1, fast
     ("ollama-models-nowhere", ["models.verify", "--env=rtx3060"], {"OLLAMA_MODELS": "/nowhere/at/all"}, 1,
      ["/nowhere/at/all", "does not exist", "OLLAMA_MODELS"]),
-    ("does-not-fit", ["plan-memory", "--env=rtx3060", "--set", "env.hardware.vram_gb=2"], {}, 1,
+    ("does-not-fit", ["plan-memory", "--env=rtx3060", "--set", "extraction.num_ctx=131072"], {}, 1,
      ["do not fit", "what to change"]),
     ("preload-runtime-down", ["preload", "--env=rtx3060", "--set", f"env.runtime.ollama.host={CLOSED}"], {}, 1,
      ["127.0.0.1:9", "start it"]),
