@@ -45,14 +45,13 @@ def loaded(server) -> list:
 
 
 @pytest.fixture
-def world(ollama_server, tiny_gguf, minilm_gguf, fake_system, tmp_path):
+def world(ollama_server, tiny_gguf, minilm_gguf, fake_system, fake_rtx3060, tmp_path):
     for tag in TAGS:
         publish(ollama_server.registry, tag, tiny_gguf)
     work = tmp_path / "work"
     work.mkdir()
     rtx = [a for s in ollama_env(
-        ollama_server, "env.hardware.gpu_vendor=none", "env.hardware.wsl2=false", "env.hardware.os=any",
-        "env.hardware.cpu_cores=1", "env.hardware.ram_gb=64", "env.runtime.ollama.service=systemd",
+        ollama_server, "env.runtime.ollama.service=systemd",  # the machine: an RTX 3060 in WSL2, faked at the bottom
         f"paths.system_root={fake_system.root}", "extraction.num_ctx=1024", "chat.num_ctx=1024",
         "embedding.model.embedding_dim=64", "env.runtime.preload_at_startup=true",
         f"paths.lockfile={work / 'models.lock'}", f"embedding.app_setting_file={work / '.env'}",
@@ -79,7 +78,7 @@ def world(ollama_server, tiny_gguf, minilm_gguf, fake_system, tmp_path):
     local = ["--set", f"env.runtime.llamacpp_port={free_port()}", "--set", f"paths.lockfile={work / 'models.lock'}",
              "--set", f"embedding.gguf={minilm_gguf}", "--set", f"embedding.app_setting_file={work / '.env'}"]
     return {"rtx": rtx, "local": local, "work": work, "store": store, "project": project,
-            "roots": [tmp_path / "state", fake_system.root, ollama_server.models, work]}
+            "roots": [tmp_path / "state", fake_system.root, ollama_server.models, work, fake_rtx3060]}
 
 
 def tasks(w) -> dict[str, list[str]]:
