@@ -144,3 +144,18 @@ def test_the_bench_engine_runs_with_the_served_settings():
         assert m["delivered_tps"] == pytest.approx((g.delivered - 1) / (g.total_s - g.ttft_s))
     finally:
         bench.close()
+
+
+def test_the_bench_engine_stops_at_max_tokens_on_byte_tokens():
+    """llama-cpp-python skips its max_tokens check while a token ends inside a UTF-8 sequence; random weights
+    emit byte tokens, so without a token-counting stop a run ran on to the end of the context and failed."""
+    wide = {"n_layer": 8, "n_embd": 768, "n_head": 12, "n_head_kv": 12, "head_dim": 64, "n_ff": 2048}
+    cfg = compose("local", ["chat.num_ctx=256"] + [f"{role}.model.{k}" for role in ("extraction", "chat") for k in
+                                                   ["path=bytes-8x768.gguf", *(f"shape.{k}={v}" for k, v in wide.items())]])
+    models.pull(cfg)
+    bench = InProcessLlamaCpp(cfg)
+    try:
+        counts = [bench.generate(f"[{i}] Was ist ein Interrupt in der SPS?", 8).eval_tokens for i in range(40)]
+    finally:
+        bench.close()
+    assert max(counts) <= 8, counts

@@ -44,7 +44,12 @@ class InProcessLlamaCpp:
         self.lib.llama_perf_context_reset(ctx)
         t0 = time.perf_counter()
         first, pieces = None, []
-        for chunk in self.llama.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stream=True):
+        # llama-cpp-python's max_tokens check is skipped while a token ends inside a UTF-8 sequence, so a model
+        # that emits byte tokens runs on to the end of its context; a stopping criterion counts every token.
+        n_prompt = len(self.llama.tokenize(prompt.encode()))
+        stop = self.lib.StoppingCriteriaList([lambda ids, _logits: len(ids) >= n_prompt + max_tokens])
+        for chunk in self.llama.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stream=True,
+                                                  stopping_criteria=stop):
             if first is None:
                 first = time.perf_counter() - t0
             pieces.append(chunk["choices"][0]["text"])
