@@ -61,20 +61,32 @@ def main() -> None:
     old.llama = llama_cpp.Llama(model_path=bench.llama.model_path, n_ctx=cfg.chat.num_ctx, verbose=False, seed=0)
     old.lib = llama_cpp
     gens: dict[str, list] = {"served": [], "bench": [], "old bench": []}
-    prompts = iter(range(10**9))
+    # Random weights often emit byte tokens that llama.cpp holds back as incomplete UTF-8 (nothing to see, and
+    # llama-cpp-python then runs past max_tokens): keep salted prompts whose greedy answer is args.tokens
+    # visible pieces, screened on the old engine; round k gives every side the k-th prompt (each side sees it once).
+    good: list[str] = []
+    for i in range(50 * (args.runs + 1)):
+        p = f"[{time.time_ns()}-{i}] Was ist ein Interrupt in der SPS?"
+        if old.generate(p, args.tokens).delivered == args.tokens:
+            good.append(p)
+        if len(good) == args.runs + 1:
+            break
+    if len(good) < args.runs + 1:
+        sys.exit(f"only {len(good)} of {50 * (args.runs + 1)} prompts gave {args.tokens} visible tokens")
+    calls = {name: iter(good) for name in gens}
 
-    def prompt() -> str:
-        return f"[{time.time_ns()}-{next(prompts)}] Was ist ein Interrupt in der SPS?"
+    def prompt(side: str) -> str:
+        return next(calls[side])
 
     try:
         print(conditions("warm: model files in the page cache, every engine loaded and warmed up once"))
         print(f"model: {tag} {cfg.chat.model.params or ''} ({'2 x 64' if args.tiny else '8 x 768'}), "
               f"engine settings: {bench.settings}")
         rounds({
-            "served": lambda: gens["served"].append(rt.generate(tag, prompt(), num_ctx=cfg.chat.num_ctx,
+            "served": lambda: gens["served"].append(rt.generate(tag, prompt("served"), num_ctx=cfg.chat.num_ctx,
                                                                  max_tokens=args.tokens)),
-            "bench": lambda: gens["bench"].append(bench.generate(prompt(), args.tokens)),
-            "old bench": lambda: gens["old bench"].append(old.generate(prompt(), args.tokens)),
+            "bench": lambda: gens["bench"].append(bench.generate(prompt("bench"), args.tokens)),
+            "old bench": lambda: gens["old bench"].append(old.generate(prompt("old bench"), args.tokens)),
         }, args.runs)
     finally:
         bench.close()
@@ -84,9 +96,16 @@ def main() -> None:
 
 
 def report(gens: dict[str, list], runs: int) -> None:
+    """Rounds in which some side delivered fewer than 2 pieces are left out of every row (a random-weights
+    model often emits byte tokens that llama.cpp holds back as incomplete UTF-8: there is no rate to see)."""
     for g in gens.values():
         del g[0]  # the warm-up round
-    print("\n| side | TTFT ms (median) | delivered tok/s (median) | llama.cpp counters: gen tok/s (median) "
+    keep = [i for i in range(runs) if all(gs[i].delivered >= 2 for gs in gens.values())]
+    gens = {name: [gs[i] for i in keep] for name, gs in gens.items()}
+    print(f"\n{len(keep)} of {runs} rounds delivered text on every side\n")
+    if not keep:
+        return
+    print("| side | TTFT ms (median) | delivered tok/s (median) | llama.cpp counters: gen tok/s (median) "
           "| delivered vs served | TTFT vs served |\n|---|---|---|---|---|---|")
     served = gens["served"]
     for name, gs in gens.items():

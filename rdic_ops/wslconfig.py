@@ -175,14 +175,16 @@ def parse(text: str) -> list[Line]:
 
 
 def _value_len(raw: str) -> int:
-    quoted = False
-    for i, ch in enumerate(raw):
+    quoted, i = False, 0
+    while i < len(raw):
+        ch = raw[i]
         if ch == '"':
             quoted = not quoted
         elif ch == "#" and not quoted:
             return len(raw[:i].rstrip())
         elif ch == "\\":
-            continue
+            i += 1  # an escaped character (\" or \#) neither quotes nor comments
+        i += 1
     return len(raw.rstrip())
 
 

@@ -251,6 +251,8 @@ class LlamaCppRuntime:
                     if first is None:
                         first = time.perf_counter() - t0
                     pieces.append(text)
+                    if len(pieces) >= max_tokens:  # one event a token; llama_cpp.server can run past max_tokens
+                        break                      # on byte tokens, and stops when the client goes
         except httpx.HTTPError as exc:
             raise StepFailed(f"generate {tag}: {type(exc).__name__}: {exc}",
                              remedy="run invoke preload to start the llama.cpp server") from None
