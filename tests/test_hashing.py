@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 import pytest
 
 from rdic_ops.models import hashing
-from rdic_ops.models.check import check_file
+from rdic_ops.facts.ollama_store import BlobRef
+from rdic_ops.models.check import FileProblem, check_blobs, check_file, describe
 from rdic_ops.models.hashing import FileKey, VerifyCache, hash_files
 
 BUF = hashing.BUFSIZE
@@ -94,3 +96,145 @@ def test_missing_truncated_and_oversize_are_named(tmp_path):
     assert check_file(p, None, 20, cache, False).kind == "truncated"
     assert check_file(p, None, 5, cache, False).kind == "oversize"
     assert check_file(p, None, 10, cache, False) is None
+
+
+def test_the_cache_file_round_trips_and_is_written_only_when_changed(tmp_path):
+    f = tmp_path / "cache.json"
+    fresh = VerifyCache(f)
+    assert not fresh.dirty
+    fresh.save()
+    assert not f.exists()  # nothing changed: nothing written
+    p = _file(tmp_path, "m.gguf", 10)
+    key = FileKey.of(p)
+    fresh.put(key, "d1")
+    fresh.record(p, "d2", 10)
+    fresh.save()
+    assert not fresh.dirty
+    data = json.loads(f.read_text())
+    assert data == {"version": 1, "files": {key.path: {"size": 10, "mtime_ns": key.mtime_ns, "inode": key.inode,
+                                                         "sha256": "d1"}},
+                    "recorded": {str(p.resolve()): {"sha256": "d2", "size": 10}}}
+    stamp = f.stat().st_mtime_ns
+    os.utime(f, ns=(stamp - 10**9, stamp - 10**9))
+    fresh.save()  # saved already: not written again
+    assert f.stat().st_mtime_ns == stamp - 10**9
+    again = VerifyCache(f)
+    assert not again.dirty and again.get(key) == "d1" and again.recorded(p) == ("d2", 10)
+    again.forget(tmp_path / "other")
+    assert not again.dirty  # nothing to forget
+    again.forget(p)
+    assert again.dirty and again.get(key) is None
+
+
+def test_a_cache_without_a_path_never_writes():
+    c = VerifyCache(None)
+    c.put(FileKey("/x", 1, 1, 1), "d")
+    c.save()  # no path: nothing to write, no error
+    assert c.dirty
+
+
+def test_cache_files_with_one_part_missing_keep_the_other(tmp_path):
+    f = tmp_path / "cache.json"
+    f.write_text(json.dumps({"version": 1, "recorded": {"/m": {"sha256": "a", "size": 3}}}))
+    assert VerifyCache(f).recorded("/m") == ("a", 3)
+    f.write_text(json.dumps({"version": 1, "files": {"/m": {"size": 1, "mtime_ns": 2, "inode": 3, "sha256": "b"}}}))
+    c = VerifyCache(f)
+    assert c.get(FileKey("/m", 1, 2, 3)) == "b" and c.recorded("/m") is None
+
+
+@pytest.mark.parametrize("entry", [None, "x", {"sha256": "a"}, {"size": 3}, []])
+def test_a_malformed_record_is_no_record(tmp_path, entry):
+    f = tmp_path / "cache.json"
+    f.write_text(json.dumps({"version": 1, "recorded": {"/m": entry}}))
+    assert VerifyCache(f).recorded("/m") is None
+
+
+def test_progress_bar_counts_every_byte_of_every_file(tmp_path, monkeypatch):
+    calls = []
+
+    class Bar:
+        def start(self):
+            calls.append("start")
+
+        def add_task(self, description, total):
+            calls.append(("task", description, total))
+            return 7
+
+        def advance(self, task, n):
+            calls.append(("advance", task, n))
+
+        def stop(self):
+            calls.append("stop")
+
+    shows = []
+    monkeypatch.setattr(hashing, "_progress", lambda total, show: shows.append((total, show)) or Bar())
+    files = [_file(tmp_path, "a", BUF + 3), _file(tmp_path, "b", 5)]
+    hash_files(files, show_progress=True)
+    total = BUF + 8
+    assert shows == [(total, True)]
+    assert calls[0] == "start" and calls[1] == ("task", "sha256 2 file(s)", total) and calls[-1] == "stop"
+    advances = [c for c in calls if c[0] == "advance"]
+    assert {c[1] for c in advances} == {7} and sum(c[2] for c in advances) == total
+
+
+def test_progress_bar_only_when_there_are_bytes_and_it_is_wanted():
+    assert hashing._progress(0, True) is None
+    assert hashing._progress(1, False) is None
+    bar = hashing._progress(1, True)
+    assert bar is not None and bar.live.transient
+
+
+def test_check_file_names_each_problem_exactly(tmp_path):
+    cache = VerifyCache(None)
+    gone = tmp_path / "nope"
+    assert check_file(gone, None, None, cache, False) == FileProblem(gone, "missing", "not on disk")
+    p = _file(tmp_path, "f", 10)
+    assert check_file(p, None, 11, cache, False) == FileProblem(p, "truncated", "10 bytes, expected 11")
+    assert check_file(p, None, 9, cache, False) == FileProblem(p, "oversize", "10 bytes, expected 9")
+    got = hashlib.sha256(p.read_bytes()).hexdigest()
+    want = "ab" * 32
+    assert check_file(p, want, 10, cache, True) == FileProblem(p, "corrupted",
+                                                               f"sha256 {got[:12]}..., expected {want[:12]}...")
+    assert cache.get(FileKey.of(p)) is None  # a corrupted file's digest is not kept
+    assert check_file(p, got, 10, cache, False) is None and cache.get(FileKey.of(p)) == got
+
+
+def test_check_blobs_every_kind_and_the_good_ones(tmp_path):
+    def blob(name, data: bytes, size=None, digest=None):
+        p = tmp_path / name
+        if data is not None:
+            p.write_bytes(data)
+        d = digest or "sha256:" + hashlib.sha256(data or b"").hexdigest()
+        return BlobRef(d, len(data or b"") if size is None else size, "application/x", p)
+
+    good = blob("good", b"hello")
+    missing = blob("missing", None, size=3, digest="sha256:" + "cd" * 32)
+    short = blob("short", b"abc", size=4)
+    long = blob("long", b"abcde", size=4)
+    bad = blob("bad", b"xyz", digest="sha256:" + "ef" * 32)
+    cache = VerifyCache(None)
+    problems = check_blobs([good, missing, short, long, bad], cache, full=False)
+    got_bad = hashlib.sha256(b"xyz").hexdigest()
+    assert problems == [
+        FileProblem(missing.path, "missing", f"sha256:{'cd' * 6} is not in the store"),
+        FileProblem(short.path, "truncated", "3 of 4 bytes"),
+        FileProblem(long.path, "oversize", "5 bytes, manifest says 4"),
+        FileProblem(bad.path, "corrupted", f"sha256 {got_bad[:12]}..., expected {'ef' * 6}..."),
+    ]
+    assert cache.get(FileKey.of(good.path)) == good.digest[7:] and cache.get(FileKey.of(bad.path)) is None
+    assert describe(problems[1:3]) == "short: truncated (3 of 4 bytes); long: oversize (5 bytes, manifest says 4)"
+    assert check_blobs([good], cache, full=False) == []
+
+
+def test_check_blobs_full_rehashes_past_the_cache(tmp_path):
+    p = tmp_path / "b"
+    p.write_bytes(b"hello")
+    ref = BlobRef("sha256:" + hashlib.sha256(b"hello").hexdigest(), 5, "x", p)
+    cache = VerifyCache(None)
+    key = FileKey.of(p)
+    cache.put(key, ref.digest[7:])
+    st = os.stat(p)
+    p.write_bytes(b"jello")
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert check_blobs([ref], cache, full=False) == []  # the documented blind spot of the stat cache
+    assert [x.kind for x in check_blobs([ref], cache, full=True)] == ["corrupted"]

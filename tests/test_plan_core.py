@@ -177,3 +177,24 @@ def test_every_converge_result_names_its_step_changes_and_time(want, dry, status
     r = converge(make, dry_run=dry)
     assert r.status is status and r.step == "count" and r.changes == plans[0].changes
     assert 0 <= r.duration_s < 5
+
+
+@pytest.mark.parametrize("value, dry_run, status", [(3, False, Status.ok), (0, True, Status.pending),
+                                                    (0, False, Status.changed)])
+def test_converge_times_every_path(value, dry_run, status):
+    import time
+
+    c = Counter()
+    c.value = value
+
+    def slow_plan():
+        time.sleep(0.02)
+        return c.plan(3)
+
+    r = converge(slow_plan, dry_run=dry_run)
+    assert r.status is status and r.duration_s >= 0.02
+
+
+def test_converge_says_nothing_to_do_when_a_plan_has_no_notes():
+    r = converge(lambda: Plan("s", [Change("k", "none", 1, 1)]))
+    assert r.status is Status.ok and r.message == "nothing to do"
