@@ -146,12 +146,16 @@ def test_the_bench_engine_runs_with_the_served_settings():
         bench.close()
 
 
+BYTES_MODEL = ["chat.num_ctx=256"] + [f"{role}.model.{k}" for role in ("extraction", "chat") for k in [
+    "path=bytes-8x768.gguf", *(f"shape.{k}={v}" for k, v in
+                                {"n_layer": 8, "n_embd": 768, "n_head": 12, "n_head_kv": 12, "head_dim": 64,
+                                 "n_ff": 2048}.items())]]
+
+
 def test_the_bench_engine_stops_at_max_tokens_on_byte_tokens():
     """llama-cpp-python skips its max_tokens check while a token ends inside a UTF-8 sequence; random weights
     emit byte tokens, so without a token-counting stop a run ran on to the end of the context and failed."""
-    wide = {"n_layer": 8, "n_embd": 768, "n_head": 12, "n_head_kv": 12, "head_dim": 64, "n_ff": 2048}
-    cfg = compose("local", ["chat.num_ctx=256"] + [f"{role}.model.{k}" for role in ("extraction", "chat") for k in
-                                                   ["path=bytes-8x768.gguf", *(f"shape.{k}={v}" for k, v in wide.items())]])
+    cfg = compose("local", BYTES_MODEL)
     models.pull(cfg)
     bench = InProcessLlamaCpp(cfg)
     try:
@@ -159,3 +163,21 @@ def test_the_bench_engine_stops_at_max_tokens_on_byte_tokens():
     finally:
         bench.close()
     assert max(counts) <= 8, counts
+
+
+def test_the_served_runtime_reads_at_most_max_tokens_events():
+    from conftest import free_port
+
+    from rdic_ops.ops import preload
+    from rdic_ops.runtime import for_env
+
+    cfg = compose("local", [*BYTES_MODEL, f"env.runtime.llamacpp_port={free_port()}"])
+    models.pull(cfg)
+    preload.preload(cfg)
+    try:
+        rt = for_env(cfg)
+        counts = [rt.generate(cfg.chat.model.name, f"[{i}] Was ist ein Interrupt in der SPS?", num_ctx=256,
+                              max_tokens=8).eval_tokens for i in range(6)]
+    finally:
+        preload.preload(cfg, unload=True)
+    assert max(counts) <= 8 and min(counts) >= 1, counts
