@@ -174,3 +174,52 @@ def test_set_values_on_a_value_with_an_escaped_quote_keeps_the_comment():
     text = '[wsl2]\nkernelCommandLine="a\\"#b" # mine\n'
     out = w.set_values(text, {("wsl2", "kernelCommandLine"): "quiet"})
     assert out == "[wsl2]\nkernelCommandLine=quiet # mine\n"
+
+
+def test_error_messages_name_the_rule():
+    with pytest.raises(w.WslValueError) as e:
+        w.size_bytes("12gb")
+    assert str(e.value) == ("'12gb' is not a size WSL reads (an integer and B/K/KB/M/MB/G/GB/T/TB, case-sensitive, "
+                            "no space, no decimals: e.g. 12GB, 512MB)")
+    with pytest.raises(w.WslValueError) as e:
+        w.parse_int("08")
+    assert str(e.value) == "'08' is not an integer WSL reads (a leading 0 means octal)"
+    with pytest.raises(w.WslValueError) as e:
+        w.parse_int("x")
+    assert str(e.value) == "'x' is not an integer WSL reads"
+
+
+def test_escape_as_the_last_two_characters_and_an_escaped_backslash_before_a_quote():
+    assert w.decode('a\\"') == ('a"', None)
+    (ln,) = w.parse('k="a\\\\" # c')
+    assert ln.text[slice(*ln.span)] == '"a\\\\"' and ln.value == "a\\"
+
+
+def test_trailing_spaces_and_letters_at_the_end_of_a_line_are_kept():
+    text = "[wsl2]  \nkernelCommandLine=MAX\n"
+    assert w.effective(w.parse(text)) == {("wsl2", "kernelcommandline"): "MAX"}
+    assert w.set_values(text, {("wsl2", "swap"): "0"}) == "[wsl2]  \nkernelCommandLine=MAX\nswap=0\n"
+
+
+def test_problems_go_on_past_unknown_sections_and_broken_values():
+    text = "[other]\nfoo=1\n[wsl2]\nkernelCommandLine=\"x\nswap=1.5GB\nkernelCommandLine=\"a\\tb\"\n"
+    got = w.problems(w.parse(text))
+    assert [n for n, _ in got] == [1, 4, 5]  # a string value may hold \t: only paths are warned
+
+
+def test_set_values_leaves_a_differently_written_equal_value_and_goes_on():
+    text = '[wsl2]\nmemory="8GB"\n'
+    out = w.set_values(text, {("wsl2", "memory"): "8GB", ("wsl2", "swap"): "0"})
+    assert out == '[wsl2]\nmemory="8GB"\nswap=0\n'
+
+
+def test_new_keys_copy_the_spacing_before_and_after_the_equals_sign():
+    assert w.set_values("[wsl2]\nmemory =8GB\n", {("wsl2", "swap"): "0"}) == "[wsl2]\nmemory =8GB\nswap =0\n"
+    assert w.set_values("[wsl2]\nmemory=  8GB\n", {("wsl2", "swap"): "0"}) == "[wsl2]\nmemory=  8GB\nswap=  0\n"
+
+
+def test_two_keys_into_two_new_sections():
+    out = w.set_values("a=1\n\n", {("wsl2", "memory"): "8GB", ("wsl2", "swap"): "0",
+                                   ("experimental", "sparseVhd"): "true", ("experimental", "autoMemoryReclaim"): "gradual"})
+    assert out == ("a=1\n\n[wsl2]\nmemory=8GB\nswap=0\n\n[experimental]\nsparseVhd=true\n"
+                   "autoMemoryReclaim=gradual\n")
