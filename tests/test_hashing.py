@@ -238,3 +238,14 @@ def test_check_blobs_full_rehashes_past_the_cache(tmp_path):
     os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert check_blobs([ref], cache, full=False) == []  # the documented blind spot of the stat cache
     assert [x.kind for x in check_blobs([ref], cache, full=True)] == ["corrupted"]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing to hash side by side")
+def test_files_are_hashed_side_by_side(tmp_path, monkeypatch):
+    import threading
+
+    meet = threading.Barrier(2, timeout=10)  # both files must be in flight at once, or this breaks
+    real = hashing.sha256_file
+    monkeypatch.setattr(hashing, "sha256_file", lambda p, *a, **k: meet.wait() is None or real(p, *a, **k))
+    files = [_file(tmp_path, "a", 10), _file(tmp_path, "b", 20)]
+    assert hash_files(files) == {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
