@@ -181,3 +181,25 @@ def test_the_served_runtime_reads_at_most_max_tokens_events():
     finally:
         preload.preload(cfg, unload=True)
     assert max(counts) <= 8 and min(counts) >= 1, counts
+
+
+def test_llamacpp_counters_agree_with_an_independent_clock():
+    """The counters' seconds fit inside the test's own wall clock around each run, and cover most of it (a wrong
+    unit, counters not reset per run or counters of another context would not). llama.cpp books a context's
+    first decode as load time (its prompt seconds read 0), so, as `invoke bench` does, one warm-up run first."""
+    import time
+
+    cfg = compose("local", BYTES_MODEL)
+    models.pull(cfg)
+    bench = InProcessLlamaCpp(cfg)
+    try:
+        bench.generate("[warm-up] Hallo.", 4)
+        for i in range(4):
+            t0 = time.perf_counter()
+            g = bench.generate(f"[{i}] Was ist ein Interrupt in der SPS?", 16)
+            wall = time.perf_counter() - t0
+            engine = g.prompt_s + g.eval_s
+            assert g.eval_tokens <= 16 and g.prompt_tokens > 5, (g.eval_tokens, g.prompt_tokens)
+            assert engine <= wall and wall <= 1.5 * engine + 0.01, (engine, wall)
+    finally:
+        bench.close()
