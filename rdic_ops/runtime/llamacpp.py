@@ -296,6 +296,4 @@ def _signal(pid: int, sig: int) -> None:
 
 def _layers(runtime: int, role: int | None) -> int:
     """A role's partial offload narrows the runtime's n_gpu_layers (-1 = all)."""
-    if role is None:
-        return runtime
-    return role if runtime < 0 else min(role, runtime)
+    return runtime if role is None else (role if runtime < 0 else min(role, runtime))
