@@ -184,9 +184,12 @@ def test_the_served_runtime_reads_at_most_max_tokens_events():
 
 
 def test_llamacpp_counters_agree_with_an_independent_clock():
-    """The counters' seconds fit inside the test's own wall clock around each run, and cover most of it (a wrong
-    unit, counters not reset per run or counters of another context would not). llama.cpp books a context's
-    first decode as load time (its prompt seconds read 0), so, as `invoke bench` does, one warm-up run first."""
+    """Each run's counters are that run's alone: its prompt tokens are exactly the prompt's (counters not reset
+    per run would add the earlier runs' and the warm-up's), and its seconds fit inside the test's own wall clock
+    around the run while covering a fair share of it (a wrong unit is off by 1000). llama.cpp books a context's
+    first decode as load time (its prompt seconds read 0), so, as `invoke bench` does, one warm-up run first.
+    The share is loose on purpose: Python's sampling and detokenising sit outside the counters, and a loaded
+    machine stretches them; speed itself is measured in benchmarks/bench_served.py, not here."""
     import time
 
     cfg = compose("local", BYTES_MODEL)
@@ -195,11 +198,13 @@ def test_llamacpp_counters_agree_with_an_independent_clock():
     try:
         bench.generate("[warm-up] Hallo.", 4)
         for i in range(4):
+            prompt = f"[{i}] Was ist ein Interrupt in der SPS?"
+            n_prompt = len(bench.llama.tokenize(prompt.encode()))
             t0 = time.perf_counter()
-            g = bench.generate(f"[{i}] Was ist ein Interrupt in der SPS?", 16)
+            g = bench.generate(prompt, 16)
             wall = time.perf_counter() - t0
             engine = g.prompt_s + g.eval_s
-            assert g.eval_tokens <= 16 and g.prompt_tokens > 5, (g.eval_tokens, g.prompt_tokens)
-            assert engine <= wall and wall <= 1.5 * engine + 0.01, (engine, wall)
+            assert g.prompt_tokens == n_prompt and 1 <= g.eval_tokens <= 16, (g.prompt_tokens, n_prompt, g.eval_tokens)
+            assert 0 < engine <= wall and wall <= 5 * engine + 0.05, (engine, wall)
     finally:
         bench.close()
