@@ -28,9 +28,11 @@ MODULES = {
     "wslconfig": ("rdic_ops/wslconfig.py", ["tests/test_wsl.py", "tests/test_wslconfig_parser.py"]),
     "hashing": ("rdic_ops/models/hashing.py", ["tests/test_hashing.py"]),
     "check": ("rdic_ops/models/check.py", ["tests/test_hashing.py"]),
-    "estimate": ("rdic_ops/memory/estimate.py", ["tests/test_memory_estimate.py"]),
+    "estimate": ("rdic_ops/memory/estimate.py",
+                 ["tests/test_memory_estimate.py", "tests/test_memory_estimate_rules.py"]),
     "config": ("rdic_ops/config/compose.py", ["tests/test_config.py"]),
     "schema": ("rdic_ops/config/schema.py", ["tests/test_config.py"]),
+    "rules": ("rdic_ops/config/rules.py", ["tests/test_config.py"]),
     "migration-values": ("rdic_ops/migration/values.py", ["tests/test_migration_engine.py"]),
     "migration-textedit": ("rdic_ops/migration/textedit.py", ["tests/test_migration_engine.py"]),
 }
@@ -38,7 +40,8 @@ MODULES = {
 
 def scratch_copy() -> Path:
     tmp = Path(tempfile.mkdtemp(prefix="rdic-mutation-"))
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
+    listed = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]  # new test files too
+    files = subprocess.run(listed, cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
     for f in filter(None, files):
         src, dst = ROOT / f.decode(), tmp / f.decode()
         if src.is_symlink() or not src.is_file():
@@ -48,8 +51,9 @@ def scratch_copy() -> Path:
     return tmp
 
 
-def run_module(name: str, children: int, survivors: bool) -> dict:
-    source, tests = MODULES[name]
+def run_module(name: str, children: int, survivors: bool, tests: list[str] | None = None) -> dict:
+    source, default_tests = MODULES[name]
+    tests = tests or default_tests
     work = scratch_copy()
     (work / "rdic_ops" / "conf").symlink_to(work / "conf")
     with open(work / "pyproject.toml", "a") as fh:  # mutmut reads [tool.mutmut] from the scratch copy only
@@ -85,11 +89,12 @@ def main() -> None:
     ap.add_argument("modules", nargs="*", default=list(MODULES))
     ap.add_argument("--children", type=int, default=2)
     ap.add_argument("--survivors", action="store_true", help="print every surviving mutant's diff")
+    ap.add_argument("--tests", nargs="+", metavar="TEST_FILE", help="run these test files instead of the module's own")
     args = ap.parse_args()
     print("| module | file | mutants | killed | survived | timeout | no tests | score | minutes |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.modules:
-        s = run_module(name, args.children, args.survivors)
+        s = run_module(name, args.children, args.survivors, args.tests)
         tested = s["killed"] + s["survived"] + s["timeout"]
         score = (s["killed"] + s["timeout"]) / tested if tested else 0.0
         print(f"| {name} | {s['source']} | {s['total']} | {s['killed']} | {s['survived']} | {s['timeout']} | "
