@@ -249,3 +249,27 @@ def test_files_are_hashed_side_by_side(tmp_path, monkeypatch):
     monkeypatch.setattr(hashing, "sha256_file", lambda p, *a, **k: meet.wait() is None or real(p, *a, **k))
     files = [_file(tmp_path, "a", 10), _file(tmp_path, "b", 20)]
     assert hash_files(files) == {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def test_workers_bounds_how_many_files_are_read_at_once(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    lock, now, most = threading.Lock(), [0], [0]
+    real = hashing.sha256_file
+
+    def counted(p, *a, **k):
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        time.sleep(0.02)  # long enough for a second thread to start, if the pool has one
+        try:
+            return real(p, *a, **k)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(hashing, "sha256_file", counted)
+    files = [_file(tmp_path, f"f{i}", 10) for i in range(4)]
+    assert hash_files(files, workers=1) == {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    assert most == [1]
