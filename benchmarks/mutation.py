@@ -33,8 +33,10 @@ MODULES = {
     "config": ("rdic_ops/config/compose.py", ["tests/test_config.py"]),
     "schema": ("rdic_ops/config/schema.py", ["tests/test_config.py"]),
     "rules": ("rdic_ops/config/rules.py", ["tests/test_config.py"]),
-    "migration-values": ("rdic_ops/migration/values.py", ["tests/test_migration_engine.py"]),
-    "migration-textedit": ("rdic_ops/migration/textedit.py", ["tests/test_migration_engine.py"]),
+    "migration-values": ("rdic_ops/migration/values.py",
+                          ["tests/test_migration_engine.py", "tests/test_migration_values_textedit.py"]),
+    "migration-textedit": ("rdic_ops/migration/textedit.py",
+                          ["tests/test_migration_engine.py", "tests/test_migration_values_textedit.py"]),
 }
 
 

@@ -69,7 +69,8 @@ def _enclosing(lines: list[str], i: int, f: SourceFile):
         ind = _indent(lines[j])
         if ind == 0:
             return
-        end = next((k for k in range(j + 1, len(lines)) if lines[k].strip() and _indent(lines[k]) <= ind), len(lines))
+        end = next((k for k in range(j + 1, len(lines)) if lines[k].strip() and _indent(lines[k]) <= ind
+                    and not lines[k].lstrip().startswith("#")), len(lines))  # a comment ends no block
         yield list(range(j, end))
 
 
