@@ -245,7 +245,7 @@ def _encode(value: str) -> str:
 def set_values(text: str, desired: dict[tuple[str, str], str]) -> str:
     """Return text with each (section, key) set to its value; every other byte unchanged."""
     lines = parse(text)
-    eol = next((ln.eol for ln in lines if ln.eol), "\r\n" if "\r\n" in text else "\n")
+    eol = next((ln.eol for ln in lines if ln.eol), "\n")  # a file with no line ending yet gets LF
     have = effective(lines)
     for (section, key), value in desired.items():
         k = key.lower()

@@ -223,3 +223,15 @@ def test_two_keys_into_two_new_sections():
                                    ("experimental", "sparseVhd"): "true", ("experimental", "autoMemoryReclaim"): "gradual"})
     assert out == ("a=1\n\n[wsl2]\nmemory=8GB\nswap=0\n\n[experimental]\nsparseVhd=true\n"
                    "autoMemoryReclaim=gradual\n")
+
+
+def test_blank_and_comment_lines_belong_to_their_section():
+    lines = w.parse("[wsl2]\n\n# note\nmemory=8GB\n[experimental]\n  # indented\n")
+    assert [(ln.kind, ln.section) for ln in lines] == [
+        ("section", "wsl2"), ("blank", "wsl2"), ("comment", "wsl2"), ("key", "wsl2"),
+        ("section", "experimental"), ("comment", "experimental")]
+
+
+def test_a_section_without_keys_takes_no_spacing_from_its_header():
+    # the header's comment holds ' = ': only key lines give a section its style
+    assert w.set_values("[wsl2] # keys = none yet\n", {("wsl2", "swap"): "0"}) == "[wsl2] # keys = none yet\nswap=0\n"
