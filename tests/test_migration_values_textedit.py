@@ -280,3 +280,12 @@ def test_a_bom_survives_the_edit(tmp_path):
     f = read(tmp_path, "c.yaml")
     new, n, undecided = edit_text(f, tb)
     assert f.encode(new) == BOM + b"model: new-12b.gguf\r\nn_ctx: 32768\r\n" and (n, undecided) == (2, [])
+
+
+def test_a_url_prefix_ending_in_a_slash_matches_before_a_file_name():
+    src, dst = ModelFacts(urls=["https://ex.com/old/"]), ModelFacts(urls=["https://ex.com/new/"])
+    tb = compile_table(MigrationSpec(source=src, target=dst))
+    assert tb.sub_values("get https://ex.com/old/m.gguf") == ("get https://ex.com/new/m.gguf", 1)
+    assert tb.sub_values("xhttps://ex.com/old/m") == ("xhttps://ex.com/old/m", 0)  # the left end is a letter
+    dots = compile_table(MigrationSpec(source=ModelFacts(files=[".old"]), target=ModelFacts(files=[".new"])))
+    assert dots.sub_values("a.old b.oldx") == ("a.new b.oldx", 1)  # the right end is a letter: bounded

@@ -92,8 +92,10 @@ def _values_re(values: dict[str, str], strict: set[str]) -> re.Pattern | None:
     for w in sorted(values, key=len, reverse=True):
         if w in strict:
             parts.append(rf"(?<![A-Za-z0-9_./:-]){re.escape(w)}(?![A-Za-z0-9_/:-])(?!\.[A-Za-z0-9])")
-        else:
-            parts.append(rf"(?<![{_ALNUM}]){re.escape(w)}(?![{_ALNUM}])")
+        else:  # an end that is itself no letter or digit (``https://host/old/``) is its own boundary
+            left = rf"(?<![{_ALNUM}])" if re.match(f"[{_ALNUM}]", w[0]) else ""
+            right = rf"(?![{_ALNUM}])" if re.match(f"[{_ALNUM}]", w[-1]) else ""
+            parts.append(f"{left}{re.escape(w)}{right}")
     return re.compile("|".join(parts))
 
 
