@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from rdic_ops.models import hashing
 from rdic_ops.facts.ollama_store import BlobRef
+from rdic_ops.models import hashing
 from rdic_ops.models.check import FileProblem, check_blobs, check_file, describe
 from rdic_ops.models.hashing import FileKey, VerifyCache, hash_files
 

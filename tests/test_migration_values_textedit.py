@@ -289,3 +289,9 @@ def test_a_url_prefix_ending_in_a_slash_matches_before_a_file_name():
     assert tb.sub_values("xhttps://ex.com/old/m") == ("xhttps://ex.com/old/m", 0)  # the left end is a letter
     dots = compile_table(MigrationSpec(source=ModelFacts(files=[".old"]), target=ModelFacts(files=[".new"])))
     assert dots.sub_values("a.old b.oldx") == ("a.new b.oldx", 1)  # the right end is a letter: bounded
+
+
+def test_every_context_flag_on_a_line_changes_and_others_stay():
+    line = "server -m old-8b.gguf --n-ctx=4096 --ctx-size 4096 -c 2048 --top-k 4096\n"
+    want = "server -m new-12b.gguf --n-ctx=32768 --ctx-size 32768 -c 2048 --top-k 4096\n"
+    assert edit("run.sh", line) == (want, 3, [])

@@ -58,7 +58,8 @@ def test_check_value_notes():
 @pytest.mark.parametrize("raw, value", [
     ("8GB", "8GB"), ("8GB # comment", "8GB"), ("8GB#c", "8GB"), ('"a b"', "a b"), ('"a # b"', "a # b"),
     ('"a" # c', "a"), (r'"C:\\x\\y"', "C:\\x\\y"), (r'"say \"hi\""', 'say "hi"'), (r"a\tb", "a\tb"),
-    (r"a\nb", "a\nb"), (r"a\bb", "a\bb"), ("  spaced  ", "spaced"), ("", ""), ('""', ""), ('pre"mid"post', "premidpost"),
+    (r"a\nb", "a\nb"), (r"a\bb", "a\bb"), ("  spaced  ", "spaced"), ("", ""), ('""', ""),
+    ('pre"mid"post', "premidpost"),
 ])
 def test_decode_quotes_escapes_comments(raw, value):
     assert w.decode(raw) == (value, None)
@@ -220,7 +221,8 @@ def test_new_keys_copy_the_spacing_before_and_after_the_equals_sign():
 
 def test_two_keys_into_two_new_sections():
     out = w.set_values("a=1\n\n", {("wsl2", "memory"): "8GB", ("wsl2", "swap"): "0",
-                                   ("experimental", "sparseVhd"): "true", ("experimental", "autoMemoryReclaim"): "gradual"})
+                                   ("experimental", "sparseVhd"): "true",
+                                   ("experimental", "autoMemoryReclaim"): "gradual"})
     assert out == ("a=1\n\n[wsl2]\nmemory=8GB\nswap=0\n\n[experimental]\nsparseVhd=true\n"
                    "autoMemoryReclaim=gradual\n")
 

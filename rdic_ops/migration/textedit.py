@@ -123,14 +123,15 @@ def edit_text(f: SourceFile, t: Table) -> tuple[str, int, list[tuple[int, str]]]
 
 
 def _context(lines: list[str], i: int, text: str, f: SourceFile, t: Table) -> tuple[str, int, str]:
-    for rx in (_KV, _FLAG):
-        m = rx.search(text) if rx is _FLAG else rx.match(text)
-        if not m or int(m["num"]) != t.old_ctx:
+    for rx in (_KV, _FLAG):  # a key at the line's start; else every flag in it (``--n-ctx 4096 ... -c 4096``)
+        hits = [m for m in (rx.finditer(text) if rx is _FLAG else [rx.match(text)]) if m and int(m["num"]) == t.old_ctx]
+        if not hits:
             continue
-        key = m.groupdict().get("key") or ""
-        kind = _model_for(lines, i, key, f, t)
+        kind = _model_for(lines, i, hits[0].groupdict().get("key") or "", f, t)
         if kind in ("old", "new"):
-            return text[:m.start("num")] + str(t.new_ctx) + text[m.end("num"):], 1, ""
+            for m in reversed(hits):
+                text = text[:m.start("num")] + str(t.new_ctx) + text[m.end("num"):]
+            return text, len(hits), ""
         if kind is None and (f.kind == CONFIG or rx is _FLAG or t.mentions_old(f.text)):
             return text, 0, "cannot tell which model this context belongs to"
         return text, 0, ""
