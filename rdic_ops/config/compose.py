@@ -276,7 +276,7 @@ def to_container(cfg: RootConfig) -> dict:
     """Plain dict (enums as their values) for YAML/JSON output."""
     from omegaconf import OmegaConf
 
-    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True, enum_to_str=True)
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=False, enum_to_str=True)
 
 
 def expand(path: str | os.PathLike) -> Path:
@@ -285,8 +285,8 @@ def expand(path: str | os.PathLike) -> Path:
 
 def load_model_spec(name: str):
     """A model file of conf/model/, validated by its schema (for alternatives an env does not use)."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
+    import yaml
+    from omegaconf import OmegaConf, errors
 
     from rdic_ops.config.schema import ModelSpec
 
@@ -296,5 +296,5 @@ def load_model_spec(name: str):
     try:
         merged = OmegaConf.merge(OmegaConf.structured(ModelSpec), OmegaConf.load(path))
         return OmegaConf.to_object(merged)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(f"{path}: {_one_line(exc)}") from None
+    except (errors.OmegaConfBaseException, yaml.YAMLError) as exc:  # a YAML error's own line names the file
+        raise ConfigError(("" if isinstance(exc, yaml.MarkedYAMLError) else f"{path}: ") + _one_line(exc)) from None
