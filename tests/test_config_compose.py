@@ -93,6 +93,8 @@ def test_a_key_under_a_section_the_env_leaves_unset(conf):
     assert C._unset_parent("rtx3060", ["env.wsl.nope=1"]) is None  # that env's own sections, not local's
     assert C._unset_parent("local", ["env.name.x.y=1"]).startswith("env.name.x.y: ")  # under a value, no section
     assert C._unset_parent("local", []) is None
+    assert C._unset_parent("local", ["env.hardware.nope.deep=1"]) == (  # no env has it: not "choose an env"
+        "env.hardware.nope.deep: env.hardware.nope is not a config key (`invoke config --env=local` prints them)")
 
 
 def test_without_the_cache_the_env_is_still_the_one_asked_for(monkeypatch):

@@ -38,10 +38,8 @@ def _translate(override: str) -> str:
     key = key.strip()
     prefix = re.match(r"^[+~]*", key).group()
     if prefix:
-        raise ConfigError(
-            f"--set {override!r}: '{prefix}' would add or delete a key past the schema; "
-            "only existing keys can be set"
-        )
+        raise ConfigError(f"--set {override!r}: '{prefix}' would add or delete a key past the schema; "
+                          "only existing keys can be set")
     if not _KEY.match(key):
         raise ConfigError(f"--set {override!r}: {key!r} is not a config key")
     role = key.removesuffix(".model")
@@ -133,8 +131,7 @@ def _sources(hydra_overrides: list[str]) -> list[tuple[Path, str]]:
 
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            found = GlobalHydra.instance().config_loader().compute_defaults_list(
-                "config", hydra_overrides, RunMode.RUN)
+            found = GlobalHydra.instance().config_loader().compute_defaults_list("config", hydra_overrides, RunMode.RUN)
     except Exception:  # the defaults themselves are broken: the compose error already says so
         return []
     out = []
@@ -229,9 +226,12 @@ def _unset_parent(env: str, overrides) -> str | None:
         key = o.split("=", 1)[0].strip()
         node, parts = base, key.split(".")
         for i, part in enumerate(parts[:-1]):
-            node = node.get(part) if isinstance(node, dict) else None
+            known = isinstance(node, dict) and part in node  # a key this env leaves unset (None), or no key at all
+            node = node[part] if known else None
             if node is None:
                 parent = ".".join(parts[:i + 1])
+                if not known:
+                    return f"{key}: {parent} is not a config key (`invoke config --env={env}` prints them)"
                 return f"{key}: {parent} is not set in env {env}, so {key} cannot be set (choose an env that has it)"
     return None
 
