@@ -36,8 +36,8 @@ MODULES = {
     "rules": ("rdic_ops/config/rules.py", ["tests/test_config_rules.py", "tests/test_config_compose.py"]),
     "migration-values": ("rdic_ops/migration/values.py",
                           ["tests/test_migration_engine.py", "tests/test_migration_values_textedit.py"]),
-    "migration-context": ("rdic_ops/migration/context.py",
-                          ["tests/test_migration_engine.py", "tests/test_migrate_projects.py"]),
+    "migration-context": ("rdic_ops/migration/context.py", ["tests/test_migration_engine.py",
+                          "tests/test_migrate_projects.py", "tests/test_migration_context.py"]),
     "migration-textedit": ("rdic_ops/migration/textedit.py",
                           ["tests/test_migration_engine.py", "tests/test_migration_values_textedit.py"]),
 }

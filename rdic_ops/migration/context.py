@@ -55,24 +55,33 @@ def arg(call: cst.Call, key: str, pos: int, offset: int = 0) -> cst.BaseExpressi
     return positional[i].value if 0 <= i < len(positional) else None
 
 
-def _assigns(body) -> dict[str, cst.BaseExpression]:
-    out: dict[str, cst.BaseExpression] = {}
+def _pairs(body):
+    """(target, value) of every assignment in a body; ``a, b = x, y`` pairs element by element."""
     for stmt in body:
         for small in getattr(stmt, "body", []) if isinstance(stmt, cst.SimpleStatementLine) else []:
-            if isinstance(small, cst.Assign):
-                for t in small.targets:
-                    if isinstance(t.target, cst.Name):
-                        out[t.target.value] = small.value
-            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
-                out[small.target.value] = small.value
-    return out
+            if isinstance(small, cst.AnnAssign) and small.value:
+                yield small.target, small.value
+            for t in small.targets if isinstance(small, cst.Assign) else []:
+                tt, v = t.target, small.value
+                if _unpacks(tt, v):  # without a star, valid code has as many values as targets
+                    yield from ((a.value, b.value) for a, b in zip(tt.elements, v.elements, strict=False))
+                else:
+                    yield tt, v
+
+
+def _unpacks(target, value) -> bool:
+    return isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)) and \
+        not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+
+
+def _assigns(body) -> dict[str, cst.BaseExpression]:
+    return {t.value: v for t, v in _pairs(body) if isinstance(t, cst.Name)}
 
 
 class Flow:
     def __init__(self, mods: dict[str, PyModule], table: Table):
         self.mods, self.table, self.named = mods, table, by_module(mods)
         self.loaders: dict[str, Loader] = {"Llama": Loader(("model_path", 0), ("n_ctx", 99))}
-        self.funcs: dict[str, list[tuple[Scope, cst.FunctionDef]]] = {}
         self.sites: list[tuple[Scope, cst.Call]] = []
         self.wrapper_defs: dict[str, tuple] = {}  # name -> (scope, def, (model param, ctx param))
         self.groups: list[tuple[Scope, dict]] = []  # settings side by side: a module, a class body, a dict
@@ -168,8 +177,8 @@ class Flow:
             name = (get_full_name_for_node(e.func) or "").rsplit(".", 1)[-1]
             args = [a.value for a in e.args if a.keyword is None]
             default = arg(e, "default", 99)
-            if name in ("get", "getenv"):
-                args = args[1:2]
+            if name in ("get", "getenv"):  # getenv("N_CTX", "4096") or getenv("N_CTX", default="4096")
+                args = args[1:2] or ([default] if default is not None else [])
             elif default is not None:
                 args = [default]
             elif name in ("Field", "field", "Option", "option"):
@@ -182,15 +191,8 @@ class Flow:
 
 
 def _self_assigns(fn: cst.FunctionDef) -> dict[str, cst.BaseExpression]:
-    out: dict[str, cst.BaseExpression] = {}
-    for stmt in fn.body.body:
-        for small in getattr(stmt, "body", []) if isinstance(stmt, cst.SimpleStatementLine) else []:
-            if isinstance(small, cst.Assign):
-                for t in small.targets:
-                    tt = t.target
-                    if isinstance(tt, cst.Attribute) and isinstance(tt.value, cst.Name) and tt.value.value == "self":
-                        out[tt.attr.value] = small.value
-    return out
+    return {t.attr.value: v for t, v in _pairs(fn.body.body)
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self"}
 
 
 class _Sites(cst.CSTVisitor):
@@ -219,7 +221,6 @@ class _Sites(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node) -> None:
         self.funcs.append(node)
-        self.flow.funcs.setdefault(node.name.value, []).append((self._scope(), node))
 
     def leave_FunctionDef(self, node) -> None:
         self.funcs.pop()
