@@ -427,21 +427,23 @@ class _Handler(BaseHTTPRequestHandler):
                 _close(m.llama)
             return self._json(200, self._final(tag, chat, "unload", {}))
         t_start = time.perf_counter_ns()
-        m, load_s, err = self._load(tag, num_ctx)
-        if m is None:
-            return self._json(404, {"error": err})
-        if keep_alive is None and load_s:  # omitted: a new load gets the default ...
-            keep_alive = self.app.default_keep_alive
-        if keep_alive is not None:  # ... a loaded model keeps its timer (Ollama >= 0.1.49)
-            self._keep(m, keep_alive)
-        if empty:
-            return self._json(200, self._final(tag, chat, "load", {}))
-        stream = body.get("stream", True)
-        n_predict = int(options.get("num_predict", 32))
-        self.app.faults["_streams"] = self.app.faults.get("_streams", 0) + 1
-        fail_this = self.app.faults.get("generate_error_at") == self.app.faults["_streams"]
-        t_prompt = time.perf_counter_ns()
+        # load and run under one lock, as one Ollama runner serves one request at a time: another request's
+        # expiry, unload or reload cannot close this model between its load and its use
         with self.app.lock:
+            m, load_s, err = self._load(tag, num_ctx)
+            if m is None:
+                return self._json(404, {"error": err})
+            if keep_alive is None and load_s:  # omitted: a new load gets the default ...
+                keep_alive = self.app.default_keep_alive
+            if keep_alive is not None:  # ... a loaded model keeps its timer (Ollama >= 0.1.49)
+                self._keep(m, keep_alive)
+            if empty:
+                return self._json(200, self._final(tag, chat, "load", {}))
+            stream = body.get("stream", True)
+            n_predict = int(options.get("num_predict", 32))
+            self.app.faults["_streams"] = self.app.faults.get("_streams", 0) + 1
+            fail_this = self.app.faults.get("generate_error_at") == self.app.faults["_streams"]
+            t_prompt = time.perf_counter_ns()
             tokens = m.llama.tokenize(prompt.encode(), add_bos=True)
             m.llama.reset()
             m.llama.eval(tokens)
