@@ -231,7 +231,7 @@ def test_shell_flags_and_modelfile_lines():
           "llama-server -m models/router.gguf --ctx-size 4096\ntool --top-c 4096 -m models/old-8b.gguf\n")
     want = ("#!/bin/sh\nllama-server -m models/new-12b.gguf -c 32768 --port 4096\n"
             "llama-server -m models/router.gguf --ctx-size 4096\ntool --top-c 4096 -m models/new-12b.gguf\n")
-    assert edit("run.sh", sh) == (want, 3, [(3, UNDECIDED)])
+    assert edit("run.sh", sh) == (want, 3, [])  # line 3 names its own (other) model: left, and not reported
     modelfile = "FROM llama3.1:8b\nPARAMETER num_ctx 4096\nPARAMETER temperature 0.7\n"
     assert edit("Modelfile", modelfile) == ("FROM gemma3:12b\nPARAMETER num_ctx 32768\nPARAMETER temperature 0.7\n",
                                             2, [])
@@ -295,3 +295,13 @@ def test_every_context_flag_on_a_line_changes_and_others_stay():
     line = "server -m old-8b.gguf --n-ctx=4096 --ctx-size 4096 -c 2048 --top-k 4096\n"
     want = "server -m new-12b.gguf --n-ctx=32768 --ctx-size 32768 -c 2048 --top-k 4096\n"
     assert edit("run.sh", line) == (want, 3, [])
+
+
+def test_what_a_new_user_found_in_flat_files():
+    env = "MODEL=old-8b.gguf\nN_CTX=4096\nRERANKER_N_CTX=4096\nHTTP_MAX_CONTEXT=4096\n"  # prefixed: another part
+    assert edit(".env", env) == ("MODEL=new-12b.gguf\nN_CTX=32768\nRERANKER_N_CTX=4096\nHTTP_MAX_CONTEXT=4096\n", 2,
+                                 [(3, UNDECIDED), (4, UNDECIDED)])
+    js = '{\n  "model": "old-8b.gguf",\n  "n_ctx": 4096,\n  "embedding": {"model": "bge.gguf", "n_ctx": 4096}\n}\n'
+    assert edit("s.json", js) == (js.replace("old-8b", "new-12b").replace('"n_ctx": 4096,', '"n_ctx": 32768,'), 2, [])
+    mk = "MODEL = models/old-8b.gguf\nCTX := 4096\nN_CTX ?= 4096\nserve:\n\tllama-server -m $(MODEL) -c $(CTX)\n"
+    assert edit("Makefile", mk) == (mk.replace("old-8b", "new-12b").replace("4096", "32768"), 3, [])

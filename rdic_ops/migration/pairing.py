@@ -26,6 +26,9 @@ def prefix(key: str) -> str:
 def pair(ctx_key: str, models: list[tuple[str, str]]) -> str | None:
     """``models``: (key, 'old' | 'new' | 'other') beside the context key. The kind it belongs to, or None."""
     kinds = {k for _, k in models}
+    own = prefix(ctx_key)  # RERANKER_N_CTX beside MODEL alone names another component: not guessed
+    if own and kinds & {"old", "new"} and all(prefix(key) != own for key, _ in models):
+        return None
     if len(models) > 1:
         paired = {k for key, k in models if prefix(key) == prefix(ctx_key)}
         if len(paired) == 1:

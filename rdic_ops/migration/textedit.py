@@ -18,8 +18,8 @@ from rdic_ops.migration.values import Table
 
 _CTX_KEY = r"(?:[A-Za-z_][\w.-]*?[_.-])?(?:n_ctx|num_ctx|ctx|ctx_size|context|context_length|context_size|" \
            r"context_window|max_context|n-ctx|ctx-size|num-ctx)"
-_KV = re.compile(rf"""^(?P<pre>\s*(?:export\s+|-\s+)?["']?(?P<key>{_CTX_KEY})["']?\s*[:=]\s*["']?)(?P<num>\d+)\b""",
-                 re.IGNORECASE)
+_KV = re.compile(rf"""^(?P<pre>\s*(?:export\s+|-\s+)?["']?(?P<key>{_CTX_KEY})["']?\s*(?:[?:+]?=|:)\s*["']?)"""
+                 r"(?P<num>\d+)\b", re.IGNORECASE)  # KEY: 4096, KEY=4096, Makefile's KEY := / ?= / += 4096
 _FLAG = re.compile(r"""(?P<pre>(?:--n[-_]ctx|--ctx[-_]size|--num[-_]ctx|--context[-_]length|(?<![\w-])-c)"""
                    r"""(?:[ =]|["'],\s*["'])|"""
                    r"""\bPARAMETER\s+num_ctx\s+|\b(?:n_ctx|num_ctx|context_length|ctx_size)["']?\s*[:=]\s*["']?)"""
@@ -75,7 +75,8 @@ def _enclosing(lines: list[str], i: int, f: SourceFile):
 
 
 def _model_for(lines: list[str], i: int, key: str, f: SourceFile, t: Table) -> str | None:
-    same = t.model_of(_FLAG.sub("", _KV.sub("", lines[i])))
+    rest = _FLAG.sub("", _KV.sub("", lines[i]))  # the line without its context: does it name a model itself?
+    same = t.model_of(rest) or ("other" if re.search(r"(?i)\.gguf\b", rest) else None)
     if same:
         return same
     models = []
