@@ -27,6 +27,8 @@ def conf(tmp_path, monkeypatch):
     (" chat.keep_alive =a=b", "chat.keep_alive=a=b"),
     ("chat.model=tiny-llama-gguf", "model@chat.model=tiny-llama-gguf"),
     ("embedding.model=minilm-l6-v2", "model@embedding.model=minilm-l6-v2"),
+    ("chat.model.name=tiny-llama-gguf", "model@chat.model=tiny-llama-gguf"),  # the name brings its model's file
+    ("chat.model.path=x.gguf", "chat.model.path=x.gguf"), ("x.model.name=y", "x.model.name=y"),
     ("providers.x.model=anything", "providers.x.model=anything"),
     ("env.runtime.n_threads= Auto ", "env.runtime.n_threads='${auto:threads}'"),
     ("chat.num_ctx=auto", "chat.num_ctx='${auto:num_ctx,${chat.model.shape.n_ctx_train}}'"),
@@ -44,6 +46,7 @@ def test_translate(override, want):
     ("chat keep=1", "--set 'chat keep=1': 'chat keep' is not a config key"),
     ("1chat=1", "--set '1chat=1': '1chat' is not a config key"),
     ("chat.model=nope", f"chat.model: unknown model 'nope' (choices: {MODELS})"),
+    ("chat.model.name=nope", f"chat.model.name: unknown model 'nope' (choices: {MODELS})"),
     ("env=rtx3060", "choose the env with --env, not --set env=..."),
 ])
 def test_translate_refuses(override, want):

@@ -42,8 +42,8 @@ def _translate(override: str) -> str:
                           "only existing keys can be set")
     if not _KEY.match(key):
         raise ConfigError(f"--set {override!r}: {key!r} is not a config key")
-    role = key.removesuffix(".model")
-    if key.endswith(".model") and role in ROLES:
+    role = key.removesuffix(".name").removesuffix(".model")  # ROLE.model.name=NAME: that model's file too
+    if key in (f"{role}.model", f"{role}.model.name") and role in ROLES:
         if value not in choices("model"):
             raise ConfigError(f"{key}: unknown model {value!r} (choices: {', '.join(choices('model'))})")
         return f"model@{role}.model={value}"
