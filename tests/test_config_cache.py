@@ -159,3 +159,10 @@ def test_auto_values_follow_the_machine_facts(monkeypatch, no_hydra):
     assert two.env.runtime.n_threads == 2 and two.chat.num_ctx == 2048
     no_hydra()
     assert compose("cpu") == two  # the same facts: a hit
+
+
+def test_the_checks_code_is_part_of_the_key():
+    """A cached config passed the rules of its day: a change to rules.py (or provider.py) must miss."""
+    from rdic_ops.config import cache
+
+    assert {p.name for p in cache._CODE} >= {"schema.py", "compose.py", "auto.py", "rules.py", "provider.py"}

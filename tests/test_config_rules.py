@@ -81,6 +81,10 @@ def test_the_limits_issue_18_names():
     ("embedding.parity_threshold", 1.5, "1.5 is out of range: must be between 0 and 1 (a cosine similarity)"),
     ("env.runtime.ollama.timeout_s", 0, "0 is out of range: must be at least 0.001 (seconds)"),
     ("env.wsl.headroom_gb", -0.5, "-0.5 is out of range: must be at least 0 (GB)"),
+    ("env.hardware.vram_gb", float("nan"), "nan is out of range: must be a finite number at least 0 (GB)"),
+    ("env.hardware.vram_gb", float("inf"), "inf is out of range: must be a finite number at least 0 (GB)"),
+    ("embedding.parity_threshold", float("-inf"),
+     "-inf is out of range: must be a finite number between 0 and 1 (a cosine similarity)"),
 ])
 def test_out_of_range_message(key, value, why):
     assert problems(_cfg(**{key.replace(".", "__"): value})) == [(key, why)]

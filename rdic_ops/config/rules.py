@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -62,7 +63,9 @@ def problems(cfg) -> list[tuple[str, str]]:
         value = _get(cfg, key)
         if value is None or isinstance(value, bool):
             continue
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
+        if not math.isfinite(value):  # nan passes every comparison, inf every lower bound
+            out.append((key, f"{value!r} is out of range: must be a finite number {_bound(lo, hi)} ({meaning})"))
+        elif (lo is not None and value < lo) or (hi is not None and value > hi):
             out.append((key, f"{value!r} is out of range: must be {_bound(lo, hi)} ({meaning})"))
     host = cfg.env.runtime.ollama.host
     try:
