@@ -179,6 +179,10 @@ def test_target_must_be_a_clean_git_work_tree(project, migration, tmp_path):
     with pytest.raises(UsageError, match="unknown migration"):
         mm.load("no_such_migration")
     assert mm.migrate(compose("local"), spec, project, allow_dirty=True, dry_run=True).status is Status.pending
+    dry = mm.migrate(compose("local"), spec, project, dry_run=True)  # the plan, and a warning that apply refuses
+    (warned,) = [c for c in dry.checks if c.name == "clean work tree"]
+    assert warned.status is Status.warn and "uncommitted changes (?? notes.txt" in warned.found
+    assert dry.changes and (project / "notes.txt").read_text() == "work in progress\n"
 
 
 def test_the_seeds_migration_plans_on_the_mac_profile(project):

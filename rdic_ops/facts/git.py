@@ -9,7 +9,7 @@ from rdic_ops.facts.run import run
 
 
 def _git(root: Path, *args: str, timeout: float = 60) -> tuple[bool, str]:
-    out = run(["git", "-C", str(root), *args], timeout=timeout)
+    out = run(["git", "--no-optional-locks", "-C", str(root), *args], timeout=timeout)  # a fact writes no index
     return out.ok, out.stdout
 
 

@@ -92,7 +92,13 @@ def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool =
         else:
             pre.append(Check("recovery", Status.warn, "no interrupted apply",
                              f"rolled back {len(j.recover())} file(s) of an interrupted apply", "applying again now"))
-    preflight(spec, root, j, allow_dirty or dry_run)
+    try:
+        preflight(spec, root, j, allow_dirty)
+    except UsageError as exc:  # a dry run still shows the plan, and says the apply would refuse
+        if not dry_run or not git.is_work_tree(root):
+            raise
+        pre.append(Check("clean work tree", Status.warn, "nothing uncommitted", f"the apply would refuse: {exc}",
+                         "commit or stash first, or pass --allow-dirty"))
     model = M.target_spec(spec)
     fit = None if skip_fit else M.check_fit(cfg, spec, model)
     if fit is not None:
