@@ -44,16 +44,17 @@ def rollback_command(spec: MigrationSpec, root: Path, spec_path: Path | None = N
     return f"invoke migrate-model --rollback --target={root}{which}"
 
 
-def preflight(spec: MigrationSpec, root: Path, j: Journal, allow_dirty: bool) -> None:
+def preflight(spec: MigrationSpec, root: Path, j: Journal, allow_dirty: bool) -> str:
+    """Why an apply must not start ('' when it may): uncommitted changes that are not ours. Not a work tree
+    is refused outright, a dry run included."""
     if not git.is_work_tree(root):
         raise UsageError(f"--target {root} is not a git work tree: a migration needs history to be safe")
     if allow_dirty:
-        return
+        return ""
     ours = set(j.files()) | set(j.read().get("placed", []))
     dirty = [d for d in git.dirty(root) if d[3:].strip().strip('"') not in ours]
-    if dirty:
-        raise UsageError(f"--target {root} has uncommitted changes ({dirty[0].strip()} ...): commit them or "
-                         "pass --allow-dirty")
+    return f"--target {root} has uncommitted changes ({dirty[0].strip()} ...): commit them or pass --allow-dirty" \
+        if dirty else ""
 
 
 def leftover_check(spec: MigrationSpec, found: list[E.Leftover]) -> Check:
@@ -92,12 +93,11 @@ def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool =
         else:
             pre.append(Check("recovery", Status.warn, "no interrupted apply",
                              f"rolled back {len(j.recover())} file(s) of an interrupted apply", "applying again now"))
-    try:
-        preflight(spec, root, j, allow_dirty)
-    except UsageError as exc:  # a dry run still shows the plan, and says the apply would refuse
-        if not dry_run or not git.is_work_tree(root):
-            raise
-        pre.append(Check("clean work tree", Status.warn, "nothing uncommitted", f"the apply would refuse: {exc}",
+    refused = preflight(spec, root, j, allow_dirty)
+    if refused and not dry_run:
+        raise UsageError(refused)
+    if refused:  # a dry run still shows the plan, and says the apply would refuse
+        pre.append(Check("clean work tree", Status.warn, "nothing uncommitted", f"the apply would refuse: {refused}",
                          "commit or stash first, or pass --allow-dirty"))
     model = M.target_spec(spec)
     fit = None if skip_fit else M.check_fit(cfg, spec, model)
