@@ -204,9 +204,12 @@ def test_rollback_keeps_later_edits_and_reapply_keeps_first_backups(project, mig
     assert mm.migrate(cfg, spec2, project).changed == 3  # utils, tests, run_batch: their backups stay the first
     utils = project / "src/utils.py"
     utils.write_text(utils.read_text() + "# my own edit after the migration\n")
-    back = mm.rollback(cfg, spec2, project)
+    mine = utils.read_bytes()
+    refused = mm.rollback(cfg, spec2, project)  # someone's work: nothing is restored unasked
+    assert refused.status is Status.failed and utils.read_bytes() == mine and snapshot(project) != original
+    back = mm.rollback(cfg, spec2, project, discard_later_edits=True)
     row = next(c for c in back.changes if c.target == "src/utils.py")
-    assert "saved in the journal first" in row.reason
+    assert "changed after the migration: that version is saved to" in row.reason
     assert snapshot(project) == original
     saved = list(mm.journal(cfg, spec2, project).dir.glob("after-rollback/src/utils.py.*"))
     assert len(saved) == 1 and saved[0].read_text().endswith("# my own edit after the migration\n")

@@ -35,6 +35,26 @@ def dirty(root: Path) -> list[str]:
     return [ln for ln in out.splitlines() if ln.strip()] if ok else []
 
 
+def dirty_paths(root: Path) -> list[tuple[str, str]]:
+    """(status, path) of every uncommitted change and untracked file, paths exactly as on disk (``-z``: no
+    quoting of odd names; a rename gives its new path)."""
+    ok, out = _git(root, "status", "--porcelain", "-z", "-uall")
+    if not ok:
+        return []
+    items, parts = [], out.split("\0")
+    i = 0
+    while i < len(parts):
+        entry = parts[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if code[0] in "RC":  # a rename or copy: the source path follows as its own entry
+            i += 1
+        items.append((code, path))
+    return items
+
+
 def head(root: Path) -> str:
     ok, out = _git(root, "rev-parse", "HEAD")
     return out.strip() if ok else ""

@@ -3,8 +3,13 @@
 ``journal.json`` (under the state dir, one per migration and project) lists every edited file with the sha256
 of its original and of what the migration wrote; ``backups/`` holds the originals (mode kept). Status:
 ``applying`` while files are being written (a crash leaves it so: the next run restores them before planning
-again), ``applied``, ``rolled-back``. A re-apply keeps the first backups. A rollback never overwrites a file
-changed after the migration without first saving that version under ``after-rollback/``.
+again), ``applied``, ``rolled-back``, ``discarded`` (set aside: no file held what the migration wrote).
+
+A file's bytes are compared with the journal before anything is written over them (``state``): ``ours`` (what
+the migration wrote), ``original`` (what it backed up), ``changed`` (anything else: the user's work) or
+``missing``. Only ``ours`` is ever overwritten by a restore or a recovery; a re-apply keeps a file's first backup
+only while the file still holds what the migration wrote, otherwise that backup is stale and the file's bytes
+of now are backed up instead. Backups set aside are moved under ``stale/``, never deleted.
 """
 
 from __future__ import annotations
@@ -16,11 +21,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rdic_ops.errors import StepFailed
 from rdic_ops.fsutil import atomic_write
+
+
+OURS, ORIGINAL, CHANGED, MISSING = "ours", "original", "changed", "missing"
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
 
 
 @dataclass
@@ -54,16 +67,66 @@ class Journal:
     def backup_path(self, rel: str) -> Path:
         return self.dir / "backups" / rel
 
+    def state(self, rel: str) -> str:
+        """What ``rel`` holds now against the journal: ours, original, changed (someone's work) or missing."""
+        f = self.files()[rel]
+        path = self.root / rel
+        if not path.is_file():
+            return MISSING
+        have = sha(path.read_bytes())
+        if have == f.get("after_sha256"):
+            return OURS
+        return ORIGINAL if have == f["before_sha256"] else CHANGED
+
+    def stale(self) -> bool:
+        """An applied journal none of whose files holds what the migration wrote: the migration was discarded
+        (``git checkout .``, a reset), so its backups no longer describe the tree."""
+        if self.status != "applied" or not self.files():
+            return False
+        return all(self.state(rel) != OURS for rel in self.files())
+
+    def set_aside(self) -> Path | None:
+        """Move the backups and the journal of a stale migration under ``stale/<time>/`` (kept, never deleted);
+        the next apply starts a journal of its own. Returns where they went."""
+        if not self.dir.joinpath("journal.json").exists():
+            return None
+        dest = self.dir / "stale" / stamp()
+        n = 1
+        while dest.exists():
+            dest = self.dir / "stale" / f"{stamp()}-{n}"
+            n += 1
+        dest.mkdir(parents=True)
+        if self.dir.joinpath("backups").exists():
+            shutil.move(str(self.dir / "backups"), str(dest / "backups"))
+        j = self.read()
+        atomic_write(dest / "journal.json", json.dumps(j, indent=2))
+        self.write({"history": [*j.get("history", []), {"status": j.get("status"), "files": len(j.get("files", [])),
+                                                       "at": time.time(), "set_aside": str(dest)}],
+                    "status": "discarded"})
+        return dest
+
+    def _set_aside_backup(self, rel: str) -> None:
+        """One file's backup is stale (the file no longer holds what the migration wrote): keep it under stale/."""
+        old = self.backup_path(rel)
+        if old.exists():
+            dest = self.dir / "stale" / stamp() / "backups" / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(old), str(dest))
+
     def edit(self, fe: FileEdit, migration: str) -> None:
-        """Back up the original (once per apply run), record it, then write the file atomically."""
+        """Back up the original, record it, then write the file atomically. A re-apply keeps the first backup
+        of a file that still holds what the migration wrote; any other bytes are backed up anew."""
         j = self.read()
         if j.get("status") not in ("applying", "applied"):
-            if self.dir.joinpath("backups").exists():
-                shutil.rmtree(self.dir / "backups")
+            if self.dir.joinpath("backups").exists():  # a rolled-back or discarded journal's backups: kept aside
+                shutil.move(str(self.dir / "backups"), str(self.dir / "stale" / f"{stamp()}-before-apply"))
             j = {"migration": migration, "target": str(self.root), "files": [], "history": j.get("history", [])}
         path = self.root / fe.rel
         entries = {f["path"]: f for f in j["files"]}
-        if fe.rel not in entries:  # the first backup is the one kept
+        if fe.rel in entries and entries[fe.rel].get("after_sha256") != sha(fe.before):
+            self._set_aside_backup(fe.rel)  # not what we wrote (discarded, or edited since): a stale backup
+            del entries[fe.rel]
+        if fe.rel not in entries:
             mode = path.stat().st_mode & 0o7777
             atomic_write(self.backup_path(fe.rel), fe.before, mode=mode)
             entries[fe.rel] = {"path": fe.rel, "before_sha256": sha(fe.before), "mode": mode}
@@ -83,19 +146,22 @@ class Journal:
         self.write(j)
 
     def interrupted(self) -> list[str]:
-        """Files an interrupted apply left differing from their originals."""
+        """Files an interrupted apply left holding what it wrote (only those are restored: a file someone
+        changed since is theirs, see ``conflicts``)."""
         if self.status != "applying":
             return []
-        out = []
-        for rel, f in self.files().items():
-            path = self.root / rel
-            have = path.read_bytes() if path.exists() else b""
-            if sha(have) != f["before_sha256"] and self.backup_path(rel).exists():
-                out.append(rel)
-        return out
+        return [rel for rel in self.files() if self.state(rel) == OURS and self.backup_path(rel).exists()]
+
+    def conflicts(self) -> list[str]:
+        """Files of an applied (or interrupted) migration that hold neither what it wrote nor the original:
+        someone's work, which no restore may overwrite unasked."""
+        if self.status not in ("applying", "applied"):
+            return []
+        return [rel for rel in self.files() if self.state(rel) in (CHANGED, MISSING)]
 
     def recover(self) -> list[str]:
-        """Restore the originals of an interrupted apply; the journal then says rolled-back."""
+        """Restore the originals of an interrupted apply; the journal then says rolled-back. A file changed
+        since the crash is left as it is (its backup stays in the journal)."""
         restored = self.interrupted()
         for rel in restored:
             atomic_write(self.root / rel, self.backup_path(rel).read_bytes(), mode=self.files()[rel].get("mode"))
@@ -103,17 +169,34 @@ class Journal:
             self._mark("rolled-back", recovered_at=time.time())
         return restored
 
-    def restore(self, rel: str) -> str:
-        """Put one original back; a version edited after the migration is saved first. Returns a note."""
-        f = self.files()[rel]
+    def save_current(self, rel: str) -> Path | None:
+        """Copy what ``rel`` holds now under ``after-rollback/`` (beside the backups); None when it is gone."""
         path = self.root / rel
-        have = path.read_bytes() if path.exists() else None
+        if not path.is_file():
+            return None
+        saved = self.dir / "after-rollback" / f"{rel}.{stamp()}"
+        n = 1
+        while saved.exists():
+            saved = self.dir / "after-rollback" / f"{rel}.{stamp()}-{n}"
+            n += 1
+        atomic_write(saved, path.read_bytes(), mode=0o600)
+        return saved
+
+    def restore(self, rel: str, *, discard_later_edits: bool = False) -> str:
+        """Put one original back when the file holds what the migration wrote. Any other bytes are someone's
+        work: refused (StepFailed) unless ``discard_later_edits``, and even then saved first. Returns a note."""
+        state = self.state(rel)
+        if state == ORIGINAL:
+            return "already the original"
         note = ""
-        if have is not None and sha(have) not in (f.get("after_sha256"), f["before_sha256"]):
-            saved = self.dir / "after-rollback" / f"{rel}.{time.strftime('%Y%m%d-%H%M%S')}"
-            atomic_write(saved, have)
-            note = f"edited after the migration: that version saved to {saved}"
-        atomic_write(path, self.backup_path(rel).read_bytes(), mode=f.get("mode"))
+        if state != OURS:
+            if not discard_later_edits:
+                raise StepFailed(f"{rel} changed after the migration: not restored",
+                                 remedy="pass --discard-later-edits to restore it (your version is saved first)")
+            saved = self.save_current(rel)
+            note = f"changed after the migration: that version saved to {saved}" if saved else \
+                "deleted after the migration: restored"
+        atomic_write(self.root / rel, self.backup_path(rel).read_bytes(), mode=self.files()[rel].get("mode"))
         return note
 
     def _mark(self, status: str, **extra) -> None:

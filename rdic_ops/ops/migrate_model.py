@@ -21,7 +21,7 @@ from rdic_ops.errors import RdicError, StepFailed, UsageError
 from rdic_ops.facts import git
 from rdic_ops.migration import edits as E
 from rdic_ops.migration import model as M
-from rdic_ops.migration.journal import Journal, sha
+from rdic_ops.migration.journal import ORIGINAL, OURS, Journal
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge, fold, worst
 from rdic_ops.providers import provider_checks
 
@@ -45,16 +45,33 @@ def rollback_command(spec: MigrationSpec, root: Path, spec_path: Path | None = N
 
 
 def preflight(spec: MigrationSpec, root: Path, j: Journal, allow_dirty: bool) -> str:
-    """Why an apply must not start ('' when it may): uncommitted changes that are not ours. Not a work tree
-    is refused outright, a dry run included."""
+    """Why an apply must not start ('' when it may): uncommitted changes that are not exactly the migration's
+    own. A file the journal names is exempt only while it holds the bytes the migration wrote (a journal whose
+    migration was discarded exempts nothing: that is how work was lost). Not a work tree is refused outright,
+    a dry run included."""
     if not git.is_work_tree(root):
         raise UsageError(f"--target {root} is not a git work tree: a migration needs history to be safe")
     if allow_dirty:
         return ""
-    ours = set(j.files()) | set(j.read().get("placed", []))
-    dirty = [d for d in git.dirty(root) if d[3:].strip().strip('"') not in ours]
-    return f"--target {root} has uncommitted changes ({dirty[0].strip()} ...): commit them or pass --allow-dirty" \
-        if dirty else ""
+    ours = {rel for rel in j.files() if j.state(rel) == OURS} if j.status == "applied" else set()
+    ours |= {rel for rel in j.read().get("placed", []) if placed_by_us(j, root, rel)}
+    dirty = [(code, path) for code, path in git.dirty_paths(root) if path not in ours]
+    if not dirty:
+        return ""
+    code, path = dirty[0]
+    more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
+    return f"--target {root} has uncommitted changes ({code.strip()} {path}{more}): commit or stash them, or pass " \
+        "--allow-dirty (a rollback restores only files that still hold what the migration wrote)"
+
+
+def placed_by_us(j: Journal, root: Path, rel: str) -> bool:
+    """Is the model link at ``rel`` still the one the migration made (same file: device and inode)?"""
+    ident = j.read().get("placed_ids", {}).get(rel)
+    try:
+        st = (root / rel).lstat()
+    except OSError:
+        return False
+    return ident is not None and [st.st_dev, st.st_ino] == list(ident)
 
 
 def leftover_check(spec: MigrationSpec, found: list[E.Leftover]) -> Check:
@@ -91,11 +108,19 @@ def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool =
             pre.append(Check("recovery", Status.warn, "no interrupted apply",
                              f"would restore {len(j.interrupted())} file(s) of an interrupted apply"))
         else:
+            kept = j.conflicts()
             pre.append(Check("recovery", Status.warn, "no interrupted apply",
-                             f"rolled back {len(j.recover())} file(s) of an interrupted apply", "applying again now"))
+                             f"rolled back {len(j.recover())} file(s) of an interrupted apply" +
+                             (f"; {len(kept)} changed since, left as they are ({', '.join(kept[:3])})" if kept else ""),
+                             "applying again now"))
     refused = preflight(spec, root, j, allow_dirty)
     if refused and not dry_run:
         raise UsageError(refused)
+    if j.stale():  # discarded since it was applied: its backups no longer describe the tree
+        pre.append(Check("journal", Status.warn, "the last apply still in the tree",
+                         "the last apply was discarded: " + ("its journal would be set aside" if dry_run else
+                                                             f"its journal set aside in {j.set_aside()}"),
+                         "starting over: the files as they are now are backed up"))
     if refused:  # a dry run still shows the plan, and says the apply would refuse
         pre.append(Check("clean work tree", Status.warn, "nothing uncommitted", f"the apply would refuse: {refused}",
                          "commit or stash first, or pass --allow-dirty"))
@@ -130,7 +155,9 @@ def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_
     if model is not None and not skip_verify:
         row, placed = M.fetch(cfg, spec, model, where)
         checks.append(row)
-        j.finish(placed=sorted({*j.read().get("placed", []), *(str(p.relative_to(root)) for p in placed)}))
+        ids = {**j.read().get("placed_ids", {}), **{str(p.relative_to(root)): [p.lstat().st_dev, p.lstat().st_ino]
+                                                   for p in placed}}
+        j.finish(placed=sorted({*j.read().get("placed", []), *ids}), placed_ids=ids)
     model_here = not checks or checks[0].status is Status.ok  # no model to fetch: the project serves it
     if model_here and spec.verify and not skip_verify:
         tests = run_verify(spec, root, j.dir / "probe.jsonl")
@@ -198,29 +225,56 @@ def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
     return fold("migrate-model --status", checks, t0=t0, message=msg)
 
 
-def rollback(cfg: RootConfig, spec: MigrationSpec, root: Path, dry_run: bool = False) -> StepResult:
+def rollback(cfg: RootConfig, spec: MigrationSpec, root: Path, dry_run: bool = False,
+             discard_later_edits: bool = False) -> StepResult:
+    """Every file back to its original, but only where the file holds what the migration wrote: a file changed
+    since (someone's work) stops the whole rollback before anything is restored, its diff shown, unless
+    ``discard_later_edits`` (then its version is saved beside the backups first)."""
     j = journal(cfg, spec, root)
+    conflicts = j.conflicts() + [rel for rel in j.read().get("placed", [])
+                                 if j.status in ("applied", "applying") and (root / rel).exists()
+                                 and not placed_by_us(j, root, rel)]
+    if conflicts and not discard_later_edits:
+        return _refused(j, root, conflicts)
 
     def make() -> Plan:
         plan = Plan("migrate-model --rollback")
         if j.status not in ("applied", "applying"):
             plan.add(Change(str(root), "none", j.status, "original", reason="nothing to roll back"))
             return plan
-        for rel, f in sorted(j.files().items()):
+        for rel in sorted(j.files()):
+            if j.state(rel) == ORIGINAL:
+                continue
             path = root / rel
-            have = path.read_bytes() if path.exists() else b""
-            want = j.backup_path(rel).read_bytes()
-            if have != want:
-                later = sha(have) not in (f.get("after_sha256"), f["before_sha256"])
-                plan.add(Change(rel, "restore" if not dry_run else "would restore", have.decode("utf-8", "replace"),
-                                want.decode("utf-8", "replace"), apply=lambda rel=rel: j.restore(rel),
-                                reason="edited after the migration: that version is saved in the journal first"
-                                if later else ""))
-        for rel in j.read().get("placed", []):  # model links this migration made
-            if (root / rel).is_file() or (root / rel).is_symlink():
+            have = path.read_bytes() if path.is_file() else b""
+            later = j.state(rel) != OURS
+            plan.add(Change(rel, "restore" if not dry_run else "would restore", have.decode("utf-8", "replace"),
+                            j.backup_path(rel).read_text("utf-8", "replace"),
+                            apply=lambda rel=rel: j.restore(rel, discard_later_edits=discard_later_edits),
+                            reason=f"changed after the migration: that version is saved to {j.dir / 'after-rollback'}"
+                            " first (--discard-later-edits)" if later else "holds what the migration wrote"))
+        for rel in j.read().get("placed", []):  # model links this migration made, and only those
+            if placed_by_us(j, root, rel):
                 plan.add(Change(rel, "remove link", "model link", None, reason="linked by the migration",
                                 apply=lambda rel=rel: (root / rel).unlink()))
         plan.add(Change("journal", "mark rolled-back", j.status, "rolled-back", apply=j.mark_rolled_back))
         return plan
 
     return converge(make, dry_run=dry_run)
+
+
+def _refused(j: Journal, root: Path, conflicts: list[str]) -> StepResult:
+    """A rollback that would overwrite someone's work: nothing restored, the differences shown."""
+    changes = []
+    for rel in conflicts:
+        path = root / rel
+        have = path.read_text("utf-8", "replace") if path.is_file() else None
+        want = j.backup_path(rel).read_text("utf-8", "replace") if j.backup_path(rel).exists() else None
+        why = "deleted after the migration" if have is None else "changed after the migration" \
+            if want is not None else "replaced after the migration (not the link it made)"
+        changes.append(Change(rel, "keep", have, want, reason=f"{why}: kept"))
+    names = ", ".join(conflicts[:3]) + (" ..." if len(conflicts) > 3 else "")
+    return StepResult("migrate-model --rollback", Status.failed, changes,
+                      message=f"{len(conflicts)} file(s) changed after the migration ({names}): nothing restored",
+                      remedy="keep that work (commit or copy it) and re-run, or pass --discard-later-edits: each "
+                      f"such file's version is saved under {j.dir / 'after-rollback'} before the original returns")
