@@ -1,22 +1,62 @@
-"""Safe file writes: temp file + fsync + rename, and a backup before every edit."""
+"""Safe file writes: temp file + fsync + rename, and a backup before every edit.
+
+Every file rdic-ops writes goes through ``atomic_write``: a reader (or the next run, after a crash or a full
+disk) sees the old file or the new one, never half of it. The few files that grow on purpose (an append-only
+log, a resumable checkpoint) say so where they are opened.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from rdic_ops.errors import StepFailed
 
-def atomic_write(path: str | os.PathLike, data: str | bytes, *, mode: int | None = None) -> Path:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half of it."""
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+class WriteFailed(StepFailed, OSError):
+    """The disk (or the quota) is full: nothing was replaced. A StepFailed (exit 1, one line) that is still an
+    OSError, so a best-effort cache write that swallows OSError keeps doing so."""
+
+
+def open_mode() -> int:
+    """The mode ``open(path, "w")`` gives a new file: 0o666 less the umask (read without changing it)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc: the classic read (set and restore at once)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write(path: str | os.PathLike, data: str | bytes, *, mode: int | None = None,
+                 shared: bool = False) -> Path:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half of it.
+
+    The mode: ``mode`` if given, else the old file's; a new file is private (0600, mkstemp's) unless
+    ``shared`` (reports, plots, models.lock: what ``open()`` would give, 0666 less the umask).
+    A full disk raises WriteFailed, with the old file intact and no temp file left."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode() if isinstance(data, str) else data
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if mode is None and shared:
+        mode = open_mode()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise_if_full(path, exc)
+        raise
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
@@ -25,11 +65,21 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, *, mode: int | None
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise_if_full(path, exc)
         raise
     fsync_dir(path.parent)
     return path
+
+
+def raise_if_full(path: Path, exc: OSError) -> None:
+    """A full disk as one line (WriteFailed); any other OSError goes on as it was (callers catch
+    PermissionError)."""
+    if exc.errno in _FULL:
+        raise WriteFailed(f"cannot write {path}: {os.strerror(exc.errno)}; the old file (if any) is left as it "
+                          "was", remedy="free some space and re-run") from exc
 
 
 def fsync_dir(directory: Path) -> None:

@@ -32,6 +32,8 @@ def _resume_state(prog_path: Path, vec_path: Path, key: dict) -> dict:
             state = {}
     if state.get("key") != key:
         state = {"key": key, "done": 0, "dim": 0}
+        # the vectors file is a resumable checkpoint that grows on purpose (appended batch by batch, cut back to
+        # the last batch the progress file records): not fsutil.atomic_write; the store itself is swapped whole
         vec_path.write_bytes(b"")
     with open(vec_path, "r+b") as fh:  # drop any half-written batch past the last recorded one
         fh.truncate(state["done"] * state["dim"] * 4)

@@ -38,9 +38,18 @@ print(json.dumps({"python": list(sys.version_info[:3]), "root": root, "venv": ve
 
 
 def _atomic_json(path: Path, data: dict) -> None:
+    """fsutil.atomic_write's temp + fsync + rename, in the stdlib only (this module runs on the host): a full
+    disk leaves the old installed.json and no temp file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, indent=2))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _package_conf() -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rdic_ops.config.schema import ModelShape
 from rdic_ops.errors import UsageError
+from rdic_ops.fsutil import fsync_dir, raise_if_full
 
 ARCHS = ("llama", "gemma3", "bert")
 
@@ -252,9 +253,16 @@ def write(path: str | os.PathLike, arch: str, shape: ModelShape, *, quantization
             data_start = -(-header // align) * align
             with open(tmp, "r+b") as fh:
                 fh.truncate(data_start + total)  # a hole: no disk blocks, real size
+        # GGUFWriter writes to a path of its own, so not through fsutil.atomic_write: the same temp + fsync +
+        # rename by hand (a full disk or a crash leaves the old file, never half a model)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise_if_full(path, exc)
         raise
+    fsync_dir(path.parent)
     return path
 

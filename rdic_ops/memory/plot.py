@@ -6,9 +6,11 @@ on-demand model as it loads: what stays resident (grey) plus the model itself, w
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from rdic_ops.errors import UsageError
+from rdic_ops.fsutil import atomic_write
 from rdic_ops.units import GiB
 
 COLORS = {"weights": "#4c72b0", "KV cache": "#dd8452", "compute + overhead": "#55a868"}
@@ -90,6 +92,7 @@ def plot(report, path: str | Path) -> Path:
     legend = [Patch(color=c, label=k) for k, c in COLORS.items()] + [Patch(color=KEPT, label="stays resident")]
     ax.legend(handles=legend, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    buf = io.BytesIO()  # drawn in memory, then written whole: a full disk leaves the old PNG, not a 0-byte one
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
-    return path
+    return atomic_write(path, buf.getvalue(), shared=True)

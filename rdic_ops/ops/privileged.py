@@ -72,6 +72,7 @@ def write_file(path: Path, text: str) -> None:
         except PermissionError:
             raise StepFailed(f"cannot write {path}: permission denied",
                              remedy="run with sudo, or point paths.system_root elsewhere") from None
+    # through sudo: a private temp file, then install to <path>.rdic-new and mv over: the unit is replaced whole
     fd, tmp = tempfile.mkstemp(prefix="rdic-ops-", suffix=".unit")
     try:
         with os.fdopen(fd, "w") as fh:

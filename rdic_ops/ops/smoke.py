@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,6 +12,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from rdic_ops.fsutil import atomic_write
 from rdic_ops.plan import Check, Status, StepResult, fold
 
 SUITE = Path(__file__).resolve().parents[1] / "smoke"
@@ -21,8 +23,8 @@ def run(env: str, overrides: list[str], junit: str | None = None, timeout: float
     """The suite in a child pytest; ``quick`` (setup's re-run) reads back what verified files fix, e.g. the
     embedding dimension, instead of loading the embedding model again."""
     t0 = time.perf_counter()
-    xml_path = Path(junit) if junit else Path(tempfile.mkdtemp(prefix="rdic-smoke-")) / "smoke.xml"
-    xml_path.parent.mkdir(parents=True, exist_ok=True)
+    # pytest writes its XML to a temp dir; --junit's file is then written whole (a full disk leaves the old one)
+    xml_path = Path(tempfile.mkdtemp(prefix="rdic-smoke-")) / "smoke.xml"
     child_env = {**os.environ, "RDIC_SMOKE_ENV": env, "RDIC_SMOKE_SET": json.dumps(overrides),
                  "RDIC_SMOKE_QUICK": "1" if quick else "0",
                  # the suite needs no plugin; autoloaded ones cost seconds (Hydra's imports all of Hydra)
@@ -31,9 +33,13 @@ def run(env: str, overrides: list[str], junit: str | None = None, timeout: float
            "-W", "ignore::pytest.PytestConfigWarning", f"--junitxml={xml_path}", "-o", "junit_family=xunit2"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env, timeout=timeout, check=False)
+        checks = parse_junit(xml_path) if xml_path.exists() else []
+        if junit and xml_path.exists():
+            atomic_write(Path(junit), xml_path.read_bytes(), shared=True)
     except subprocess.TimeoutExpired:
         return StepResult("smoke", Status.failed, message=f"smoke tests did not finish within {timeout:g} s")
-    checks = parse_junit(xml_path) if xml_path.exists() else []
+    finally:
+        shutil.rmtree(xml_path.parent, ignore_errors=True)
     if not checks:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
         return StepResult("smoke", Status.failed, duration_s=time.perf_counter() - t0,
@@ -41,7 +47,7 @@ def run(env: str, overrides: list[str], junit: str | None = None, timeout: float
     failed = [c for c in checks if c.status is Status.failed]
     skipped = [c for c in checks if c.status is Status.skipped]
     msg = (f"{len(checks) - len(failed) - len(skipped)} passed, {len(failed)} failed, {len(skipped)} skipped"
-           + (f" (JUnit XML: {xml_path})" if junit else ""))
+           + (f" (JUnit XML: {junit})" if junit else ""))
     return fold("smoke", checks, t0=t0, message=msg, remedy=failed[0].found if failed else "")
 
 

@@ -120,6 +120,7 @@ class LlamaCppRuntime:
                              remedy="stop that program or set env.runtime.llamacpp_port to a free port")
         config, t0 = self.server_config(models), time.perf_counter()
         atomic_write(self.config_path, json.dumps(config, indent=2))  # (creates self.dir)
+        # the server's log grows on purpose (appended across starts, the server writes it itself): not atomic
         with open(self.log_path, "ab") as log:  # -P and a fixed cwd: no file of the user's shadows a module
             proc = subprocess.Popen([sys.executable, "-P", "-m", "llama_cpp.server", "--config_file",
                                      str(self.config_path)], stdout=log, stderr=subprocess.STDOUT,

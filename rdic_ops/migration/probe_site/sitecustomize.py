@@ -16,7 +16,7 @@ _FILE = os.environ.get("RDIC_PROBE_FILE")
 
 
 def _record(**row):
-    try:
+    try:  # an append-only log on purpose (every process of the run adds its lines): not fsutil.atomic_write
         with open(_FILE, "a", encoding="utf-8") as fh:
             fh.write(json.dumps({"pid": os.getpid(), **row}) + "\n")
     except (OSError, TypeError):
