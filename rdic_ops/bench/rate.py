@@ -1,9 +1,16 @@
-"""`invoke bench.rate`: score each answer 1-5 in the terminal; the sheet is saved after every answer."""
+"""`invoke bench.rate`: score each answer 1-5 in the terminal; the sheet is saved after every answer.
+
+The sheet (ratings.csv, written by `invoke bench`) has a schema: the header model,question,run,answer,score
+and per answer a model, a question, a run number and a score that is empty or a number from 1 to 5. A sheet
+that breaks it (NUL bytes, other columns, a row of three fields) is refused naming the file and the line,
+never read as "not rated yet"; the message never quotes the file's text.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +42,66 @@ def summary_of(run_dir: str) -> dict:
                          "re-run invoke bench") from None
 
 
+def _line_of(raw: bytes, at: int) -> int:
+    return raw.count(b"\n", 0, at) + 1
+
+
+def _decode(sheet: Path) -> str:
+    try:
+        raw = sheet.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{sheet}: cannot read it ({exc.strerror})") from None
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise UsageError(f"{sheet}: line {_line_of(raw, nul)}: a NUL byte: not a ratings sheet "
+                         "(re-run invoke bench to write a fresh one)")
+    try:
+        return raw.decode("utf-8-sig")  # a spreadsheet's BOM is fine
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{sheet}: line {_line_of(raw, exc.start)}: not UTF-8 text") from None
+
+
+def _row_problem(row: list[str]) -> str | None:
+    """What is wrong with one answer's row (never its text), or None."""
+    if len(row) != len(FIELDS):
+        return f"{len(row)} fields, expected {len(FIELDS)} ({','.join(FIELDS)})"
+    model, question, run, _answer, score = row
+    if not model.strip() or not question.strip():
+        return "no model or no question"
+    if not (run.strip().isascii() and run.strip().isdigit()):
+        return "run is not a whole number"
+    if score.strip():
+        try:
+            value = float(score)
+        except ValueError:
+            return "score is not a number (1-5)"
+        if not math.isfinite(value) or not 1 <= value <= 5:
+            return "score is not 1-5"
+    return None
+
+
+def read_sheet(sheet: Path) -> list[dict]:
+    """The sheet's rows (FIELDS -> text); a sheet that breaks the schema is a UsageError naming the line."""
+    reader = csv.reader(io.StringIO(_decode(sheet), newline=""))
+    rows, start = [], 1
+    try:
+        for row in reader:
+            if start == 1 and [c.strip() for c in row] != FIELDS:
+                raise UsageError(f"{sheet}: line 1: the header is not {','.join(FIELDS)}: not a ratings sheet "
+                                 "of invoke bench")
+            problem = _row_problem(row) if start > 1 and row else None
+            if problem:
+                raise UsageError(f"{sheet}: line {start}: {problem}")
+            if start > 1 and row:
+                rows.append(dict(zip(FIELDS, row, strict=True)))
+            start = reader.line_num + 1
+    except csv.Error:
+        raise UsageError(f"{sheet}: line {start}: not valid CSV") from None
+    if start == 1:
+        raise UsageError(f"{sheet}: empty: no header {','.join(FIELDS)} (re-run invoke bench)")
+    return rows
+
+
 def _save(sheet: Path, rows: list[dict]) -> None:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=FIELDS)
@@ -45,8 +112,7 @@ def _save(sheet: Path, rows: list[dict]) -> None:
 
 def rate(sheet: Path, ask: Callable[[str], str] = input, show: Callable[[str], None] = print) -> int:
     """Ask for a score for every unscored answer (enter skips, q stops); returns how many were scored."""
-    with open(sheet, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_sheet(sheet)
     if ask is input and (sys.stdin is None or sys.stdin.closed) and any(not r["score"].strip() for r in rows):
         raise UsageError("bench.rate reads scores from stdin, which is closed",
                          remedy="run it in a terminal, or pipe the scores in, one 1-5 per line")

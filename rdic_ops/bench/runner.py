@@ -9,6 +9,7 @@ salted so no cached prompt flatters a model. A failed run is recorded as failed;
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import statistics
@@ -17,10 +18,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rdic_ops.bench.questions import QUESTIONS, prompt_of
+from rdic_ops.bench.rate import FIELDS, read_sheet
 from rdic_ops.config.compose import compose
 from rdic_ops.config.schema import RootConfig, RuntimeKind
 from rdic_ops.errors import RdicError, UsageError
 from rdic_ops.facts.vram import VramSampler
+from rdic_ops.fsutil import atomic_write
 from rdic_ops.runtime.base import Generation
 from rdic_ops.runtime.inprocess import InProcessLlamaCpp
 
@@ -83,7 +86,10 @@ def run(env: str, overrides: list[str], models: list[str], *, questions: list[di
     questions = questions or QUESTIONS
     cfgs = sweep(env, overrides, models)
     out_dir.mkdir(parents=True, exist_ok=True)
-    raw = open(out_dir / "raw.jsonl", "w")
+    # raw.jsonl.partial grows on purpose, one flushed line per run: what a killed bench had measured so far.
+    # raw.jsonl itself is written whole at the end (every run, failed loads included), then the partial goes.
+    partial = out_dir / "raw.jsonl.partial"
+    log = open(partial, "w", encoding="utf-8")
     results: list[Run] = []
     loads: dict[str, float] = {}
     engines: dict[str, dict] = {}
@@ -105,13 +111,18 @@ def run(env: str, overrides: list[str], models: list[str], *, questions: list[di
             except RdicError as exc:
                 r = Run(name, q["id"], i, False, error=exc.line())
             results.append(r)
-            raw.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
-            raw.flush()
+            log.write(_jsonl([r]))
+            log.flush()
         close()
-    raw.close()
+    log.close()
     summary = summarize(results, loads, engines)
     write_artifacts(out_dir, results, summary)
+    partial.unlink(missing_ok=True)
     return out_dir, results, summary
+
+
+def _jsonl(results: list[Run]) -> str:
+    return "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in results)
 
 
 def _stats(xs: list[float]) -> dict:
@@ -146,18 +157,21 @@ def write_artifacts(out: Path, results: list[Run], summary: dict) -> None:
     head = ["model", "load s", "TTFT median s", "TTFT min", "TTFT max", "delivered tok/s median",
             "gen tok/s median (counters)", "gen min", "gen max",
             "prompt tok/s median", "peak VRAM MiB", "failed"]
-    with open(out / "summary.csv", "w", newline="") as fh:
-        csv.writer(fh).writerows([head, *rows])
+    # each file written whole (fsutil.atomic_write): a full disk leaves the old file or none, never half of one
+    atomic_write(out / "raw.jsonl", _jsonl(results), shared=True)
+    atomic_write(out / "summary.csv", _csv([head, *rows]), shared=True)
     md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
-    (out / "summary.md").write_text("\n".join(md) + "\n")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    with open(out / "ratings.csv", "w", newline="") as fh:  # for human 1-5 scores
-        w = csv.writer(fh)
-        w.writerow(["model", "question", "run", "answer", "score"])
-        for r in results:
-            if r.ok and r.run == 0:
-                w.writerow([r.model, r.question, r.run, r.answer, ""])
+    atomic_write(out / "summary.md", "\n".join(md) + "\n", shared=True)
+    atomic_write(out / "summary.json", json.dumps(summary, indent=2), shared=True)
+    sheet = [FIELDS] + [[r.model, r.question, r.run, r.answer, ""] for r in results if r.ok and r.run == 0]
+    atomic_write(out / "ratings.csv", _csv(sheet), shared=True)  # for human 1-5 scores
     plot(out / "plot.png", summary)
+
+
+def _csv(rows: list[list]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    return buf.getvalue()
 
 
 def plot(path: Path, summary: dict) -> None:
@@ -176,19 +190,18 @@ def plot(path: Path, summary: dict) -> None:
         ax.set_title(label)
         ax.tick_params(axis="x", rotation=20)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    buf = io.BytesIO()  # drawn in memory, then written whole
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
+    atomic_write(path, buf.getvalue(), shared=True)
 
 
 def read_ratings(path: Path) -> dict[str, float]:
+    """Mean score per model; a sheet that breaks the schema is a UsageError (exit 2) naming file and line."""
     scores: dict[str, list[float]] = {}
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row.get("score", "").strip():
-                s = float(row["score"])
-                if not 1 <= s <= 5:
-                    raise UsageError(f"{path}: score {s} for {row['model']}/{row['question']} is not 1-5")
-                scores.setdefault(row["model"], []).append(s)
+    for row in read_sheet(path):
+        if row["score"].strip():
+            scores.setdefault(row["model"], []).append(float(row["score"]))
     return {m: statistics.mean(v) for m, v in scores.items()}
 
 
