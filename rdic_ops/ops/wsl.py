@@ -16,7 +16,7 @@ from pathlib import Path
 from rdic_ops import wslconfig
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import RootConfig
-from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.errors import ConfigError, StepFailed, UsageError
 from rdic_ops.facts import hardware, windows
 from rdic_ops.facts.hardware import WslFacts
 from rdic_ops.fsutil import atomic_write, backup
@@ -114,6 +114,32 @@ def _read(path: Path) -> str | None:
         raise StepFailed(f"{path} is not UTF-8: WSL cannot read it", remedy="save it as UTF-8") from None
 
 
+def not_a_wslconfig(lines: list[wslconfig.Line]) -> tuple[int, str] | None:
+    """(line number, why) when the text is no .wslconfig at all and must not be edited; else None.
+
+    WSL skips a bad line and reads on, so real files hold some and stay editable: `;` lines, malformed values,
+    unknown keys and sections, a value continued by a trailing backslash. No .wslconfig: text before the first
+    [section] that is not blank or `#`, a line that is neither key=value, [section], nor comment, or sections
+    none of which WSL reads (e.g. /etc/wsl.conf's [boot])."""
+    continued = False
+    for n, ln in enumerate(lines, 1):
+        cont, continued = continued, ln.kind in ("key", "bad") and ln.eol == "\n" and _backslash_end(ln.text)
+        if cont or ln.kind in ("blank", "comment") or (ln.problem or "").startswith("';'"):
+            continue
+        if ln.kind != "section" and not ln.section:
+            return n, "text before the first [section]"
+        if ln.kind == "bad" and (ln.problem or "").startswith("no '='"):
+            return n, "a line that is neither key=value, [section] nor a # comment"
+    sections = {n: ln.section for n, ln in enumerate(lines, 1) if ln.kind == "section"}
+    if sections and not set(sections.values()) & set(wslconfig.SCHEMA):
+        return min(sections), f"none of its sections is one WSL reads ({', '.join(f'[{s}]' for s in wslconfig.SCHEMA)})"
+    return None
+
+
+def _backslash_end(text: str) -> bool:
+    return (len(text) - len(text.rstrip("\\"))) % 2 == 1
+
+
 def _writable(path: Path, have: str | None) -> None:
     """A read-only .wslconfig (no write bit, even for root) is the user's decision: refused, never overwritten."""
     if have is None:
@@ -128,6 +154,10 @@ def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> Plan:
     want = desired(cfg, host)
     have = _read(path)
     lines = wslconfig.parse(have or "")
+    bad = not_a_wslconfig(lines)
+    if bad:  # the line is named, never quoted: --path may point at any file
+        raise ConfigError(f"{path}:{bad[0]}: does not parse as a .wslconfig ({bad[1]}): not edited",
+                          remedy="point --path at the Windows profile's .wslconfig, or fix that line by hand")
     checks = [Check(f"{path.name}:{n}", Status.warn, "a line WSL reads as written", note,
                     "left as it is: fix it by hand") for n, note in wslconfig.problems(lines)]
     new = wslconfig.set_values(have or "", want)
