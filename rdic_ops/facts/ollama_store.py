@@ -62,7 +62,7 @@ class StoreFacts:
 def blob_path(root: Path, digest: object) -> Path:
     """blobs/sha256-<hex> of a digest that is exactly sha256:<64 hex>, resolving inside the store."""
     if not isinstance(digest, str) or not DIGEST.match(digest):
-        raise ManifestError(f"digest {str(digest)[:80]!r} is not sha256:<64 hex digits>")
+        raise ManifestError("a digest is not sha256:<64 hex digits>")  # not quoted: file contents stay out of errors
     path = Path(root) / "blobs" / digest.replace(":", "-")
     if path.is_symlink() and not path.resolve().is_relative_to((Path(root) / "blobs").resolve()):
         raise ManifestError(f"{path.name} links outside the store ({path.resolve()})")
@@ -95,7 +95,7 @@ def read_manifest(root: Path, path: Path) -> Manifest:
 
 def _size(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ManifestError(f"size {str(value)[:40]!r} is not a byte count")
+        raise ManifestError("a layer's size is not a byte count")  # not quoted, as above
     return value
 
 

@@ -1,4 +1,9 @@
-"""The GGUF header scan: a streaming walk over mmap that refuses hostile headers instead of obeying them."""
+"""The GGUF header scan: a streaming walk over mmap that refuses hostile headers instead of obeying them.
+
+Its errors name the problem, never the file's bytes: no magic, key, string or tensor name from the file is
+quoted (a GGUF path may be a link to someone's private file), tensors are named by their index, and a
+number read from the file is shown only when it is a small enumeration (a version, a type id).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,12 @@ VERSIONS = (2, 3)
 MAX_DIMS = 4  # GGML_MAX_DIMS
 MAX_NESTING = 8  # arrays of arrays: llama.cpp writes none; a deeper header is hostile
 MAX_LAYERS = 65536
+SMALL = 0xFFFF  # numbers from the file up to this are shown in errors (version, type ids); larger are not
+
+
+def small(n: int) -> str:
+    """`` 99`` for a small enumeration read from the file, else nothing (never a blob of bytes as a number)."""
+    return f" {n}" if 0 <= n <= SMALL else ""
 
 
 class Malformed(ValueError):
@@ -68,9 +79,9 @@ class _Header:
         self.buf, self.pos, self.unpack, self.size = buf, 0, struct.unpack_from, len(buf)
         magic, version = self._take("<4sI")
         if magic != b"GGUF":
-            raise Malformed(f"bad magic {magic!r}")
+            raise Malformed("it does not start with the GGUF magic")
         if version not in VERSIONS:
-            raise Malformed(f"unsupported GGUF version {version}")
+            raise Malformed(f"unsupported GGUF version{small(version)} (rdic-ops reads versions 2 and 3)")
         n_tensors, n_kv = self._take("<QQ")
         self._room(n_kv, 8 + 4 + 1, "key-value pairs")
         self._room(n_tensors, 8 + 4 + 8 + 4 + 8, "tensors")
@@ -79,15 +90,15 @@ class _Header:
             key = self._string()
             (vtype,) = self._take("<I")
             self.fields[key] = self._value(vtype, 0)
-        self.tensors = [self._tensor() for _ in range(n_tensors)]
+        self.tensors = [self._tensor(i) for i in range(n_tensors)]
         align = self.fields.get("general.alignment", 32)
         if not isinstance(align, int) or isinstance(align, bool) or align <= 0 or align & (align - 1):
-            raise Malformed(f"general.alignment {align!r} is not a positive power of two")
+            raise Malformed("general.alignment is not a positive power of two")
         self.data_start = -(-self.pos // align) * align
 
     def _room(self, count: int, width: int, what: str) -> None:
         if count * width > self.size - self.pos:
-            raise Malformed(f"truncated or corrupt header: {count} {what} cannot fit in the "
+            raise Malformed(f"truncated or corrupt header: the {what} it declares cannot fit in the "
                             f"{self.size - self.pos} bytes left")
 
     def _take(self, fmt):
@@ -107,18 +118,18 @@ class _Header:
         self.pos += n
         return raw.decode("utf-8", "replace")
 
-    def _tensor(self) -> _Tensor:
+    def _tensor(self, index: int) -> _Tensor:
         name = self._string()
         (n_dims,) = self._take("<I")
         if n_dims > MAX_DIMS:
-            raise Malformed(f"tensor {name[:40]!r} has {n_dims} dimensions (at most {MAX_DIMS})")
+            raise Malformed(f"tensor #{index} has more than {MAX_DIMS} dimensions")
         ne = self._take(f"<{n_dims}Q")
         qtype, offset = self._take("<IQ")
         if not _known_qtype(qtype):
-            raise Malformed(f"tensor {name[:40]!r} has unknown type {qtype}")
+            raise Malformed(f"tensor #{index} has unknown type{small(qtype)}")
         t = _Tensor(name, tuple(ne), qtype, offset)
         if t.n_elements >= 2 ** 56 or offset >= 2 ** 56:
-            raise Malformed(f"tensor {name[:40]!r} is larger than any file")
+            raise Malformed(f"tensor #{index} is larger than any file")
         return t
 
     def _value(self, vtype, depth: int):
@@ -127,7 +138,7 @@ class _Header:
         if vtype == _STRING:
             return self._string()
         if vtype != _ARRAY:
-            raise Malformed(f"unknown GGUF value type {vtype}")
+            raise Malformed(f"unknown GGUF value type{small(vtype)}")
         if depth >= MAX_NESTING:
             raise Malformed(f"arrays nested deeper than {MAX_NESTING}")
         etype, count = self._take("<IQ")
@@ -147,7 +158,7 @@ class _Header:
             self.pos += width * count
             return _Array(count, values)
         if etype != _ARRAY:
-            raise Malformed(f"unknown GGUF array element type {etype}")
+            raise Malformed(f"unknown GGUF array element type{small(etype)}")
         self._room(count, 4 + 8, "nested arrays")
         for _ in range(count):
             self._value(_ARRAY, depth + 1)

@@ -1,4 +1,8 @@
-"""What a GGUF file says about its model, read with the `gguf` package (memory-mapped, no tensor data read)."""
+"""What a GGUF file says about its model, read with the `gguf` package (memory-mapped, no tensor data read).
+
+Errors name the file and the problem, never its bytes (header.py says why): no magic, key value or string
+from the file is quoted.
+"""
 
 from __future__ import annotations
 
@@ -77,8 +81,9 @@ def _ollama_blob(path: Path) -> Path:
             models = path.parents[4] if len(path.parents) > 4 else path.parent
             try:
                 return blob_path(models, layer.get("digest"))
-            except ManifestError as exc:
-                raise UsageError(f"{path}: unreadable GGUF: {exc}") from None
+            except ManifestError:  # its text quotes the digest: not repeated here
+                raise UsageError(f"{path}: unreadable GGUF: the Ollama manifest's model layer has no valid "
+                                 "sha256:<64 hex> digest") from None
     raise UsageError(f"{path}: Ollama manifest has no model layer")
 
 
@@ -95,7 +100,7 @@ def _read_header(path: Path) -> tuple[Path, _Header]:
         with open(path, "rb") as fh:
             magic = fh.read(4)
     if magic != b"GGUF":
-        raise UsageError(f"{path}: not a GGUF file (magic {magic!r})")
+        raise UsageError(f"{path}: not a GGUF file ({'empty' if not magic else 'it does not start with GGUF'})")
     import mmap
 
     size = path.stat().st_size
@@ -105,8 +110,10 @@ def _read_header(path: Path) -> tuple[Path, _Header]:
         end = max((header.data_start + t.offset + t.n_bytes for t in header.tensors), default=header.data_start)
     except Malformed as exc:
         raise UsageError(f"{path}: unreadable GGUF: {exc}") from None
-    except (ValueError, OSError, struct.error) as exc:
-        raise UsageError(f"{path}: unreadable GGUF ({exc})") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: unreadable GGUF ({exc.strerror or type(exc).__name__})") from None
+    except (ValueError, struct.error) as exc:  # their text may carry bytes of the file: only the kind is named
+        raise UsageError(f"{path}: unreadable GGUF ({type(exc).__name__})") from None
     if end > size:
         raise UsageError(f"{path}: truncated GGUF: tensor data ends at byte {end}, file has {size}")
     return path, header
@@ -131,9 +138,11 @@ def _tensor_sums(tensors) -> tuple[dict[int, int], int, int, int, int]:
 
 
 def _count(value, key: str, path: Path, limit: int = 2 ** 40) -> int:
-    """A count from the header as an int in [0, limit], else the file is refused."""
+    """A count from the header as an int in [0, limit], else the file is refused (its value is not quoted)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or not 0 <= value <= limit:
-        raise UsageError(f"{path}: GGUF key {key} = {str(value)[:40]!r} is not a count in [0, {limit}]")
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        raise UsageError(f"{path}: GGUF: the architecture's {key} is "
+                         + (f"not a count in [0, {limit}]" if number else "not a number"))
     return int(value)
 
 
@@ -146,7 +155,7 @@ def inspect(path: str | os.PathLike) -> GgufInfo:
         raise UsageError(f"{path}: GGUF without general.architecture")
 
     def a(key, default=0, limit=2 ** 40):
-        return _count(_field(fields, f"{arch}.{key}", default) or default, f"{arch}.{key}", path, limit)
+        return _count(_field(fields, f"{arch}.{key}", default) or default, key, path, limit)
 
     n_embd, n_head = a("embedding_length"), a("attention.head_count", 1) or 1
     tokens = fields.get("tokenizer.ggml.tokens")
