@@ -28,14 +28,13 @@ def prompt_of(q: dict, answers: list[str] | None = None) -> str:
 
 def load_questions(path: str) -> list[dict]:
     """A YAML list of {id, turns: [text, ...]}; every other shape is a UsageError naming the problem."""
-    from pathlib import Path
-
     import yaml
 
+    from rdic_ops.config import yamlguard
     from rdic_ops.errors import UsageError
 
     try:
-        data = yaml.safe_load(Path(path).read_text())
+        data = yamlguard.load(path)  # aliases bounded: a ConfigError naming the file and line
     except FileNotFoundError:
         raise UsageError(f"--questions {path}: no such file") from None
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -4,7 +4,7 @@ The key is a sha256 over everything a composition reads: the conf directory's pa
 (relative path and bytes, so an added, removed or edited file -- even one edited within the same mtime
 tick -- is another key), the env and the Hydra overrides, the value of every environment variable the conf
 files read (``oc.env:NAME``, e.g. RDIC_STATE_DIR), the machine facts ``${auto:...}`` values come from (cores,
-RAM), the code that turns YAML into a checked RootConfig (schema, compose, auto, rules, provider) and where
+RAM), the code that turns YAML into a checked RootConfig (schema, compose, auto, rules, provider, yamlguard) and where
 Hydra and OmegaConf are installed. Any other resolver (``${now:...}``): composed every time. The value is
 the RootConfig as JSON, rebuilt into the schema's dataclasses without importing Hydra or OmegaConf.
 
@@ -29,7 +29,8 @@ from rdic_ops.config.schema import RootConfig
 KEEP = 64  # entries kept; the oldest go first
 _ENV_VAR = re.compile(rb"oc\.env:\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)")
 _RESOLVER = re.compile(rb"\$\{\s*([A-Za-z_][\w.]*)\s*:")  # ${name:...}: a resolver, e.g. oc.env, now, hydra
-_CODE = [Path(__file__).with_name(n) for n in ("schema.py", "compose.py", "auto.py", "rules.py", "provider.py")]
+_CODE = [Path(__file__).with_name(n)
+         for n in ("schema.py", "compose.py", "auto.py", "rules.py", "provider.py", "yamlguard.py")]
 
 
 def enabled() -> bool:

@@ -72,18 +72,6 @@ def _checked(hydra_overrides: list[str], overrides: list[str]) -> list[str]:
     return hydra_overrides[:1] + [_parsed(o, h) for o, h in zip(overrides, hydra_overrides[1:], strict=True)]
 
 
-def _undecodable() -> str:
-    """The first config file that is not UTF-8 text (Hydra's decode error names none)."""
-    from rdic_ops.config.rules import shown
-
-    for path in sorted(CONF_DIR.rglob("*.yaml")):
-        try:
-            path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            return f"{shown(path)}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
-    return ""
-
-
 def _one_line(exc: BaseException, origin=lambda key: "") -> str:
     """The most specific message in an exception chain: the file and line of a YAML error, the full key
     (and the file that set it) when OmegaConf knows it, the key of a bad override."""
@@ -100,7 +88,9 @@ def _one_line(exc: BaseException, origin=lambda key: "") -> str:
 
             return f"{shown(Path(mark.name))}:{mark.line + 1}: {err.problem or err.context} (fix the YAML there)"
     if any(isinstance(err, UnicodeDecodeError) for err in chain):
-        return _undecodable() or str(chain[-1])
+        from rdic_ops.config.yamlguard import undecodable
+
+        return undecodable(CONF_DIR) or str(chain[-1])
     for err in chain:
         full_key = getattr(err, "full_key", None)
         if full_key:
@@ -194,11 +184,12 @@ def _compose(hydra_overrides: list[str], env: str, overrides) -> RootConfig:
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf
 
-    from rdic_ops.config import auto
+    from rdic_ops.config import auto, yamlguard
     from rdic_ops.config.schema import register
 
     register()
     auto.register()
+    yamlguard.install()  # aliases bounded in every file Hydra reads
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
@@ -288,8 +279,10 @@ def load_model_spec(name: str):
     import yaml
     from omegaconf import OmegaConf, errors
 
+    from rdic_ops.config import yamlguard
     from rdic_ops.config.schema import ModelSpec
 
+    yamlguard.install()
     if name not in choices("model"):
         raise ConfigError(f"unknown model {name!r} (choices: {', '.join(choices('model'))})")
     path = conf_dir() / "model" / f"{name}.yaml"

@@ -97,7 +97,10 @@ def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Fle
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf
 
+    from rdic_ops.config import yamlguard
+
     register()
+    yamlguard.install()  # aliases bounded in the inventory and every file its defaults list names
     try:
         with initialize_config_dir(config_dir=str(path.parent), version_base="1.3"):
             cfg = hydra_compose(config_name=path.stem, overrides=hydra_overrides)

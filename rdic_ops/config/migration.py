@@ -117,8 +117,10 @@ def load_migration(name_or_path: str, conf: Path) -> tuple[MigrationSpec, Path]:
     if not p.is_file():
         names = ", ".join(sorted(q.stem for q in (conf / "migration").glob("*.yaml")))
         raise UsageError(f"unknown migration {name_or_path!r} (choices: {names}, or a path to a YAML file)")
+    from rdic_ops.config import yamlguard
+
     try:
-        raw = yaml.safe_load(p.read_text()) or {}
+        raw = yamlguard.load(p) or {}  # aliases bounded: a ConfigError naming the file and line
         if not isinstance(raw, dict):
             raise ConfigError("expected a mapping at the top")
         for yaml_key, attr in (("from", "source"), ("to", "target")):
@@ -132,6 +134,8 @@ def load_migration(name_or_path: str, conf: Path) -> tuple[MigrationSpec, Path]:
                 if v is not None:
                     raw[attr][kind] = [str(x) for x in (v if isinstance(v, list) else [v])]
         spec = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(MigrationSpec), raw))
+    except yamlguard.AliasLimit:  # names the file already
+        raise
     except (ConfigError, yaml.YAMLError) as exc:
         raise ConfigError(f"{p}: {_error_line(exc)}") from None
     except Exception as exc:  # OmegaConf's validation errors carry the full key
