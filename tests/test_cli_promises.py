@@ -79,7 +79,7 @@ def test_help_states_every_flag_type_and_default():
             if arg.kind is str and arg.default not in ("", None):
                 assert "default" in arg.help, f"{name} --{flag}: default {arg.default!r} not stated"
     out = run_invoke("plan-memory", "--help")
-    assert "[integer >= 1; default: 1]" in out.stdout and "default: the env's num_ctx" in out.stdout
+    assert "[integer from 1 to 256; default: 1]" in out.stdout and "default: the env's num_ctx" in out.stdout
     out = run_invoke("doctor", "--help")
     assert "chosen from this machine's facts" in " ".join(out.stdout.split())
 

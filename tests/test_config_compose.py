@@ -45,8 +45,8 @@ def _error(env: str, overrides=()) -> str:
      "config error: chat.keep_alive: Value 'forever' of type 'str' could not be converted to Integer "
      "(set in conf/env/local.yaml:12)"),
     ("env/rtx3060.yaml", "chat:\n  keep_alive: -2\n", "rtx3060",
-     "config error: chat.keep_alive: -2 is out of range: must be at least -1 (-1 keeps the model loaded forever, "
-     "0 unloads after each request, N > 0 is seconds) (set in conf/env/rtx3060.yaml:12)"),
+     "config error: chat.keep_alive: -2 is out of range: must be between -1 and 31536000 (-1 keeps the model "
+     "loaded forever, 0 unloads after each request, N > 0 is seconds) (set in conf/env/rtx3060.yaml:12)"),
     ("machine/any_cpu.yaml", "colour: red\n", "local",
      "config error: env.colour: Key 'colour' not in 'EnvSpec' (set in conf/machine/any_cpu.yaml:14)"),
     ("model/tiny-llama-gguf.yaml", "embedding_dim: lots\n", "local",
@@ -76,7 +76,7 @@ def test_a_bad_yaml_file_names_its_file_line_and_key(conf, rel, text, env, want)
 
 
 def test_a_set_names_itself_and_the_last_one_wins(conf):
-    want = "config error: chat.keep_alive: -9 is out of range: must be at least -1"
+    want = "config error: chat.keep_alive: -9 is out of range: must be between -1 and 31536000"
     line = _error("rtx3060", ["chat.keep_alive=1", "chat.keep_alive=-9"])
     assert line.startswith(want) and line.endswith("(set in --set chat.keep_alive=-9)")
     assert _error("local", ["chat.nope=1"]) == (
@@ -189,8 +189,11 @@ def test_num_ctx_up_to_the_trained_context(cpu):
     cfg.extraction.num_ctx = train + 1
     name = cfg.extraction.model.name
     assert _check_error(cfg) == f"extraction.num_ctx: {train + 1} exceeds {name}'s trained context {train}"
-    cfg.extraction.num_ctx, cfg.extraction.model.shape.n_ctx_train = 10 ** 7, 0  # 0: not known, no limit
+    cfg.extraction.num_ctx, cfg.extraction.model.shape.n_ctx_train = 1_048_576, 0  # 0: not known: the range alone
     C.check(cfg)
+    cfg.extraction.num_ctx = 1_048_577
+    assert _check_error(cfg) == ("config error: extraction.num_ctx: 1048577 is out of range: must be between 1 and "
+                                 "1048576 (context length in tokens)")
 
 
 def test_ollama_models_need_a_valid_tag(cpu):
@@ -207,8 +210,12 @@ def test_ollama_models_need_a_valid_tag(cpu):
 @pytest.mark.parametrize("key, value, want", [
     ("question", " ", "env.known_answer.question: must not be empty"),
     ("answer", "", "env.known_answer.answer: must not be empty"),
-    ("max_tokens", 0, "env.known_answer.max_tokens: must be at least 1, got 0"),
+    ("max_tokens", 0, "config error: env.known_answer.max_tokens: 0 is out of range: must be between 1 and 32768 "
+                      "(tokens)"),
     ("max_tokens", 1, None),
+    ("max_tokens", 32_768, None),
+    ("max_tokens", 32_769, "config error: env.known_answer.max_tokens: 32769 is out of range: must be between 1 and "
+                           "32768 (tokens)"),
 ])
 def test_the_known_answer(cpu, key, value, want):
     cfg = copy.deepcopy(cpu)

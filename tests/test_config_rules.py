@@ -7,26 +7,34 @@ from __future__ import annotations
 import pytest
 
 from rdic_ops.config import rules
+from rdic_ops.config.provider import ProviderSpec
 from rdic_ops.config.rules import RANGES, locate, problems, shown
-from rdic_ops.config.schema import RootConfig, WslSpec
+from rdic_ops.config.schema import KnownAnswerSpec, RootConfig, WslSpec
 from rdic_ops.errors import ConfigError, UsageError
 
 FOREVER = "-1 keeps the model loaded forever, 0 unloads after each request, N > 0 is seconds"
 
 
 def _cfg(**values) -> RootConfig:
-    """The schema's defaults (all valid), a WSL section, and these dotted keys (``__`` for ``.``) set."""
+    """The schema's defaults (all valid), a WSL section, a known answer, one provider ``p`` (what a ``*`` of
+    RANGES stands for here), and these dotted keys (``__`` for ``.``) set."""
     cfg = RootConfig()
     cfg.env.wsl = WslSpec()
+    cfg.env.known_answer = KnownAnswerSpec(question="q?", answer="a")
+    cfg.providers = {"p": ProviderSpec(name="p", model="m")}
     for key, value in values.items():
-        _set(cfg, key.replace("__", "."), value)
+        _set(cfg, _one(key.replace("__", ".")), value)
     return cfg
+
+
+def _one(key: str) -> str:
+    return key.replace("*", "p")
 
 
 def _set(cfg, key: str, value) -> None:
     *parents, last = key.split(".")
     for part in parents:
-        cfg = getattr(cfg, part)
+        cfg = cfg[part] if isinstance(cfg, dict) else getattr(cfg, part)
     setattr(cfg, last, value)
 
 
@@ -37,11 +45,12 @@ def _keys(cfg) -> list[str]:
 def test_the_defaults_are_valid():
     assert problems(_cfg()) == []
     assert problems(RootConfig()) == []  # env.wsl None: its keys are skipped, not an error
+    assert rules._keys(RootConfig(), "providers.*.timeout_s") == []  # no provider: nothing to check
 
 
 def _step(key: str) -> float:
     """One step past a limit: 1 for an int setting, a millionth for a float one."""
-    default = rules._get(_cfg(), key)
+    default = rules._get(_cfg(), _one(key))
     return 1 if isinstance(default, int) else 1e-6
 
 
@@ -54,7 +63,7 @@ def test_lowest_value_is_accepted_and_one_below_refused(key, lo):
     assert _keys(_cfg(**{key.replace(".", "__"): lo})) == []
     below = lo - _step(key)
     found = problems(_cfg(**{key.replace(".", "__"): below}))
-    assert [k for k, _ in found] == [key]
+    assert [k for k, _ in found] == [_one(key)]
     assert found[0][1].startswith(f"{below!r} is out of range: must be ")
 
 
@@ -62,7 +71,9 @@ def test_lowest_value_is_accepted_and_one_below_refused(key, lo):
 def test_highest_value_is_accepted_and_one_above_refused(key, hi):
     assert _keys(_cfg(**{key.replace(".", "__"): hi})) == []
     above = hi + _step(key)
-    assert _keys(_cfg(**{key.replace(".", "__"): above})) == [key]
+    found = problems(_cfg(**{key.replace(".", "__"): above}))
+    assert [k for k, _ in found] == [_one(key)]
+    assert found[0][1].startswith(f"{above!r} is out of range: must be between ")
 
 
 def test_the_limits_issue_18_names():
@@ -75,14 +86,21 @@ def test_the_limits_issue_18_names():
 
 
 @pytest.mark.parametrize("key, value, why", [
-    ("chat.keep_alive", -2, f"-2 is out of range: must be at least -1 ({FOREVER})"),
+    ("chat.keep_alive", -2, f"-2 is out of range: must be between -1 and 31536000 ({FOREVER})"),
+    ("chat.keep_alive", 31_536_001, f"31536001 is out of range: must be between -1 and 31536000 ({FOREVER})"),
+    ("chat.num_ctx", 99_999_999_999, "99999999999 is out of range: must be between 1 and 1048576 (context length "
+                                     "in tokens)"),
     ("env.runtime.llamacpp_port", 65536, "65536 is out of range: must be between 1 and 65535 (a TCP port)"),
     ("env.runtime.llamacpp_port", 0, "0 is out of range: must be between 1 and 65535 (a TCP port)"),
     ("embedding.parity_threshold", 1.5, "1.5 is out of range: must be between 0 and 1 (a cosine similarity)"),
-    ("env.runtime.ollama.timeout_s", 0, "0 is out of range: must be at least 0.001 (seconds)"),
-    ("env.wsl.headroom_gb", -0.5, "-0.5 is out of range: must be at least 0 (GB)"),
-    ("env.hardware.vram_gb", float("nan"), "nan is out of range: must be a finite number at least 0 (GB)"),
-    ("env.hardware.vram_gb", float("inf"), "inf is out of range: must be a finite number at least 0 (GB)"),
+    ("env.runtime.ollama.timeout_s", 0, "0 is out of range: must be between 0.001 and 3600 (seconds)"),
+    ("env.wsl.headroom_gb", -0.5, "-0.5 is out of range: must be between 0 and 4096 (GB)"),
+    ("env.hardware.vram_gb", float("nan"), "nan is out of range: must be a finite number between 0 and 4096 (GB)"),
+    ("env.hardware.vram_gb", float("inf"), "inf is out of range: must be a finite number between 0 and 4096 (GB)"),
+    ("chat.model.shape.n_layer", 10 ** 9, "1000000000 is out of range: must be between 0 and 4096 (layers)"),
+    ("providers.p.max_tokens", 0, "0 is out of range: must be between 1 and 32768 (tokens)"),
+    ("env.hardware.disk_read_mb_s", -1.0, "-1.0 is out of range: must be between 0 and 1000000 (MB/s; 0 = no "
+                                          "read cost)"),
     ("embedding.parity_threshold", float("-inf"),
      "-inf is out of range: must be a finite number between 0 and 1 (a cosine similarity)"),
 ])
@@ -141,8 +159,8 @@ def test_problems_come_in_order_and_check_raises_the_first():
     assert _keys(cfg) == ["chat.keep_alive", "env.runtime.llamacpp_port", "paths.state_dir"]
     with pytest.raises(ConfigError) as err:
         rules.check(cfg, lambda key: f"conf/env/x.yaml:{len(key)}")
-    assert str(err.value) == (f"config error: chat.keep_alive: -3 is out of range: must be at least -1 ({FOREVER})"
-                              " (set in conf/env/x.yaml:15)")
+    assert str(err.value) == ("config error: chat.keep_alive: -3 is out of range: must be between -1 and 31536000 "
+                              f"({FOREVER}) (set in conf/env/x.yaml:15)")
     assert isinstance(err.value, UsageError) and err.value.exit_code == 2
 
 

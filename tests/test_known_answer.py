@@ -109,7 +109,7 @@ def test_envs_with_random_weights_skip_it_with_the_reason():
 @pytest.mark.parametrize("override, message", [
     ("env.known_answer.answer= ", "env.known_answer.answer: must not be empty"),
     ("env.known_answer.question=", "env.known_answer.question: must not be empty"),
-    ("env.known_answer.max_tokens=0", "env.known_answer.max_tokens: must be at least 1"),
+    ("env.known_answer.max_tokens=0", "env.known_answer.max_tokens: 0 is out of range: must be between 1 and 32768"),
 ])
 def test_a_broken_known_answer_is_a_config_error(override, message):
     from rdic_ops.errors import ConfigError

@@ -368,7 +368,7 @@ def test_retry_after_as_an_http_date(apis):
 @pytest.mark.parametrize("override, words", [
     (f"providers.haiku.api_key_env={KEY_A}", "providers.haiku.api_key_env: must be the NAME of an environment"),
     ("providers.haiku.api_key_env=anthropic key", "must be the NAME"),
-    ("providers.haiku.timeout_s=0", "providers.haiku.timeout_s: must be positive"),
+    ("providers.haiku.timeout_s=0", "providers.haiku.timeout_s: 0.0 is out of range: must be between 0.001 and 3600"),
     ("providers.haiku.expect='po(ng'", "providers.haiku.expect: not a regular expression"),
     ("providers.haiku.endpoint=ftp://host", "providers.haiku.endpoint: expected an http(s):// URL"),
     ("providers.haiku.kind=grpc", "providers.haiku.kind"),

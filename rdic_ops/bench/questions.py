@@ -26,6 +26,11 @@ def prompt_of(q: dict, answers: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
+# A file's numbers: questions and turns each. Every question is asked runs x models times (after a warm-up),
+# so 1,000 questions at 100 runs are already 100,000 generations per model; a turn beyond 32 is no chat.
+MAX_QUESTIONS, MAX_TURNS = 1_000, 32
+
+
 def load_questions(path: str) -> list[dict]:
     """A YAML list of {id, turns: [text, ...]}; every other shape is a UsageError naming the problem."""
     import yaml
@@ -41,10 +46,14 @@ def load_questions(path: str) -> list[dict]:
         raise UsageError(f"--questions {path}: cannot read it as YAML ({type(exc).__name__})") from None
     if not isinstance(data, list) or not data:
         raise UsageError(f"--questions {path}: expected a YAML list of {{id, turns: [...]}}")
+    if len(data) > MAX_QUESTIONS:
+        raise UsageError(f"--questions {path}: {len(data)} questions: at most {MAX_QUESTIONS}")
     for n, q in enumerate(data, 1):
         turns = q.get("turns") if isinstance(q, dict) else None
         if not isinstance(q, dict) or "id" not in q:
             raise UsageError(f"--questions {path}: entry {n} has no id")
         if not isinstance(turns, list) or not turns or not all(isinstance(t, str) and t.strip() for t in turns):
             raise UsageError(f"--questions {path}: {q['id']}: turns must be a list of non-empty strings")
+        if len(turns) > MAX_TURNS:
+            raise UsageError(f"--questions {path}: {q['id']}: {len(turns)} turns: at most {MAX_TURNS}")
     return data

@@ -258,8 +258,6 @@ def check(cfg: RootConfig, origin=lambda key: "") -> None:
         for key in ("question", "answer"):
             if not getattr(known, key).strip():
                 raise ConfigError(f"env.known_answer.{key}: must not be empty")
-        if known.max_tokens < 1:
-            raise ConfigError(f"env.known_answer.max_tokens: must be at least 1, got {known.max_tokens}")
     check_providers(cfg.providers)
 
 
@@ -280,6 +278,7 @@ def load_model_spec(name: str):
     from omegaconf import OmegaConf, errors
 
     from rdic_ops.config import yamlguard
+    from rdic_ops.config.rules import MODEL_RANGES, range_problems
     from rdic_ops.config.schema import ModelSpec
 
     yamlguard.install()
@@ -288,6 +287,9 @@ def load_model_spec(name: str):
     path = conf_dir() / "model" / f"{name}.yaml"
     try:
         merged = OmegaConf.merge(OmegaConf.structured(ModelSpec), OmegaConf.load(path))
-        return OmegaConf.to_object(merged)
+        spec = OmegaConf.to_object(merged)
     except (errors.OmegaConfBaseException, yaml.YAMLError) as exc:  # a YAML error's own line names the file
         raise ConfigError(("" if isinstance(exc, yaml.MarkedYAMLError) else f"{path}: ") + _one_line(exc)) from None
+    for key, why in range_problems(spec, MODEL_RANGES)[:1]:  # the ranges compose checks in an env's roles
+        raise ConfigError(f"{path}: {key}: {why}")
+    return spec

@@ -58,6 +58,15 @@ class FleetSpec:
     hosts: dict[str, FleetHost] = field(default_factory=dict)
 
 
+# Every number of an inventory: (lowest, highest, what it means), as rules.RANGES for the main config.
+RANGES: dict[str, tuple[float, float, str]] = {
+    "parallel": (1, 256, "hosts worked on at the same time"),  # a lab, not a data centre: 256 SSH sessions
+    "connect_timeout_s": (1, 600, "seconds"),
+    "command_timeout_s": (1, 604_800, "seconds; at most a week (a setup that pulls big models takes hours)"),
+    "bootstrap.min_free_mb": (0, 16_777_216, "MiB; at most 16 TiB"),
+    "bootstrap.keep_releases": (1, 100, "releases kept on each host"),
+    "hosts.*.port": (1, 65535, "a TCP port"),
+}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 ADDRESS = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$")
 USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
@@ -139,8 +148,6 @@ def _host(name: str, h: FleetHost, envs: list[str]) -> None:
         raise ConfigError(f"{key}: host names are letters, digits, '.', '_', '-' (at most 63)")
     if not ADDRESS.match(h.address) or h.address.startswith("-"):
         raise ConfigError(f"{key}.address: {h.address!r} is not a host name or IP address")
-    if not 0 < h.port < 65536:
-        raise ConfigError(f"{key}.port: {h.port} is not a TCP port")
     if h.user and not USER.match(h.user):
         raise ConfigError(f"{key}.user: {h.user!r} is not a user name")
     if h.env not in envs:
@@ -161,13 +168,12 @@ def _host(name: str, h: FleetHost, envs: list[str]) -> None:
 def check(f: FleetSpec) -> None:
     """Rules a type cannot express; every value that ends up in a remote command passes through here."""
     from rdic_ops.config.compose import choices
+    from rdic_ops.config.rules import range_problems
 
     if not NAME.match(f.name):
         raise ConfigError(f"fleet.name: {f.name!r}: letters, digits, '.', '_', '-'")
-    if f.parallel < 1:
-        raise ConfigError(f"fleet.parallel: must be at least 1, got {f.parallel}")
-    if f.connect_timeout_s < 1 or f.command_timeout_s < 1:
-        raise ConfigError("fleet.connect_timeout_s / fleet.command_timeout_s: must be at least 1 second")
+    for key, why in range_problems(f, RANGES, "fleet.")[:1]:
+        raise ConfigError(f"{key}: {why}")
     if not f.hosts:
         raise ConfigError("fleet.hosts: the inventory lists no hosts")
     b = f.bootstrap
@@ -177,8 +183,6 @@ def check(f: FleetSpec) -> None:
     for extra in b.extras:
         if not EXTRA.match(extra):
             raise ConfigError(f"fleet.bootstrap.extras: {extra!r} is not an extra's name")
-    if b.keep_releases < 1 or b.min_free_mb < 0:
-        raise ConfigError("fleet.bootstrap.keep_releases must be >= 1 and min_free_mb >= 0")
     envs = choices("env")
     for name, host in f.hosts.items():
         _host(name, host, envs)

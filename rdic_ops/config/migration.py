@@ -37,6 +37,11 @@ class ModelFacts:
     n_ctx: Optional[int] = None  # the context the model is loaded with (n_ctx / num_ctx)
 
 
+# Its numbers: (lowest, highest, what it means), as rules.RANGES (YAML keys from/to are source/target here).
+RANGES: dict[str, tuple[float, float, str]] = {
+    f"{side}.n_ctx": (1, 1_048_576, "context length in tokens") for side in ("source", "target")}
+
+
 @dataclass
 class Allow:
     path: str = "*"  # glob of accepted leftovers
@@ -82,9 +87,12 @@ def check(spec: MigrationSpec, where: str) -> None:
         for ident in (old, new):
             if not str(ident).isidentifier() or keyword.iskeyword(str(ident)):
                 raise ConfigError(f"{where}: renames: {ident!r} is not a Python identifier")
-    for side, facts in (("from", spec.source), ("to", spec.target)):
-        if facts.n_ctx is not None and facts.n_ctx <= 0:
-            raise ConfigError(f"{where}: {side}.n_ctx: must be positive, got {facts.n_ctx}")
+    from rdic_ops.config.rules import out_of_range
+
+    for side, attr in (("from", "source"), ("to", "target")):
+        why = out_of_range(getattr(spec, attr).n_ctx, *RANGES[f"{attr}.n_ctx"])
+        if why:
+            raise ConfigError(f"{where}: {side}.n_ctx: {why}")
     for key in ("keep_lines", "record_sections"):
         for rx in getattr(spec, key):
             try:

@@ -50,7 +50,8 @@ _KEYS = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
 
 
 def check_providers(providers: dict) -> None:
-    """Rules a type cannot express. Messages never repeat a value that might be a key."""
+    """Rules a type cannot express (the numbers' ranges are rules.RANGES' providers.*). Messages never repeat a
+    value that might be a key."""
     for key, p in providers.items():
         where = f"providers.{key}"
         if not _KEYS.match(key):
@@ -59,12 +60,6 @@ def check_providers(providers: dict) -> None:
         if p.api_key_env is not None and not _ENV_NAME.match(p.api_key_env):
             raise ConfigError(f"{where}.api_key_env: must be the NAME of an environment variable in capitals "
                               "(e.g. ANTHROPIC_API_KEY), not the key itself; put the key in that variable")
-        if p.timeout_s <= 0:
-            raise ConfigError(f"{where}.timeout_s: must be positive, got {p.timeout_s}")
-        if p.max_tokens <= 0:
-            raise ConfigError(f"{where}.max_tokens: must be positive, got {p.max_tokens}")
-        if p.max_retries < 0:
-            raise ConfigError(f"{where}.max_retries: must not be negative")
         if p.endpoint is not None and not re.match(r"^https?://[^\s/]+", p.endpoint):
             raise ConfigError(f"{where}.endpoint: expected an http(s):// URL")
         try:

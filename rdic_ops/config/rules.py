@@ -14,59 +14,124 @@ from rdic_ops.errors import ConfigError
 
 ROLE_KEYS = ("extraction", "chat", "embedding")
 FOREVER = "-1 keeps the model loaded forever, 0 unloads after each request, N > 0 is seconds"
+# Every numeric setting has both bounds: a value past them is a typo or an attack, never a wish (a context of
+# 10^11 tokens planned 979,614,258 MiB). tests/test_ranges.py walks the schema and fails on a numeric
+# field without a row here (or in config/fleet.py's and config/migration.py's own tables).
+# Context lengths: at most 2^20 tokens. The longest trained contexts llama.cpp runs are 128K-1M (Llama 3.1,
+# Gemma 3, Qwen 2.5-1M), and a KV cache of 1M tokens is already 128 GiB for an 8B model at f16: past what any
+# workstation holds. A model's own trained context (shape.n_ctx_train) is a fact about a file, so it may be
+# longer (Llama 4 Scout: 10M) and is bounded at 2^24; compose.check also holds num_ctx to it.
+MAX_CTX = 1_048_576
+MAX_TOKENS = 32_768  # tokens one answer may generate: the longest outputs models are trained for (8K-32K)
+MAX_KEEP_ALIVE = 31_536_000  # a year in seconds; longer is -1 (forever)
+MAX_BATCH = 4_096  # texts per embedding batch: past it a batch only costs memory
+MAX_SEQ = 32_768  # an embedding model's max_seq_length: 512-8192 for MiniLM/bge-m3, 32K the longest
+MAX_SEQS = 256  # parallel sequences: llama.cpp's LLAMA_MAX_SEQ (n_seq_max); Ollama's num_parallel the same
+MAX_LAYERS = 10_000  # layers offloaded: models have at most ~200, and 999 and 9999 are common for "all"
+HOUR, DAY = 3_600, 86_400
 
-# key -> (lowest, highest, what the value means); None = no bound on that side
-RANGES: dict[str, tuple[float | None, float | None, str]] = {
-    **{f"{r}.num_ctx": (1, None, "context length in tokens") for r in ROLE_KEYS},
-    **{f"{r}.keep_alive": (-1, None, FOREVER) for r in ROLE_KEYS},
-    "env.runtime.ollama.keep_alive": (-1, None, FOREVER),
-    "embedding.batch_size": (1, None, "texts per batch"),
-    "embedding.max_seq_length": (0, None, "tokens; 0 = the model's own limit"),
+# Model files (conf/model/): the numbers of one model, before its file exists (compose.load_model_spec too).
+MODEL_RANGES: dict[str, tuple[float, float, str]] = {
+    "file_size": (0, 2 ** 44, "bytes; at most 16 TiB (the largest GGUF files are about 1.5 TB)"),
+    "embedding_dim": (0, 65_536, "dimensions"),
+    "max_tokens": (0, MAX_CTX, "tokens the model reads at most"),
+    "shape.n_layer": (0, 4_096, "layers"),
+    "shape.n_embd": (0, 131_072, "embedding width"),
+    "shape.n_head": (0, 4_096, "attention heads"),
+    "shape.n_head_kv": (0, 4_096, "KV heads"),
+    "shape.head_dim": (0, 4_096, "per head"),
+    "shape.n_ff": (0, 1_048_576, "feed-forward width"),
+    "shape.n_vocab": (0, 16_777_216, "tokens in the vocabulary"),
+    "shape.n_ctx_train": (0, 16_777_216, "trained context in tokens"),
+    "shape.sliding_window": (0, 16_777_216, "tokens; 0 = none"),
+    "shape.swa_pattern": (0, 4_096, "layers; 0 = none"),
+}
+
+# key -> (lowest, highest, what the value means); "*" stands for every key of a mapping (providers.NAME)
+RANGES: dict[str, tuple[float, float, str]] = {
+    **{f"{r}.num_ctx": (1, MAX_CTX, "context length in tokens") for r in ROLE_KEYS},
+    **{f"{r}.keep_alive": (-1, MAX_KEEP_ALIVE, FOREVER) for r in ROLE_KEYS},
+    **{f"{r}.n_gpu_layers": (-1, MAX_LAYERS, "layers offloaded; -1 = all") for r in ROLE_KEYS},
+    **{f"{r}.model.{k}": v for r in ROLE_KEYS for k, v in MODEL_RANGES.items()},
+    "env.runtime.ollama.keep_alive": (-1, MAX_KEEP_ALIVE, FOREVER),
+    "embedding.batch_size": (1, MAX_BATCH, "texts per batch"),
+    "embedding.max_seq_length": (0, MAX_SEQ, "tokens; 0 = the model's own limit"),
     "embedding.parity_threshold": (0, 1, "a cosine similarity"),
-    "env.runtime.n_threads": (0, None, "threads; 0 = all cores"),
-    "env.runtime.n_gpu_layers": (-1, None, "layers offloaded; -1 = all"),
+    "env.runtime.n_threads": (0, 1_024, "threads; 0 = all cores"),
+    "env.runtime.n_gpu_layers": (-1, MAX_LAYERS, "layers offloaded; -1 = all"),
     "env.runtime.llamacpp_port": (1, 65535, "a TCP port"),
-    "env.runtime.backend_overhead_mb": (0, None, "MiB"),
-    "env.runtime.ready_timeout_s": (0, None, "seconds"),
-    "env.runtime.ollama.timeout_s": (0.001, None, "seconds"),
-    "env.runtime.ollama.max_loaded_models": (0, None, "models; 0 = Ollama's default"),
-    "env.runtime.ollama.num_parallel": (1, None, "parallel requests per model"),
-    "env.hardware.vram_gb": (0, None, "GB"),
-    "env.hardware.ram_gb": (0, None, "GB"),
-    "env.hardware.reserved_vram_gb": (0, None, "GB"),
-    "env.hardware.cpu_cores": (1, None, "cores"),
-    "env.latency_budget_s": (0.001, None, "seconds"),
-    "env.wsl.headroom_gb": (0, None, "GB"),
-    "routing.window_s": (0, None, "seconds"),
+    "env.runtime.backend_overhead_mb": (0, 65_536, "MiB"),
+    "env.runtime.ready_timeout_s": (0, HOUR, "seconds"),
+    "env.runtime.ollama.timeout_s": (0.001, HOUR, "seconds"),
+    "env.runtime.ollama.max_loaded_models": (0, 256, "models; 0 = Ollama's default"),
+    "env.runtime.ollama.num_parallel": (1, MAX_SEQS, "parallel requests per model"),
+    "env.hardware.vram_gb": (0, 4_096, "GB"),
+    "env.hardware.ram_gb": (0, 65_536, "GB"),
+    "env.hardware.reserved_vram_gb": (0, 4_096, "GB"),
+    "env.hardware.cpu_cores": (1, 4_096, "cores"),
+    "env.hardware.disk_read_mb_s": (0, 1_000_000, "MB/s; 0 = no read cost"),
+    "env.hardware.pcie_gb_s": (0, 2_048, "GB/s; 0 = no copy (unified memory)"),
+    "env.latency_budget_s": (0.001, HOUR, "seconds"),
+    "env.known_answer.max_tokens": (1, MAX_TOKENS, "tokens"),
+    "env.wsl.headroom_gb": (0, 4_096, "GB"),
+    "routing.window_s": (0, DAY, "seconds"),
+    "providers.*.timeout_s": (0.001, HOUR, "seconds"),
+    "providers.*.max_retries": (0, 10, "retries"),
+    "providers.*.max_tokens": (1, MAX_TOKENS, "tokens"),
 }
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # upper case: a pasted token (hf_..., sk-...) is not
 
 
 def _get(cfg, key: str):
     for part in key.split("."):
-        cfg = getattr(cfg, part, None)
+        cfg = cfg.get(part) if isinstance(cfg, dict) else getattr(cfg, part, None)
         if cfg is None:
             return None
     return cfg
 
 
+def _keys(cfg, key: str) -> list[str]:
+    """The keys a pattern stands for: ``providers.*.timeout_s`` -> one per provider."""
+    if "*" not in key:
+        return [key]
+    head, tail = key.split(".*.", 1)
+    return [k for name in (_get(cfg, head) or {}) for k in _keys(cfg, f"{head}.{name}.{tail}")]
+
+
+def _num(x: float) -> str:
+    """A bound as written: 1048576, not 1.04858e+06."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 def _bound(lo, hi) -> str:
-    if hi is None:
-        return f"at least {lo:g}"
-    return f"between {lo:g} and {hi:g}"
+    return f"between {_num(lo)} and {_num(hi)}"
+
+
+def out_of_range(value, lo: float, hi: float, meaning: str) -> str | None:
+    """What is wrong with a numeric value (a bool or None is not one), or None when it is in range."""
+    if value is None or isinstance(value, bool):
+        return None
+    if not math.isfinite(value):  # nan passes every comparison, inf every lower bound
+        return f"{value!r} is out of range: must be a finite number {_bound(lo, hi)} ({meaning})"
+    if value < lo or value > hi:
+        return f"{value!r} is out of range: must be {_bound(lo, hi)} ({meaning})"
+    return None
+
+
+def range_problems(obj, ranges: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """(prefix + key, why) for every value of ``obj`` out of its range in ``ranges``."""
+    out = []
+    for pattern, (lo, hi, meaning) in ranges.items():
+        for key in _keys(obj, pattern):
+            why = out_of_range(_get(obj, key), lo, hi, meaning)
+            if why:
+                out.append((prefix + key, why))
+    return out
 
 
 def problems(cfg) -> list[tuple[str, str]]:
     """(key, what is wrong and the fix) for every value out of range or of the wrong shape."""
-    out = []
-    for key, (lo, hi, meaning) in RANGES.items():
-        value = _get(cfg, key)
-        if value is None or isinstance(value, bool):
-            continue
-        if not math.isfinite(value):  # nan passes every comparison, inf every lower bound
-            out.append((key, f"{value!r} is out of range: must be a finite number {_bound(lo, hi)} ({meaning})"))
-        elif (lo is not None and value < lo) or (hi is not None and value > hi):
-            out.append((key, f"{value!r} is out of range: must be {_bound(lo, hi)} ({meaning})"))
+    out = range_problems(cfg, RANGES)
     host = cfg.env.runtime.ollama.host
     try:
         parts = urlsplit(host)

@@ -30,12 +30,25 @@ def run(env: str, overrides: list[str], *, ctx: int = 0, kv_type: str = "", gguf
     if ctx < 0 or parallel < 1:
         raise UsageError("--ctx must be >= 1 and --parallel >= 1")
     if gguf:
+        if ctx:
+            _within_training(gguf, ctx)
         report, knobs = planner.plan_gguf(gguf, ctx or 4096, kv_type=kv_type or "f16", n_seq=parallel)
         return report, (compare_with_oracle(knobs, report.rows) if oracle else [])
     cfg = compose(env, list(overrides) + overrides_for(ctx, kv_type))
     report = planner.plan_env(cfg)
     rows = [*report.rows, *(od.row for od in report.on_demand)]  # on-demand models are checked too
     return report, (compare_with_oracle(planner.runtime_knobs(cfg), rows) if oracle else [])
+
+
+def _within_training(gguf: str, ctx: int) -> None:
+    """--ctx with --gguf: at most the file's trained context where it says one (as compose holds an env's
+    num_ctx to its model's); past it llama.cpp only warns, and the plan would be of a model that cannot use it."""
+    from rdic_ops.gguf.read import inspect
+
+    info = inspect(gguf)
+    if info.n_ctx_train and ctx > info.n_ctx_train:
+        raise UsageError(f"--ctx={ctx}: above the trained context of {gguf} ({info.n_ctx_train} tokens; "
+                         f"expected an integer from 1 to {info.n_ctx_train})")
 
 
 def step(cfg) -> StepResult:
