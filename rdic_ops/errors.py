@@ -33,3 +33,12 @@ class StepFailed(RdicError):
 
 class NotConverged(StepFailed):
     """Applied changes, but re-reading the facts still shows differences."""
+
+
+def os_error_line(exc: OSError) -> str:
+    """An operating system's refusal as one line: the reason as the OS words it, then the path(s) it concerns
+    (``read-only file system: /x/y``, ``no space left on device: /x/y``, ``not a directory: /x``)."""
+    reason = (exc.strerror or str(exc) or type(exc).__name__).strip()
+    reason = reason[:1].lower() + reason[1:]
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p not in (None, "")]
+    return f"{reason}: {' -> '.join(paths)}" if paths else reason

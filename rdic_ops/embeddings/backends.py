@@ -93,11 +93,12 @@ class SentenceTransformersEmbedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
-        kwargs = {}
         if e.model.source is ModelSource.package:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            self.model = SentenceTransformer(self.path, device=self.device, **kwargs)
+            self.model = _load_st(SentenceTransformer, self.path, self.device, e.model)
+        except StepFailed:
+            raise
         except Exception as exc:  # missing files, no CUDA, ...
             raise StepFailed(f"sentence-transformers could not load {self.path} on {self.device}: "
                              f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
@@ -118,6 +119,23 @@ class SentenceTransformersEmbedder:
                            f"sentence-transformers {sentence_transformers.__version__}", self.device,
                            int(getattr(self.model, "get_embedding_dimension",
                                        self.model.get_sentence_embedding_dimension)() or 0))
+
+
+def _load_st(cls, path: str, device: str, spec):
+    """The model from the local cache when it is there; else from the Hub, but only after one bounded probe says
+    the Hub answers (huggingface_hub would otherwise retry for about a minute per file, a warning line each)."""
+    try:
+        return cls(path, device=device, local_files_only=True)
+    except OSError:  # not in the cache (a package model is never fetched: it ships its files)
+        if spec.source is ModelSource.package:
+            raise
+    from rdic_ops.facts import hub
+
+    fact = hub.probe(spec.hf.repo, "config.json", spec.hf.revision or "main")
+    if not fact.reachable:
+        raise StepFailed(f"{path} is not in the Hugging Face cache here, and {fact.reason}",
+                         remedy="run invoke models.pull once the Hub is reachable")
+    return cls(path, device=device)
 
 
 class LlamaCppEmbedder:

@@ -100,16 +100,23 @@ def _why(exc: BaseException, host: FleetHost) -> str:
         return f"no answer from {where} within the connect timeout"
     if isinstance(exc, (ConnectionError, paramiko.ssh_exception.NoValidConnectionsError)):
         return f"cannot connect to {where}: connection refused or reset"
+    if isinstance(exc, paramiko.SSHException) and "banner" in str(exc).lower():
+        return f"{where} does not speak SSH (no SSH banner: another service on that port?)"
     return f"ssh to {where} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
 def connect(fleet: FleetSpec, name: str, *, accept_new: bool = False):
     """An open Fabric Connection to inventory host ``name`` (StepFailed with the reason otherwise)."""
+    import logging
+
     import paramiko
     from fabric import Config, Connection
 
+    # paramiko logs a failed handshake with its traceback; with no handler, Python's last resort prints it on
+    # stderr (20 lines for a port that is not SSH). The reason reaches the user once, through _why.
+    logging.getLogger("paramiko").addHandler(logging.NullHandler())
     host = fleet.hosts[name]
-    auth = {"allow_agent": True, "look_for_keys": True, "gss_auth": False}
+    auth = {"allow_agent": True, "look_for_keys": True}  # no gss_auth: paramiko 5 has no GSS-API (TypeError)
     if host.key_file and not expand(host.key_file).is_file():
         raise StepFailed(f"key_file {expand(host.key_file)}: no such file on this machine",
                          remedy=f"fix fleet.hosts.{name}.key_file")

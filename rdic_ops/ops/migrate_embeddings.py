@@ -116,12 +116,17 @@ def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, te
     paths = stores.stores_in(store) if store else []
     _validate(paths, src, dst)
     t0 = time.perf_counter()
-    a, b = _embedder(cfg, src, batch_size), _embedder(cfg, dst, batch_size)
-    info_to = b.info().to_dict()
     with _as_it_was(cfg, dry_run and "ollama" in (src, dst)):
+        made = {}
+        for name in sorted({src, dst}, key=lambda n: n != "ollama"):  # a server that is down is said in seconds,
+            made[name] = _embedder(cfg, name, batch_size)              # before the other backend loads its model
+            if name == "ollama":
+                made[name].embed(["reachability probe"])
+        a, b = made[src], made[dst]
         _check_dims(paths, a, b, src, dst, text_field, cfg.embedding.model.name)
         texts = sample_texts(paths, text_field)
         par = parity(a, b, texts)
+    info_to = b.info().to_dict()
     threshold = cfg.embedding.parity_threshold
     keep = par.p1 >= threshold and not force
     parity_row = Check("parity", Status.ok if keep else Status.warn, f"p1 >= {threshold}",
