@@ -117,6 +117,13 @@ def test_rating_sheet_and_rate_task(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "recommendation: B" in out.stdout
     assert runner.read_ratings(d / "ratings.csv") == {"gemma3-4b-it-q8_0": 5.0, "llama3.2-3b-q4_k_m": 3.0}
+    assert "score 1-5" in out.stderr and "score 1-5" not in out.stdout  # the dialog is on stderr
+    rows = (d / "ratings.csv").read_text().replace(",5\n", ",\n", 1)
+    (d / "ratings.csv").write_text(rows)  # one answer to score again, now with --json
+    out = subprocess.run([INVOKE, "bench.rate", f"--run={d}", "--env=rtx3060", "--json"], cwd=ROOT, input="4\n",
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["recommendation"][0] == "B"  # stdout is one JSON object (it held the prompt)
     (d / "ratings.csv").write_text("model,question,run,answer,score\nx,q,0,a,9\n")
     with pytest.raises(UsageError, match="not 1-5"):
         runner.read_ratings(d / "ratings.csv")

@@ -110,10 +110,22 @@ def _save(sheet: Path, rows: list[dict]) -> None:
     atomic_write(sheet, buf.getvalue())
 
 
-def rate(sheet: Path, ask: Callable[[str], str] = input, show: Callable[[str], None] = print) -> int:
-    """Ask for a score for every unscored answer (enter skips, q stops); returns how many were scored."""
+def ask_on_stderr(prompt: str) -> str:
+    """input(), with the prompt on stderr: stdout carries the result only (the recommendation, or --json)."""
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    return input()
+
+
+def show_on_stderr(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def rate(sheet: Path, ask: Callable[[str], str] = ask_on_stderr, show: Callable[[str], None] = show_on_stderr) -> int:
+    """Ask for a score for every unscored answer (enter skips, q stops); returns how many were scored. The dialog
+    is on stderr, so that `bench.rate --json` prints one JSON object on stdout."""
     rows = read_sheet(sheet)
-    if ask is input and (sys.stdin is None or sys.stdin.closed) and any(not r["score"].strip() for r in rows):
+    if ask is ask_on_stderr and (sys.stdin is None or sys.stdin.closed) and any(not r["score"].strip() for r in rows):
         raise UsageError("bench.rate reads scores from stdin, which is closed",
                          remedy="run it in a terminal, or pipe the scores in, one 1-5 per line")
     scored = 0
