@@ -131,11 +131,13 @@ def _masked(text: str) -> str:
 def _errors(json_: bool = False, step: str = ""):
     """Library errors become one line on stderr and their exit code; nothing else escapes as a traceback."""
     from rdic_ops.errors import RdicError
+    from rdic_ops.redact import mask_logging
 
+    mask_logging()  # what libraries log or warn on stderr goes through redact.py too
     try:
         yield
         for note in _NOTES:
-            print(note, file=sys.stderr)
+            print(_masked(note), file=sys.stderr)  # the Hub URL in the env choice: no userinfo, no token
     except RdicError as err:
         line = _masked(err.line())
         print(f"rdic-ops: {line}", file=sys.stderr)
@@ -178,7 +180,7 @@ def _parse_errors_are_usage_errors() -> None:
             name = getattr(getattr(exc, "context", None), "name", None)
             msg = re.sub(r"<Argument: ([^\s>]+)[^>]*>", r"--\1", str(exc))
             fix = f"invoke {name} --help lists its flags" if name else "invoke --list shows the tasks"
-            print(f"rdic-ops: {msg} ({fix})", file=sys.stderr)
+            print(f"rdic-ops: {_masked(msg)} ({fix})", file=sys.stderr)
             raise SystemExit(2) from None
 
     parse_tasks.rdic_ops = True
@@ -243,10 +245,9 @@ def _split(value: str) -> list[str]:
 def config(c, env=None, set_=None, json_=False):
     """Print the composed config of an env (YAML, or --json)."""
     with _errors(json_, "config"):
-        from rdic_ops.config.compose import to_container
-        from rdic_ops.redact import mask_data
+        from rdic_ops.config import from_env
 
-        data = mask_data(to_container(_compose_auto(env, set_)))
+        data = from_env.shown(_compose_auto(env, set_))  # ${oc.env:NAME} values: "******** (from $NAME)"
         if json_:
             from rdic_ops.render import emit_json
 
@@ -311,9 +312,9 @@ def plan_memory(c, env=None, set_=None, ctx="", kv_type="", gguf="", parallel="1
         else:
             print_fit(report, comparisons)
             if drawn:
-                print(f"plot: {drawn}")
+                print(_masked(f"plot: {drawn}"))
         if failed:
-            print(f"rdic-ops: {error}", file=sys.stderr)
+            print(f"rdic-ops: {_masked(error)}", file=sys.stderr)
             raise Exit(code=1)
 
 
@@ -395,7 +396,7 @@ def route(c, env=None, set_=None, since="", json_=False):
         else:
             print(_masked(f"chat -> {r.model} ({r.tag}): {r.reason}"))
             held = "unknown (no answer)" if r.resident is None else ", ".join(r.resident) or "nothing"
-            print(f"resident now: {held}")
+            print(_masked(f"resident now: {held}"))
 
 
 @_task(name="tune", help={**COMMON, "path": "edit this .wslconfig [default: the Windows profile's, found via interop]",
@@ -537,11 +538,11 @@ def bench_run(c, env=None, set_=None, models="", runs="3", max_tokens="64", ques
         if json_:
             emit_json({"dir": str(out_dir), "summary": summary, "recommendation": [option, why]})
         else:
-            print((out_dir / "summary.md").read_text())
-            print(f"results: {out_dir} (raw.jsonl, summary.csv/.md, plot.png, ratings.csv)")
-            print(f"recommendation: {option}: {why}")
+            print(_masked((out_dir / "summary.md").read_text()))
+            print(_masked(f"results: {out_dir} (raw.jsonl, summary.csv/.md, plot.png, ratings.csv)"))
+            print(_masked(f"recommendation: {option}: {why}"))
         if all(not r.ok for r in results):
-            print(f"rdic-ops: bench: no run succeeded (see {out_dir / 'raw.jsonl'})", file=sys.stderr)
+            print(_masked(f"rdic-ops: bench: no run succeeded (see {out_dir / 'raw.jsonl'})"), file=sys.stderr)
             raise Exit(code=1)
 
 
@@ -563,7 +564,7 @@ def bench_rate(c, run="", env=None, set_=None, json_=False):
 
             emit_json({"recommendation": [option, why]})
         else:
-            print(f"recommendation: {option}: {why}")
+            print(_masked(f"recommendation: {option}: {why}"))
 
 
 @task(name="check", help={**COMMON, "only": "check only these providers (comma-separated names or keys)"}, **FLAGS)
@@ -574,7 +575,7 @@ def providers_check(c, env=None, set_=None, only="", json_=False):
 
         cfg = _compose_auto(env, set_)
         if not cfg.providers:
-            print(f"rdic-ops: env {cfg.env.name} declares no providers (see conf/provider/)", file=sys.stderr)
+            print(_masked(f"rdic-ops: env {cfg.env.name} declares no providers (see conf/provider/)"), file=sys.stderr)
             return
         outcomes = run(cfg, _split(only))
         result = report.step(outcomes)
@@ -586,9 +587,9 @@ def providers_check(c, env=None, set_=None, only="", json_=False):
             from rdic_ops.render import checks_table, console
 
             console().print(checks_table(result.checks, title=f"providers of env {cfg.env.name}"))
-            print("\n".join(report.lines(outcomes)))
+            print(_masked("\n".join(report.lines(outcomes))))
         if result.status.value == "failed":
-            print(f"rdic-ops: {result.message}", file=sys.stderr)
+            print(f"rdic-ops: {_masked(result.message)}", file=sys.stderr)
             raise Exit(code=1)
 
 
@@ -616,7 +617,7 @@ def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, j
         raise UsageError("pass --fleet=NAME (a file of conf/fleet/) or --fleet=PATH")
     parallel = _number("parallel", parallel) or 0  # not given: the inventory's own limit (0 passed to run_task)
     inv = compose_fleet(fleet, list(set_ or []))
-    tell = (lambda r: print(report.progress_line(r), file=sys.stderr)) if sys.stderr.isatty() else None
+    tell = (lambda r: print(_masked(report.progress_line(r)), file=sys.stderr)) if sys.stderr.isatty() else None
     runs = run_task(inv, task_name, hosts=_split(hosts), parallel=parallel, extra=list(extra), dry_run=dry_run,
                     accept_new=accept_new_host_keys, progress=tell)
     where = report.write_files(runs, Path(out) if out else report.default_out(inv, task_name))
@@ -629,7 +630,7 @@ def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, j
     failed = report.failed_hosts(runs, dry_run)
     if failed:
         why = "; ".join(f"{r.host}: {report.reason(r)}" for r in failed[:3]) + ("; ..." if len(failed) > 3 else "")
-        print(f"rdic-ops: fleet {inv.name}: {task_name} failed on {len(failed)} of {len(runs)} hosts ({why})",
+        print(_masked(f"rdic-ops: fleet {inv.name}: {task_name} failed on {len(failed)} of {len(runs)} hosts ({why})"),
               file=sys.stderr)
         raise Exit(code=1)
 
@@ -705,7 +706,9 @@ def fleet_inventory(c, fleet="", set_=None, format="table"):
         if format == "ansible":
             import yaml
 
-            print(yaml.safe_dump(ansible_inventory(inv), sort_keys=False), end="")
+            from rdic_ops.redact import mask_data
+
+            print(yaml.safe_dump(mask_data(ansible_inventory(inv)), sort_keys=False), end="")
         elif format == "json":
             from dataclasses import asdict
 
@@ -717,7 +720,7 @@ def fleet_inventory(c, fleet="", set_=None, format="table"):
 
             from rdic_ops.render import _e, console
 
-            t = Table(title=f"fleet {inv.name}: {inv.description}")
+            t = Table(title=_e(f"fleet {inv.name}: {inv.description}"))
             for col in ("host", "address", "user", "env", "key", "host key"):
                 t.add_column(col, overflow="fold")
             for name, h in inv.hosts.items():
@@ -749,7 +752,7 @@ def version(c, json_=False):
         else:
             width = max(len(k) for k in info)
             for key, value in info.items():
-                print(f"{key:<{width}}  {value}")
+                print(_masked(f"{key:<{width}}  {value}"))
 
 
 ns = Collection(config, doctor, setup, plan_memory, preload, server_settings, route, smoke, migrate_embeddings,

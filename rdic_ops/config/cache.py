@@ -8,6 +8,9 @@ RAM), the code that turns YAML into a checked RootConfig (schema, compose, auto,
 Hydra and OmegaConf are installed. Any other resolver (``${now:...}``): composed every time. The value is
 the RootConfig as JSON, rebuilt into the schema's dataclasses without importing Hydra or OmegaConf.
 
+Never written: a config holding a secret, a value read from the environment (``${oc.env:NAME}``) above all
+(``writable``); such a config is composed every time, and its values are masked wherever printed (redact.py).
+
 Where: $RDIC_STATE_DIR/cache/config, else $XDG_CACHE_HOME/rdic-ops/config (~/.cache). RDIC_CONFIG_CACHE=0
 turns it off. A damaged or unreadable entry is a miss, never an error.
 """
@@ -39,12 +42,17 @@ def enabled() -> bool:
 
 def writable(cfg) -> bool:
     """Write this config to the cache? Not in a dry run (RDIC_CONFIG_CACHE_WRITE=0), and never a config that
-    holds a secret (a password in a URL, a secret-named value): the cache is a file on disk."""
+    holds a secret (a value read from the environment through ${oc.env:NAME}, a password in a URL, a credential
+    in a query, a secret-named value): the cache is a file on disk. A config that reads the environment is
+    composed every time instead; the others keep the cache's speed."""
     if os.environ.get("RDIC_CONFIG_CACHE_WRITE", "1") in ("0", "false", "no", "off"):
         return False
+    from rdic_ops.config import from_env
     from rdic_ops.config.compose import to_container
     from rdic_ops.redact import mask_data
 
+    if from_env.of(cfg):
+        return False
     data = to_container(cfg)
     return mask_data(data) == data
 

@@ -182,9 +182,8 @@ def _compose(hydra_overrides: list[str], env: str, overrides) -> RootConfig:
     """Hydra's compose of conf/config.yaml, validated by the schema and check()."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
-    from omegaconf import OmegaConf
 
-    from rdic_ops.config import auto, yamlguard
+    from rdic_ops.config import auto, from_env, yamlguard
     from rdic_ops.config.schema import register
 
     register()
@@ -194,7 +193,7 @@ def _compose(hydra_overrides: list[str], env: str, overrides) -> RootConfig:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
         _state_dir_from_environment(cfg, overrides)
-        obj = OmegaConf.to_object(cfg)
+        obj = from_env.to_object(cfg)  # the values it reads from the environment: masked from here on
     except ConfigError:
         raise
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "config is wrong"

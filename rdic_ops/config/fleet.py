@@ -97,6 +97,7 @@ def inventory_path(name: str) -> Path:
 
 def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> FleetSpec:
     """Compose one inventory with ``--set`` overrides into a validated FleetSpec (ConfigError on any fault)."""
+    from rdic_ops.config import from_env
     from rdic_ops.config.compose import _one_line, _translate
 
     path = inventory_path(name)
@@ -115,7 +116,7 @@ def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Fle
             cfg = hydra_compose(config_name=path.stem, overrides=hydra_overrides)
         # Inventories without the schema in their defaults list are typed here all the same.
         cfg = OmegaConf.merge(OmegaConf.structured(FleetSpec), cfg)
-        obj = OmegaConf.to_object(cfg)
+        obj = from_env.to_object(cfg)  # the values it reads from the environment: masked from here on
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "the inventory is wrong"
         line = _one_line(exc)
         if re.match(r"^[a-z_][\w.\-]*: ", line) and not line.startswith("fleet."):

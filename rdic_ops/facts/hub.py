@@ -13,6 +13,8 @@ import threading
 import urllib.parse
 from dataclasses import dataclass
 
+from rdic_ops.redact import mask_url
+
 DEFAULT_ENDPOINT = "https://huggingface.co"
 _TRUE = ("1", "true", "yes", "on")
 
@@ -39,7 +41,8 @@ def probe(repo: str, filename: str, revision: str = "main", *, timeout_s: float 
     """HEAD the file's resolve URL; the whole probe (name lookup included) ends within about ``timeout_s``."""
     environ = os.environ if environ is None else environ
     base = endpoint(environ)
-    shown = base if base.isprintable() else ascii(base)  # the reason is printed on one line
+    # the reason is printed on one line, and never with the endpoint's userinfo or a token in its query
+    shown = mask_url(base if base.isprintable() else ascii(base))
     if str(environ.get("HF_HUB_OFFLINE", "")).lower() in _TRUE:
         return HubFact(False, shown, "HF_HUB_OFFLINE is set")
     url = file_url(base, repo, revision, filename)
@@ -60,7 +63,7 @@ def _head(url: str, shown: str, repo: str, filename: str, timeout_s: float) -> H
     except httpx.TimeoutException:
         return HubFact(False, shown, f"no answer from {shown} within {timeout_s:g} s")
     except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:80]
+        detail = (mask_url(str(exc)).strip().splitlines() or [type(exc).__name__])[0][:80]  # masked, then cut
         return HubFact(False, shown, f"{shown} is not reachable ({detail})")
     if r.status_code < 400:  # 200, or a 30x to the CDN
         return HubFact(True, shown, f"{shown} serves {repo}/{filename}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from rdic_ops.config.fleet import FleetSpec
 from rdic_ops.fleet.run import HostRun
 from rdic_ops.plan import Change, Check, Status, StepResult
+from rdic_ops.redact import mask_text
 
 
 def step_from_dict(d: dict) -> StepResult:
@@ -23,7 +24,7 @@ def step_from_dict(d: dict) -> StepResult:
 def reason(r: HostRun, width: int = 120) -> str:
     """Why a host failed, in one short line: its error, else its first failed step's message."""
     step = next((s for s in r.steps if s.status is Status.failed), None)
-    text = r.error or (f"{step.step}: {step.message}" if step else "")
+    text = mask_text(r.error or (f"{step.step}: {step.message}" if step else ""))  # masked before it is cut
     return text if len(text) <= width else text[: width - 3] + "..."
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rdic_ops.fsutil import atomic_write
 from rdic_ops.plan import Check, Status, StepResult, fold
+from rdic_ops.redact import mask_text
 
 SUITE = Path(__file__).resolve().parents[1] / "smoke"
 
@@ -58,10 +59,10 @@ def parse_junit(path: Path) -> list[Check]:
         failure = case.find("failure") if case.find("failure") is not None else case.find("error")
         skipped = case.find("skipped")
         if failure is not None:
-            msg = (failure.get("message") or failure.text or "failed").strip().splitlines()[0]
-            out.append(Check(name, Status.failed, "pass", msg[:300]))
+            msg = mask_text((failure.get("message") or failure.text or "failed").strip().splitlines()[0])
+            out.append(Check(name, Status.failed, "pass", msg[:300]))  # masked before it is cut
         elif skipped is not None:
-            msg = (skipped.get("message") or "skipped").strip().splitlines()[0]
+            msg = mask_text((skipped.get("message") or "skipped").strip().splitlines()[0])
             out.append(Check(name, Status.skipped, "pass", msg.removeprefix("Skipped: ")[:300]))
         else:
             out.append(Check(name, Status.ok, "pass", f"passed in {float(case.get('time', 0)):.2f} s"))
