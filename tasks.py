@@ -152,6 +152,15 @@ def _errors(json_: bool = False, step: str = ""):
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do on SIGPIPE
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise Exit(code=141) from None
+    except OSError as exc:  # the machine refused (read-only, full disk, not a directory): its words and the path
+        if os.environ.get("RDIC_DEBUG"):
+            raise
+        from rdic_ops.errors import os_error_line
+
+        line = _masked(os_error_line(exc))
+        print(f"rdic-ops: {line}", file=sys.stderr)
+        _fail_json(json_, step, line, 1)
+        raise Exit(code=1) from None
     except Exception as exc:  # a bug: say so in one line; RDIC_DEBUG=1 shows the traceback
         if os.environ.get("RDIC_DEBUG"):
             raise
@@ -173,6 +182,14 @@ def _parse_errors_are_usage_errors() -> None:
 
     def parse_tasks(self):
         try:
+            args = list(self.argv[1:])
+            for i, arg in enumerate(args):  # Invoke takes a list flag without its value as an empty list
+                if arg == "--set" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+                    from types import SimpleNamespace
+
+                    task_name = next((a for a in reversed(args[:i]) if a in self.collection.task_names), None)
+                    raise ParseError("Flag '--set' needed value and was not given one!",
+                                     SimpleNamespace(name=task_name) if task_name else None)
             original(self)
         except ParseError as exc:
             import re
@@ -180,6 +197,7 @@ def _parse_errors_are_usage_errors() -> None:
             name = getattr(getattr(exc, "context", None), "name", None)
             msg = re.sub(r"<Argument: ([^\s>]+)[^>]*>", r"--\1", str(exc))
             fix = f"invoke {name} --help lists its flags" if name else "invoke --list shows the tasks"
+            _fail_json("--json" in self.argv or "--format=json" in self.argv, name or "", f"{msg} ({fix})", 2)
             print(f"rdic-ops: {_masked(msg)} ({fix})", file=sys.stderr)
             raise SystemExit(2) from None
 
@@ -191,9 +209,12 @@ _parse_errors_are_usage_errors()
 
 
 def _compose(env, set_):
+    from rdic_ops.config import statedir
     from rdic_ops.config.compose import compose
 
-    return compose(env, list(set_ or []))
+    cfg = compose(env, list(set_ or []))
+    statedir.require(cfg)  # a fact, checked every time (a file there is a config error, a dry run included)
+    return cfg
 
 
 def _auto_env(env):
@@ -535,14 +556,16 @@ def bench_run(c, env=None, set_=None, models="", runs="3", max_tokens="64", ques
         out_dir, results, summary = runner.run(cfg.env.name, list(set_ or []), names, questions=qs, runs=runs,
                                                max_tokens=max_tokens, out_dir=where)
         option, why = runner.decide(summary, {}, cfg.extraction.model.name, cfg.chat.model.name)
+        error = f"bench: no run succeeded (see {out_dir / 'raw.jsonl'})" if all(not r.ok for r in results) else ""
         if json_:
-            emit_json({"dir": str(out_dir), "summary": summary, "recommendation": [option, why]})
+            fail = {"error": error, "step": "bench", "exit_code": 1} if error else {}
+            emit_json({"dir": str(out_dir), "summary": summary, "recommendation": [option, why], **fail})
         else:
             print(_masked((out_dir / "summary.md").read_text()))
             print(_masked(f"results: {out_dir} (raw.jsonl, summary.csv/.md, plot.png, ratings.csv)"))
             print(_masked(f"recommendation: {option}: {why}"))
-        if all(not r.ok for r in results):
-            print(_masked(f"rdic-ops: bench: no run succeeded (see {out_dir / 'raw.jsonl'})"), file=sys.stderr)
+        if error:
+            print(_masked(f"rdic-ops: {error}"), file=sys.stderr)
             raise Exit(code=1)
 
 
@@ -567,15 +590,20 @@ def bench_rate(c, run="", env=None, set_=None, json_=False):
             print(_masked(f"recommendation: {option}: {why}"))
 
 
-@task(name="check", help={**COMMON, "only": "check only these providers (comma-separated names or keys)"}, **FLAGS)
+@_task(name="check", help={**COMMON, "only": "check only these providers (comma-separated names or keys)"})
 def providers_check(c, env=None, set_=None, only="", json_=False):
     """Ask each model API the env declares (conf/provider/) for one short answer: ✓/✗ per provider."""
-    with _errors():
+    with _errors(json_, "providers.check"):
         from rdic_ops.providers import report, run
 
         cfg = _compose_auto(env, set_)
         if not cfg.providers:
-            print(_masked(f"rdic-ops: env {cfg.env.name} declares no providers (see conf/provider/)"), file=sys.stderr)
+            note = f"env {cfg.env.name} declares no providers (see conf/provider/)"
+            if json_:  # --json always answers with an object
+                from rdic_ops.render import emit_json
+
+                emit_json({"env": cfg.env.name, "providers": [], "message": note})
+            print(_masked(f"rdic-ops: {note}"), file=sys.stderr)
             return
         outcomes = run(cfg, _split(only))
         result = report.step(outcomes)
@@ -601,7 +629,6 @@ FLEET_HELP = {"fleet": "inventory: a file of conf/fleet/ (by name) or a path to 
                                       "key is still refused)",
               "out": "directory for the per-host JSON files (default: <state>/fleet/<name>/runs/<time>-<task>)",
               "json": "print machine-readable JSON instead of the table"}
-FLEET_FLAGS = dict(auto_shortflags=False, iterable=["set_"])
 
 
 def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, extra=(), dry_run=False):
@@ -621,81 +648,78 @@ def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, j
     runs = run_task(inv, task_name, hosts=_split(hosts), parallel=parallel, extra=list(extra), dry_run=dry_run,
                     accept_new=accept_new_host_keys, progress=tell)
     where = report.write_files(runs, Path(out) if out else report.default_out(inv, task_name))
+    failed = report.failed_hosts(runs, dry_run)
+    why = "; ".join(f"{r.host}: {report.reason(r)}" for r in failed[:3]) + ("; ..." if len(failed) > 3 else "")
+    error = f"fleet {inv.name}: {task_name} failed on {len(failed)} of {len(runs)} hosts ({why})" if failed else ""
     if json_:
         from rdic_ops.render import emit_json
 
-        emit_json(report.report_dict(inv, task_name, runs, dry_run=dry_run, report_dir=str(where)))
+        fail = {"error": error, "step": f"fleet.{task_name}", "exit_code": 1} if failed else {}
+        emit_json({**report.report_dict(inv, task_name, runs, dry_run=dry_run, report_dir=str(where)), **fail})
     else:
         report.print_report(inv, task_name, runs, where, dry_run)
-    failed = report.failed_hosts(runs, dry_run)
     if failed:
-        why = "; ".join(f"{r.host}: {report.reason(r)}" for r in failed[:3]) + ("; ..." if len(failed) > 3 else "")
-        print(_masked(f"rdic-ops: fleet {inv.name}: {task_name} failed on {len(failed)} of {len(runs)} hosts ({why})"),
-              file=sys.stderr)
+        print(_masked(f"rdic-ops: {error}"), file=sys.stderr)
         raise Exit(code=1)
 
 
-@task(name="doctor", help=FLEET_HELP, **FLEET_FLAGS)
+@_task(name="doctor", help=FLEET_HELP)
 def fleet_doctor(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="", json_=False):
     """doctor on every host of the fleet: facts against each host's env, one table back."""
-    with _errors():
+    with _errors(json_, "fleet.doctor"):
         _fleet("doctor", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_)
 
 
-@task(name="setup", help={**FLEET_HELP, "dry-run": "show each host's plan; change nothing (no bootstrap either)",
+@_task(name="setup", help={**FLEET_HELP, "dry-run": "show each host's plan; change nothing (no bootstrap either)",
                           "only": "run only these setup steps (comma-separated)",
-                          "skip": "skip these setup steps (comma-separated)"}, **FLEET_FLAGS)
+                          "skip": "skip these setup steps (comma-separated)"})
 def fleet_setup(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="", json_=False,
                 dry_run=False, only="", skip=""):
     """setup on every host of the fleet (bootstrapped first): the same declared state everywhere."""
-    with _errors():
+    with _errors(json_, "fleet.setup"):
         extra = (["--dry-run"] if dry_run else []) + ([f"--only={only}"] if only else []) + \
                 ([f"--skip={skip}"] if skip else [])
         _fleet("setup", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, extra, dry_run)
 
 
-@task(name="models-verify", help={**FLEET_HELP, "full": "re-hash every file, ignoring each host's cache"},
-      **FLEET_FLAGS)
+@_task(name="models-verify", help={**FLEET_HELP, "full": "re-hash every file, ignoring each host's cache"})
 def fleet_models_verify(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="",
                         json_=False, full=False):
     """models.verify on every host of the fleet: re-hash model files, report what is bad where."""
-    with _errors():
+    with _errors(json_, "fleet.models-verify"):
         _fleet("models-verify", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_,
                ["--full"] if full else [])
 
 
-@task(name="smoke", help=FLEET_HELP, **FLEET_FLAGS)
+@_task(name="smoke", help=FLEET_HELP)
 def fleet_smoke(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="", json_=False):
     """smoke on every host of the fleet: the live checks, one table back."""
-    with _errors():
+    with _errors(json_, "fleet.smoke"):
         _fleet("smoke", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_)
 
 
-@task(name="bench", help={**FLEET_HELP, "runs": "runs per question on each host (integer >= 1; default: 3)"},
-      **FLEET_FLAGS)
+@_task(name="bench", help={**FLEET_HELP, "runs": "runs per question on each host"})
 def fleet_bench(c, fleet="", hosts="", parallel="1", set_=None, accept_new_host_keys=False, out="", json_=False,
                 runs="3"):
     """bench on every host of the fleet (one at a time by default; results stay on each host)."""
-    with _errors():
+    with _errors(json_, "fleet.bench"):
         runs_flag = f"--runs={_number('runs', runs) or 3}"
         _fleet("bench", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, [runs_flag])
 
 
-@task(name="bootstrap", help={**FLEET_HELP, "dry-run": "show what each host would install; change nothing"},
-      **FLEET_FLAGS)
+@_task(name="bootstrap", help={**FLEET_HELP, "dry-run": "show what each host would install; change nothing"})
 def fleet_bootstrap(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="",
                     json_=False, dry_run=False):
     """Install rdic-ops of this checkout's build on every host (a host already on it is left alone)."""
-    with _errors():
+    with _errors(json_, "fleet.bootstrap"):
         _fleet("bootstrap", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, dry_run=dry_run)
 
 
-@task(name="inventory", help={"fleet": FLEET_HELP["fleet"], "set": FLEET_HELP["set"],
-                              "format": "table, json or ansible (an Ansible YAML inventory) [default: table]"},
-      **FLEET_FLAGS)
+@_task(name="inventory", help={"fleet": FLEET_HELP["fleet"], "set": FLEET_HELP["set"],
+                               "format": "table, json or ansible (an Ansible YAML inventory) [default: table]"})
 def fleet_inventory(c, fleet="", set_=None, format="table"):
     """Print the fleet's inventory (validated), or export it for Ansible."""
-    with _errors():
+    with _errors(format == "json", "fleet.inventory"):
         from rdic_ops.config.fleet import compose_fleet
         from rdic_ops.errors import UsageError
         from rdic_ops.fleet.report import ansible_inventory

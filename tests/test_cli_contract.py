@@ -1,0 +1,213 @@
+"""One error contract for every task (issue 26, item 4), walked from `invoke --list` itself.
+
+Every task gets a bad flag, a bad value and environment faults (a state dir that is a file, a read-only state
+dir, a full disk, a runtime host nobody answers on, a port that does not speak SSH), with and without --json.
+Whatever the task makes of it, the answer keeps the contract: exit 0, 1 or 2; on failure exactly one line on
+stderr, `rdic-ops: ...`, never a traceback or "internal error"; with --json one JSON object on stdout, which
+on failure carries {"error", "step", "exit_code"}. Runs in-process (tests/support/cli.py): the subprocess is
+not what is tested here (tests/test_cli_errors.py runs the real command).
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from support import cli
+
+CLOSED = "http://127.0.0.1:9"
+# `test` runs pytest itself: walking it would run the suite inside the suite.
+NOT_WALKED = {"test": "runs the test suite itself"}
+
+# A bad value for every task (exit 2): a new task without a row here fails test_every_task_has_a_row.
+BAD_VALUE: dict[str, list[str] | None] = {
+    "bench.rate": ["--run=/no/such/run"],
+    "bench.run": ["--runs=abc"],
+    "config": ["--env=nope"],
+    "doctor": ["--env=nope"],
+    "embeddings.bench": ["--texts=0"],
+    "fleet.bench": ["--fleet=lab", "--runs=0"],
+    "fleet.bootstrap": ["--fleet=nope"],
+    "fleet.doctor": ["--fleet=lab", "--parallel=abc"],
+    "fleet.inventory": ["--fleet=lab", "--format=xml"],
+    "fleet.models-verify": ["--fleet=/no/such/inventory.yaml"],
+    "fleet.setup": ["--fleet="],
+    "fleet.smoke": ["--fleet=lab", "--set", "hosts.rtx-a.port=99999"],
+    "migrate-embeddings": ["--from=bogus"],
+    "migrate-model": ["--target=/no/such/dir"],
+    "models.lock": ["--env=local", "--model=nope"],
+    "models.pull": ["--env=local", "--model=nope"],
+    "models.verify": ["--env=local", "--model=nope"],
+    "plan-memory": ["--ctx=abc"],
+    "preload": ["--env=local", "--set", "chat.keep_alive=-2"],
+    "providers.check": ["--env=local", "--set", "env.runtime.n_threads=-1"],
+    "route": ["--since=abc"],
+    "server-settings": ["--env=local", "--set", "env.runtime.ollama.host=ftp://h"],
+    "setup": ["--env=local", "--only=nope"],
+    "smoke": ["--env=local", "--set", "chat.num_ctx=0"],
+    "version": None,  # takes --json only: there is no value to get wrong
+    "wsl.tune": ["--env=local", "--path=/no/such/dir/.wslconfig"],
+}
+# What each task does on the offline default when nothing is wrong: the runs the faults below break.
+PLAIN: dict[str, list[str]] = {
+    "bench.rate": ["--run={tmp}/run"], "bench.run": ["--env=local", "--runs=1", "--max-tokens=1", "--out={tmp}/b"],
+    "config": ["--env=local"], "doctor": ["--env=local"], "embeddings.bench": ["--env=local", "--texts=1"],
+    "migrate-embeddings": ["--env=local", "--dry-run"], "migrate-model": ["--env=local", "--target={tmp}/p"],
+    "models.lock": ["--env=local"], "models.pull": ["--env=local"], "models.verify": ["--env=local"],
+    "plan-memory": ["--env=local"], "preload": ["--env=local"], "providers.check": ["--env=local"],
+    "route": ["--env=local"], "server-settings": ["--env=local", "--dry-run"], "setup": ["--env=local"],
+    "smoke": ["--env=local"], "version": [], "wsl.tune": ["--env=local", "--path={tmp}/.wslconfig"],
+}
+# Tasks that must write into the state dir to do their job: a state dir they cannot write is exit 1, said.
+WRITERS = {"setup", "models.pull", "migrate-model"}
+# Tasks that never touch the state dir: a state dir that is a file does not concern them.
+STATELESS = {"version", "bench.rate", "plan-memory"}
+FLEET = sorted(n for n in BAD_VALUE if n.startswith("fleet.") and n != "fleet.inventory")
+SAFE_FLEET_FLAGS = {"fleet.setup": ["--dry-run"], "fleet.bootstrap": ["--dry-run"], "fleet.bench": ["--runs=1"]}
+
+
+def walked() -> list[str]:
+    return [n for n in cli.task_names() if n not in NOT_WALKED and n != "bench"]  # bench: bench.run's alias
+
+
+def json_flag(task: str) -> list[str]:
+    return ["--format=json"] if task == "fleet.inventory" else ["--json"]
+
+
+def check(out: cli.Ran, json_: bool, code: int | None = None, says: str | tuple[str, ...] = "") -> None:
+    """The contract, whatever the outcome; ``says``: what the one line must contain (any case)."""
+    assert out.returncode in (0, 1, 2), (out.returncode, out.stderr)
+    if code is not None:
+        assert out.returncode == code, (out.returncode, out.stderr, out.stdout[-1500:])
+    assert "Traceback" not in out.stderr + out.stdout, out.stderr[-3000:]
+    if out.returncode:
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("rdic-ops: "), out.stderr
+        assert "internal error" not in lines[0], lines[0]
+        for part in (says,) if isinstance(says, str) else says:
+            assert part.lower() in lines[0].lower(), (part, lines[0])
+    if json_:
+        data = json.loads(out.stdout)  # one object, nothing else on stdout
+        assert isinstance(data, dict | list)
+        if out.returncode:
+            assert isinstance(data, dict) and data["exit_code"] == out.returncode and data["error"] and data["step"]
+
+
+def test_every_task_has_a_row():
+    assert set(walked()) == set(BAD_VALUE), set(walked()) ^ set(BAD_VALUE)
+    assert set(walked()) - set(FLEET) - {"fleet.inventory"} == set(PLAIN)
+
+
+@pytest.mark.parametrize("json_", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("task", walked())
+def test_a_bad_flag_and_a_bad_value(task, json_):
+    extra = json_flag(task) if json_ else []
+    check(cli.run(task, "--no-such-flag", *extra), json_, 2, "--no-such-flag")
+    if task != "version":  # a flag without its value (version has none that takes one)
+        check(cli.run(task, *extra, "--set"), json_, 2)
+    if BAD_VALUE[task] is not None:
+        check(cli.run(task, *BAD_VALUE[task], *extra), json_, 2)
+
+
+def test_invokes_own_parse_errors():
+    check(cli.run("nosuchtask"), False, 2, "nosuchtask")
+    check(cli.run("--nope"), False, 2, "--nope")
+    check(cli.run("plan-memory", "--ctx", "--json"), True, 2, "--ctx")
+
+
+def _plain(task: str, tmp: Path) -> list[str]:
+    run = tmp / "run"
+    if not run.exists():
+        run.mkdir()
+        (run / "ratings.csv").write_text("model,question,run,answer,score\n")
+        (run / "summary.json").write_text("{}")
+    return [a.replace("{tmp}", str(tmp)) for a in PLAIN[task]]
+
+
+def _mount(where: Path, opts: str) -> Path:
+    where.mkdir(parents=True, exist_ok=True)
+    got = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(where)], capture_output=True)
+    if got.returncode:
+        pytest.skip(f"cannot mount a tmpfs here ({got.stderr.decode().strip()}): needs root, as in CI")
+    return where
+
+
+@pytest.fixture
+def state_faults(tmp_path):
+    """RDIC_STATE_DIR values that break: a regular file, a read-only file system, a full one."""
+    afile = tmp_path / "state-file"
+    afile.write_text("not a directory\n")
+    ro = _mount(tmp_path / "ro", "size=1m,ro")
+    full = _mount(tmp_path / "full", "size=64k")
+    (full / "filler").write_bytes(b"\0" * 60 * 1024)
+    yield {"file": str(afile), "read-only": str(ro), "full": str(full)}
+    for m in (ro, full):
+        subprocess.run(["umount", "-l", str(m)], capture_output=True)
+
+
+@pytest.mark.parametrize("fault", ["file", "read-only", "full"])
+@pytest.mark.parametrize("task", sorted(PLAIN))
+def test_a_state_dir_that_cannot_hold_state(task, fault, state_faults, tmp_path):
+    env = {"RDIC_STATE_DIR": state_faults[fault], "RDIC_CONFIG_CACHE": "0"}
+    if task == "migrate-model":
+        _project(tmp_path / "p")
+    for json_ in (False, True):
+        out = cli.run(task, *_plain(task, tmp_path), *(["--json"] if json_ else []), env=env)
+        if fault == "file" and task not in STATELESS:
+            check(out, json_, 2, "RDIC_STATE_DIR: ")
+        elif fault == "read-only" and task in WRITERS:
+            check(out, json_, 1, ("read-only file system", state_faults[fault]))
+        elif fault == "full" and task in WRITERS - {"migrate-model"}:
+            check(out, json_, 1, ("no space left on device", state_faults[fault]))
+        else:
+            check(out, json_)
+
+
+def _project(root: Path) -> None:
+    if root.exists():
+        return
+    shutil.copytree(cli.ROOT / "tests" / "fixtures" / "seed_project", root)
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "x"]):
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                       env={**__import__("os").environ, **env})
+
+
+@pytest.mark.parametrize("task", ["doctor", "preload", "route", "smoke", "models.pull", "models.verify",
+                                  "migrate-embeddings", "server-settings", "plan-memory"])
+def test_a_runtime_host_nobody_answers_on(task):
+    args = ["--env=rtx3060", "--set", f"env.runtime.ollama.host={CLOSED}", "--set", "env.runtime.ollama.timeout_s=2"]
+    args += ["--dry-run"] if task in ("server-settings", "migrate-embeddings") else []
+    for json_ in (False, True):
+        check(cli.run(task, *args, *(["--json"] if json_ else [])), json_)
+
+
+class _NotSSH(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def http_port():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotSSH)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("task", FLEET)
+@pytest.mark.parametrize("where", ["closed", "not-ssh"])
+def test_fleet_hosts_that_are_not_there(task, where, http_port):
+    port = 9 if where == "closed" else http_port
+    args = ["--fleet=lab", "--hosts=rtx-a", "--set", "hosts.rtx-a.address=127.0.0.1", "--set",
+            f"hosts.rtx-a.port={port}", "--set", "hosts.rtx-a.key_file=null", "--set", "connect_timeout_s=3",
+            "--accept-new-host-keys", *SAFE_FLEET_FLAGS.get(task, [])]
+    says = "connection refused" if where == "closed" else "does not speak SSH"
+    for json_ in (False, True):
+        check(cli.run(task, *args, *(["--json"] if json_ else [])), json_, 1, says)
