@@ -9,6 +9,7 @@ from ollama_server import publish
 
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.facts.ollama_name import ollama_name
 from rdic_ops.facts.ollama_store import manifest_for, read_manifest
 from rdic_ops.models import lock as lockfile
 from rdic_ops.ops import models
@@ -35,7 +36,7 @@ def test_pull_then_nothing_to_do_then_lock_and_verify(served, ollama_server):
     first = models.pull(served)
     assert first.status is Status.changed and first.changed == 3
     pulls = [b for (m, p, b) in ollama_server.requests if p == "/api/pull"]
-    assert {b["model"] for b in pulls} == set(TAGS)
+    assert {b["model"] for b in pulls} == {ollama_name(t) for t in TAGS}  # bge-m3 asked as bge-m3:latest
     second = models.pull(served)
     assert second.status is Status.ok and second.changed == 0
     assert all("blobs verified" in c.reason for c in second.changes)

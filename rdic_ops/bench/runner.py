@@ -22,6 +22,7 @@ from rdic_ops.bench.rate import FIELDS, read_sheet
 from rdic_ops.config.compose import compose
 from rdic_ops.config.schema import RootConfig, RuntimeKind
 from rdic_ops.errors import RdicError, UsageError
+from rdic_ops.facts.ollama_name import ollama_model_name
 from rdic_ops.facts.vram import VramSampler
 from rdic_ops.fsutil import atomic_write
 from rdic_ops.runtime.base import Generation
@@ -66,7 +67,7 @@ def _engine(cfg: RootConfig, max_tokens: int):
     from rdic_ops.runtime import for_env
 
     rt = for_env(cfg)
-    tag = cfg.chat.model.ollama_tag or cfg.chat.model.name
+    tag = ollama_model_name(cfg.chat.model)
     rt.unload(tag)
     load_s = rt.load(tag, cfg.chat.num_ctx, cfg.chat.keep_alive)
     return load_s, lambda prompt: measure(rt.generate(tag, prompt, num_ctx=cfg.chat.num_ctx,

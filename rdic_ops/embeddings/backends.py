@@ -15,6 +15,7 @@ import numpy as np
 
 from rdic_ops.config.schema import EmbeddingBackend, ModelSource, RootConfig
 from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.facts.ollama_name import ollama_model_name
 
 
 @dataclass
@@ -41,7 +42,7 @@ class OllamaEmbedder:
         o = cfg.env.runtime.ollama
         self.cfg, self.host = cfg, o.host
         self.client = ollama.Client(host=o.host, timeout=o.timeout_s)
-        self.tag = cfg.embedding.model.ollama_tag or cfg.embedding.model.name
+        self.tag = ollama_model_name(cfg.embedding.model)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         import httpx

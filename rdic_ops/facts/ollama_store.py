@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REGISTRY = "registry.ollama.ai"
+from rdic_ops.facts.ollama_name import OllamaName, ollama_name
+
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 # name = [host/][namespace/]model, each part starting with a letter or digit (so never "." or ".."); tag likewise
 _PART = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,127}"
@@ -70,15 +71,9 @@ def blob_path(root: Path, digest: object) -> Path:
 
 
 def tag_of(root: Path, manifest: Path) -> str:
-    rel = manifest.relative_to(root / "manifests")
-    parts = rel.parts
-    host, version = parts[0], parts[-1]
-    name = "/".join(parts[1:-1])
-    if name.startswith("library/"):
-        name = name[len("library/"):]
-    if host != REGISTRY:
-        name = f"{host}/{name}"
-    return f"{name}:{version}"
+    """The name Ollama lists for the manifest at manifests/<host>/<namespace>/<model>/<tag>."""
+    *name, tag = manifest.relative_to(root / "manifests").parts
+    return ollama_name(f"{'/'.join(name)}:{tag}")
 
 
 def read_manifest(root: Path, path: Path) -> Manifest:
@@ -116,6 +111,4 @@ def manifest_for(root: str | Path, tag: str) -> Path:
         check_tag(tag)
     except ManifestError as exc:
         raise UsageError(str(exc)) from None
-    name, _, version = tag.partition(":")
-    ns, _, repo = name.rpartition("/")
-    return Path(root) / "manifests" / REGISTRY / (ns or "library") / repo / (version or "latest")
+    return Path(root, "manifests", *OllamaName.parse(tag))

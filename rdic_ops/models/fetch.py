@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rdic_ops.config.schema import ModelSpec, RootConfig
 from rdic_ops.errors import StepFailed
+from rdic_ops.facts.ollama_name import REGISTRY, OllamaName
 from rdic_ops.models.hashing import hash_files
 from rdic_ops.models.store import quarantine
 from rdic_ops.render import byte_progress
@@ -43,13 +44,11 @@ def registry_digest(cfg: RootConfig, tag: str) -> str:
 
     import httpx
 
-    name, _, version = tag.partition(":")
-    parts = name.split("/")
+    name = OllamaName.parse(tag)
     base = cfg.env.runtime.ollama.registry.rstrip("/")
-    if len(parts) == 3:  # host/namespace/model: another registry
-        base, parts = f"https://{parts[0]}", parts[1:]
-    path = "/".join(parts if len(parts) == 2 else ["library", *parts])
-    url = f"{base}/v2/{path}/manifests/{version or 'latest'}"
+    if name.host.lower() != REGISTRY:  # host/namespace/model: another registry
+        base = f"https://{name.host}"
+    url = f"{base}/v2/{name.namespace}/{name.model}/manifests/{name.tag}"
     try:
         r = httpx.get(url, timeout=cfg.env.runtime.ollama.timeout_s, follow_redirects=True,
                       headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})

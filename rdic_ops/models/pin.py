@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rdic_ops.config.schema import ModelSource, ModelSpec, RootConfig
 from rdic_ops.errors import StepFailed
+from rdic_ops.facts.ollama_name import ollama_model_name
 from rdic_ops.facts.ollama_store import manifest_for, read_manifest
 from rdic_ops.models import lock as lockfile
 from rdic_ops.models.check import check_blobs, describe
@@ -15,7 +16,7 @@ from rdic_ops.models.store import lock_name, model_file, store_dir
 
 def _ollama_entry(cfg: RootConfig, spec: ModelSpec, cache: VerifyCache, e: lockfile.LockEntry) -> None:
     root = store_dir(cfg)
-    m = read_manifest(root, manifest_for(root, spec.ollama_tag or spec.name))
+    m = read_manifest(root, manifest_for(root, ollama_model_name(spec)))
     if m.error or not m.path.exists():
         raise StepFailed(f"{spec.name}: not in the Ollama store", remedy="run invoke models.pull first")
     problems = check_blobs(m.blobs, cache, False)

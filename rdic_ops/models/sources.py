@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rdic_ops.config.schema import EmbeddingBackend, ModelSource, ModelSpec, RootConfig
 from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.facts.ollama_name import ollama_model_name
 from rdic_ops.facts.ollama_store import manifest_for, read_manifest
 from rdic_ops.gguf import write as gguf_write
 from rdic_ops.models.check import FileProblem, check_blobs, check_file, describe
@@ -29,7 +30,7 @@ from rdic_ops.plan import Change
 
 
 def _ollama_change(cfg, spec, pin, cache, full) -> Change:
-    tag = spec.ollama_tag or spec.name
+    tag = ollama_model_name(spec)
     root = store_dir(cfg)
     target = f"ollama {tag}"
     mpath = manifest_for(root, tag)

@@ -19,6 +19,7 @@ from pathlib import Path
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import ROLES, ModelSource, ModelSpec, RootConfig, RuntimeKind
 from rdic_ops.errors import UsageError
+from rdic_ops.facts.ollama_name import ollama_model_name
 from rdic_ops.facts.ollama_store import check_tag, manifest_for
 from rdic_ops.models.hashing import VerifyCache
 
@@ -47,7 +48,7 @@ def model_file(cfg: RootConfig, spec: ModelSpec) -> Path | None:
     if spec.source is ModelSource.package:
         return None
     if spec.source is ModelSource.ollama:
-        return manifest_for(store_dir(cfg), spec.ollama_tag or spec.name)
+        return manifest_for(store_dir(cfg), ollama_model_name(spec))
     name = spec.path or spec.hf.file or f"{spec.name}.gguf"
     p = expand(name)
     return p if p.is_absolute() else expand(cfg.paths.models_dir) / name

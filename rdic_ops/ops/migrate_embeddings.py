@@ -24,6 +24,7 @@ from rdic_ops.embeddings.app_setting import app_setting_change
 from rdic_ops.embeddings.parity import Parity, parity, sample_texts
 from rdic_ops.embeddings.reembed import reembed
 from rdic_ops.errors import RdicError, UsageError
+from rdic_ops.facts.ollama_name import ollama_model_name
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
 from rdic_ops.units import mib
 
@@ -173,7 +174,7 @@ def _vram_check(cfg: RootConfig, src: str) -> Check:
     from rdic_ops.runtime import for_env
 
     before = sum(g.vram_total - g.vram_free for g in nv.gpus)
-    tag = cfg.embedding.model.ollama_tag or cfg.embedding.model.name
+    tag = ollama_model_name(cfg.embedding.model)
     for_env(cfg).unload(tag)
     time.sleep(1.0)
     after = sum(g.vram_total - g.vram_free for g in hardware.nvidia().gpus)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rdic_ops.config.schema import ROLES, EmbeddingBackend, RootConfig, RuntimeKind
 from rdic_ops.errors import StepFailed
+from rdic_ops.facts.ollama_name import resident_name, runtime_model_name
 from rdic_ops.plan import Change, Plan, StepResult, converge
 from rdic_ops.runtime import for_env
 from rdic_ops.runtime.base import Resident
@@ -26,10 +27,6 @@ class Target:
     keep_alive: int
 
 
-def _tag(tag: str) -> str:
-    return tag if ":" in tag else f"{tag}:latest"
-
-
 def targets(cfg: RootConfig) -> list[Target]:
     """The models the env keeps loaded: resident LLM roles, and Ollama-served embeddings when resident."""
     out: dict[tuple, Target] = {}
@@ -40,8 +37,7 @@ def targets(cfg: RootConfig) -> list[Target]:
         if role == "embedding" and (cfg.env.runtime.kind is not RuntimeKind.ollama
                                     or r.backend is not EmbeddingBackend.ollama):
             continue  # sentence-transformers / in-app embeddings are not the server's to keep
-        name = _tag(r.model.ollama_tag or r.model.name) if cfg.env.runtime.kind is RuntimeKind.ollama \
-            else r.model.name
+        name = runtime_model_name(r.model, cfg.env.runtime.kind)
         key = (name, r.num_ctx)
         if key in out:
             out[key].roles.append(role)
@@ -97,7 +93,7 @@ def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
             plan.add(Change(f"{rt.name} runtime", "none", "not running", "not running",
                             reason=f"{err}: no model is loaded"))
             return plan
-    loaded = {_tag(r.model) if cfg.env.runtime.kind is RuntimeKind.ollama else r.model: r for r in rt.resident()}
+    loaded = {resident_name(r.model, cfg.env.runtime.kind): r for r in rt.resident()}
     plan = Plan("preload")
     wanted = targets(cfg)
     if rt.capacity is not None and len(wanted) > rt.capacity:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rdic_ops.config.schema import RootConfig, RuntimeKind
+from rdic_ops.config.schema import RootConfig
+from rdic_ops.facts.ollama_name import resident_name, runtime_model_name
 from rdic_ops.runtime.base import Resident
 
 
@@ -30,11 +31,12 @@ class Route:
 
 def _tag(cfg: RootConfig, role: str) -> str:
     """What the runtime calls the role's model: an Ollama tag, or the model's name (llama.cpp alias)."""
-    m = getattr(cfg, role).model
-    if cfg.env.runtime.kind is not RuntimeKind.ollama:
-        return m.name
-    t = m.ollama_tag or m.name
-    return t if ":" in t or not m.ollama_tag else f"{t}:latest"
+    return runtime_model_name(getattr(cfg, role).model, cfg.env.runtime.kind)
+
+
+def _names(cfg: RootConfig, resident: list[Resident]) -> list[str]:
+    """What the runtime holds, each spelt as _tag spells it."""
+    return [resident_name(r.model, cfg.env.runtime.kind) for r in resident]
 
 
 def extraction_age(cfg: RootConfig, resident: list[Resident], now: dt.datetime | None = None) -> float | None:
@@ -42,8 +44,8 @@ def extraction_age(cfg: RootConfig, resident: list[Resident], now: dt.datetime |
     now = now or dt.datetime.now(dt.UTC)
     keep = cfg.extraction.keep_alive
     tag = _tag(cfg, "extraction")
-    for r in resident:
-        if r.model in (tag, cfg.extraction.model.name) and r.expires_at is not None and keep > 0 and not r.forever:
+    for r, name in zip(resident, _names(cfg, resident), strict=True):
+        if name == tag and r.expires_at is not None and keep > 0 and not r.forever:
             return max((now - (r.expires_at - dt.timedelta(seconds=keep))).total_seconds(), 0.0)
     return None
 
@@ -55,8 +57,7 @@ def choose(cfg: RootConfig, resident: list[Resident], last_extraction_s: float |
         return Route(chat.name, _tag(cfg, "chat"), "one model serves both roles", last_extraction_s)
     if not cfg.routing.enabled:
         return Route(chat.name, _tag(cfg, "chat"), "routing disabled: the chat model", last_extraction_s)
-    names = {r.model for r in resident}
-    warm = _tag(cfg, "extraction") in names or extraction.name in names
+    warm = _tag(cfg, "extraction") in _names(cfg, resident)
     age = last_extraction_s if last_extraction_s is not None else extraction_age(cfg, resident, now)
     window = cfg.routing.window_s
     if warm and age is not None and age < window:
@@ -84,8 +85,8 @@ def route(cfg: RootConfig, runtime, last_extraction_s: float | None = None) -> R
         return r
     r = choose(cfg, resident, last_extraction_s)
     r.resident = [x.model for x in resident]
-    if r.tag not in r.resident and r.model not in r.resident:
-        r.load_s, cost = _load_cost(cfg, r.model, r.resident)
+    if r.tag not in _names(cfg, resident):
+        r.load_s, cost = _load_cost(cfg, r.model, _names(cfg, resident))
         r.reason += f"; {r.model} is not loaded: {cost}"
     return r
 
@@ -100,7 +101,7 @@ def _load_cost(cfg: RootConfig, model: str, loaded: list[str]) -> tuple[float | 
     for od in report.on_demand:
         if od.row.model != model:
             continue
-        evicts = [m for m in od.evicts if m in loaded or tags.get(m) in loaded]
+        evicts = [m for m in od.evicts if tags.get(m) in loaded]
         if not evicts:
             return od.load_s, f"the first request loads it in ~{od.load_s:.1f} s"
         return od.swap_s, (f"the first request evicts {', '.join(evicts)} (~{od.load_s:.1f} s now, "

@@ -8,6 +8,7 @@ provider's ``max_retries`` (the SDK's own retry, which honours retry-after).
 
 from __future__ import annotations
 
+from rdic_ops.facts.ollama_name import ollama_name
 from rdic_ops.providers.base import Failure, Probe, Target
 
 
@@ -108,7 +109,7 @@ def ollama_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:
     client = ollama.Client(host=t.endpoint, timeout=probe.left())
     probe.stage = "list"
     names = [m.model or "" for m in client.list().models]
-    wanted = t.model if ":" in t.model else f"{t.model}:latest"
+    wanted = ollama_name(t.model)
     if wanted in names:
         t.model = wanted
     _listed(probe, t, names)

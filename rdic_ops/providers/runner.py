@@ -16,6 +16,7 @@ from collections.abc import Callable
 from rdic_ops.config.provider import ProviderKind, ProviderSpec
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import UsageError
+from rdic_ops.facts.ollama_name import ollama_model_name
 from rdic_ops.providers.base import Failure, Outcome, Probe, Target, mask, one_line, show_url
 from rdic_ops.providers.checks import anthropic_check, ollama_check, openai_check
 from rdic_ops.providers.classify import classify, remedy
@@ -54,7 +55,7 @@ def resolve(cfg: RootConfig, key: str, spec: ProviderSpec) -> Target:
         model = model or cfg.chat.model.name
     elif spec.kind is ProviderKind.ollama:
         endpoint = endpoint or cfg.env.runtime.ollama.host
-        model = model or cfg.chat.model.ollama_tag or cfg.chat.model.name
+        model = model or ollama_model_name(cfg.chat.model)
     shown = endpoint
     if shown is None:
         var, default = SDK_DEFAULT[spec.kind]

@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from rdic_ops.config.schema import ROLES
+from rdic_ops.facts.ollama_name import resident_name, runtime_model_name
+
 
 @dataclass
 class Resident:
@@ -54,12 +57,12 @@ class Generation:
 
 
 def role_gpu_layers(cfg, model: str) -> int | None:
-    """The n_gpu_layers a role declares for ``model`` (its name or Ollama tag); None when all layers go."""
-    for role in ("extraction", "chat", "embedding"):
+    """The n_gpu_layers a role declares for ``model`` (what the env's runtime calls it); None when all go."""
+    kind = cfg.env.runtime.kind
+    wanted = resident_name(model, kind)
+    for role in ROLES:
         r = getattr(cfg, role)
-        names = {r.model.name, r.model.ollama_tag or r.model.name}
-        names |= {f"{n}:latest" for n in names if ":" not in n}
-        if model in names and r.n_gpu_layers >= 0:
+        if runtime_model_name(r.model, kind) == wanted and r.n_gpu_layers >= 0:
             return r.n_gpu_layers
     return None
 
