@@ -19,6 +19,7 @@ from pathlib import Path
 from rdic_ops.config.schema import ModelShape
 from rdic_ops.errors import UsageError
 from rdic_ops.fsutil import fsync_dir, raise_if_full
+from rdic_ops.gguf.qtypes import block_of
 
 ARCHS = ("llama", "gemma3", "bert")
 
@@ -104,10 +105,8 @@ _FALLBACK = {"Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0", "Q2_K": "IQ4_NL", "
 
 def _fit_row(t: TensorSpec) -> TensorSpec:
     """The type llama.cpp's quantizer really writes for this tensor: a fallback type, else F16."""
-    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
-
     def block(q: str) -> int:
-        return GGML_QUANT_SIZES[GGMLQuantizationType[q]][0]
+        return block_of(q)[0]
 
     if t.shape[0] % block(t.qtype) == 0:
         return t
@@ -118,9 +117,7 @@ def _fit_row(t: TensorSpec) -> TensorSpec:
 
 
 def nbytes(spec: TensorSpec) -> int:
-    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
-
-    block, size = GGML_QUANT_SIZES[GGMLQuantizationType[spec.qtype]]
+    block, size = block_of(spec.qtype)
     n = 1
     for d in spec.shape:
         n *= d

@@ -19,13 +19,14 @@ from dataclasses import asdict, dataclass, field
 
 from rdic_ops.config.schema import ModelShape
 from rdic_ops.errors import UsageError
+from rdic_ops.gguf.qtypes import KV_CACHE_TYPES, TYPE_IDS, block_of, bytes_per_weight
 
-# (block size, bytes per block) of each KV cache type
-KV_TYPES = {"f32": (1, 4), "f16": (1, 2), "bf16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18),
-            "q4_1": (32, 20), "q5_0": (32, 22), "q5_1": (32, 24), "iq4_nl": (32, 18)}
-# Approximate bytes per weight of a quantization, for planning before the file exists.
-BYTES_PER_WEIGHT = {"F32": 4.0, "F16": 2.0, "BF16": 2.0, "Q8_0": 34 / 32, "Q6_K": 210 / 256,
-                    "Q5_K_M": 176 / 256, "Q4_K_M": 0.6, "Q4_K": 144 / 256, "Q4_0": 18 / 32}
+# (block size, bytes per block) of each KV cache type, from ggml's table
+KV_TYPES = {t: block_of(t) for t in KV_CACHE_TYPES}
+# Approximate bytes per weight of a quantization, for planning before the file exists: a ggml type's own, and
+# llama.cpp's K-quant mixes (Q4_K_M keeps some tensors in Q6_K: about 0.6; Q5_K_M about Q5_K's).
+BYTES_PER_WEIGHT = {name: bytes_per_weight(name) for name in TYPE_IDS} | {"Q5_K_M": bytes_per_weight("Q5_K"),
+                                                                         "Q4_K_M": 0.6}
 
 
 def pad(n: int, to: int = 256) -> int:

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.gguf.qtypes import KV_CACHE_TYPES, TYPE_IDS
 from rdic_ops.units import MiB
 
-KV_TYPE_IDS = {"f32": 0, "f16": 1, "q4_0": 2, "q4_1": 3, "q5_0": 6, "q5_1": 7, "q8_0": 8, "bf16": 30}
+# ggml type id of each KV cache type llama.cpp takes (iq4_nl was missing: a KeyError in the child)
+KV_TYPE_IDS = {t: TYPE_IDS[t.upper()] for t in KV_CACHE_TYPES}
 
 _KV = re.compile(r"llama_kv_cache(?:_unified)?: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers, +"
                  r"(\d+)/(\d+) seqs\), K \((\w+)\): +([\d.]+) MiB, V \((\w+)\): +([\d.]+) MiB")
