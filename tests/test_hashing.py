@@ -273,3 +273,16 @@ def test_workers_bounds_how_many_files_are_read_at_once(tmp_path, monkeypatch):
     files = [_file(tmp_path, f"f{i}", 10) for i in range(4)]
     assert hash_files(files, workers=1) == {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
     assert most == [1]
+
+
+def test_one_file_hasher():
+    """A guard: models/hashing.sha256_file is the only function that hashes a file (embeddings/store.py had
+    its own copy for the vector store's sha256)."""
+    import re
+    from pathlib import Path
+
+    pkg = Path(hashing.__file__).resolve().parents[1]
+    copy = re.compile(r"def \w*sha256\w*\(\s*path|hashlib\.sha256\(\w+\.read_bytes\(\)\)|iter\(lambda: *\w+\.read\(")
+    bad = [f"{p.relative_to(pkg.parent)}:{n}" for p in sorted(pkg.rglob("*.py")) if p.name != "hashing.py"
+           for n, line in enumerate(p.read_text().splitlines(), 1) if copy.search(line)]
+    assert bad == []

@@ -18,6 +18,7 @@ import numpy as np
 from rdic_ops.embeddings import store as stores
 from rdic_ops.errors import StepFailed
 from rdic_ops.fsutil import atomic_write, fsync_dir
+from rdic_ops.models.hashing import sha256_file
 
 CHECKPOINT_BATCHES = 8  # one checkpoint (write + fsync + progress) every 8 batches
 
@@ -69,7 +70,7 @@ def _swap(path: Path, fmt, st, vectors: np.ndarray, info: dict, source_sha256: s
     tmp = path.with_name(f".{path.name}.new")
     fmt.write(st, vectors, tmp)
     os.chmod(tmp, path.stat().st_mode & 0o7777)  # the app's file keeps its mode
-    if stores.sha256(path) != source_sha256:  # the app wrote records since the store was loaded: keep them
+    if sha256_file(path) != source_sha256:  # the app wrote records since the store was loaded: keep them
         tmp.unlink(missing_ok=True)
         raise StepFailed(f"{path.name} changed while it was re-embedded (the app wrote to it): not replaced",
                          remedy="stop the app's writes (or let it finish), then re-run migrate-embeddings")
@@ -78,7 +79,7 @@ def _swap(path: Path, fmt, st, vectors: np.ndarray, info: dict, source_sha256: s
     tmp.replace(path)  # the swap: readers see the old file or the new one
     fsync_dir(path.parent)
     stores.write_sidecar(path, {**info, "dim": int(vectors.shape[1]), "vectors": len(st.texts),
-                                "sha256": stores.sha256(path), "previous": str(kept)})
+                                "sha256": sha256_file(path), "previous": str(kept)})
 
 
 def reembed(path: Path, embedder, info: dict, batch_size: int, text_field: str,
@@ -89,7 +90,7 @@ def reembed(path: Path, embedder, info: dict, batch_size: int, text_field: str,
     work = path.with_name(path.name + ".rdic-work")
     work.mkdir(exist_ok=True)
     prog_path, vec_path = work / "progress.json", work / "vectors.f32"
-    key = {"source_sha256": stores.sha256(path), "backend": info["backend"], "model": info["model"],
+    key = {"source_sha256": sha256_file(path), "backend": info["backend"], "model": info["model"],
            "batch_size": batch_size, "n": len(st.texts), "order": "length-desc"}
     # Longest first over the whole corpus, as encode() orders one call: batches pad less. The order is
     # deterministic, so a resumed run continues the same sequence; rows are put back in store order at the end.

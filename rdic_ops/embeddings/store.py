@@ -9,7 +9,6 @@ the vectors, and rdic-ops refuses to mix them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -118,11 +117,3 @@ def read_sidecar(path: Path) -> dict | None:
 
 def write_sidecar(path: Path, info: dict) -> None:
     atomic_write(sidecar(path), json.dumps(info, indent=2) + "\n")
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -25,6 +25,7 @@ from rdic_ops.embeddings.parity import Parity, parity, sample_texts
 from rdic_ops.embeddings.reembed import reembed
 from rdic_ops.errors import RdicError, UsageError
 from rdic_ops.facts.ollama_name import ollama_model_name
+from rdic_ops.models.hashing import sha256_file
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
 from rdic_ops.units import mib
 
@@ -61,7 +62,7 @@ def _check_dims(paths: list[Path], a, b, src: str, dst: str, text_field: str, mo
 
 def _store_change(cfg, p: Path, src: str, dst: str, par: Parity, keep: bool, reembed_it) -> Change:
     side = stores.read_sidecar(p) or {}
-    same = side.get("sha256") == stores.sha256(p)
+    same = side.get("sha256") == sha256_file(p)
     threshold = cfg.embedding.parity_threshold
     if side.get("backend") == dst and same:
         return Change(str(p), "none", f"made by {dst}", f"made by {dst}", reason="already re-embedded")
@@ -70,7 +71,7 @@ def _store_change(cfg, p: Path, src: str, dst: str, par: Parity, keep: bool, ree
     if keep:
         record = {**({"backend": src, "model": cfg.embedding.model.name} | side),
                   "compatible": sorted(set(side.get("compatible", [])) | {dst}),
-                  "parity": par.to_dict(), "sha256": stores.sha256(p)}
+                  "parity": par.to_dict(), "sha256": sha256_file(p)}
         return Change(str(p), "record", side.get("backend", "unlabelled"), f"kept; parity with {dst}",
                       reason=f"p1 cosine {par.p1:.6f} >= {threshold}",
                       apply=lambda: stores.write_sidecar(p, record))
