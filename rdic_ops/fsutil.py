@@ -102,11 +102,24 @@ def backup(path: str | os.PathLike, backup_dir: str | os.PathLike | None = None)
         return None
     target_dir = Path(backup_dir) if backup_dir else path.parent
     target_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    dest = target_dir / f"{path.name}.{stamp}.bak"
-    n = 1
-    while dest.exists():
-        dest = target_dir / f"{path.name}.{stamp}-{n}.bak"
-        n += 1
+    dest = unique_path(target_dir, f"{path.name}.", ".bak")
     shutil.copy2(path, dest)
+    return dest
+
+
+def stamp() -> str:
+    """The local time to the second, as names of backups and set-aside files carry it: 20261123-120000."""
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def unique_path(directory: str | os.PathLike, prefix: str = "", suffix: str = "") -> Path:
+    """``directory/<prefix><stamp><suffix>``, or with ``-1``, ``-2``... after the stamp while that name is
+    taken (by a file, a directory or a dangling link): a name nothing has yet, for a backup, a quarantined
+    file or a set-aside journal. The caller creates it."""
+    directory, now = Path(directory), stamp()
+    dest = directory / f"{prefix}{now}{suffix}"
+    n = 1
+    while os.path.lexists(dest):
+        dest = directory / f"{prefix}{now}-{n}{suffix}"
+        n += 1
     return dest

@@ -17,7 +17,7 @@ import numpy as np
 
 from rdic_ops.embeddings import store as stores
 from rdic_ops.errors import StepFailed
-from rdic_ops.fsutil import atomic_write, fsync_dir
+from rdic_ops.fsutil import atomic_write, backup, fsync_dir
 from rdic_ops.models.hashing import sha256_file
 
 CHECKPOINT_BATCHES = 8  # one checkpoint (write + fsync + progress) every 8 batches
@@ -74,8 +74,7 @@ def _swap(path: Path, fmt, st, vectors: np.ndarray, info: dict, source_sha256: s
         tmp.unlink(missing_ok=True)
         raise StepFailed(f"{path.name} changed while it was re-embedded (the app wrote to it): not replaced",
                          remedy="stop the app's writes (or let it finish), then re-run migrate-embeddings")
-    kept = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
-    shutil.copy2(path, kept)  # the old store, for rollback
+    kept = backup(path)  # the old store, for rollback (a second re-embed in the same second overwrote the first's)
     tmp.replace(path)  # the swap: readers see the old file or the new one
     fsync_dir(path.parent)
     stores.write_sidecar(path, {**info, "dim": int(vectors.shape[1]), "vectors": len(st.texts),

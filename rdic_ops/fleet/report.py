@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from rdic_ops.config.fleet import FleetSpec
 from rdic_ops.fleet.run import HostRun
+from rdic_ops.fsutil import unique_path
 from rdic_ops.plan import Change, Check, Status, StepResult
 from rdic_ops.redact import mask_text
 
@@ -70,7 +70,7 @@ def write_files(runs: list[HostRun], out: Path) -> Path:
 def default_out(fleet: FleetSpec, task: str) -> Path:
     from rdic_ops.fleet.connect import state_dir
 
-    return state_dir() / "fleet" / fleet.name / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{task}"
+    return unique_path(state_dir() / "fleet" / fleet.name / "runs", suffix=f"-{task}")  # two runs in a second: two dirs
 
 
 def table(runs: list[HostRun], title: str):

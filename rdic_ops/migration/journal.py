@@ -22,18 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdic_ops.errors import StepFailed
-from rdic_ops.fsutil import atomic_write
-
+from rdic_ops.fsutil import atomic_write, stamp, unique_path
 
 OURS, ORIGINAL, CHANGED, MISSING = "ours", "original", "changed", "missing"
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def stamp() -> str:
-    return time.strftime("%Y%m%d-%H%M%S")
 
 
 @dataclass
@@ -90,11 +85,7 @@ class Journal:
         the next apply starts a journal of its own. Returns where they went."""
         if not self.dir.joinpath("journal.json").exists():
             return None
-        dest = self.dir / "stale" / stamp()
-        n = 1
-        while dest.exists():
-            dest = self.dir / "stale" / f"{stamp()}-{n}"
-            n += 1
+        dest = unique_path(self.dir / "stale")
         dest.mkdir(parents=True)
         if self.dir.joinpath("backups").exists():
             shutil.move(str(self.dir / "backups"), str(dest / "backups"))
@@ -119,7 +110,7 @@ class Journal:
         j = self.read()
         if j.get("status") not in ("applying", "applied"):
             if self.dir.joinpath("backups").exists():  # a rolled-back or discarded journal's backups: kept aside
-                shutil.move(str(self.dir / "backups"), str(self.dir / "stale" / f"{stamp()}-before-apply"))
+                shutil.move(str(self.dir / "backups"), str(unique_path(self.dir / "stale", suffix="-before-apply")))
             j = {"migration": migration, "target": str(self.root), "files": [], "history": j.get("history", [])}
         path = self.root / fe.rel
         entries = {f["path"]: f for f in j["files"]}
@@ -174,11 +165,8 @@ class Journal:
         path = self.root / rel
         if not path.is_file():
             return None
-        saved = self.dir / "after-rollback" / f"{rel}.{stamp()}"
-        n = 1
-        while saved.exists():
-            saved = self.dir / "after-rollback" / f"{rel}.{stamp()}-{n}"
-            n += 1
+        where = self.dir / "after-rollback" / rel
+        saved = unique_path(where.parent, f"{where.name}.")
         atomic_write(saved, path.read_bytes(), mode=0o600)
         return saved
 

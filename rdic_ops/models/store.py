@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 from rdic_ops.config.compose import expand
@@ -21,6 +20,7 @@ from rdic_ops.config.schema import ROLES, ModelSource, ModelSpec, RootConfig, Ru
 from rdic_ops.errors import UsageError
 from rdic_ops.facts.ollama_name import ollama_model_name
 from rdic_ops.facts.ollama_store import check_tag, manifest_for
+from rdic_ops.fsutil import unique_path
 from rdic_ops.models.hashing import VerifyCache
 
 # Names that reach a command line or a path: letters, digits and . _ - / : only, no "..".
@@ -103,10 +103,6 @@ def quarantine(cfg: RootConfig, path: Path, why: str) -> Path:
     """Move a bad file aside under state_dir/quarantine, never deleting it."""
     dest_dir = expand(cfg.paths.state_dir) / "quarantine"
     dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{path.name}"
-    n = 1
-    while dest.exists():
-        dest = dest_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{n}-{path.name}"
-        n += 1
+    dest = unique_path(dest_dir, suffix=f"-{path.name}")
     shutil.move(str(path), dest)
     return dest

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from rdic_ops.errors import StepFailed
@@ -62,7 +61,7 @@ def sh(cmd: list[str], target: Path | None = None) -> str:
 
 def write_file(path: Path, text: str) -> None:
     """Back up and replace ``path`` atomically; through sudo (install + mv) when its directory is root's."""
-    from rdic_ops.fsutil import atomic_write, backup
+    from rdic_ops.fsutil import atomic_write, backup, unique_path
 
     if writable(path.parent):
         try:
@@ -78,7 +77,7 @@ def write_file(path: Path, text: str) -> None:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
         if path.exists():
-            sh(["cp", "-p", str(path), f"{path}.{time.strftime('%Y%m%d-%H%M%S')}.bak"], path.parent)
+            sh(["cp", "-p", str(path), str(unique_path(path.parent, f"{path.name}.", ".bak"))], path.parent)
         sh(["install", "-D", "-m", "0644", tmp, f"{path}.rdic-new"], path.parent)
         sh(["mv", "-f", f"{path}.rdic-new", str(path)], path.parent)
     finally:
