@@ -1,7 +1,8 @@
 import pytest
 import yaml
 
-from rdic_ops.config.compose import CONF_DIR, choices, compose, to_container
+from rdic_ops.config.compose import choices, compose, to_container
+from rdic_ops.config.files import CONF_DIR
 from rdic_ops.config.schema import ModelKind, RootConfig, RuntimeKind
 from rdic_ops.errors import ConfigError
 

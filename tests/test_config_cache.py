@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from rdic_ops.config import cache
+from rdic_ops.config import cache, files
 from rdic_ops.config import compose as compose_mod
-from rdic_ops.config.compose import CONF_DIR, choices, compose
+from rdic_ops.config.compose import choices, compose
+from rdic_ops.config.files import CONF_DIR
 from rdic_ops.errors import ConfigError
 
 
@@ -27,7 +28,7 @@ def conf(tmp_path, monkeypatch):
     """A copy of conf/ that a test may edit."""
     d = tmp_path / "conf"
     shutil.copytree(CONF_DIR, d)
-    monkeypatch.setattr(compose_mod, "CONF_DIR", d)
+    monkeypatch.setattr(files, "CONF_DIR", d)
     return d
 
 

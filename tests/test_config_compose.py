@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from rdic_ops.config import compose as C
+from rdic_ops.config import files
 from rdic_ops.config.schema import ModelSpec, register
 from rdic_ops.errors import ConfigError
 
@@ -19,8 +20,8 @@ from rdic_ops.errors import ConfigError
 @pytest.fixture
 def conf(tmp_path, monkeypatch):
     """A copy of conf/ as CONF_DIR, the working directory above it (messages read conf/...); edit(rel, text)."""
-    shutil.copytree(C.CONF_DIR, tmp_path / "conf")
-    monkeypatch.setattr(C, "CONF_DIR", tmp_path / "conf")
+    shutil.copytree(files.CONF_DIR, tmp_path / "conf")
+    monkeypatch.setattr(files, "CONF_DIR", tmp_path / "conf")
     monkeypatch.chdir(tmp_path)
 
     def edit(rel: str, text: str | bytes, mode: str = "a") -> None:
@@ -237,7 +238,7 @@ def test_check_runs_the_range_rules_with_the_origin(cpu):
 
 def test_compose_defaults_and_unknown_env(conf):
     conf("env/notes.txt", "not an env\n", "w")
-    assert C.choices("env") == ["cpu", "local", "m_series_max", "rtx3060"] and C.conf_dir() == C.CONF_DIR
+    assert C.choices("env") == ["cpu", "local", "m_series_max", "rtx3060"] and C.conf_dir() == files.CONF_DIR
     assert C.compose().env.name == "local"
     with pytest.raises(ConfigError) as err:
         C.compose("notes")
@@ -252,7 +253,8 @@ def test_load_model_spec(conf):
     conf("model/tiny-llama-gguf.yaml", "embedding_dim: lots\n")
     with pytest.raises(ConfigError) as err:
         C.load_model_spec("tiny-llama-gguf")
-    assert str(err.value).startswith(f"{C.CONF_DIR / 'model' / 'tiny-llama-gguf.yaml'}: embedding_dim: Value 'lots'")
+    model_file = files.CONF_DIR / "model" / "tiny-llama-gguf.yaml"
+    assert str(err.value).startswith(f"{model_file}: embedding_dim: Value 'lots'")
     conf("model/bge-m3.yaml", "shape: [1\n")  # a YAML syntax error: its own file:line, not an internal error
     with pytest.raises(ConfigError) as err:
         C.load_model_spec("bge-m3")

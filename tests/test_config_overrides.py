@@ -7,17 +7,18 @@ import pytest
 import yaml
 
 from rdic_ops.config import compose as C
+from rdic_ops.config import files
 from rdic_ops.config.schema import register
 from rdic_ops.errors import ConfigError
 
-MODELS = ", ".join(sorted(p.stem for p in (C.CONF_DIR / "model").glob("*.yaml")))
+MODELS = ", ".join(sorted(p.stem for p in (files.CONF_DIR / "model").glob("*.yaml")))
 
 
 @pytest.fixture
 def conf(tmp_path, monkeypatch):
     """An empty conf/ as CONF_DIR under the working directory (messages read conf/...)."""
     (tmp_path / "conf").mkdir()
-    monkeypatch.setattr(C, "CONF_DIR", tmp_path / "conf")
+    monkeypatch.setattr(files, "CONF_DIR", tmp_path / "conf")
     monkeypatch.chdir(tmp_path)
 
 # ---- --set -----------------------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ def test_an_unreadable_value_says_how_to_quote_it():
 
 def test_sources_in_merge_order_with_their_packages():
     register()
-    got = [(str(p.relative_to(C.CONF_DIR)), pkg) for p, pkg in C._sources(["env=local"])]
+    got = [(str(p.relative_to(files.CONF_DIR)), pkg) for p, pkg in C._sources(["env=local"])]
     assert got == [("config.yaml", ""), ("machine/any_cpu.yaml", "env"), ("workload/base.yaml", ""),
                    ("model/tiny-llama-gguf.yaml", "extraction.model"), ("model/tiny-llama-gguf.yaml", "chat.model"),
                    ("model/minilm-l6-v2.yaml", "embedding.model"), ("workload/offline_tiny.yaml", ""),
@@ -100,9 +101,9 @@ def test_one_line_finds_the_yaml_error_in_the_chain(tmp_path, monkeypatch):
     outer = RuntimeError("wrapped")
     outer.__context__ = ValueError("middle")
     outer.__context__.__cause__ = err
-    assert C._one_line(outer) == f"f.yaml:3: {err.problem} (fix the YAML there)"
+    assert files.one_line(outer) == f"f.yaml:3: {err.problem} (fix the YAML there)"
     err.problem = None
-    assert C._one_line(err) == f"f.yaml:3: {err.context} (fix the YAML there)"
+    assert files.one_line(err) == f"f.yaml:3: {err.context} (fix the YAML there)"
 
 
 class Keyed(Exception):
@@ -112,8 +113,8 @@ class Keyed(Exception):
 def test_one_line_names_the_full_key_and_where():
     chain = RuntimeError("Error merging\nmore")
     chain.__cause__ = Keyed("  Value 'x' is not an int  \nfull_key: ...")
-    assert C._one_line(chain) == "env.runtime.n_threads: Value 'x' is not an int"
-    assert C._one_line(chain, lambda key: f"{key}@f.yaml:2") == (
+    assert files.one_line(chain) == "env.runtime.n_threads: Value 'x' is not an int"
+    assert files.one_line(chain, lambda key: f"{key}@f.yaml:2") == (
         "env.runtime.n_threads: Value 'x' is not an int (set in env.runtime.n_threads@f.yaml:2)")
 
 
@@ -121,7 +122,7 @@ def test_one_line_of_a_file_of_the_wrong_shape(conf):
     chain = RuntimeError("In 'site/default': ValueError raised while composing config:\nblah")
     chain.__cause__ = KeyError("middle")
     chain.__cause__.__cause__ = ValueError("  Cannot merge\nsecond")
-    assert C._one_line(chain) == "conf/site/default.yaml: Cannot merge"
+    assert files.one_line(chain) == "conf/site/default.yaml: Cannot merge"
 
 
 @pytest.mark.parametrize("message, want", [
@@ -133,21 +134,21 @@ def test_one_line_of_a_file_of_the_wrong_shape(conf):
     ("", ""),
 ])
 def test_one_line_of_a_bad_override(message, want):
-    assert C._one_line(RuntimeError(message)) == want
+    assert files.one_line(RuntimeError(message)) == want
 
 
 def test_one_line_of_an_empty_message_is_the_innermost():
     outer = RuntimeError("")
     outer.__cause__ = ValueError("  inner  ")
-    assert C._one_line(outer) == "inner"
+    assert files.one_line(outer) == "inner"
 
 
 def test_one_line_of_a_decode_error_without_a_bad_file(conf):
     exc = RuntimeError("outer")
     exc.__context__ = KeyError("middle")
     exc.__context__.__context__ = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
-    assert C._one_line(exc) == str(exc.__context__.__context__)
+    assert files.one_line(exc) == str(exc.__context__.__context__)
 
 
 def test_one_line_of_a_yaml_error_without_a_mark():
-    assert C._one_line(yaml.MarkedYAMLError(problem="no mark")) == "no mark"
+    assert files.one_line(yaml.MarkedYAMLError(problem="no mark")) == "no mark"

@@ -14,7 +14,8 @@ import pytest
 import yaml
 from conftest import ROOT, run_invoke
 
-from rdic_ops.config.compose import CONF_DIR, compose
+from rdic_ops.config.compose import compose
+from rdic_ops.config.files import CONF_DIR
 from rdic_ops.errors import UsageError
 from rdic_ops.ops import migrate_model as mm
 from rdic_ops.plan import Status

@@ -228,12 +228,13 @@ def test_a_model_file_read_on_its_own_is_held_to_its_ranges(tmp_path, monkeypatc
     import shutil
 
     from rdic_ops.config import compose as C
+    from rdic_ops.config import files
 
     conf = tmp_path / "conf"
     shutil.copytree(ROOT / "conf", conf)
     path = conf / "model" / "tiny-llama-gguf.yaml"
     path.write_text(path.read_text().replace("n_layer: 2", "n_layer: 4097"))
-    monkeypatch.setattr(C, "CONF_DIR", conf)
+    monkeypatch.setattr(files, "CONF_DIR", conf)
     with pytest.raises(ConfigError) as err:
         C.load_model_spec("tiny-llama-gguf")
     assert str(err.value) == f"{path}: shape.n_layer: 4097 is out of range: must be between 0 and 4096 (layers)"

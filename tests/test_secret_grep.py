@@ -149,7 +149,7 @@ def walk(tmp_path_factory):
     import shutil
     import time
 
-    from rdic_ops.config.compose import CONF_DIR
+    from rdic_ops.config.files import CONF_DIR
 
     tmp = tmp_path_factory.mktemp("walk")
     work, conf, state, fake = tmp / "work", tmp / "conf", tmp / "state", tmp / "fake-state"

@@ -89,13 +89,14 @@ def _conf(tmp_path) -> object:
                                        ("model/tiny-llama-gguf.yaml", "a")])
 def test_a_conf_file_through_hydra(tmp_path, monkeypatch, rel, mode):
     from rdic_ops.config import compose as C
+    from rdic_ops.config import files
 
     conf = _conf(tmp_path)
     path = conf / rel
     line = 3 + (len(path.read_text().splitlines()) if mode == "a" else 0)
     with open(path, mode) as fh:
         fh.write(laughs(5))
-    monkeypatch.setattr(C, "CONF_DIR", conf)
+    monkeypatch.setattr(files, "CONF_DIR", conf)
     assert _quick(lambda: C.compose("local")) == f"config error: {path}:{line}: {PROBLEM} (fix the YAML there)"
 
 
@@ -127,13 +128,14 @@ def test_a_fleet_inventory(tmp_path):
 @pytest.mark.timeout(120)
 def test_a_model_file_read_on_its_own(tmp_path, monkeypatch):
     from rdic_ops.config import compose as C
+    from rdic_ops.config import files
 
     conf = _conf(tmp_path)
     path = conf / "model" / "tiny-llama-gguf.yaml"
     line = len(path.read_text().splitlines()) + 3
     with open(path, "a") as fh:
         fh.write(laughs(5))
-    monkeypatch.setattr(C, "CONF_DIR", conf)
+    monkeypatch.setattr(files, "CONF_DIR", conf)
     assert _quick(lambda: C.load_model_spec("tiny-llama-gguf")) == f"{path}:{line}: {PROBLEM} (fix the YAML there)"
 
 

@@ -48,7 +48,7 @@ def writable(cfg) -> bool:
     if os.environ.get("RDIC_CONFIG_CACHE_WRITE", "1") in ("0", "false", "no", "off"):
         return False
     from rdic_ops.config import from_env
-    from rdic_ops.config.compose import to_container
+    from rdic_ops.config.files import to_container
     from rdic_ops.redact import mask_data
 
     if from_env.of(cfg):

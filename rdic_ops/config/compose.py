@@ -6,24 +6,19 @@ import os
 import re
 from pathlib import Path
 
+from rdic_ops.config import files
 from rdic_ops.config.auto import AUTO_SETTINGS
+from rdic_ops.config.files import choices, one_line, to_container
+
+# Re-exported from files.py, where conf/'s own reading now lives (below composition, so every room may use it).
+from rdic_ops.config.files import conf_dir as conf_dir
+from rdic_ops.config.files import expand as expand
+from rdic_ops.config.files import load_model_spec as load_model_spec
 from rdic_ops.config.provider import check_providers
 from rdic_ops.config.schema import ROLES, RootConfig
 from rdic_ops.errors import ConfigError
 
-CONF_DIR = Path(os.environ.get("RDIC_CONF_DIR") or Path(__file__).resolve().parents[1] / "conf")
-
-
-def conf_dir() -> Path:
-    """$RDIC_CONF_DIR, else rdic_ops/conf: a link to the repo's conf/ in a checkout, the files in a wheel."""
-    return CONF_DIR
-
 _KEY = re.compile(r"^[A-Za-z_][\w.\-@/]*$")
-
-
-def choices(group: str) -> list[str]:
-    """Options of a config group: the YAML files in conf/<group>/."""
-    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
 def _translate(override: str) -> str:
@@ -72,47 +67,6 @@ def _checked(hydra_overrides: list[str], overrides: list[str]) -> list[str]:
     return hydra_overrides[:1] + [_parsed(o, h) for o, h in zip(overrides, hydra_overrides[1:], strict=True)]
 
 
-def _one_line(exc: BaseException, origin=lambda key: "") -> str:
-    """The most specific message in an exception chain: the file and line of a YAML error, the full key
-    (and the file that set it) when OmegaConf knows it, the key of a bad override."""
-    import yaml
-
-    chain = []
-    while exc is not None:
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    for err in chain:
-        mark = getattr(err, "problem_mark", None)
-        if isinstance(err, yaml.MarkedYAMLError) and mark is not None:
-            from rdic_ops.config.rules import shown
-
-            return f"{shown(Path(mark.name))}:{mark.line + 1}: {err.problem or err.context} (fix the YAML there)"
-    if any(isinstance(err, UnicodeDecodeError) for err in chain):
-        from rdic_ops.config.yamlguard import undecodable
-
-        return undecodable(CONF_DIR) or str(chain[-1])
-    for err in chain:
-        full_key = getattr(err, "full_key", None)
-        if full_key:
-            msg = str(err).splitlines()[0].strip()
-            where = origin(full_key)
-            return f"{full_key}: {msg}" + (f" (set in {where})" if where else "")
-    msg = str(chain[-1]).strip() or str(chain[0]).strip()
-    loading = re.match(r"In '([^']+)': \w+ raised while composing config:", str(chain[0]))
-    if loading:  # a file of the wrong shape (a list, a scalar where a section belongs)
-        from rdic_ops.config.rules import shown
-
-        detail = str(chain[-1]).strip().splitlines()[0]
-        return f"{shown(CONF_DIR / (loading.group(1) + '.yaml'))}: {detail}"
-    # Hydra's messages for bad overrides read "Could not override 'x'. ... Key 'y' is not in struct".
-    lines = [ln.strip() for ln in str(chain[0]).splitlines() if ln.strip()]
-    keys = re.findall(r"override '([^']+)'", str(chain[0]))
-    if keys:
-        detail = next((ln for ln in lines[1:] if not ln.startswith("To append")), "")
-        return f"{keys[0]}: {detail or lines[0]}"
-    return lines[0] if lines else msg
-
-
 def _sources(hydra_overrides: list[str]) -> list[tuple[Path, str]]:
     """The YAML files Hydra merges for these overrides, in merge order, with the package each lands in."""
     from hydra import initialize_config_dir
@@ -120,13 +74,13 @@ def _sources(hydra_overrides: list[str]) -> list[tuple[Path, str]]:
     from hydra.types import RunMode
 
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(files.CONF_DIR), version_base="1.3"):
             found = GlobalHydra.instance().config_loader().compute_defaults_list("config", hydra_overrides, RunMode.RUN)
     except Exception:  # the defaults themselves are broken: the compose error already says so
         return []
     out = []
     for d in found.defaults:
-        path = CONF_DIR / f"{d.config_path}.yaml"
+        path = files.CONF_DIR / f"{d.config_path}.yaml"
         if d.config_path and not d.config_path.startswith("hydra/") and path.is_file():
             out.append((path, d.package or ""))
     return out
@@ -168,12 +122,12 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
     if not cache.enabled():
         return _compose(_checked(hydra_overrides, overrides), env, overrides)
     inputs = hydra_overrides + [f"# RDIC_STATE_DIR={os.environ.get('RDIC_STATE_DIR')!r}"]
-    key = cache.key(CONF_DIR, inputs)
+    key = cache.key(files.CONF_DIR, inputs)
     hit = cache.get(key)
     if hit is not None:  # these very overrides were read by Hydra when the entry was written
         return hit
     cfg = _compose(_checked(hydra_overrides, overrides), env, overrides)
-    if key is not None and cache.writable(cfg) and cache.key(CONF_DIR, inputs) == key:
+    if key is not None and cache.writable(cfg) and cache.key(files.CONF_DIR, inputs) == key:
         cache.put(key, cfg)  # (and no file changed while Hydra read)
     return cfg
 
@@ -190,7 +144,7 @@ def _compose(hydra_overrides: list[str], env: str, overrides) -> RootConfig:
     auto.register()
     yamlguard.install()  # aliases bounded in every file Hydra reads
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(files.CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=hydra_overrides)
         _state_dir_from_environment(cfg, overrides)
         obj = from_env.to_object(cfg)  # the values it reads from the environment: masked from here on
@@ -198,7 +152,7 @@ def _compose(hydra_overrides: list[str], env: str, overrides) -> RootConfig:
         raise
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "config is wrong"
         where = lambda key: _origin(key, overrides, hydra_overrides)
-        raise ConfigError(f"config error: {_unset_parent(env, overrides) or _one_line(exc, where)}") from exc
+        raise ConfigError(f"config error: {_unset_parent(env, overrides) or one_line(exc, where)}") from exc
     assert isinstance(obj, RootConfig)
     check(obj, lambda key: _origin(key, overrides, hydra_overrides))
     return obj
@@ -258,37 +212,3 @@ def check(cfg: RootConfig, origin=lambda key: "") -> None:
             if not getattr(known, key).strip():
                 raise ConfigError(f"env.known_answer.{key}: must not be empty")
     check_providers(cfg.providers)
-
-
-def to_container(cfg: RootConfig) -> dict:
-    """Plain dict (enums as their values) for YAML/JSON output."""
-    from omegaconf import OmegaConf
-
-    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=False, enum_to_str=True)
-
-
-def expand(path: str | os.PathLike) -> Path:
-    return Path(os.path.expandvars(os.path.expanduser(str(path))))
-
-
-def load_model_spec(name: str):
-    """A model file of conf/model/, validated by its schema (for alternatives an env does not use)."""
-    import yaml
-    from omegaconf import OmegaConf, errors
-
-    from rdic_ops.config import yamlguard
-    from rdic_ops.config.rules import MODEL_RANGES, range_problems
-    from rdic_ops.config.schema import ModelSpec
-
-    yamlguard.install()
-    if name not in choices("model"):
-        raise ConfigError(f"unknown model {name!r} (choices: {', '.join(choices('model'))})")
-    path = conf_dir() / "model" / f"{name}.yaml"
-    try:
-        merged = OmegaConf.merge(OmegaConf.structured(ModelSpec), OmegaConf.load(path))
-        spec = OmegaConf.to_object(merged)
-    except (errors.OmegaConfBaseException, yaml.YAMLError) as exc:  # a YAML error's own line names the file
-        raise ConfigError(("" if isinstance(exc, yaml.MarkedYAMLError) else f"{path}: ") + _one_line(exc)) from None
-    for key, why in range_problems(spec, MODEL_RANGES)[:1]:  # the ranges compose checks in an env's roles
-        raise ConfigError(f"{path}: {key}: {why}")
-    return spec

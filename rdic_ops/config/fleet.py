@@ -82,7 +82,7 @@ def register() -> None:
 
 def inventory_path(name: str) -> Path:
     """``--fleet``: a name of conf/fleet/ or a path to a YAML file."""
-    from rdic_ops.config.compose import choices, conf_dir
+    from rdic_ops.config.files import choices, conf_dir
 
     if name.endswith((".yaml", ".yml")) or "/" in name:
         path = Path(name).expanduser()
@@ -98,7 +98,8 @@ def inventory_path(name: str) -> Path:
 def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> FleetSpec:
     """Compose one inventory with ``--set`` overrides into a validated FleetSpec (ConfigError on any fault)."""
     from rdic_ops.config import from_env
-    from rdic_ops.config.compose import _one_line, _translate
+    from rdic_ops.config.compose import _translate
+    from rdic_ops.config.files import one_line
 
     path = inventory_path(name)
     # Keys are the inventory's own (parallel, hosts.NAME.port); the "fleet." that errors print is accepted too.
@@ -118,7 +119,7 @@ def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Fle
         cfg = OmegaConf.merge(OmegaConf.structured(FleetSpec), cfg)
         obj = from_env.to_object(cfg)  # the values it reads from the environment: masked from here on
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "the inventory is wrong"
-        line = _one_line(exc)
+        line = one_line(exc)
         if re.match(r"^[a-z_][\w.\-]*: ", line) and not line.startswith("fleet."):
             line = f"fleet.{line}"  # the key's full name, as the user would --set it
         raise ConfigError(f"fleet {path.stem}: {line}") from exc
@@ -168,7 +169,7 @@ def _host(name: str, h: FleetHost, envs: list[str]) -> None:
 
 def check(f: FleetSpec) -> None:
     """Rules a type cannot express; every value that ends up in a remote command passes through here."""
-    from rdic_ops.config.compose import choices
+    from rdic_ops.config.files import choices
     from rdic_ops.config.rules import range_problems
 
     if not NAME.match(f.name):

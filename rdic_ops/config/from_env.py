@@ -97,6 +97,6 @@ def mask(data, found: dict[str, list[str]], path: str = ""):
 
 def shown(cfg) -> dict:
     """The config as `invoke config` prints it: values from the environment and every other secret masked."""
-    from rdic_ops.config.compose import to_container
+    from rdic_ops.config.files import to_container
 
     return redact.mask_data(mask(to_container(cfg), of(cfg)))

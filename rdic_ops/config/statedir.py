@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rdic_ops.config.compose import expand
+from rdic_ops.config.files import expand
 from rdic_ops.errors import ConfigError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from rdic_ops.config.compose import choices, load_model_spec
+from rdic_ops.config.files import choices, load_model_spec
 from rdic_ops.config.schema import Device, EmbeddingBackend, GpuVendor, RootConfig, RuntimeKind
 from rdic_ops.memory.planner import Recommendation, budget, on_demand_rows, resident_rows, total_used
 from rdic_ops.units import GiB

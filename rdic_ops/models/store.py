@@ -15,7 +15,7 @@ import re
 import shutil
 from pathlib import Path
 
-from rdic_ops.config.compose import expand
+from rdic_ops.config.files import expand
 from rdic_ops.config.schema import ROLES, ModelSource, ModelSpec, RootConfig, RuntimeKind
 from rdic_ops.errors import UsageError
 from rdic_ops.facts.ollama_name import ollama_model_name

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdic_ops.config.compose import expand
+from rdic_ops.config.files import expand
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import StepFailed
 from rdic_ops.facts import process

@@ -1,0 +1,101 @@
+"""conf/ on disk, below composition: where it is, the options of a group, one model file read on its own, a path
+value expanded, a RootConfig as plain data, and the one line a YAML or OmegaConf error comes down to.
+
+Every room may read these (a model file for advice, a path for the store); composing an env is compose.py's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from rdic_ops.config.schema import RootConfig
+from rdic_ops.errors import ConfigError
+
+CONF_DIR = Path(os.environ.get("RDIC_CONF_DIR") or Path(__file__).resolve().parents[1] / "conf")
+
+
+def conf_dir() -> Path:
+    """$RDIC_CONF_DIR, else rdic_ops/conf: a link to the repo's conf/ in a checkout, the files in a wheel."""
+    return CONF_DIR
+
+
+def choices(group: str) -> list[str]:
+    """Options of a config group: the YAML files in conf/<group>/."""
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def expand(path: str | os.PathLike) -> Path:
+    return Path(os.path.expandvars(os.path.expanduser(str(path))))
+
+
+def to_container(cfg: RootConfig) -> dict:
+    """Plain dict (enums as their values) for YAML/JSON output."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=False, enum_to_str=True)
+
+
+def one_line(exc: BaseException, origin=lambda key: "") -> str:
+    """The most specific message in an exception chain: the file and line of a YAML error, the full key
+    (and the file that set it) when OmegaConf knows it, the key of a bad override."""
+    import yaml
+
+    chain = []
+    while exc is not None:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    for err in chain:
+        mark = getattr(err, "problem_mark", None)
+        if isinstance(err, yaml.MarkedYAMLError) and mark is not None:
+            from rdic_ops.config.rules import shown
+
+            return f"{shown(Path(mark.name))}:{mark.line + 1}: {err.problem or err.context} (fix the YAML there)"
+    if any(isinstance(err, UnicodeDecodeError) for err in chain):
+        from rdic_ops.config.yamlguard import undecodable
+
+        return undecodable(CONF_DIR) or str(chain[-1])
+    for err in chain:
+        full_key = getattr(err, "full_key", None)
+        if full_key:
+            msg = str(err).splitlines()[0].strip()
+            where = origin(full_key)
+            return f"{full_key}: {msg}" + (f" (set in {where})" if where else "")
+    msg = str(chain[-1]).strip() or str(chain[0]).strip()
+    loading = re.match(r"In '([^']+)': \w+ raised while composing config:", str(chain[0]))
+    if loading:  # a file of the wrong shape (a list, a scalar where a section belongs)
+        from rdic_ops.config.rules import shown
+
+        detail = str(chain[-1]).strip().splitlines()[0]
+        return f"{shown(CONF_DIR / (loading.group(1) + '.yaml'))}: {detail}"
+    # Hydra's messages for bad overrides read "Could not override 'x'. ... Key 'y' is not in struct".
+    lines = [ln.strip() for ln in str(chain[0]).splitlines() if ln.strip()]
+    keys = re.findall(r"override '([^']+)'", str(chain[0]))
+    if keys:
+        detail = next((ln for ln in lines[1:] if not ln.startswith("To append")), "")
+        return f"{keys[0]}: {detail or lines[0]}"
+    return lines[0] if lines else msg
+
+
+def load_model_spec(name: str):
+    """A model file of conf/model/, validated by its schema (for alternatives an env does not use)."""
+    import yaml
+    from omegaconf import OmegaConf, errors
+
+    from rdic_ops.config import yamlguard
+    from rdic_ops.config.rules import MODEL_RANGES, range_problems
+    from rdic_ops.config.schema import ModelSpec
+
+    yamlguard.install()
+    if name not in choices("model"):
+        raise ConfigError(f"unknown model {name!r} (choices: {', '.join(choices('model'))})")
+    path = conf_dir() / "model" / f"{name}.yaml"
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(ModelSpec), OmegaConf.load(path))
+        spec = OmegaConf.to_object(merged)
+    except (errors.OmegaConfBaseException, yaml.YAMLError) as exc:  # a YAML error's own line names the file
+        raise ConfigError(("" if isinstance(exc, yaml.MarkedYAMLError) else f"{path}: ") + one_line(exc)) from None
+    for key, why in range_problems(spec, MODEL_RANGES)[:1]:  # the ranges compose checks in an env's roles
+        raise ConfigError(f"{path}: {key}: {why}")
+    return spec
