@@ -1,8 +1,13 @@
-"""Facts about a running Ollama server: is it there, and which version (GET /api/version)."""
+"""Facts about a running Ollama server: is it there, and which version (GET /api/version); and the official
+client's failures as one line each (the runtime's calls and a model pull go through ``ollama_errors``)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from rdic_ops.errors import StepFailed
+from rdic_ops.redact import mask_url
 
 
 @dataclass
@@ -26,3 +31,22 @@ def server(host: str, timeout: float = 3.0) -> ServerFacts:
         return ServerFacts(shown, str(r.json().get("version", "?")))
     except (httpx.HTTPError, ValueError) as exc:
         return ServerFacts(shown, None, type(exc).__name__)
+
+
+@contextmanager
+def ollama_errors(what: str, host: str, timeout: float, remedy: str = ""):
+    """The official client's failures as one StepFailed line each: HTTP errors, refused, timed out."""
+    import httpx
+    import ollama
+
+    try:
+        yield
+    except ollama.ResponseError as exc:
+        code = f" (HTTP {exc.status_code})" if exc.status_code and exc.status_code > 0 else ""
+        raise StepFailed(f"{what}: {exc.error}{code}", remedy=remedy) from None
+    except (ConnectionError, httpx.ConnectError):
+        raise StepFailed(f"Ollama at {mask_url(host)} is not reachable",
+                         remedy="start it (systemctl start ollama, or ollama serve)") from None
+    except httpx.TimeoutException:
+        raise StepFailed(f"{what}: no answer within {timeout:g} s",
+                         remedy="raise env.runtime.ollama.timeout_s or check the server") from None

@@ -11,16 +11,15 @@ from pathlib import Path
 
 from rdic_ops.config.schema import ModelSpec, RootConfig
 from rdic_ops.errors import StepFailed
+from rdic_ops.facts.ollama_api import ollama_errors
 from rdic_ops.facts.ollama_name import REGISTRY, OllamaName
 from rdic_ops.models.hashing import hash_files
 from rdic_ops.models.store import quarantine
-from rdic_ops.render import byte_progress
+from rdic_ops.terminal import byte_progress
 
 
 def ollama_pull(cfg: RootConfig, tag: str, show_progress: bool | None = None) -> str:
     """Pull through the official client with a bar per layer. Returns the last status ("success")."""
-    from rdic_ops.runtime.ollama import OllamaRuntime
-
     bar = byte_progress(show_progress)
     tasks: dict[str, object] = {}
 
@@ -32,10 +31,30 @@ def ollama_pull(cfg: RootConfig, tag: str, show_progress: bool | None = None) ->
     if bar:
         bar.start()
     try:
-        return OllamaRuntime(cfg).pull(tag, progress if bar else None)
+        return _pull(cfg, tag, progress if bar else None)
     finally:
         if bar:
             bar.stop()
+
+
+def _pull(cfg: RootConfig, tag: str, on_progress=None) -> str:
+    """``ollama pull`` through the client, every streamed line checked; the last status ("success")."""
+    import ollama
+
+    host, timeout = cfg.env.runtime.ollama.host.rstrip("/"), cfg.env.runtime.ollama.timeout_s
+    status = ""
+    with ollama_errors(f"ollama pull {tag}", host, timeout,
+                       remedy="re-run to resume; Ollama keeps its partial downloads"):
+        for part in ollama.Client(host=host, timeout=timeout).pull(tag, stream=True):
+            error = getattr(part, "error", None) or (part.get("error") if hasattr(part, "get") else None)
+            if error:  # the client raises on these too; never trust a stream without looking
+                raise StepFailed(f"ollama pull {tag}: {error}")
+            status = part.status or status
+            if on_progress and part.digest and part.total:
+                on_progress(part.digest, part.total, part.completed or 0)
+    if status != "success":
+        raise StepFailed(f"ollama pull {tag}: the stream ended without success (last status: {status!r})")
+    return status
 
 
 def registry_digest(cfg: RootConfig, tag: str) -> str:

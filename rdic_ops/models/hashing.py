@@ -98,7 +98,7 @@ class VerifyCache:
 
 
 def _progress(total: int, show: bool | None):
-    from rdic_ops.render import byte_progress
+    from rdic_ops.terminal import byte_progress
 
     return byte_progress(show, transient=True) if total > 0 else None
 

@@ -70,7 +70,7 @@ def _load_change(rt, t: Target, have: Resident | None, label: str) -> Change:
     change = Change(label, "load", _describe(have), want, reason=why)
 
     def load():
-        from rdic_ops.render import waiting
+        from rdic_ops.terminal import waiting
 
         with waiting(f"loading {t.name} into {rt.name} (num_ctx {t.num_ctx}) ..."):
             seconds = rt.load(t.name, t.num_ctx, t.keep_alive)

@@ -9,33 +9,14 @@ keep_alive 0; timing fields are nanoseconds on the final chunk.
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import StepFailed
+from rdic_ops.facts.ollama_api import ollama_errors
 from rdic_ops.redact import mask_url
 from rdic_ops.runtime.base import Generation, Resident, role_gpu_layers
 
 NS = 1e9
-
-
-@contextmanager
-def ollama_errors(what: str, host: str, timeout: float, remedy: str = ""):
-    """The official client's failures as one StepFailed line each: HTTP errors, refused, timed out."""
-    import httpx
-    import ollama
-
-    try:
-        yield
-    except ollama.ResponseError as exc:
-        code = f" (HTTP {exc.status_code})" if exc.status_code and exc.status_code > 0 else ""
-        raise StepFailed(f"{what}: {exc.error}{code}", remedy=remedy) from None
-    except (ConnectionError, httpx.ConnectError):
-        raise StepFailed(f"Ollama at {mask_url(host)} is not reachable",
-                         remedy="start it (systemctl start ollama, or ollama serve)") from None
-    except httpx.TimeoutException:
-        raise StepFailed(f"{what}: no answer within {timeout:g} s",
-                         remedy="raise env.runtime.ollama.timeout_s or check the server") from None
 
 
 class OllamaRuntime:
@@ -54,22 +35,6 @@ class OllamaRuntime:
     def _call(self, what: str, fn, *args, **kwargs):
         with ollama_errors(what, self.host, self.timeout):
             return fn(*args, **kwargs)
-
-    def pull(self, tag: str, on_progress=None) -> str:
-        """``ollama pull`` through the client, every streamed line checked; the last status ("success")."""
-        status = ""
-        with ollama_errors(f"ollama pull {tag}", self.host, self.timeout,
-                           remedy="re-run to resume; Ollama keeps its partial downloads"):
-            for part in self.client.pull(tag, stream=True):
-                error = getattr(part, "error", None) or (part.get("error") if hasattr(part, "get") else None)
-                if error:  # the client raises on these too; never trust a stream without looking
-                    raise StepFailed(f"ollama pull {tag}: {error}")
-                status = part.status or status
-                if on_progress and part.digest and part.total:
-                    on_progress(part.digest, part.total, part.completed or 0)
-        if status != "success":
-            raise StepFailed(f"ollama pull {tag}: the stream ended without success (last status: {status!r})")
-        return status
 
     def wait_ready(self, timeout_s: float) -> str:
         """Poll /api/version until it answers (Ollama has no readiness hook), bounded by timeout_s."""

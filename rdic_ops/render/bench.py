@@ -1,0 +1,18 @@
+"""Benchmark tables: embeddings on this machine (embeddings.bench)."""
+
+from __future__ import annotations
+
+from rdic_ops.terminal import console
+from rdic_ops.terminal import escape as _e
+
+
+def print_embedding_bench(rows, n_texts: int, out=None) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"embeddings on this machine ({n_texts} texts)")
+    for col in ("backend", "batch", "max_seq_length", "texts/s", "min cosine vs torch fp32", "note"):
+        t.add_column(col)
+    for r in rows:
+        par = "-" if r.parity_min is None else f"{r.parity_min:.6f}"
+        t.add_row(_e(r.backend), str(r.batch_size), str(r.max_seq_length), f"{r.texts_per_s:.1f}", par, _e(r.note))
+    (out or console()).print(t)

@@ -1,0 +1,97 @@
+"""Step results as people read them (checks, changes with their diffs, a summary) and as CI reads them (JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+
+from rdic_ops.plan import Change, Check, Status, StepResult
+from rdic_ops.redact import mask_data
+from rdic_ops.terminal import console
+from rdic_ops.terminal import escape as _e
+
+_STYLE = {
+    Status.ok: "green", Status.changed: "yellow", Status.pending: "cyan", Status.skipped: "dim",
+    Status.warn: "yellow", Status.failed: "bold red",
+}
+
+
+def _status(s: Status) -> str:
+    return f"[{_STYLE[s]}]{s.value}[/]"
+
+
+def checks_table(checks: Iterable[Check], title: str = ""):
+    from rich.table import Table
+
+    t = Table(title=title or None, show_lines=False)
+    for col in ("check", "status", "expected", "found", "remedy"):
+        t.add_column(col, overflow="fold")
+    for c in checks:
+        t.add_row(_e(c.name), _status(c.status), _e(c.expected), _e(c.found), _e(c.remedy))
+    return t
+
+
+def changes_table(changes: Iterable[Change], title: str = ""):
+    from rich.table import Table
+
+    t = Table(title=title or None)
+    for col in ("target", "action", "before", "after", "reason"):
+        t.add_column(col, overflow="fold")
+    for c in changes:
+        one_line = lambda v: "" if v is None else (v if "\n" not in v else "(text, see diff)")
+        t.add_row(_e(c.target), _e(c.action) if c.changed else "[dim]none[/]",
+                  _e(one_line(c.shown(c.before))), _e(one_line(c.shown(c.after))), _e(c.reason))
+    return t
+
+
+def summary_table(results: Iterable[StepResult], title: str = "summary"):
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in ("step", "result", "changed", "duration", "message"):
+        t.add_column(col, overflow="fold")
+    for r in results:
+        t.add_row(_e(r.step), _status(r.status), str(r.changed), f"{r.duration_s:.2f}s",
+                  _e(r.message + (f" -> {r.remedy}" if r.remedy else "")))
+    return t
+
+
+def print_step(result: StepResult, out=None) -> None:
+    """Checks, then changes (with unified diffs for text), of one step."""
+    from rich.syntax import Syntax
+
+    out = out or console()
+    if result.checks:
+        out.print(checks_table(result.checks, title=result.step))
+    if result.changes:
+        out.print(changes_table(result.changes, title=f"{result.step}: plan"))
+        for c in result.changes:
+            d = c.diff()
+            if d:
+                out.print(Syntax(d, "diff", theme="ansi_dark", background_color="default"))
+
+
+def print_report(results: list[StepResult], out=None) -> None:
+    out = out or console()
+    for r in results:
+        print_step(r, out)
+    out.print(summary_table(results))
+    total = sum(r.changed for r in results)
+    verb = "would change" if any(r.status is Status.pending for r in results) else "changed"
+    out.print(f"{total} {verb}")
+
+
+def emit_json(payload: object, stream=None) -> None:
+    stream = stream or sys.stdout
+    json.dump(mask_data(json.loads(json.dumps(payload, default=str))), stream, indent=2, default=str)
+    stream.write("\n")
+
+
+def report_dict(results: list[StepResult], **extra) -> dict:
+    return {
+        **extra,
+        "changed": sum(r.changed for r in results),
+        "failed": [r.step for r in results if r.status is Status.failed],
+        "steps": [r.to_dict() for r in results],
+    }
