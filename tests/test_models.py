@@ -8,6 +8,7 @@ from conftest import ollama_env, run_invoke
 from ollama_server import publish
 
 from rdic_ops.config.compose import compose
+from rdic_ops.config.files import expand
 from rdic_ops.errors import StepFailed, UsageError
 from rdic_ops.facts.ollama_name import ollama_name
 from rdic_ops.facts.ollama_store import manifest_for, read_manifest
@@ -74,7 +75,7 @@ def test_damaged_blobs_are_caught_and_repaired(served, ollama_server, damage, ki
     repaired = models.verify(served, repair=True)
     assert repaired.status is Status.changed
     assert blob.path.read_bytes() == good
-    quarantined = list((models.expand(served.paths.state_dir) / "quarantine").iterdir())
+    quarantined = list((expand(served.paths.state_dir) / "quarantine").iterdir())
     assert len(quarantined) == 1 and quarantined[0].read_bytes() == damage(good)
     assert models.verify(served).status is Status.ok
 
@@ -153,7 +154,7 @@ def test_hub_download_verify_repair_and_lock(hub, tmp_path, tiny_gguf, monkeypat
     only = ["gemma3-12b-it-q4_k_m"]
     result = models.pull(cfg, only)
     assert result.status is Status.changed
-    path = models.expand(cfg.paths.models_dir) / "gemma-3-12b-it-Q4_K_M.gguf"
+    path = expand(cfg.paths.models_dir) / "gemma-3-12b-it-Q4_K_M.gguf"
     assert path.read_bytes() == tiny_gguf
     assert models.pull(cfg, only).changed == 0
     models.write_lock(cfg, only)
@@ -178,7 +179,7 @@ def test_hub_file_that_lies_is_refused(hub, tmp_path, tiny_gguf, monkeypatch):
     cfg = compose("m_series_max")
     with pytest.raises(StepFailed, match="is not the expected"):
         models.pull(cfg, ["gemma3-12b-it-q4_k_m"])
-    assert not (models.expand(cfg.paths.models_dir) / "gemma-3-12b-it-Q4_K_M.gguf").exists()
+    assert not (expand(cfg.paths.models_dir) / "gemma-3-12b-it-Q4_K_M.gguf").exists()
 
 
 def test_cli_exit_codes(served, ollama_server, tmp_path):
@@ -203,7 +204,7 @@ def test_hub_download_cut_mid_file_completes_on_rerun(hub, tmp_path, tiny_gguf, 
     hub.add("ggml-org/gemma-3-12b-it-GGUF", "gemma-3-12b-it-Q4_K_M.gguf", tiny_gguf)
     hub.faults["cut_after"] = 1000
     cfg = compose("m_series_max")
-    dest = models.expand(cfg.paths.models_dir) / "gemma-3-12b-it-Q4_K_M.gguf"
+    dest = expand(cfg.paths.models_dir) / "gemma-3-12b-it-Q4_K_M.gguf"
     try:
         models.pull(cfg, ["gemma3-12b-it-q4_k_m"])
         assert dest.read_bytes() == tiny_gguf  # the library resumed within the call: the file is whole

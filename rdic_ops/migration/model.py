@@ -1,4 +1,4 @@
-"""The new model as a checklist item of its own: fetched through the models operation, then put where the
+"""The new model as a checklist item of its own: fetched through models.pull's core, then put where the
 migrated code loads it (the project paths its edited strings name), or shown with both paths."""
 
 from __future__ import annotations
@@ -57,12 +57,12 @@ def load_paths(spec: MigrationSpec, root: Path, texts: list[str]) -> list[Path]:
 def fetch(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec, where: list[Path]) -> tuple[Check, list[Path]]:
     """Pull and verify the new model, then link it into each load path (returned: the links made).
     Offline: a 'pending' row, no raise."""
+    from rdic_ops.models.pull import pull
     from rdic_ops.models.store import model_file
-    from rdic_ops.ops import models
 
     tcfg = target_cfg(cfg, model)
     try:
-        models.pull(tcfg, [model.name])
+        pull(tcfg, [model.name])
     except RdicError as exc:
         return Check("model", Status.warn, "downloaded and verified", f"model download pending: {exc.line()}",
                      "re-run when the Hub (or Ollama) is reachable: the code migration is kept"), []
@@ -92,10 +92,10 @@ def fetch(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec, where: list[Pa
 def present(cfg: RootConfig, model: ModelSpec, where: list[Path]) -> Check:
     """The model row of --status, from facts only (no download)."""
     from rdic_ops.models.store import model_file
-    from rdic_ops.ops import models
+    from rdic_ops.models.verify import verify
 
     tcfg = target_cfg(cfg, model)
-    v = models.verify(tcfg, only=[model.name])
+    v = verify(tcfg, only=[model.name])
     store = model_file(tcfg, model)
     missing = [p for p in where if not p.exists()]
     if v.status is not Status.ok:

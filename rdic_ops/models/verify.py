@@ -1,0 +1,89 @@
+"""models.verify's core: re-hash the env's models (or the whole store), report each, repair through models.pull.
+
+The operation `invoke models.verify` (ops/models.py) and a model migration's --status (migration/model.py) call it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rdic_ops.config.files import expand
+from rdic_ops.config.schema import RootConfig
+from rdic_ops.errors import StepFailed
+from rdic_ops.models import audit
+from rdic_ops.models import lock as lockfile
+from rdic_ops.models.pull import pull
+from rdic_ops.models.sources import change_for
+from rdic_ops.models.store import cache_for, env_models, model_file, store_dir
+from rdic_ops.plan import Change, Check, Status, StepResult, fold
+
+
+def _missing(cfg: RootConfig, spec) -> str:
+    """"missing", with where it was looked for (and why there: the setting or variable that named the store)."""
+    import os
+
+    path, root = model_file(cfg, spec), store_dir(cfg)
+    if cfg.env.runtime.kind.value == "ollama":
+        why = ("env.runtime.ollama.models_dir" if cfg.env.runtime.ollama.models_dir
+               else "OLLAMA_MODELS" if os.environ.get("OLLAMA_MODELS") else "Ollama's default store")
+    else:
+        why = "paths.models_dir"
+    if not root.exists():
+        return f"missing: the store {root} does not exist ({why})"
+    return f"missing: not at {path} ({why})" if path else "missing"
+
+
+def _model_checks(cfg: RootConfig, specs, lock, cache, full: bool) -> tuple[list[Check], list[str]]:
+    checks: list[Check] = []
+    broken: list[str] = []
+    for spec in specs:
+        pin = lock.models.get(spec.name) if lock else None
+        try:
+            change = change_for(cfg, spec, pin, cache, full)
+        except StepFailed as exc:
+            checks.append(Check(spec.name, Status.failed, "present and verified", exc.line(), exc.remedy or ""))
+            broken.append(spec.name)
+            continue
+        if change.changed:
+            broken.append(spec.name)
+            found = change.before or _missing(cfg, spec)
+            remedy = ("point that setting at the model store, or invoke models.verify --repair to fetch into it"
+                      if "does not exist" in found else "invoke models.verify --repair")
+            checks.append(Check(spec.name, Status.failed, "present and verified", found, remedy))
+        else:
+            checks.append(Check(spec.name, Status.ok, "present and verified", change.reason))
+    return checks, broken
+
+
+def verify(cfg: RootConfig, *, all_: bool = False, full: bool = False, repair: bool = False,
+           only: list[str] | None = None) -> StepResult:
+    """Re-hash the env's models (or, with all_, Ollama's whole store and every GGUF in models_dir)."""
+    t0 = time.perf_counter()
+    cache = cache_for(cfg)
+    lock = lockfile.load(cfg.paths.lockfile)
+    specs = env_models(cfg, only)
+    checks: list[Check] = []
+    root = store_dir(cfg)
+    if all_ and root.exists():
+        checks += audit.ollama_store(root, cache, full)
+        known = {model_file(cfg, s) for s in specs}
+        checks += audit.gguf_files(expand(cfg.paths.models_dir), known, lock, cache, full)
+    rows, broken = _model_checks(cfg, specs, lock, cache, full)
+    checks += rows
+    cache.save()
+    changes: list[Change] = []
+    if repair and broken:
+        changes = pull(cfg, broken, full=True).changes
+        for c in checks:
+            if c.name in broken:
+                c.status, c.found = Status.changed, f"repaired: {c.found}"
+    result = fold("models.verify", checks, t0=t0, changes=changes)
+    if result.status is Status.failed:
+        failed = [c for c in checks if c.status is Status.failed]
+        also = f"; also {', '.join(c.name for c in failed[1:])}" if failed[1:] else ""
+        result.message = f"{len(failed)} problem(s): {failed[0].name}: {failed[0].found}{also}"
+        result.remedy = failed[0].remedy or ""
+    else:
+        result.status = Status.changed if changes else Status.ok
+        result.message = f"{len(checks)} checked" + (f", {len(broken)} repaired" if changes else "")
+    return result
