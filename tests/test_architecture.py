@@ -1,15 +1,22 @@
-"""The layout's rules, checked from the source: layering, no import cycles, small modules and functions."""
+"""The layout's rules, checked from the source: layering, no import cycles, small modules and functions.
+
+The layers are import-linter contracts in pyproject.toml ([tool.importlinter]): every import counts, the ones
+inside functions too. `lint-imports` runs them; so does this file, so the suite fails on a violation.
+"""
 
 from __future__ import annotations
 
 import ast
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "rdic_ops"
-LOWER = ("config", "facts", "models", "memory", "gguf", "runtime")  # never reach up into operations
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 300, 60
 PENDING: set[str] = set()  # rooms still being rebuilt under their own issue (none: migrate-model, #14, landed)
 
@@ -35,14 +42,40 @@ def imports_of(path: Path) -> set[str]:
     return {n for n in found if n.startswith(("rdic_ops", "invoke", "tasks"))}
 
 
-def test_lower_layers_never_import_operations_tasks_or_invoke():
-    bad = []
-    for name, path in modules().items():
-        if name.split(".")[1:2] and name.split(".")[1] in LOWER:
-            for imp in imports_of(path):
-                if imp.startswith(("rdic_ops.ops", "invoke", "tasks")):
-                    bad.append(f"{name} imports {imp}")
-    assert bad == []
+def lint_imports(cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`lint-imports` on the package found in ``cwd``, with pyproject.toml's contracts, no cache written."""
+    exe = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run([str(exe), "--no-cache", "--config", str(ROOT / "pyproject.toml")], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_every_room_imports_only_from_the_rooms_below_it():
+    """pyproject.toml's import-linter contracts hold, counting imports at every depth."""
+    out = lint_imports()
+    assert out.returncode == 0, out.stdout[out.stdout.find("Contracts"):] + out.stderr
+
+
+def test_an_upward_import_inside_a_function_breaks_the_layers(tmp_path):
+    """The contract is not vacuous: a copy of the package with one function importing ops from facts fails."""
+    shutil.copytree(PKG, tmp_path / "rdic_ops", symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    run = tmp_path / "rdic_ops" / "facts" / "run.py"
+    run.write_text(run.read_text() + "\n\ndef f():\n    from rdic_ops.ops import setup\n\n    return setup\n")
+    out = lint_imports(tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "rdic_ops.facts.run -> rdic_ops.ops.setup" in out.stdout
+
+
+def _contract(contract_id: str) -> dict:
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    return next(c for c in settings["contracts"] if c["id"] == contract_id)
+
+
+def test_the_layers_name_every_module_of_config():
+    """config/ is split across the layers (exhaustive_ignores = ["config"]): each of its modules has a place."""
+    layers = _contract("layers")["layers"]
+    named = {tail.strip(" ()") for layer in layers for tail in layer.replace("|", ":").split(":")}
+    config = {f"config.{p.stem}" for p in (PKG / "config").glob("*.py") if p.stem != "__init__"}
+    assert sorted(config - named) == []
 
 
 def test_the_library_never_imports_invoke():
@@ -51,7 +84,8 @@ def test_the_library_never_imports_invoke():
 
 
 def _top_level_graph() -> dict[str, set[str]]:
-    """Imports made when a module is imported (module level only): the ones that can form a cycle."""
+    """Imports made when a module is imported (module level only): the ones that can form a cycle at import.
+    Between rooms the layers contract forbids a cycle at every depth; this also covers the modules of one room."""
     mods = modules()
     graph: dict[str, set[str]] = {}
     for name, path in mods.items():
