@@ -245,3 +245,24 @@ def test_locate_the_last_file_that_sets_a_key(yaml_file, tmp_path):
     assert locate("envxx", [(other, "env")]) == ""  # a package is a whole key, not a prefix ("x" is set)
     assert locate("nope", files) == ""
     assert locate("env.runtime.n_threads", []) == ""
+
+
+def test_the_role_names_have_one_home():
+    """config/schema.ROLES are RootConfig's role fields (LLM_ROLES those a language model serves); rules.py,
+    auto.py, the planner, advice, preload, route and the runtimes read them from there, and a guard keeps the
+    tuple from being written again (it was, three times, as ROLE_KEYS and literal tuples)."""
+    import re
+    from dataclasses import fields
+    from pathlib import Path
+
+    from rdic_ops.config.schema import LLM_ROLES, ROLES, EmbeddingRoleSpec, RoleSpec
+
+    roles = [f.name for f in fields(RootConfig) if f.type in ("RoleSpec", "EmbeddingRoleSpec", RoleSpec,
+                                                                 EmbeddingRoleSpec)]
+    assert ROLES == tuple(roles) == ("extraction", "chat", "embedding") and LLM_ROLES == ("extraction", "chat")
+    assert {k.split(".")[0] for k in RANGES if k.split(".")[0] in ROLES} == set(ROLES)
+    pkg = Path(rules.__file__).resolve().parents[1]
+    literal = re.compile(r"[(\[]\s*\"extraction\",\s*\"chat\"")
+    bad = [f"{p.relative_to(pkg.parent)}:{n}" for p in sorted(pkg.rglob("*.py")) if p.name != "schema.py"
+           for n, line in enumerate(p.read_text().splitlines(), 1) if literal.search(line)]
+    assert bad == []

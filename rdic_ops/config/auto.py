@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rdic_ops.config.schema import ROLES
 from rdic_ops.errors import ConfigError
 from rdic_ops.units import GiB
 
@@ -19,7 +20,7 @@ KEYS = ("threads", "num_ctx")
 # The keys `--set KEY=auto` resolves (the env's runtime threads and every role's context).
 AUTO_SETTINGS = {"env.runtime.n_threads": "${auto:threads}",
                  **{f"{r}.num_ctx": f"${{auto:num_ctx,${{{r}.model.shape.n_ctx_train}}}}"
-                    for r in ("extraction", "chat", "embedding")}}
+                    for r in ROLES}}
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from rdic_ops.config.schema import ROLES
 from rdic_ops.errors import ConfigError
 
-ROLE_KEYS = ("extraction", "chat", "embedding")
 FOREVER = "-1 keeps the model loaded forever, 0 unloads after each request, N > 0 is seconds"
 # Every numeric setting has both bounds: a value past them is a typo or an attack, never a wish (a context of
 # 10^11 tokens planned 979,614,258 MiB). tests/test_ranges.py walks the schema and fails on a numeric
@@ -49,10 +49,10 @@ MODEL_RANGES: dict[str, tuple[float, float, str]] = {
 
 # key -> (lowest, highest, what the value means); "*" stands for every key of a mapping (providers.NAME)
 RANGES: dict[str, tuple[float, float, str]] = {
-    **{f"{r}.num_ctx": (1, MAX_CTX, "context length in tokens") for r in ROLE_KEYS},
-    **{f"{r}.keep_alive": (-1, MAX_KEEP_ALIVE, FOREVER) for r in ROLE_KEYS},
-    **{f"{r}.n_gpu_layers": (-1, MAX_LAYERS, "layers offloaded; -1 = all") for r in ROLE_KEYS},
-    **{f"{r}.model.{k}": v for r in ROLE_KEYS for k, v in MODEL_RANGES.items()},
+    **{f"{r}.num_ctx": (1, MAX_CTX, "context length in tokens") for r in ROLES},
+    **{f"{r}.keep_alive": (-1, MAX_KEEP_ALIVE, FOREVER) for r in ROLES},
+    **{f"{r}.n_gpu_layers": (-1, MAX_LAYERS, "layers offloaded; -1 = all") for r in ROLES},
+    **{f"{r}.model.{k}": v for r in ROLES for k, v in MODEL_RANGES.items()},
     "env.runtime.ollama.keep_alive": (-1, MAX_KEEP_ALIVE, FOREVER),
     "embedding.batch_size": (1, MAX_BATCH, "texts per batch"),
     "embedding.max_seq_length": (0, MAX_SEQ, "tokens; 0 = the model's own limit"),

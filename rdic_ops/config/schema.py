@@ -277,7 +277,8 @@ class RootConfig:
     secrets: SecretsSpec = field(default_factory=SecretsSpec)
 
 
-ROLES = ("extraction", "chat", "embedding")
+LLM_ROLES = ("extraction", "chat")  # the roles a language model serves
+ROLES = (*LLM_ROLES, "embedding")  # every role of RootConfig, in the order they are planned and reported
 
 
 def register() -> None:

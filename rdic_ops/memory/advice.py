@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+from itertools import permutations
 
 from rdic_ops.config.files import choices, load_model_spec
-from rdic_ops.config.schema import Device, EmbeddingBackend, GpuVendor, RootConfig, RuntimeKind
+from rdic_ops.config.schema import LLM_ROLES, Device, EmbeddingBackend, GpuVendor, RootConfig, RuntimeKind
 from rdic_ops.memory.planner import Recommendation, budget, on_demand_rows, resident_rows, total_used
 from rdic_ops.units import GiB
 
@@ -18,7 +19,7 @@ class _Advisor:
         self.limit = budget(cfg)[1]
         self.out: list[Recommendation] = []
         # LLM roles whose model counts against the budget: resident ones, and on-demand ones that must fit too
-        self.llm_roles = [r for r in ("extraction", "chat") if getattr(cfg, r).device is not Device.cpu]
+        self.llm_roles = [r for r in LLM_ROLES if getattr(cfg, r).device is not Device.cpu]
         self.resident_llm = [r for r in self.llm_roles if getattr(cfg, r).resident]
 
     def consider(self, cost, title, detail, overrides, mutate) -> Recommendation:
@@ -80,7 +81,7 @@ def _one_model_levers(a: _Advisor) -> None:
     cfg = a.cfg
     if len(a.llm_roles) != 2 or cfg.extraction.model.name == cfg.chat.model.name:
         return
-    for keep, drop in (("extraction", "chat"), ("chat", "extraction")):
+    for keep, drop in permutations(LLM_ROLES):  # extraction kept, then chat kept
         name = getattr(cfg, keep).model.name
 
         def same(c, keep=keep, drop=drop):
@@ -148,7 +149,7 @@ def _move_levers(a: _Advisor) -> None:
     """Move a role to another, smaller model of conf/model/ (not a quantization of the same one)."""
     for role in a.llm_roles:
         spec = getattr(a.cfg, role).model
-        taken = {getattr(a.cfg, r).model.name for r in ("extraction", "chat")}  # "X for both roles" covers those
+        taken = {getattr(a.cfg, r).model.name for r in LLM_ROLES}  # "X for both roles" covers those
         for alt in choices("model"):
             other = load_model_spec(alt)
             if (other.kind.value != "llm" or other.name in taken or other.arch == spec.arch

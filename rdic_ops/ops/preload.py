@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdic_ops.config.schema import ROLES, EmbeddingBackend, RootConfig, RuntimeKind
+from rdic_ops.config.schema import LLM_ROLES, ROLES, EmbeddingBackend, RootConfig, RuntimeKind
 from rdic_ops.errors import StepFailed
 from rdic_ops.facts.ollama_name import resident_name, runtime_model_name
 from rdic_ops.plan import Change, Plan, StepResult, converge
@@ -100,7 +100,7 @@ def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
         plan.notes.append(f"{rt.name} keeps {rt.capacity} model(s) loaded; "
                           f"{', '.join(t.name for t in wanted[rt.capacity:])} load on demand")
         wanted = wanted[:rt.capacity]
-    demand = [f"{getattr(cfg, r).model.name} ({r})" for r in ("extraction", "chat") if not getattr(cfg, r).resident]
+    demand = [f"{getattr(cfg, r).model.name} ({r})" for r in LLM_ROLES if not getattr(cfg, r).resident]
     if demand:
         plan.notes.append(f"on demand, not preloaded: {', '.join(demand)} (resident: false; invoke plan-memory "
                           "shows the swap cost)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rdic_ops.config.schema import RootConfig
+from rdic_ops.config.schema import LLM_ROLES, RootConfig
 from rdic_ops.facts.ollama_name import resident_name, runtime_model_name
 from rdic_ops.runtime.base import Resident
 
@@ -97,7 +97,7 @@ def _load_cost(cfg: RootConfig, model: str, loaded: list[str]) -> tuple[float | 
     from rdic_ops.memory import planner
 
     report = planner.plan_env(cfg)
-    tags = {getattr(cfg, role).model.name: _tag(cfg, role) for role in ("extraction", "chat")}
+    tags = {getattr(cfg, role).model.name: _tag(cfg, role) for role in LLM_ROLES}
     for od in report.on_demand:
         if od.row.model != model:
             continue
