@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SIZE = re.compile(r"^\d+(B|K|KB|M|MB|G|GB|T|TB)?$")
 _UNIT = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3,
@@ -102,28 +103,39 @@ def check_value(kind, value: str) -> str | None:
     return None
 
 
-def decode(raw: str) -> tuple[str, str | None]:
-    """(value, problem): strip an unquoted '#' comment, unquote, apply WSL's escapes."""
-    out, i, quoted = [], 0, False
+class Scan(NamedTuple):
+    """A raw value as WSL reads it."""
+
+    value: str  # unquoted, escapes applied, an unquoted '#' comment cut, outer spaces stripped; "" when dropped
+    problem: str | None  # why WSL drops the whole line, else None
+    length: int  # characters of the raw text the value takes (its comment and the spaces before it left out)
+    escapes: str  # the letter of each escape met, in order (r"a\tb\\" -> "t\\")
+
+
+def scan(raw: str) -> Scan:
+    """The one pass over a value WSL makes: '"' opens and closes quoting, an unquoted '#' starts a comment,
+    '\\' takes the next character as an escape (\\\\ \\" \\b \\n \\t; any other drops the line), even quoted."""
+    out, escapes, problem, quoted, i, end = [], [], None, False, 0, len(raw)
     while i < len(raw):
         ch = raw[i]
         if ch == '"':
             quoted = not quoted
         elif ch == "#" and not quoted:
+            end = i
             break
         elif ch == "\\":
-            nxt = raw[i + 1] if i + 1 < len(raw) else ""
-            if nxt not in ESCAPES:
-                return "", f"'\\{nxt}' is not an escape WSL knows: the whole line is dropped (write \\\\)"
-            out.append(ESCAPES[nxt])
-            i += 1
+            nxt = raw[i + 1:i + 2]
+            if nxt not in ESCAPES and problem is None:
+                problem = f"'\\{nxt}' is not an escape WSL knows: the whole line is dropped (write \\\\)"
+            out.append(ESCAPES.get(nxt, ""))
+            escapes.append(nxt)
+            i += 1  # an escaped character (\" or \#) neither quotes nor comments
         else:
             out.append(ch)
         i += 1
-    if quoted:
-        return "", "unterminated double quote: the line is dropped"
-    value = "".join(out).strip()
-    return value, None
+    if quoted and problem is None:
+        problem = "unterminated double quote: the line is dropped"
+    return Scan("" if problem else "".join(out).strip(), problem, len(raw[:end].rstrip()), "".join(escapes))
 
 
 @dataclass
@@ -165,27 +177,10 @@ def parse(text: str) -> list[Line]:
                 why = "';' does not start a comment for WSL" if stripped.startswith(";") else "no '=' in the line"
                 lines.append(Line(body, eol, "bad", section, problem=f"{why}: WSL skips this line"))
                 continue
-            raw_start = m.start(5)
-            raw = m[5]
             # the value ends before an unquoted '#'; keep the comment and spacing outside the span
-            value, problem = decode(raw)
-            end = raw_start + _value_len(raw)
-            lines.append(Line(body, eol, "key", section, m[2], value, (raw_start, end), problem))
+            value, problem, length, _ = scan(m[5])
+            lines.append(Line(body, eol, "key", section, m[2], value, (m.start(5), m.start(5) + length), problem))
     return lines
-
-
-def _value_len(raw: str) -> int:
-    quoted, i = False, 0
-    while i < len(raw):
-        ch = raw[i]
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "#" and not quoted:
-            return len(raw[:i].rstrip())
-        elif ch == "\\":
-            i += 1  # an escaped character (\" or \#) neither quotes nor comments
-        i += 1
-    return len(raw.rstrip())
 
 
 def render(lines: list[Line]) -> str:
@@ -219,9 +214,9 @@ def problems(lines: list[Line]) -> list[tuple[int, str]]:
             if note:
                 out.append((n, f"{ln.key}={ln.value}: {note}"))
             raw = ln.text[ln.span[0]:ln.span[1]]
-            hit = re.search(r"(?<!\\)(?:\\\\)*\\([bnt])", raw) if kind == PATH else None
+            hit = next((e for e in scan(raw).escapes if e in ("b", "n", "t")), None) if kind == PATH else None
             if hit:
-                out.append((n, f"{ln.key}: WSL reads '\\{hit[1]}' in {raw} as an escape, not a path separator; "
+                out.append((n, f"{ln.key}: WSL reads '\\{hit}' in {raw} as an escape, not a path separator; "
                                "double the backslashes"))
     return out
 

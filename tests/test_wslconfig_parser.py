@@ -62,7 +62,7 @@ def test_check_value_notes():
     ('pre"mid"post', "premidpost"),
 ])
 def test_decode_quotes_escapes_comments(raw, value):
-    assert w.decode(raw) == (value, None)
+    assert w.scan(raw)[:2] == (value, None)
 
 
 @pytest.mark.parametrize("raw, problem", [
@@ -70,8 +70,25 @@ def test_decode_quotes_escapes_comments(raw, value):
     ('"open', "unterminated double quote"), ('a "b # c', "unterminated double quote"),
 ])
 def test_decode_lines_wsl_drops(raw, problem):
-    value, why = w.decode(raw)
+    value, why, _, _ = w.scan(raw)
     assert value == "" and why.startswith(problem)
+
+
+# raw value -> (value, problem, characters the value spans, escapes met): the one scanner (the value and its
+# span were two scanners that had to agree on quotes, comments and escapes)
+@pytest.mark.parametrize("raw, scanned", [
+    ("8GB  # c", ("8GB", None, 3, "")),
+    ('"a # b" # c', ("a # b", None, 7, "")),
+    (r'"a\"#b" #c', ('a"#b', None, 7, '"')),
+    (r"a\#b", ("", "'\\#' is not an escape WSL knows: the whole line is dropped (write \\\\)", 4, "#")),
+    (r"C:\\k\tx", ("C:\\k\tx", None, 8, "\\t")),
+    ("x\\", ("", "'\\' is not an escape WSL knows: the whole line is dropped (write \\\\)", 2, "")),
+    ('"open # no comment', ("", "unterminated double quote: the line is dropped", 18, "")),
+    (r"\U\n", ("", "'\\U' is not an escape WSL knows: the whole line is dropped (write \\\\)", 4, "Un")),
+    ("", ("", None, 0, "")),
+])
+def test_scan_value_span_and_escapes(raw, scanned):
+    assert tuple(w.scan(raw)) == scanned
 
 
 def test_parse_kinds_sections_and_spans():
@@ -138,7 +155,7 @@ def test_effective_first_good_occurrence_wins():
 ])
 def test_encode_round_trips_through_decode(value, written):
     assert w._encode(value) == written
-    assert w.decode(written) == (value, None)
+    assert w.scan(written)[:2] == (value, None)
 
 
 def test_set_values_edits_only_the_value():
@@ -191,7 +208,7 @@ def test_error_messages_name_the_rule():
 
 
 def test_escape_as_the_last_two_characters_and_an_escaped_backslash_before_a_quote():
-    assert w.decode('a\\"') == ('a"', None)
+    assert w.scan('a\\"')[:2] == ('a"', None)
     (ln,) = w.parse('k="a\\\\" # c')
     assert ln.text[slice(*ln.span)] == '"a\\\\"' and ln.value == "a\\"
 
@@ -237,3 +254,13 @@ def test_blank_and_comment_lines_belong_to_their_section():
 def test_a_section_without_keys_takes_no_spacing_from_its_header():
     # the header's comment holds ' = ': only key lines give a section its style
     assert w.set_values("[wsl2] # keys = none yet\n", {("wsl2", "swap"): "0"}) == "[wsl2] # keys = none yet\nswap=0\n"
+
+
+def test_one_scanner():
+    """A guard: quotes are tracked in wslconfig.scan only (decode and the value's span each had a copy)."""
+    from pathlib import Path
+
+    pkg = Path(w.__file__).resolve().parent
+    hits = [f"{p.relative_to(pkg.parent)}:{n}" for p in sorted(pkg.rglob("*.py"))
+            for n, line in enumerate(p.read_text().splitlines(), 1) if "quoted = not quoted" in line]
+    assert [h.split(":")[0] for h in hits] == ["rdic_ops/wslconfig.py"]
