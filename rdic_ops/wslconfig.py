@@ -59,6 +59,13 @@ class WslValueError(ValueError):
     pass
 
 
+def extra_key(dotted: str) -> tuple[str, str]:
+    """(section, key), both lower-case, of a key as env.wsl.extra names it: ``key`` is [wsl2]'s,
+    ``experimental.key`` is [experimental]'s."""
+    section, _, key = dotted.rpartition(".")
+    return (section or "wsl2").lower(), key.lower()
+
+
 def size_bytes(text: str) -> int:
     if not SIZE.match(text):
         raise WslValueError(f"{text!r} is not a size WSL reads (an integer and B/K/KB/M/MB/G/GB/T/TB, "

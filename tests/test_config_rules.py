@@ -143,6 +143,42 @@ def test_an_empty_path_is_refused(key, value):
     assert problems(_cfg(**{key.replace(".", "__"): value})) == [(key, "is empty: give a directory")]
 
 
+@pytest.mark.parametrize("unit, ok", [
+    ("ollama.service", True), ("ollama@gpu0.service", True), ("a:b_c-d.e.service", True),
+    ("../../tmp/x.service", False), ("ollama service", False), ("ollama", False), ("a/b.service", False),
+    ("x\n.service", False), ("ollama.service\n", False), ("", False),
+])
+def test_the_ollama_unit_is_a_systemd_service_name(unit, ok):
+    """Checked when the config is composed (it was checked in ops/server_settings.py when a unit was written)."""
+    want = [] if ok else [("env.runtime.ollama.unit", f"{unit!r} is not a systemd service name (like ollama.service)")]
+    assert problems(_cfg(env__runtime__ollama__unit=unit)) == want
+
+
+# env.wsl: the shapes WSL reads, checked when the config is composed (ops/wsl.py checked them when it ran;
+# it still holds memory and processors to the host's RAM and processors, facts known only then)
+@pytest.mark.parametrize("key, value, why", [
+    ("memory", "auto", None), ("memory", "12GB", None), ("swap", "0", None), ("processors", "8", None),
+    ("processors", "auto", None),
+    ("memory", "lots", "'lots' is not a size WSL reads"), ("memory", "7.5GB", "'7.5GB' is not a size WSL reads"),
+    ("swap", "8 GB", "'8 GB' is not a size WSL reads"), ("swap", "8gb", "'8gb' is not a size WSL reads"),
+    ("processors", "08", "'08' is not a positive decimal integer"),
+    ("processors", "0", "'0' is not a positive decimal integer"), ("processors", "-2", "'-2' is not a positive"),
+    ("processors", "four", "'four' is not a positive decimal integer"),
+    ("extra", {"networkingMode": "mirrored", "experimental.sparseVhd": "true"}, None),
+    ("extra", {"bogus": "1"}, "not a documented .wslconfig key of [wsl2]"),
+    ("extra", {"experimental.memory": "8GB"}, "not a documented .wslconfig key of [experimental]"),
+    ("extra", {"networkingMode": "Mirrored"}, "'Mirrored' is not one of nat"),
+    ("extra", {"experimental.sparseVhd": "yes"}, "'yes' is not a boolean WSL reads"),
+])
+def test_wsl_values(key, value, why):
+    found = problems(_cfg(**{f"env__wsl__{key}": value}))
+    if why is None:
+        assert found == []
+    else:
+        ((where, said),) = found
+        assert where.startswith(f"env.wsl.{key}") and said.startswith(why), found
+
+
 @pytest.mark.parametrize("name, ok", [
     ("HF_TOKEN", True), ("_X1", True), (None, True), ("", True),
     ("hf_AbCdEf", False), ("sk-123", False), ("1TOKEN", False), ("HF TOKEN", False), ("HF_TOKEn", False),

@@ -39,9 +39,9 @@ def test_unit_user_is_never_root_by_default(monkeypatch):
 
 @pytest.mark.parametrize("unit", ["../../tmp/x.service", "ollama service", "ollama", "a/b.service", "x\n.service"])
 def test_bad_unit_names_refused(fake_system, unit):
-    cfg = cfg_for(fake_system, f"env.runtime.ollama.unit='{unit}'")
-    with pytest.raises(UsageError, match="not a systemd service name"):
-        service.run_all(cfg, dry_run=True)
+    with pytest.raises(UsageError, match="not a systemd service name") as e:  # when the config is composed
+        service.run_all(cfg_for(fake_system, f"env.runtime.ollama.unit='{unit}'"), dry_run=True)
+    assert "env.runtime.ollama.unit" in str(e.value) and "(set in --set env.runtime.ollama.unit=" in str(e.value)
 
 
 def test_non_loopback_ollama_host_is_warned(fake_system):

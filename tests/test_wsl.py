@@ -130,6 +130,19 @@ def test_bad_env_values_exit_2_file_untouched(tmp_path, override, key):
     assert (tmp_path / ".wslconfig").read_bytes() == REALISTIC.encode()
 
 
+def test_a_bad_value_is_refused_when_the_config_is_composed_naming_its_source():
+    """env.wsl's shapes are config/rules.py's: any task composing the env refuses them, saying where they came
+    from; the host's RAM and processors are wsl.tune's (facts known only there)."""
+    from rdic_ops.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^config error: env\.wsl\.swap: '8 GB' is not a size WSL reads.*"
+                                          r"\(set in --set env\.wsl\.swap=8 GB\)$"):
+        compose("rtx3060", ["env.wsl.swap=8 GB"])
+    with pytest.raises(ConfigError, match=r"env\.wsl\.extra\.experimental\.autoMemoryReclaim: 'fast' is not one of"):
+        compose("rtx3060", ["env.wsl.extra={experimental.autoMemoryReclaim: fast}"])
+    compose("rtx3060", ["env.wsl.memory=64GB"])  # more than this host has: only wsl.tune knows
+
+
 def test_auto_from_host_facts(tmp_path):
     path, _ = tune(tmp_path, "", "env.wsl.memory=auto", "env.wsl.processors=auto")
     assert "memory=12GB\nprocessors=16\nswap=3GB\n" in path.read_text()

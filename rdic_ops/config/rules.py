@@ -80,6 +80,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "providers.*.max_tokens": (1, MAX_TOKENS, "tokens"),
 }
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # upper case: a pasted token (hf_..., sk-...) is not
+SERVICE = re.compile(r"^[A-Za-z0-9:_.\\@-]{1,240}\.service$")  # a systemd service: no '/', space or newline
 
 
 def _get(cfg, key: str):
@@ -143,11 +144,41 @@ def problems(cfg) -> list[tuple[str, str]]:
     for key, value in (("paths.state_dir", cfg.paths.state_dir), ("paths.models_dir", cfg.paths.models_dir)):
         if not str(value).strip():
             out.append((key, "is empty: give a directory"))
+    unit = cfg.env.runtime.ollama.unit
+    if not SERVICE.fullmatch(unit or "") or ".." in unit:
+        out.append(("env.runtime.ollama.unit", f"{unit!r} is not a systemd service name (like ollama.service)"))
+    out += _wsl_problems(cfg.env.wsl)
     for key in ("hf_token_env",):
         name = getattr(cfg.secrets, key)
         if name and not ENV_NAME.match(name):
             out.append((f"secrets.{key}", "must name an environment variable in upper case (e.g. HF_TOKEN), "
                                           "never hold the secret itself: put the value in the environment"))
+    return out
+
+
+def _wsl_problems(wsl) -> list[tuple[str, str]]:
+    """env.wsl: sizes and a processor count as WSL reads them (or auto, from the host when wsl.tune runs), and
+    extra keys .wslconfig documents, each with a value WSL takes."""
+    from rdic_ops import wslconfig
+
+    if wsl is None:
+        return []
+    out = []
+    for key in ("memory", "swap"):
+        try:
+            if getattr(wsl, key) != "auto":
+                wslconfig.size_bytes(getattr(wsl, key))
+        except wslconfig.WslValueError as exc:
+            out.append((f"env.wsl.{key}", str(exc)))
+    n = wsl.processors
+    if n != "auto" and (not n.isdigit() or int(n) < 1 or n != str(int(n))):
+        out.append(("env.wsl.processors", f"{n!r} is not a positive decimal integer"))
+    for dotted, value in wsl.extra.items():
+        section, key = wslconfig.extra_key(dotted)
+        kind = wslconfig.SCHEMA.get(section, {}).get(key)
+        note = wslconfig.check_value(kind, str(value)) if kind else f"not a documented .wslconfig key of [{section}]"
+        if note:
+            out.append((f"env.wsl.extra.{dotted}", note))
     return out
 
 

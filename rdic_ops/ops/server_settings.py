@@ -9,7 +9,6 @@ agent) running `invoke preload --env=X`. Every file is diffed first, backed up, 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from rdic_ops.config.compose import expand
@@ -24,15 +23,7 @@ from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
 DROPIN_NAME = "rdic-ops.conf"
 
 
-_UNIT = re.compile(r"^[A-Za-z0-9:_.\\@-]{1,240}\.service$")
 _LOOPBACK = ("127.", "localhost", "[::1]", "::1")
-
-
-def check_unit(name: str) -> str:
-    """A systemd service name as systemd spells them (no '/', no spaces, no '..' paths)."""
-    if not _UNIT.match(name or "") or ".." in name:
-        raise UsageError(f"env.runtime.ollama.unit: {name!r} is not a systemd service name (like ollama.service)")
-    return name
 
 
 def manager(cfg: RootConfig) -> str:
@@ -92,7 +83,7 @@ def read_file(path: Path) -> str | None:
 # -- server settings -----------------------------------------------------------------------------
 
 def dropin_path(cfg: RootConfig) -> Path:
-    unit = check_unit(cfg.env.runtime.ollama.unit)
+    unit = cfg.env.runtime.ollama.unit  # a service name: config/rules.py checked it
     return Path(cfg.paths.system_root) / "etc/systemd/system" / f"{unit}.d" / DROPIN_NAME
 
 

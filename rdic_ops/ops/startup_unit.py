@@ -12,7 +12,7 @@ from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import RootConfig, RuntimeKind
 from rdic_ops.errors import UsageError
 from rdic_ops.facts import services
-from rdic_ops.ops.server_settings import check_unit, manager, read_file, sh, write_file
+from rdic_ops.ops.server_settings import manager, read_file, sh, write_file
 from rdic_ops.plan import Change, Plan, Status, StepResult, converge
 
 PRELOAD_UNIT = "rdic-ops-preload.service"
@@ -55,7 +55,7 @@ def unit_path(cfg: RootConfig) -> Path:
 
 
 def unit_text(cfg: RootConfig) -> str:
-    unit = check_unit(cfg.env.runtime.ollama.unit)
+    unit = cfg.env.runtime.ollama.unit  # a service name: config/rules.py checked it
     state = str(expand(cfg.paths.state_dir))
     for value in (state, str(REPO)):
         if "\n" in value:

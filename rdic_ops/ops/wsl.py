@@ -42,7 +42,8 @@ def locate(cfg: RootConfig, path: str | None) -> Path | None:
 
 
 def desired(cfg: RootConfig, host: WslFacts | None) -> dict[tuple[str, str], str]:
-    """The env's settings as (section, key) -> value, checked against the schema and the host."""
+    """The env's settings as (section, key) -> value ("auto" from the host), checked against the host's RAM and
+    processors (their shapes and the extra keys: config/rules.py, when the config is composed)."""
     w = cfg.env.wsl
     if w is None:
         raise UsageError(f"env {cfg.env.name} declares no wsl: settings")
@@ -61,10 +62,7 @@ def desired(cfg: RootConfig, host: WslFacts | None) -> dict[tuple[str, str], str
         memory = f"{max(gb, 1)}GB"
     else:
         memory = w.memory
-    try:
-        mem_bytes = wslconfig.size_bytes(memory)
-    except wslconfig.WslValueError as exc:
-        raise UsageError(f"env.wsl.memory: {exc}") from None
+    mem_bytes = wslconfig.size_bytes(memory)  # its shape: config/rules.py; the host's RAM: here
     if ram and mem_bytes > ram:
         raise UsageError(f"env.wsl.memory: {memory} exceeds the host's {ram / GiB:.1f} GiB of RAM")
     out[("wsl2", "memory")] = memory
@@ -74,27 +72,12 @@ def desired(cfg: RootConfig, host: WslFacts | None) -> dict[tuple[str, str], str
         processors = str(cpus)
     else:
         processors = w.processors
-    if not processors.isdigit() or int(processors) < 1 or processors != str(int(processors)):
-        raise UsageError(f"env.wsl.processors: {processors!r} is not a positive decimal integer")
     if cpus and int(processors) > cpus:
         raise UsageError(f"env.wsl.processors: {processors} exceeds the host's {cpus} logical processors")
     out[("wsl2", "processors")] = processors
-    swap = f"{math.ceil(mem_bytes / GiB / 4)}GB" if w.swap == "auto" else w.swap
-    try:
-        wslconfig.size_bytes(swap)
-    except wslconfig.WslValueError as exc:
-        raise UsageError(f"env.wsl.swap: {exc}") from None
-    out[("wsl2", "swap")] = swap
-    for dotted, value in w.extra.items():
-        section, _, key = dotted.rpartition(".")
-        section = (section or "wsl2").lower()
-        kind = wslconfig.SCHEMA.get(section, {}).get(key.lower())
-        if kind is None:
-            raise UsageError(f"env.wsl.extra.{dotted}: not a documented .wslconfig key of [{section}]")
-        note = wslconfig.check_value(kind, str(value))
-        if note:
-            raise UsageError(f"env.wsl.extra.{dotted}: {note}")
-        out[(section, key.lower())] = str(value)
+    out[("wsl2", "swap")] = f"{math.ceil(mem_bytes / GiB / 4)}GB" if w.swap == "auto" else w.swap
+    for dotted, value in w.extra.items():  # documented keys with values WSL takes: config/rules.py
+        out[wslconfig.extra_key(dotted)] = str(value)
     return out
 
 
