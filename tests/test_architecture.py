@@ -79,7 +79,9 @@ def test_the_layers_name_every_module_of_config():
 
 
 def test_the_library_never_imports_invoke():
-    bad = [f"{n} imports {i}" for n, p in modules().items() for i in imports_of(p) if i.startswith("invoke")]
+    """Only the command line (rdic_ops.cli, the top room) knows Invoke."""
+    bad = [f"{n} imports {i}" for n, p in modules().items() for i in imports_of(p)
+           if i.startswith("invoke") and not n.startswith("rdic_ops.cli")]
     assert bad == []
 
 

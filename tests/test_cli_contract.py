@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 from support import cli
 
 CLOSED = "http://127.0.0.1:9"
@@ -156,8 +157,9 @@ def test_a_state_dir_that_cannot_hold_state(task, fault, state_faults, tmp_path)
     env = {"RDIC_STATE_DIR": state_faults[fault], "RDIC_CONFIG_CACHE": "0"}
     if task == "migrate-model":
         _project(tmp_path / "p")
-    for json_ in (False, True):
-        out = cli.run(task, *_plain(task, tmp_path), *(["--json"] if json_ else []), env=env)
+    port = ["--set", f"env.runtime.llamacpp_port={free_port()}"] if "--env=local" in PLAIN[task] else []
+    for json_ in (False, True):  # (a server it might start listens on a free port, never the default)
+        out = cli.run(task, *_plain(task, tmp_path), *port, *(["--json"] if json_ else []), env=env)
         if fault == "file" and task not in STATELESS:
             check(out, json_, 2, "RDIC_STATE_DIR: ")
         elif fault == "read-only" and task in WRITERS:
@@ -211,3 +213,10 @@ def test_fleet_hosts_that_are_not_there(task, where, http_port):
     says = "connection refused" if where == "closed" else "does not speak SSH"
     for json_ in (False, True):
         check(cli.run(task, *args, *(["--json"] if json_ else [])), json_, 1, says)
+
+
+def test_help_survives_a_second_parse_in_one_process():
+    """Invoke pops each flag's help as it parses: a second run in one process showed flags without help."""
+    for _ in range(2):
+        out = cli.run("config", "--help")
+        assert "machine profile, a file of conf/env/" in " ".join(out.stdout.split()), out.stdout

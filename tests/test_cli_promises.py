@@ -15,13 +15,10 @@ CLOSED = "http://127.0.0.1:9"
 
 
 def _tasks() -> dict[str, object]:
-    """Every task of tasks.py by its dotted name, as `invoke --list` names them."""
-    import importlib.util
+    """Every task of the command line (rdic_ops/cli) by its dotted name, as `invoke --list` names them."""
+    from rdic_ops.cli import ns
 
-    spec = importlib.util.spec_from_file_location("rdic_tasks", ROOT / "tasks.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return {name: mod.ns[name] for name in mod.ns.task_names}
+    return {name: ns[name] for name in ns.task_names}
 
 
 def _flags(task) -> dict[str, object]:
@@ -167,3 +164,29 @@ def test_setup_dry_run_predicts_no_failure_and_writes_nothing(tmp_path):
     assert "failed" not in steps.values() and steps["preload"] == "pending", steps
     written = [p for p in (tmp_path / "s").rglob("*") if p.is_file()] if (tmp_path / "s").exists() else []
     assert [p for p in written if "cache" not in p.relative_to(tmp_path / "s").parts[:1]] == []  # caches only
+
+
+def test_rdic_ops_and_invoke_list_the_same_tasks():
+    """The console script and `invoke` in a checkout are one command line (rdic_ops/cli), as listed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def names(out: str) -> set[str]:
+        found = set()
+
+        def walk(coll, prefix=""):
+            found.update(prefix + t["name"] for t in coll["tasks"])
+            for sub in coll["collections"]:
+                walk(sub, prefix + sub["name"] + ".")
+
+        walk(json.loads(out))
+        return found
+
+    via_invoke = run_invoke("--list", "--list-format=json")
+    script = Path(sys.executable).with_name("rdic-ops")
+    via_script = subprocess.run([str(script), "--list", "--list-format=json"], capture_output=True, text=True,
+                                timeout=60, cwd="/")
+    assert via_invoke.returncode == 0 and via_script.returncode == 0, via_script.stderr
+    assert names(via_invoke.stdout) == names(via_script.stdout) and "fleet.doctor" in names(via_script.stdout)
+    assert len((ROOT / "tasks.py").read_text().splitlines()) < 30

@@ -28,13 +28,10 @@ FLAGS = {"ctx": (1, 1_048_576), "parallel": (1, 256), "since": (0, 31_536_000), 
 
 @pytest.fixture(scope="module")
 def T():
-    """tasks.py as a module (the flags' table and converters)."""
-    import importlib.util
+    """The command line's flags module (the table and converters)."""
+    from rdic_ops.cli import flags
 
-    spec = importlib.util.spec_from_file_location("rdic_tasks_ranges", ROOT / "tasks.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return flags
 
 
 def one_line(out, code=2) -> str:
@@ -54,40 +51,42 @@ def test_every_numeric_flag_has_both_bounds(T):
 def test_a_flag_at_its_limits_is_taken_and_one_past_is_refused_with_its_range(T, flag):
     lo, hi = FLAGS[flag]
     noun = "a number" if flag == "since" else "an integer"
-    assert T._number(flag, str(lo)) == lo and T._number(flag, str(hi)) == hi
+    assert T.number(flag, str(lo)) == lo and T.number(flag, str(hi)) == hi
     for past in (lo - 1, hi + 1):
         with pytest.raises(UsageError) as err:
-            T._number(flag, str(past))
+            T.number(flag, str(past))
         assert str(err.value) == f"--{flag}={past}: out of range (expected {noun} from {lo} to {hi})"
 
 
 def test_since_past_its_limit_by_a_fraction(T):
-    assert T._number("since", "31536000.0") == 31_536_000
+    assert T.number("since", "31536000.0") == 31_536_000
     with pytest.raises(UsageError, match=r"^--since=31536000.5: out of range \(expected a number from 0 to "):
-        T._number("since", "31536000.5")
+        T.number("since", "31536000.5")
 
 
 def test_a_list_flag_takes_sixteen_values_at_most(T):
-    assert T._numbers("batch-sizes", ",".join(["8"] * 16)) == [8] * 16
+    assert T.numbers("batch-sizes", ",".join(["8"] * 16)) == [8] * 16
     with pytest.raises(UsageError) as err:
-        T._numbers("batch-sizes", ",".join(["8"] * 17))
+        T.numbers("batch-sizes", ",".join(["8"] * 17))
     assert str(err.value) == "--batch-sizes: 17 values: at most 16"
     with pytest.raises(UsageError, match=r"^--max-seq-lengths=32769: out of range"):
-        T._numbers("max-seq-lengths", "128,32769")
+        T.numbers("max-seq-lengths", "128,32769")
 
 
 def test_every_numeric_parameter_of_a_task_goes_through_numbers(T):
     """No task takes a number past the table: a default that reads as a number is a flag of NUMBERS, and
-    every flag of NUMBERS is converted by _number/_numbers somewhere in tasks.py."""
-    source = (ROOT / "tasks.py").read_text()
-    for name in T.ns.task_names:
-        body = T.ns[name].body
+    every flag of NUMBERS is converted by number/numbers somewhere in rdic_ops/cli/."""
+    from rdic_ops.cli import ns
+
+    source = "\n".join(p.read_text() for p in (ROOT / "rdic_ops" / "cli").glob("*.py"))
+    for name in ns.task_names:
+        body = ns[name].body
         for p in list(inspect.signature(body).parameters.values())[1:]:
             flag = p.name.strip("_").replace("_", "-")
             if isinstance(p.default, str) and re.fullmatch(r"[0-9][0-9.,]*", p.default):
                 assert flag in T.NUMBERS, f"{name} --{flag}={p.default} is a number outside NUMBERS"
     for flag in T.NUMBERS:
-        assert re.search(rf"""_numbers?\(["']{flag}["']""", source), f"--{flag} is never converted"
+        assert re.search(rf"""\bnumbers?\(["']{flag}["']""", source), f"--{flag} is never converted"
 
 
 def test_help_states_each_range():
@@ -98,7 +97,7 @@ def test_help_states_each_range():
 
 
 def test_fleet_help_states_its_ranges():
-    """The fleet tasks' help is derived the same way once they are declared with _task (fleet error contract)."""
+    """The fleet tasks' help is derived the same way (one task decorator for every task)."""
     text = " ".join(run_invoke("fleet.bench", "--help").stdout.split())
     assert "[integer from 1 to 256; default: 1]" in text and "[integer from 1 to 100; default: 3]" in text
 

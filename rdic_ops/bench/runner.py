@@ -220,3 +220,13 @@ def decide(summary: dict, quality: dict[str, float], gemma: str, llama: str,
     if quality[gemma] >= quality[llama]:
         return "B", f"{gemma} rates {quality[gemma]:.2f} >= {llama} {quality[llama]:.2f}: gemma for both roles"
     return "C", f"{llama} rates {quality[llama]:.2f} > {gemma} {quality[gemma]:.2f}: hybrid (invoke route)"
+
+
+def default_models(cfg: RootConfig) -> list[str]:
+    """The models a bench compares when none are named: the env's chat and extraction models (once each)."""
+    return list(dict.fromkeys([cfg.chat.model.name, cfg.extraction.model.name]))
+
+
+def recommend(cfg: RootConfig, summary: dict, quality: dict[str, float] | None = None) -> tuple[str, str]:
+    """The decision (A, B or C) for this env's two roles: extraction's model against chat's."""
+    return decide(summary, quality or {}, cfg.extraction.model.name, cfg.chat.model.name)

@@ -5,10 +5,11 @@ The controller never sends shell code: it runs this module with arguments built 
 - ``probe ROOT VENV``: JSON facts (Python version, free disk, what is installed) - runs on the host's own
   Python, before any venv exists, so it is also sent as source text (``PROBE``) to ``python -c``.
 - ``finish ROOT RELEASE BUILD KEEP``: after the wheel is installed: check the package carries its conf/ and
-  the release its tasks.py, point ``current`` at the release, write ``installed.json`` atomically, prune
-  old releases.
-- ``run ROOT -- TASK ARGS...``: run ``invoke TASK ARGS`` in ROOT with the installed package's conf/; when the SSH
-  channel closes (stdin reaches EOF: the controller was interrupted or dropped) the task is stopped.
+  its command line (rdic_ops/cli), point ``current`` at the release, write ``installed.json`` atomically,
+  prune old releases.
+- ``run ROOT -- TASK ARGS...``: run ``rdic-ops TASK ARGS`` (``python -m rdic_ops.cli``, the wheel's own tasks) in
+  ROOT with the installed package's conf/; when the SSH channel closes (stdin reaches EOF: the controller was
+  interrupted or dropped) the task is stopped.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def finish(root: str, release: str, build: str, keep: int) -> int:
     root_p, rel = Path(root), Path(release)
     from importlib.metadata import version
 
-    if not (_package_conf() / "config.yaml").is_file() or not (rel / "tasks.py").is_file():
-        raise SystemExit(f"the install is incomplete: no conf/config.yaml in the package or no {rel}/tasks.py")
+    conf = _package_conf()
+    if not (conf / "config.yaml").is_file() or not (conf.parent / "cli" / "__main__.py").is_file():
+        raise SystemExit("the install is incomplete: no conf/config.yaml or no cli/__main__.py in the package")
     link = root_p / "current"
     tmp = root_p / ".current.tmp"
     if tmp.is_symlink() or tmp.exists():
@@ -104,10 +106,9 @@ def _stop_on_eof(child: subprocess.Popen) -> None:
 
 
 def run(root: str, args: list[str]) -> int:
-    current = Path(root) / "current"
     # The conf/ of the installed build, whatever the host's own environment says: the same state everywhere.
     env = {**os.environ, "RDIC_CONF_DIR": str(_package_conf())}
-    child = subprocess.Popen([sys.executable, "-P", "-m", "invoke", "--search-root", str(current), *args],
+    child = subprocess.Popen([sys.executable, "-P", "-m", "rdic_ops.cli", *args],
                              cwd=root, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
     threading.Thread(target=_stop_on_eof, args=(child,), daemon=True).start()
     return child.wait()

@@ -1,7 +1,7 @@
 """Bootstrap one host: rdic-ops of the controller's build in a venv at the declared path.
 
 Facts (one probe on the host's Python: version, free disk, installed build) -> plan (install / update /
-nothing) -> apply (wheel and tasks.py over SFTP, venv, pip, ``agent finish``) -> verify (probe again). A
+nothing) -> apply (the wheel over SFTP, venv, pip, ``agent finish``) -> verify (probe again). A
 host already on the controller's build is left alone: a second bootstrap reports 0 changes. A host without
 Python (or an older one) or without disk space fails with the reason before anything is sent.
 """
@@ -84,7 +84,6 @@ def _install(conn, fleet: FleetSpec, f: HostFacts, builder: Builder) -> None:
     sh(conn, ["mkdir", "-p", release], timeout=60, what="creating the release directory")
     try:
         conn.put(str(build.wheel), wheel)
-        conn.put(str(build.tasks), f"{release}/tasks.py")
     except OSError as exc:  # SFTP: disk full, permission denied (the marker is not written: a re-run resumes)
         raise StepFailed(f"uploading to {release} failed: {exc.strerror or exc}") from None
     if not f.venv_ok:

@@ -1,7 +1,7 @@
-"""What the controller ships to every host: a wheel of this checkout (conf/ inside it) and its tasks.py.
+"""What the controller ships to every host: a wheel of this checkout (conf/ and the command line inside it).
 
 The build id is the package version plus a hash of every file that goes out (the package, pyproject,
-tasks.py, conf/ without conf/site/, which holds per-machine paths and secrets): two checkouts with the same
+conf/ without conf/site/, which holds per-machine paths and secrets): two checkouts with the same
 id ship the same bytes, and a host is "on the controller's version" when its installed id matches. The
 wheel is built once per id from a copy of exactly the hashed files (conf/ copied into rdic_ops/conf, where
 pyproject's package-data takes it) and cached under the state dir.
@@ -26,7 +26,7 @@ _SKIP_DIRS = {"__pycache__"}
 
 def sources(root: Path) -> list[str]:
     """Relative paths of every file that goes to the hosts, sorted."""
-    files = [name for name in ("pyproject.toml", "README.md", "tasks.py") if (root / name).is_file()]
+    files = [name for name in ("pyproject.toml", "README.md") if (root / name).is_file()]
     for top in ("rdic_ops", "conf"):
         for p in (root / top).rglob("*"):
             rel = p.relative_to(root)
@@ -53,8 +53,7 @@ def build_id(root: Path) -> tuple[str, str]:
 class Build:
     id: str
     version: str
-    wheel: Path
-    tasks: Path  # tasks.py of the same checkout: the hosts run it with the wheel's rdic_ops
+    wheel: Path  # the hosts run its own tasks (python -m rdic_ops.cli)
 
 
 def _staged(rel: str) -> str | None:
@@ -87,7 +86,7 @@ def _wheel(root: Path, files: list[str], out: Path) -> Path:
 
 
 class Builder:
-    """The controller's build: its id at once, the wheel and tasks.py on first need (once, thread-safe)."""
+    """The controller's build: its id at once, the wheel on first need (once, thread-safe)."""
 
     def __init__(self, root: Path = REPO, cache: Path | None = None):
         from rdic_ops.fleet.connect import state_dir
@@ -105,9 +104,5 @@ class Builder:
                 files = sources(self.root)
                 wheels = sorted(self.dir.glob("*.whl"))
                 wheel = wheels[0] if wheels else _wheel(self.root, files, self.dir)
-                tasks = self.dir / "tasks.py"
-                if not tasks.is_file():
-                    shutil.copy2(self.root / "tasks.py", tasks.with_suffix(".tmp"))
-                    tasks.with_suffix(".tmp").replace(tasks)
-                self._build = Build(self.id, self.version, wheel, tasks)
+                self._build = Build(self.id, self.version, wheel)
             return self._build

@@ -124,3 +124,28 @@ def ansible_inventory(fleet: FleetSpec) -> dict:
     group = {"hosts": hosts, "vars": {"rdic_fleet": fleet.name,
                                       "rdic_known_hosts": str(known_hosts_file(fleet))}, "children": by_env}
     return {"all": {"children": {f"rdic_{fleet.name.replace('-', '_').replace('.', '_')}": group}}}
+
+
+def inventory_table(fleet: FleetSpec):
+    """The inventory as a table: per host its address, user, env, key and how its host key is checked."""
+    from rich.table import Table
+
+    from rdic_ops.render import _e
+
+    t = Table(title=_e(f"fleet {fleet.name}: {fleet.description}"))
+    for col in ("host", "address", "user", "env", "key", "host key"):
+        t.add_column(col, overflow="fold")
+    for name, h in fleet.hosts.items():
+        pin = "pinned" if h.host_key else (f"file {h.known_hosts}" if h.known_hosts else "known_hosts")
+        t.add_row(_e(name), _e(f"{h.address}:{h.port}"), _e(h.user or "(you)"), _e(h.env),
+                  _e(h.key_file or "agent/~/.ssh"), _e(pin))
+    return t
+
+
+def failure(fleet: FleetSpec, task: str, runs: list[HostRun], dry_run: bool = False) -> str:
+    """Why a fleet task exits 1 ('' when no host failed): how many of how many, and the first three reasons."""
+    failed = failed_hosts(runs, dry_run)
+    if not failed:
+        return ""
+    why = "; ".join(f"{r.host}: {reason(r)}" for r in failed[:3]) + ("; ..." if len(failed) > 3 else "")
+    return f"fleet {fleet.name}: {task} failed on {len(failed)} of {len(runs)} hosts ({why})"

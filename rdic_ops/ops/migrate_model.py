@@ -34,6 +34,20 @@ def load(name_or_path: str) -> tuple[MigrationSpec, Path]:
     return spec, path
 
 
+def resolve(migration: str, target: str) -> tuple[MigrationSpec, Path, Path | None]:
+    """--migration and --target as the command line gives them -> (spec, the project's root, the migration
+    file's path when it is not the shipped one of that name: rollback commands must name it)."""
+    spec, spec_path = load(migration)
+    where = target or spec.project
+    if not where:
+        raise UsageError("pass --target PATH (the project to migrate)")
+    root = Path(where).expanduser().resolve()
+    if not root.is_dir():
+        raise UsageError(f"--target {root}: no such directory")
+    shipped = spec_path.parent.name == "migration" and spec_path.stem == migration
+    return spec, root, None if shipped else spec_path
+
+
 def journal(cfg: RootConfig, spec: MigrationSpec, root: Path) -> Journal:
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
     return Journal(expand(cfg.paths.state_dir) / "migrations" / f"{spec.name}-{key}", root)

@@ -79,3 +79,12 @@ def step(cfg) -> StepResult:
               else "see invoke plan-memory for what to change")
     return StepResult("memory", Status.failed, checks=checks, message=f"does not fit; {verdict}", remedy=remedy,
                       duration_s=time.perf_counter() - t0)
+
+
+def verdict(report, gguf: bool) -> str:
+    """Why plan-memory exits 1 ('' when it does not): an env whose resident set does not fit its budget. A
+    single --gguf file has no budget of its own: its plan is information, never a failure."""
+    if gguf or report.fits:
+        return ""
+    return (f"the env's resident models do not fit: {gib(report.used, 2)} needed of {report.budget_name} "
+            f"{gib(report.budget, 2)} (see 'what to change')")

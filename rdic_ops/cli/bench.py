@@ -1,0 +1,59 @@
+"""bench (bench.run) and bench.rate: the chat benchmark, then the human scores and the A/B/C decision."""
+
+from __future__ import annotations
+
+from rdic_ops.cli.contract import TaskFailed
+from rdic_ops.cli.env import compose_auto
+from rdic_ops.cli.flags import COMMON, number, split
+from rdic_ops.cli.output import emit
+from rdic_ops.cli.task import rdic_task
+
+
+@rdic_task("bench", name="run",
+           help={**COMMON, "models": "comma-separated model names [default: the env's chat and extraction]",
+                 "runs": "runs per question (after one warm-up)", "max-tokens": "tokens per answer",
+                 "questions": "a YAML file of questions [{id, turns: [...]}] [default: the ten shipped]",
+                 "out": "results directory [default: bench-results/<time>]"})
+def run(c, env=None, set_=None, models="", runs="3", max_tokens="64", questions="", out="", json_=False):
+    """The chat benchmark: TTFT, tokens/s, load time, VRAM per model; answers for rating."""
+    from pathlib import Path
+
+    from rdic_ops.bench import runner
+    from rdic_ops.bench.questions import load_questions
+    from rdic_ops.fsutil import unique_path
+
+    runs, max_tokens = number("runs", runs), number("max-tokens", max_tokens)
+    qs = load_questions(questions) if questions else None
+    cfg = compose_auto(env, set_)
+    names = split(models) or runner.default_models(cfg)
+    where = Path(out) if out else unique_path("bench-results")  # two runs in one second: two directories
+    out_dir, results, summary = runner.run(cfg.env.name, list(set_ or []), names, questions=qs, runs=runs,
+                                           max_tokens=max_tokens, out_dir=where)
+    option, why = runner.recommend(cfg, summary)
+    payload = {"dir": str(out_dir), "summary": summary, "recommendation": [option, why]}
+    if not json_:
+        print((out_dir / "summary.md").read_text())
+        print(f"results: {out_dir} (raw.jsonl, summary.csv/.md, plot.png, ratings.csv)")
+        print(f"recommendation: {option}: {why}")
+    if all(not r.ok for r in results):
+        raise TaskFailed(f"bench: no run succeeded (see {out_dir / 'raw.jsonl'})", payload=payload)
+    if json_:
+        emit(payload)
+
+
+@rdic_task("bench.rate", name="rate", help={"run": "a results directory of invoke bench", **COMMON})
+def rate(c, run="", env=None, set_=None, json_=False):
+    """Score each answer 1-5 in the terminal (on stderr), then apply the decision rules (A, B or C)."""
+    from rdic_ops.bench import runner
+    from rdic_ops.bench.rate import rate as ask_scores
+    from rdic_ops.bench.rate import sheet_of, summary_of
+
+    sheet = sheet_of(run)
+    summary = summary_of(run)
+    cfg = compose_auto(env, set_)
+    ask_scores(sheet)
+    option, why = runner.recommend(cfg, summary, runner.read_ratings(sheet))
+    if json_:
+        emit({"recommendation": [option, why]})
+    else:
+        print(f"recommendation: {option}: {why}")

@@ -1,0 +1,148 @@
+"""The top-level tasks: config, doctor, setup, plan-memory, preload, server-settings, route, smoke, version, test.
+
+Library modules are imported inside each task so that `invoke --list` stays as fast as Invoke itself.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rdic_ops.cli.contract import TaskFailed
+from rdic_ops.cli.env import auto_env, compose_auto
+from rdic_ops.cli.flags import COMMON, number, split
+from rdic_ops.cli.output import emit, finish
+from rdic_ops.cli.task import rdic_task
+
+
+@rdic_task("config", help=COMMON)
+def config(c, env=None, set_=None, json_=False):
+    """Print the composed config of an env (YAML, or --json)."""
+    from rdic_ops.config import from_env
+
+    data = from_env.shown(compose_auto(env, set_))  # ${oc.env:NAME} values: "******** (from $NAME)"
+    if json_:
+        emit(data)
+    else:
+        import yaml
+
+        print(yaml.safe_dump(data, sort_keys=False), end="")
+
+
+@rdic_task("doctor", help=COMMON)
+def doctor(c, env=None, set_=None, json_=False):
+    """Check this machine's facts (GPU, RAM, cores, WSL2, disk, runtime) against the env."""
+    from rdic_ops.ops import doctor as doctor_op
+
+    cfg = compose_auto(env, set_)
+    finish([doctor_op.run(cfg)], json_, env=cfg.env.name)
+
+
+@rdic_task("setup", help={**COMMON, "dry-run": "show the plan and what is missing; change nothing",
+                          "only": "run only these steps (comma-separated)",
+                          "skip": "skip these steps (comma-separated)"})
+def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
+    """Bring this machine to the env's declared state (idempotent: a re-run changes nothing)."""
+    from rdic_ops.ops import setup as setup_op
+
+    cfg = compose_auto(env, set_)
+    results = setup_op.run(cfg, dry_run=dry_run, only=split(only), skip=split(skip), overrides=list(set_ or []))
+    finish(results, json_, strict=not dry_run, env=cfg.env.name, dry_run=dry_run)
+
+
+@rdic_task("plan-memory", name="plan-memory",
+           help={**COMMON, "ctx": "context length for the env's LLMs (or the --gguf file) [default: the env's "
+                                  "num_ctx]",
+                 "kv-type": "KV cache type: f16, q8_0, q4_0, ... (turns flash attention on) [default: the env's]",
+                 "gguf": "plan one GGUF file (or Ollama manifest) instead of an env",
+                 "parallel": "parallel sequences for --gguf (llama.cpp n_seq_max)",
+                 "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side",
+                 "plot": "also draw the plan as stacked bars against the budget line into this PNG file"})
+def plan_memory(c, env=None, set_=None, ctx="", kv_type="", gguf="", parallel="1", oracle=False, plot="",
+                json_=False):
+    """Will the env's models fit in VRAM / unified memory together? What to change if not."""
+    from rdic_ops.ops import plan_memory as op
+    from rdic_ops.render import print_fit
+
+    ctx, parallel = number("ctx", ctx) or 0, number("parallel", parallel)
+    report, comparisons = op.run(None if gguf else auto_env(env), list(set_ or []), ctx=ctx,
+                                 kv_type=kv_type, gguf=gguf, parallel=parallel, oracle=oracle)
+    error = op.verdict(report, bool(gguf))
+    drawn = None
+    if plot:
+        from rdic_ops.memory.plot import plot as draw
+
+        drawn = str(draw(report, plot))
+    payload = {**report.to_dict(), "oracle": [x.to_dict() for x in comparisons], "plot": drawn}
+    if not json_:
+        print_fit(report, comparisons)
+        if drawn:
+            print(f"plot: {drawn}")
+    if error:
+        raise TaskFailed(error, payload=payload)
+    if json_:
+        emit(payload)
+
+
+@rdic_task("preload", help={**COMMON, "unload": "unload the env's models instead (llama.cpp: stop the server)",
+                            "dry-run": "show what would be loaded; change nothing"})
+def preload(c, env=None, set_=None, unload=False, dry_run=False, json_=False):
+    """Load every resident model with the options real traffic uses (num_ctx, numeric keep_alive)."""
+    from rdic_ops.ops import preload as preload_op
+
+    cfg = compose_auto(env, set_)
+    finish([preload_op.preload(cfg, unload=unload, dry_run=dry_run)], json_, env=cfg.env.name)
+
+
+@rdic_task("server-settings", name="server-settings", help={**COMMON, "dry-run": "show the diff; change nothing"})
+def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
+    """Write Ollama's server settings (systemd drop-in or launchctl) and the preload-at-startup unit."""
+    from rdic_ops.ops import server_settings as settings
+
+    cfg = compose_auto(env, set_)
+    finish([settings.run_all(cfg, dry_run)], json_, strict=not dry_run, env=cfg.env.name)
+
+
+@rdic_task("route", help={**COMMON, "since": "seconds since extraction last ran [default: read from the runtime]"})
+def route(c, env=None, set_=None, since="", json_=False):
+    """Which model should answer chat now (the hybrid rule: the extraction model while warm, else the chat model)."""
+    from rdic_ops.ops import route as route_op
+    from rdic_ops.runtime import for_env
+
+    since = number("since", since)
+    cfg = compose_auto(env, set_)
+    r = route_op.route(cfg, for_env(cfg), since)
+    if json_:
+        emit(r.__dict__)
+    else:
+        print(f"chat -> {r.model} ({r.tag}): {r.reason}")
+        held = "unknown (no answer)" if r.resident is None else ", ".join(r.resident) or "nothing"
+        print(f"resident now: {held}")
+
+
+@rdic_task("smoke", help={**COMMON, "junit": "also write JUnit XML to this path"})
+def smoke(c, env=None, set_=None, junit="", json_=False):
+    """Check the live machine: runtime reachable, models verified, generation in budget, embeddings, residency."""
+    from rdic_ops.ops import smoke as smoke_op
+
+    cfg = compose_auto(env, set_)  # validates the overrides before the suite runs
+    finish([smoke_op.run(cfg.env.name, list(set_ or []), junit or None)], json_, env=cfg.env.name)
+
+
+@rdic_task("version", help={"json": "print machine-readable JSON instead of lines"})
+def version(c, json_=False):
+    """rdic-ops and what it runs on: config dir, state dir, Python, key libraries, the llama.cpp build."""
+    from rdic_ops.facts.versions import collect
+
+    info = collect()
+    if json_:
+        emit(info)
+    else:
+        width = max(len(k) for k in info)
+        for key, value in info.items():
+            print(f"{key:<{width}}  {value}")
+
+
+@rdic_task("test", help={"args": "extra pytest arguments, e.g. '-k config -x' [default: none: the whole suite]"})
+def test(c, args=""):
+    """Run the project's test suite (pytest). Takes no --env: the tests build their own envs and state."""
+    c.run(f"{sys.executable} -m pytest {args}", pty=False)

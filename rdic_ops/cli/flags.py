@@ -1,0 +1,87 @@
+"""Flags as the command line gives them (text) turned into checked values: numbers with their range, lists.
+
+Numeric flags arrive as text and are converted here, so a bad value is one line naming the flag and its range
+(exit 2) instead of Invoke's traceback or hours of work.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from rdic_ops.errors import UsageError
+
+ENV_HELP = ("machine profile, a file of conf/env/ (local, cpu, rtx3060, m_series_max, ...) [default: chosen from "
+            "this machine's facts (GPU, Apple Silicon; else cpu when the Hub serves its model, else local)]")
+SET_HELP = "override a config value, KEY=VALUE (repeatable), e.g. --set chat.keep_alive=1800"
+COMMON = {"env": ENV_HELP, "set": SET_HELP, "json": "print machine-readable JSON instead of tables"}
+# flag -> (type, lowest, highest value). The highest values are the config's for the same quantity
+# (rdic_ops/config/rules.py says why each; tests/test_ranges.py holds the two together):
+NUMBERS = {
+    "ctx": (int, 1, 1_048_576),  # context length: 2^20 tokens, rules.MAX_CTX (a 1M KV cache fills any machine)
+    "parallel": (int, 1, 256),  # llama.cpp's LLAMA_MAX_SEQ for --gguf; hosts at a time for fleet.* (fleet.parallel)
+    "since": (float, 0, 31_536_000),  # seconds: a year; anything past the routing window reads the same
+    "batch-size": (int, 1, 4_096),  # texts per batch (embedding.batch_size)
+    "texts": (int, 1, 100_000),  # corpus size: a throughput figure settles within a few thousand texts;
+    # 100,000 mixed texts are about 150 MB and hours of embedding on a CPU: the ceiling of a benchmark
+    "runs": (int, 1, 100),  # runs per question: a median settles within 10; 100 x 10 questions x 2 models
+    "max-tokens": (int, 1, 32_768),  # tokens per answer: the longest outputs models are trained for
+    "batch-sizes": (int, 1, 4_096),  # as batch-size
+    "max-seq-lengths": (int, 1, 32_768),  # tokens: an embedding model's max_seq_length (embedding.max_seq_length)
+}
+LISTS = ("batch-sizes", "max-seq-lengths")  # comma-separated numbers
+MAX_LIST = 16  # values in a comma-separated numeric flag: every value is another row (another measurement)
+
+
+def number(flag: str, raw):
+    """The value of a numeric flag (None when not given), or a UsageError naming the flag and the fix."""
+    kind, lo, hi = NUMBERS[flag]
+    raw = str(raw).strip()
+    if raw == "":
+        return None
+    want = f"{'an integer' if kind is int else 'a number'} {span(flag)}"
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise UsageError(f"--{flag}={raw}: not a number (expected {want})") from None
+    if not lo <= value <= hi:  # NaN and inf fail too
+        raise UsageError(f"--{flag}={raw}: out of range (expected {want})")
+    return value
+
+
+def span(flag: str) -> str:
+    """A numeric flag's range as the error and --help say it: "from 1 to 1048576"."""
+    _, lo, hi = NUMBERS[flag]
+    return f"from {lo:d} to {hi:d}"
+
+
+def numbers(flag: str, raw: str) -> list:
+    """A comma-separated list of numbers, each checked as number() does; at least one, at most MAX_LIST."""
+    values = [number(flag, x) for x in split(raw)]
+    if not values:
+        raise UsageError(f"--{flag}: give at least one value (comma-separated)")
+    if len(values) > MAX_LIST:
+        raise UsageError(f"--{flag}: {len(values)} values: at most {MAX_LIST}")
+    return values
+
+
+def split(value: str) -> list[str]:
+    """A comma-separated flag's values, blanks dropped."""
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def help_texts(fn, texts: dict) -> dict:
+    """Each flag's help with its type and default appended, read from the task's signature."""
+    out = {}
+    for p in list(inspect.signature(fn).parameters.values())[1:]:
+        flag = p.name.strip("_").replace("_", "-")
+        text = texts.get(flag, "")
+        if flag in NUMBERS:
+            kind = NUMBERS[flag][0]
+            noun = "comma-separated integers" if flag in LISTS else "integer" if kind is int else "number"
+            default = f"; default: {p.default}" if p.default != "" else ""
+            text += f" [{noun} {span(flag)}{default}]" if "[default" not in text else f" [{noun} {span(flag)}]"
+        elif isinstance(p.default, str) and p.default and "default" not in text:
+            text += f" [default: {p.default}]"
+        if text:
+            out[flag] = text.strip()
+    return out

@@ -1,0 +1,41 @@
+"""models.pull, models.lock, models.verify: the env's model files fetched, pinned and re-hashed."""
+
+from __future__ import annotations
+
+from rdic_ops.cli.env import compose_auto
+from rdic_ops.cli.flags import COMMON, split
+from rdic_ops.cli.output import finish
+from rdic_ops.cli.task import rdic_task
+
+MODEL_HELP = {**COMMON, "model": "only these models of the env (comma-separated names from conf/model/)"}
+FULL_HELP = {"full": "re-hash every file, ignoring the cache of verified files"}
+VERIFY_HELP = {"all": "the whole Ollama store (orphans, partials) and every GGUF file",
+               "repair": "move bad files aside and fetch them again through the same pull path"}
+
+
+@rdic_task("models.pull", name="pull",
+           help={**MODEL_HELP, **FULL_HELP, "dry-run": "show what would be fetched; change nothing"})
+def pull(c, env=None, set_=None, model="", dry_run=False, full=False, json_=False):
+    """Fetch the env's models from their sources and verify every file (honours models.lock)."""
+    from rdic_ops.ops import models
+
+    cfg = compose_auto(env, set_)
+    finish([models.pull(cfg, split(model), dry_run=dry_run, full=full)], json_, env=cfg.env.name)
+
+
+@rdic_task("models.lock", name="lock", help={**MODEL_HELP, "dry-run": "show the lockfile diff; write nothing"})
+def lock(c, env=None, set_=None, model="", dry_run=False, json_=False):
+    """Write models.lock from the verified state: source, revision or manifest digest, sha256 of every file."""
+    from rdic_ops.ops import models
+
+    cfg = compose_auto(env, set_)
+    finish([models.write_lock(cfg, split(model), dry_run=dry_run)], json_, env=cfg.env.name)
+
+
+@rdic_task("models.verify", name="verify", help={**MODEL_HELP, **FULL_HELP, **VERIFY_HELP})
+def verify(c, env=None, set_=None, model="", all_=False, repair=False, full=False, json_=False):
+    """Re-hash model files: report missing, truncated, corrupted, orphaned and partial ones."""
+    from rdic_ops.ops import models
+
+    cfg = compose_auto(env, set_)
+    finish([models.verify(cfg, all_=all_, full=full, repair=repair, only=split(model))], json_, env=cfg.env.name)

@@ -1,0 +1,38 @@
+"""Step results to the user: tables and diffs, or one JSON object; a failed step ends the task (TaskFailed)."""
+
+from __future__ import annotations
+
+import sys
+
+from rdic_ops.cli.contract import TaskFailed
+
+
+def emit(payload) -> None:
+    from rdic_ops.render import emit_json
+
+    emit_json(payload)
+
+
+def finish(results, json_: bool, *, strict: bool = True, **extra) -> None:
+    """Render step results; a failed step is exit 1 with its message (a dry run, ``strict=False``, only reports
+    what would fail, on stderr)."""
+    from rdic_ops.plan import Status
+    from rdic_ops.render import print_report, report_dict
+
+    failed = [r for r in results if r.status is Status.failed]
+    msg = ""
+    if failed:
+        first = failed[0]
+        msg = f"{first.step} failed: {first.message}" + (f" ({first.remedy})" if first.remedy else "")
+    if json_:
+        payload = report_dict(results, **extra)
+        if failed and strict:
+            raise TaskFailed(msg, payload=payload, step=failed[0].step)
+        emit(payload)
+    else:
+        print_report(results)
+        if failed and strict:
+            raise TaskFailed(msg, step=failed[0].step)
+    if failed:
+        print(f"rdic-ops: dry run: {len(failed)} step(s) would fail: {', '.join(r.step for r in failed)}",
+              file=sys.stderr)

@@ -1,0 +1,101 @@
+"""The command line's Program: Invoke's, with rdic-ops' contract for what Invoke itself parses.
+
+Invoke's parser errors (an unknown flag or task, a flag without its value) become one `rdic-ops:` line and exit
+code 2, as every other usage error (Invoke would print its own words and exit 1); with --json also the JSON
+error object on stdout. `invoke --list | head` ends quietly when the reader goes away (Invoke printed a
+traceback). The console script `rdic-ops` runs this Program over the packaged tasks (Invoke's "distinct
+binary" pattern); `invoke` from a checkout reads tasks.py, which adopts the running Program (``adopt``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from types import SimpleNamespace
+
+from invoke import Exit, Program
+from invoke.exceptions import ParseError
+
+from rdic_ops.cli.contract import fail_json
+from rdic_ops.redact import mask_text
+
+
+class RdicProgram(Program):
+    def parse_core(self, argv):
+        with self._usage():
+            super().parse_core(argv)
+
+    def parse_tasks(self):
+        with self._usage():
+            self._missing_set_value()
+            super().parse_tasks()
+
+    def parse_cleanup(self):
+        try:
+            super().parse_cleanup()
+        except BrokenPipeError:  # `rdic-ops --list | head`: the reader went away, as Unix tools do on SIGPIPE
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise Exit(code=141) from None
+
+    def _missing_set_value(self) -> None:
+        """Invoke takes a list flag without its value as an empty list: `--set` last, or before another flag."""
+        args = list(self.argv[1:])
+        for i, arg in enumerate(args):
+            if arg == "--set" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+                task = next((a for a in reversed(args[:i]) if a in self.collection.task_names), None)
+                raise ParseError("Flag '--set' needed value and was not given one!",
+                                 SimpleNamespace(name=task) if task else None)
+
+    def _usage(self):
+        return _ParseErrors(self)
+
+
+class _ParseErrors:
+    """ParseError -> one line on stderr (and the JSON object with --json), exit 2."""
+
+    def __init__(self, program: Program):
+        self.program = program
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if not isinstance(exc, ParseError):
+            return False
+        name = getattr(getattr(exc, "context", None), "name", None)
+        msg = re.sub(r"<Argument: ([^\s>]+)[^>]*>", r"--\1", str(exc))
+        fix = f"{_binary(self.program)} {name} --help lists its flags" if name else \
+            f"{_binary(self.program)} --list shows the tasks"
+        argv = list(getattr(self.program, "argv", []) or [])
+        line = mask_text(f"{msg} ({fix})")
+        fail_json("--json" in argv or "--format=json" in argv, name or "", line, 2)
+        print(f"rdic-ops: {line}", file=sys.stderr)
+        raise Exit(code=2)
+
+
+def _binary(program: Program) -> str:
+    return "rdic-ops" if getattr(program, "binary", "") == "rdic-ops" else "invoke"
+
+
+def program(namespace) -> RdicProgram:
+    """The `rdic-ops` console script's Program over ``namespace``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        own = version("rdic-ops")
+    except PackageNotFoundError:  # a checkout on sys.path without an install
+        own = "unknown"
+    return RdicProgram(namespace=namespace, name="rdic-ops", binary="rdic-ops", binary_names=["rdic-ops"],
+                       version=own)
+
+
+def adopt() -> None:
+    """`invoke` from a checkout: give the running Invoke Program rdic-ops' parse contract. Invoke calls
+    parse_tasks and parse_cleanup after it has loaded tasks.py, so the instance's class is enough (no class of
+    Invoke's is patched)."""
+    import invoke.main
+
+    running = invoke.main.program
+    if type(running) is Program:
+        running.__class__ = RdicProgram
