@@ -131,7 +131,7 @@ def smoke(c, env=None, set_=None, junit="", json_=False):
 @rdic_task("version", help={"json": "print machine-readable JSON instead of lines"})
 def version(c, json_=False):
     """rdic-ops and what it runs on: config dir, state dir, Python, key libraries, the llama.cpp build."""
-    from rdic_ops.facts.versions import collect
+    from rdic_ops.ops.version import collect
 
     info = collect()
     if json_:

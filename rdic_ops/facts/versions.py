@@ -37,11 +37,3 @@ def runtime() -> dict[str, str]:
     out.update({lib: version_of(lib) for lib in LIBRARIES})
     out["llama.cpp build"] = llamacpp_build()
     return out
-
-
-def collect() -> dict[str, str]:
-    """The whole `invoke version` report: kept here only until the CLI imports rdic_ops.ops.version.collect
-    (the one ignore_imports entry in pyproject.toml names this import; remove both together)."""
-    from rdic_ops.ops.version import collect
-
-    return collect()
