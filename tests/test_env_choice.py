@@ -165,7 +165,7 @@ def test_cpu_env_resolves_auto_from_this_machine():
     with pytest.raises(ConfigError, match="the limit must be a number"):
         compose("cpu", ["chat.num_ctx=${auto:num_ctx,abc}"])
     assert compose("cpu", ["env.runtime.n_threads=AUTO"]).env.runtime.n_threads == auto.threads(f)
-    with pytest.raises(ConfigError, match="n_threads: -3 is out of range: must be at least 0"):
+    with pytest.raises(ConfigError, match="n_threads: -3 is out of range: must be between 0 and 1024"):
         compose("cpu", ["env.runtime.n_threads=-3"])
 
 
