@@ -1,10 +1,15 @@
 """The one plan/apply core every operation uses: facts -> plan -> apply -> verify.
 
 An operation is a function that reads facts and returns a ``Plan``: a list of ``Change``s, each saying
-what it would change (before/after) and carrying the callable that makes the change. A change whose
-action is ``none`` is a no-op that says why. ``converge`` applies the plan (unless dry-run), re-reads the
-facts by planning again and fails when anything is still pending - so ``changed`` is always truthful and
-a second run reports zero changes.
+what it would change (before/after) and carrying the callable that makes the change. ``Change.noop`` is
+the change that is not one: nothing to do, and why. ``converge`` applies the plan (unless dry-run), re-reads
+the facts by planning again and fails when anything is still pending - so a step's count of changes is
+always truthful and a second run reports zero. A failure part-way is a failed result that names what was
+applied before it, never a bare exception.
+
+One word, one meaning: ``changed`` is a step's status (applied and verified); ``Change.is_noop`` says a
+change has nothing to do, ``Change.applied`` that converge applied it, ``StepResult.change_count`` counts
+them. (The JSON keeps its keys: a change's "changed" is ``not is_noop``, a step's "changed" its count.)
 """
 
 from __future__ import annotations
@@ -14,40 +19,57 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Literal, get_args
 
-from rdic_ops.errors import NotConverged, RdicError
+from rdic_ops.errors import NotConverged, RdicError, os_error_line
 from rdic_ops.redact import SECRET_MASK, mask_text
 
 
 class Status(str, Enum):
-    ok = "ok"  # already in the desired state
-    changed = "changed"  # changes applied and verified
-    pending = "pending"  # dry-run: changes that would be applied
+    """What a step came to (any of the six), or what a check found (``CheckStatus``: four of them)."""
+
+    ok = "ok"  # step: already in the desired state; check: as expected
+    changed = "changed"  # step only: changes applied and verified
+    pending = "pending"  # step only: dry-run: changes that would be applied
     skipped = "skipped"  # does not apply here (the reason says why)
     warn = "warn"
     failed = "failed"
 
 
+# A check only observes: it can be ok, warn, failed or skipped, never changed or pending (Check refuses them).
+CheckStatus = Literal[Status.ok, Status.warn, Status.failed, Status.skipped]
+CHECK_STATUSES: frozenset[Status] = frozenset(get_args(CheckStatus))
+NOOP = "none"  # the action of a no-op as the JSON spells it; only Change.noop writes it
+
+
 @dataclass
 class Change:
     target: str  # what: a file, a model, a server setting
-    action: str  # create | update | delete | pull | load | run | ... ; "none" = nothing to do
+    action: str  # create | update | delete | pull | load | run | ... (a verb of the operation's; NOOP: none)
     before: str | None = None
     after: str | None = None
     reason: str = ""  # why the change is needed, or why nothing is to be done
     secret: bool = False  # before/after hold a secret: never printed
     apply: Callable[[], object] | None = field(default=None, repr=False, compare=False)
+    applied: bool = field(default=False, compare=False)  # set by converge once apply() returned
+
+    @classmethod
+    def noop(cls, target: str, state: str | None = None, *, reason: str, after: str | None = None,
+             secret: bool = False) -> Change:
+        """Nothing to do on ``target``: it is in ``state`` (``after``: the wanted state in other words, when they
+        are worded apart), and ``reason`` says why (pyinfra's ``host.noop``, Ansible's changed=False + msg)."""
+        return cls(target, NOOP, state, state if after is None else after, reason=reason, secret=secret)
 
     @property
-    def changed(self) -> bool:
-        return self.action != "none"
+    def is_noop(self) -> bool:
+        return self.action == NOOP
 
     def shown(self, value: str | None) -> str | None:
         return SECRET_MASK if (self.secret and value is not None) else value
 
     def diff(self) -> str:
         """Unified diff of before -> after for text targets (files); empty for one-line values."""
-        if self.secret or not self.changed:
+        if self.secret or self.is_noop:
             return ""
         before, after = self.before or "", self.after or ""
         if "\n" not in before + after:
@@ -60,20 +82,24 @@ class Change:
 
     def to_dict(self) -> dict:
         return {
-            "target": self.target, "action": self.action, "changed": self.changed,
+            "target": self.target, "action": self.action, "changed": not self.is_noop, "applied": self.applied,
             "before": self.shown(self.before), "after": self.shown(self.after), "reason": self.reason,
         }
 
 
 @dataclass
 class Check:
-    """One row of a read-only probe (doctor, smoke): ok / warn / fail / skip, with a remedy."""
+    """One row of a read-only probe (doctor, smoke): ok / warn / failed / skipped, with a remedy."""
 
     name: str
-    status: Status
+    status: CheckStatus
     expected: str = ""
     found: str = ""
     remedy: str = ""
+
+    def __post_init__(self):
+        if self.status not in CHECK_STATUSES:  # a check observes; only a step changes or would change
+            raise ValueError(f"check {self.name!r}: status {self.status!r} is a step's, not a check's")
 
     def to_dict(self) -> dict:
         return {"name": self.name, "status": self.status.value, "expected": self.expected,
@@ -95,7 +121,7 @@ class Plan:
 
     @property
     def pending(self) -> list[Change]:
-        return [c for c in self.changes if c.changed]
+        return [c for c in self.changes if not c.is_noop]
 
     def add(self, change: Change) -> Change:
         self.changes.append(change)
@@ -117,18 +143,26 @@ class StepResult:
     remedy: str = ""
 
     @property
-    def changed(self) -> int:
-        return sum(c.changed for c in self.changes) if self.status in (Status.changed, Status.pending) else 0
+    def applied(self) -> list[Change]:
+        """The changes this step applied (all of a changed step's; a failed one's, those before the failure)."""
+        return [c for c in self.changes if c.applied]
+
+    @property
+    def change_count(self) -> int:
+        """Changes made, or in a dry run (pending) the changes that would be made."""
+        if self.status is Status.pending:
+            return len([c for c in self.changes if not c.is_noop])
+        return len(self.applied)
 
     def to_dict(self) -> dict:
         return {
-            "step": self.step, "status": self.status.value, "changed": self.changed,
+            "step": self.step, "status": self.status.value, "changed": self.change_count,
             "duration_s": round(self.duration_s, 3), "message": self.message, "remedy": self.remedy,
             "changes": [c.to_dict() for c in self.changes], "checks": [c.to_dict() for c in self.checks],
         }
 
 
-def worst(checks: list[Check]) -> Status:
+def worst(checks: list[Check]) -> CheckStatus:
     """The status a list of checks adds up to: failed > warn > ok (skipped rows do not count)."""
     if any(c.status is Status.failed for c in checks):
         return Status.failed
@@ -156,6 +190,8 @@ def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False,
 
     The result carries the checks of the first plan (what was observed before acting), then those of
     ``verify`` - measurements taken on the converged state, never in a dry run (a dry run only reads).
+    A change whose apply fails (RdicError, OSError), a re-plan that fails, or one that still finds changes
+    (NotConverged) ends in a failed result: what failed, and the changes applied before it (``applied``).
     """
     t0 = time.perf_counter()
     plan = make_plan()
@@ -167,14 +203,46 @@ def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False,
     if dry_run:
         return StepResult(plan.step, Status.pending, plan.changes, checks=plan.checks,
                           duration_s=time.perf_counter() - t0, message=f"{len(todo)} change(s) would be made")
-    for change in todo:
-        if change.apply is None:
-            raise RdicError(f"{plan.step}: {change.target}: no way to apply '{change.action}'")
-        change.apply()
-    left = make_plan().pending
-    if left:
-        names = ", ".join(c.target for c in left)
-        raise NotConverged(f"{plan.step}: still differs after apply: {names}")
+    blind = next((c for c in todo if c.apply is None), None)
+    if blind is not None:  # a plan that cannot be carried out: refused before anything is applied
+        raise RdicError(f"{plan.step}: {blind.target}: no way to apply '{blind.action}'")
+    failure = _apply(todo)
+    if failure is None:
+        try:
+            left = make_plan().pending
+        except (RdicError, OSError) as err:
+            failure = ("re-reading the facts after apply", err)
+        else:
+            if left:
+                failure = ("", NotConverged(f"still differs after apply: {', '.join(c.target for c in left)}"))
+    if failure is not None:
+        return _failed(plan, todo, *failure, t0=t0)
     after = verify() if verify else []
     return StepResult(plan.step, Status.changed, plan.changes, checks=plan.checks + after,
                       duration_s=time.perf_counter() - t0, message=f"{len(todo)} change(s) applied and verified")
+
+
+def _apply(todo: list[Change]) -> tuple[str, Exception] | None:
+    """Apply each change in order, marking it applied; (the target that failed, why) at the first failure.
+
+    RdicError and OSError are failures an operation meets (a refusal, a full disk); anything else is a bug and
+    propagates (the CLI says "internal error")."""
+    for change in todo:
+        try:
+            change.apply()
+        except (RdicError, OSError) as err:
+            return change.target, err
+        change.applied = True
+    return None
+
+
+def _failed(plan: Plan, todo: list[Change], where: str, err: Exception, *, t0: float) -> StepResult:
+    """A failed step: what failed, and which of the pending changes were applied before it."""
+    why = os_error_line(err) if isinstance(err, OSError) else (str(err).splitlines() or [type(err).__name__])[0]
+    done = [c.target for c in todo if c.applied]
+    record = (f"applied before the failure ({len(done)} of {len(todo)}): {', '.join(done)}" if done
+              else f"nothing applied ({len(todo)} change(s) pending)")
+    remedy = err.remedy if isinstance(err, RdicError) else ""
+    return StepResult(plan.step, Status.failed, plan.changes, checks=plan.checks,
+                      duration_s=time.perf_counter() - t0, message=f"{where + ': ' if where else ''}{why}; {record}",
+                      remedy=remedy or "")

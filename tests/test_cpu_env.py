@@ -12,9 +12,10 @@ import pytest
 from conftest import free_port, run_invoke
 
 from rdic_ops.config.compose import compose, expand
-from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.errors import UsageError
 from rdic_ops.models import lock as lockfile
 from rdic_ops.ops import models, preload
+from rdic_ops.plan import Status
 
 pytestmark = pytest.mark.slow
 REPO, FILE = "unsloth/gemma-3-1b-it-GGUF", "gemma-3-1b-it-Q4_K_M.gguf"
@@ -100,8 +101,8 @@ def test_conf_model_sha256_pins_before_any_lock(hub, gemma3_gguf, tmp_path, monk
     monkeypatch.chdir(tmp_path)
     hub.add(REPO, FILE, gemma3_gguf)
     cfg = compose("cpu", ["chat.model.hf.sha256=" + "ab" * 32, "extraction.model.hf.sha256=" + "ab" * 32])
-    with pytest.raises(StepFailed, match="is not the expected abababababab"):
-        models.pull(cfg, ["gemma3-1b-it-q4_k_m"])
+    refused = models.pull(cfg, ["gemma3-1b-it-q4_k_m"])
+    assert refused.status is Status.failed and "is not the expected abababababab" in refused.message
     assert not (expand(cfg.paths.models_dir) / FILE).exists()
     bad = compose("cpu", ["chat.model.hf.sha256=nothex", "extraction.model.hf.sha256=nothex"])
     with pytest.raises(UsageError, match="not 64 hex digits"):

@@ -55,7 +55,7 @@ def test_keep_when_parity_high_then_nothing_to_do(cfg, tmp_path):
     assert path.read_bytes() == before  # the index itself is kept
     side = store.read_sidecar(path)
     assert "llamacpp" in side["compatible"] and side["parity"]["p1"] > 0.9999
-    assert migrate.migrate(cfg, src="sentence_transformers", dst="llamacpp", store=str(tmp_path)).changed == 0
+    assert migrate.migrate(cfg, src="sentence_transformers", dst="llamacpp", store=str(tmp_path)).change_count == 0
 
 
 def test_reembed_swaps_atomically_keeps_old_and_records_backend(cfg, tmp_path):
@@ -71,7 +71,7 @@ def test_reembed_swaps_atomically_keeps_old_and_records_backend(cfg, tmp_path):
     assert len(backups) == 1 and backups[0].read_bytes() == old
     assert store.read_sidecar(path)["backend"] == "llamacpp"
     assert not (tmp_path / "vdb_chunks.json.rdic-work").exists()
-    assert migrate.migrate(cfg, src="sentence_transformers", dst="llamacpp", store=str(path)).changed == 0
+    assert migrate.migrate(cfg, src="sentence_transformers", dst="llamacpp", store=str(path)).change_count == 0
 
 
 def test_refuses_to_mix_backends(cfg, tmp_path):

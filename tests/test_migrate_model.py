@@ -87,11 +87,11 @@ def test_exact_edits_verification_leftovers_idempotence_and_rollback(project, mi
     changed = {k for k, v in snapshot(project).items() if before.get(k) != v}
     assert changed == {"src/utils.py", "tests/test_apis.py", "requirements.txt", "README.md", "scripts/run_batch.py"}
     again = mm.migrate(cfg, spec, project)
-    assert again.changed == 0
+    assert again.change_count == 0
     back = mm.rollback(cfg, spec, project)
     assert back.status is Status.changed
     assert snapshot(project) == before  # byte for byte
-    assert mm.rollback(cfg, spec, project).changed == 0
+    assert mm.rollback(cfg, spec, project).change_count == 0
 
 
 def test_status_is_the_seed_checklist_from_facts(project, migration):
@@ -202,7 +202,7 @@ def test_rollback_keeps_later_edits_and_reapply_keeps_first_backups(project, mig
     data["renames"]["APIClients"] = "Clients"  # the migration grows; a second apply on the migrated tree
     migration.write_text(yaml.safe_dump(data))
     spec2, _ = mm.load(str(migration))
-    assert mm.migrate(cfg, spec2, project).changed == 3  # utils, tests, run_batch: their backups stay the first
+    assert mm.migrate(cfg, spec2, project).change_count == 3  # utils, tests, run_batch: their backups stay the first
     utils = project / "src/utils.py"
     utils.write_text(utils.read_text() + "# my own edit after the migration\n")
     mine = utils.read_bytes()

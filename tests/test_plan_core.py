@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from rdic_ops.errors import NotConverged, RdicError
-from rdic_ops.plan import SECRET_MASK, Change, Check, Plan, Status, StepResult, converge, fold, worst
+from rdic_ops.errors import RdicError
+from rdic_ops.plan import (
+    CHECK_STATUSES,
+    NOOP,
+    SECRET_MASK,
+    Change,
+    Check,
+    Plan,
+    Status,
+    StepResult,
+    converge,
+    fold,
+    worst,
+)
 
 
 def test_shown_masks_only_secret_values_that_exist():
@@ -25,7 +37,7 @@ def test_diff_of_a_multi_line_change_names_both_sides_and_ends_every_line():
 
 def test_diff_is_empty_for_secrets_no_ops_and_one_line_values():
     assert Change("f", "update", "a\nb", "a\nc", secret=True).diff() == ""
-    assert Change("f", "none", "a\nb", "a\nb").diff() == ""
+    assert Change.noop("f", "a\nb", after="a\nc", reason="same in other words").diff() == ""
     assert Change("f", "update", "a", "b").diff() == ""
 
 
@@ -37,15 +49,17 @@ def test_diff_of_a_created_file_starts_from_nothing():
 
 def test_change_to_dict_is_complete_and_masked():
     c = Change("t", "update", "old", "new", reason="why")
-    assert c.to_dict() == {"target": "t", "action": "update", "changed": True, "before": "old", "after": "new",
-                           "reason": "why"}
-    s = Change("t", "none", "x", "x", secret=True).to_dict()
-    assert s["before"] == s["after"] == SECRET_MASK and s["changed"] is False
+    assert c.to_dict() == {"target": "t", "action": "update", "changed": True, "applied": False, "before": "old",
+                           "after": "new", "reason": "why"}
+    c.applied = True
+    assert c.to_dict()["applied"] is True
+    s = Change.noop("t", "x", reason="set", secret=True).to_dict()
+    assert s["before"] == s["after"] == SECRET_MASK and s["changed"] is False and s["action"] == "none"
 
 
 def test_plan_add_check_and_pending():
     p = Plan("s")
-    a = p.add(Change("a", "none"))
+    a = p.add(Change.noop("a", reason="in place"))
     b = p.add(Change("b", "update", apply=lambda: None))
     k = p.check(Check("c", Status.warn))
     assert a is p.changes[0] and b is p.changes[1] and k is p.checks[0]
@@ -57,15 +71,17 @@ def test_check_to_dict():
                                                               "found": "f", "remedy": "r"}
 
 
-@pytest.mark.parametrize("status,counted", [(Status.changed, 2), (Status.pending, 2), (Status.ok, 0),
-                                            (Status.failed, 0), (Status.skipped, 0), (Status.warn, 0)])
-def test_step_result_counts_changes_only_when_changed_or_pending(status, counted):
-    r = StepResult("s", status, [Change("a", "update"), Change("b", "none"), Change("c", "pull")])
-    assert r.changed == counted
+@pytest.mark.parametrize("status,counted", [(Status.changed, 1), (Status.pending, 2), (Status.ok, 0),
+                                            (Status.failed, 1), (Status.skipped, 0), (Status.warn, 0)])
+def test_step_result_counts_applied_changes_or_in_a_dry_run_the_pending_ones(status, counted):
+    applied = Change("a", "update", applied=status in (Status.changed, Status.failed))
+    r = StepResult("s", status, [applied, Change.noop("b", reason="in place"), Change("c", "pull")])
+    assert r.change_count == counted and r.applied == ([applied] if counted == 1 else [])
 
 
 def test_step_result_to_dict():
-    r = StepResult("s", Status.changed, [Change("a", "update")], [Check("c", Status.ok)], 1.23456, "m", "r")
+    r = StepResult("s", Status.changed, [Change("a", "update", applied=True)], [Check("c", Status.ok)], 1.23456, "m",
+                   "r")
     assert r.to_dict() == {"step": "s", "status": "changed", "changed": 1, "duration_s": 1.235, "message": "m",
                            "remedy": "r", "changes": [r.changes[0].to_dict()], "checks": [r.checks[0].to_dict()]}
 
@@ -109,7 +125,7 @@ class Counter:
     def plan(self, want: int, checks=()) -> Plan:
         p = Plan("count", checks=list(checks), notes=["n1", "n2"])
         if self.value == want:
-            p.add(Change("value", "none", str(self.value), str(want)))
+            p.add(Change.noop("value", str(self.value), reason="as wanted"))
         else:
             p.add(Change("value", "update", str(self.value), str(want), apply=lambda: setattr(self, "value", want)))
         return p
@@ -140,15 +156,20 @@ def test_converge_applies_verifies_and_reports():
     assert [x.name for x in r.checks] == ["seen", "after"] and r.duration_s >= 0
 
 
-def test_converge_refuses_a_change_without_a_way_to_apply():
+def test_converge_refuses_a_change_without_a_way_to_apply_before_applying_anything():
+    done = []
+    plan = Plan("count", [Change("first", "update", apply=lambda: done.append(1)), Change("value", "update")])
     with pytest.raises(RdicError, match="count: value: no way to apply 'update'"):
-        converge(lambda: Plan("count", [Change("value", "update")]))
-
-
-def test_converge_names_every_target_still_pending():
-    plan = Plan("s", [Change("a", "update", apply=lambda: None), Change("b", "pull", apply=lambda: None)])
-    with pytest.raises(NotConverged, match="s: still differs after apply: a, b"):
         converge(lambda: plan)
+    assert done == [] and not plan.changes[0].applied
+
+
+def test_converge_names_every_target_still_pending_and_that_all_were_applied():
+    plan = Plan("s", [Change("a", "update", apply=lambda: None), Change("b", "pull", apply=lambda: None)])
+    r = converge(lambda: plan)
+    assert r.status is Status.failed and r.step == "s"
+    assert r.message == "still differs after apply: a, b; applied before the failure (2 of 2): a, b"
+    assert [c.target for c in r.applied] == ["a", "b"] and r.change_count == 2
 
 
 def test_diff_of_a_deleted_file_ends_in_nothing():
@@ -159,8 +180,8 @@ def test_diff_of_a_deleted_file_ends_in_nothing():
 def test_fold_counts_only_warnings_and_leaves_no_remedy_when_none_is_known():
     rows = [Check("a", Status.ok), Check("b", Status.ok), Check("c", Status.warn)]
     assert fold("x", rows).message == "3 checks, 1 warnings"
-    r = fold("y", [Check("a", Status.failed)], changes=[Change("t", "none")])
-    assert r.remedy == "" and r.step == "y" and r.changes == [Change("t", "none")]
+    r = fold("y", [Check("a", Status.failed)], changes=[Change.noop("t", reason="in place")])
+    assert r.remedy == "" and r.step == "y" and r.changes == [Change.noop("t", reason="in place")]
     assert fold("z", []).changes == [] and fold("z", []).step == "z"
 
 
@@ -196,5 +217,69 @@ def test_converge_times_every_path(value, dry_run, status):
 
 
 def test_converge_says_nothing_to_do_when_a_plan_has_no_notes():
-    r = converge(lambda: Plan("s", [Change("k", "none", 1, 1)]))
+    r = converge(lambda: Plan("s", [Change.noop("k", "1", reason="set")]))
     assert r.status is Status.ok and r.message == "nothing to do"
+
+
+def test_noop_says_why_and_changes_nothing():
+    n = Change.noop("f.conf", "x=1", reason="already as declared")
+    assert n.is_noop and n.action == NOOP and n.before == n.after == "x=1" and n.reason == "already as declared"
+    assert n.apply is None and not n.applied and n.diff() == "" and not n.secret
+    worded = Change.noop("gemma", "loaded, num_ctx 4096", after="loaded, num_ctx 4096, keep_alive -1 s", reason="r")
+    assert worded.is_noop and worded.before == "loaded, num_ctx 4096" and worded.after.endswith("-1 s")
+    assert Change.noop("k", "v", reason="set", secret=True).secret
+    assert not Change("f", "update").is_noop and not Change("f", "none-of-these").is_noop
+
+
+def test_a_noop_must_say_why():
+    with pytest.raises(TypeError):
+        Change.noop("f.conf", "x=1")
+
+
+@pytest.mark.parametrize("status", [Status.changed, Status.pending])
+def test_a_check_cannot_hold_a_step_status(status):
+    with pytest.raises(ValueError, match="is a step's, not a check's"):
+        Check("row", status)
+
+
+def test_a_check_holds_the_four_statuses_a_probe_can_find():
+    assert CHECK_STATUSES == {Status.ok, Status.warn, Status.failed, Status.skipped}
+    assert [Check("row", s).status for s in sorted(CHECK_STATUSES)] == sorted(CHECK_STATUSES)
+
+
+def test_no_module_spells_the_noop_action_itself():
+    """Change.noop is the one way to say "nothing to do": no Change("...", "none") outside the core."""
+    import ast
+    from pathlib import Path
+
+    import rdic_ops
+
+    root = Path(rdic_ops.__file__).parent
+    spelled = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "plan.py" and path.parent == root:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            name = getattr(node, "func", None)
+            if isinstance(node, ast.Call) and getattr(name, "id", getattr(name, "attr", "")) == "Change":
+                args = node.args[1:2] + [k.value for k in node.keywords if k.arg == "action"]
+                if any(isinstance(a, ast.Constant) and a.value == NOOP for a in args):
+                    spelled.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert spelled == []
+
+
+def test_a_hosts_step_json_reads_back_with_its_record_and_older_json_still_reads():
+    """The fleet controller rebuilds steps from each host's --json (fleet/report.step_from_dict)."""
+    from rdic_ops.fleet.report import step_from_dict
+
+    applied = Change("a", "create", None, "x", applied=True)
+    failed = StepResult("s", Status.failed, [applied, Change("b", "create"), Change.noop("c", "x", reason="set")],
+                        [Check("row", Status.warn)], message="b: no; applied before the failure (1 of 2): a")
+    back = step_from_dict(failed.to_dict())
+    assert back.to_dict() == failed.to_dict() and back.change_count == 1 and [c.target for c in back.applied] == ["a"]
+    older = {"step": "models.verify", "status": "changed", "changed": 1,  # before "applied" and the check statuses
+             "changes": [{"target": "m", "action": "pull", "changed": True}, {"target": "n", "action": "none"}],
+             "checks": [{"name": "m", "status": "changed", "found": "repaired: missing"}]}
+    old = step_from_dict(older)
+    assert old.change_count == 1 and [c.target for c in old.applied] == ["m"] and old.changes[1].is_noop
+    assert old.checks[0].status is Status.ok and old.checks[0].found == "repaired: missing"

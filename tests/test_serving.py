@@ -44,7 +44,7 @@ def test_systemd_dropin_exact_file_commands_and_idempotence(fake_system):
     assert fake_system.calls() == ["systemctl daemon-reload", "systemctl restart ollama.service",
                                    "systemctl show --property=Environment ollama.service"]
     again = service.server_settings(cfg)
-    assert again.status is Status.ok and again.changed == 0
+    assert again.status is Status.ok and again.change_count == 0
     assert fake_system.calls()[3:] == ["systemctl show --property=Environment ollama.service"]
 
 
@@ -77,7 +77,7 @@ def test_preload_unit_at_startup(fake_system):
     assert '"preload" "--env=rtx3060"' in text
     assert fake_system.calls()[-3:] == ["systemctl daemon-reload", "systemctl enable rdic-ops-preload.service",
                                         "systemctl is-enabled rdic-ops-preload.service"]  # the last one verifies
-    assert preload_at_startup(cfg).changed == 0
+    assert preload_at_startup(cfg).change_count == 0
 
 
 def test_launchd_setenv_and_agent(fake_system, tmp_path):
@@ -90,12 +90,12 @@ def test_launchd_setenv_and_agent(fake_system, tmp_path):
     restart = calls.index('osascript -e tell application "Ollama" to quit')
     assert calls[restart + 1] == "open -a Ollama"
     assert max(i for i, c in enumerate(calls) if c.startswith("launchctl setenv")) < restart  # settings first
-    assert service.server_settings(cfg).changed == 0
+    assert service.server_settings(cfg).change_count == 0
     agent = preload_at_startup(cfg)
     assert agent.status is Status.changed
     plist = plistlib.loads((tmp_path / "agents/com.rdic-ops.preload.plist").read_bytes())
     assert plist["RunAtLoad"] and plist["ProgramArguments"][-2:] == ["preload", "--env=rtx3060"]
-    assert preload_at_startup(cfg).changed == 0
+    assert preload_at_startup(cfg).change_count == 0
 
 
 def test_models_on_windows_drive_warned(fake_system):
@@ -119,7 +119,7 @@ def served(ollama_server, tiny_gguf, tmp_path, monkeypatch):
 
 def test_preload_uses_numeric_keep_alive_and_num_ctx_confirmed_by_ps(served, ollama_server):
     result = preload.preload(served)
-    assert result.status is Status.changed and result.changed == 2
+    assert result.status is Status.changed and result.change_count == 2
     loads = [b for (m, p, b) in ollama_server.requests if p == "/api/generate"]
     assert {b["model"] for b in loads} == {"gemma3:4b-it-q8_0", "llama3.2:3b"}
     for b in loads:
@@ -133,7 +133,7 @@ def test_preload_uses_numeric_keep_alive_and_num_ctx_confirmed_by_ps(served, oll
     remaining = ps["llama3.2:3b"].expires_at - dt.datetime.now(dt.UTC)
     assert dt.timedelta(seconds=1700) < remaining <= dt.timedelta(seconds=1800)
     again = preload.preload(served)
-    assert again.status is Status.ok and again.changed == 0
+    assert again.status is Status.ok and again.change_count == 0
     assert len([1 for (m, p, b) in ollama_server.requests if p == "/api/generate"]) == 2
 
 
@@ -153,7 +153,7 @@ def test_unload(served, ollama_server):
     preload.preload(served)
     assert preload.preload(served, unload=True).status is Status.changed
     assert [b.get("keep_alive") for (m, p, b) in ollama_server.requests if p == "/api/generate"][-2:] == [0, 0]
-    assert preload.preload(served, unload=True).changed == 0
+    assert preload.preload(served, unload=True).change_count == 0
 
 
 def test_server_down_is_a_bounded_clear_failure(tmp_path):
@@ -183,14 +183,14 @@ def test_local_preload_loads_real_llamacpp_and_second_call_has_nothing_to_do(tmp
         first = preload.preload(cfg)
         assert first.status is Status.changed and "loaded in" in first.changes[0].after
         second = preload.preload(cfg)
-        assert second.status is Status.ok and second.changed == 0
+        assert second.status is Status.ok and second.change_count == 0
         from rdic_ops.runtime import for_env
 
         gen = for_env(cfg).generate("tiny-llama-gguf", "Was ist ein Timer?", num_ctx=512, max_tokens=8)
         assert gen.eval_tokens > 0 and gen.ttft_s > 0
     finally:
         preload.preload(cfg, unload=True)
-    assert preload.preload(cfg, unload=True).changed == 0
+    assert preload.preload(cfg, unload=True).change_count == 0
 
 
 # -- routing (Option C) -----------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import pytest
 from conftest import free_port
 
 from rdic_ops.config.compose import compose
-from rdic_ops.errors import StepFailed
 from rdic_ops.ops import models, preload
+from rdic_ops.plan import Status
 from rdic_ops.runtime.llamacpp import LlamaCppRuntime
 
 
@@ -42,8 +42,8 @@ def test_busy_port_is_refused_not_reported_as_loaded(tmp_path):
     try:
         cfg = local_cfg(port)
         models.pull(cfg, ["tiny-llama-gguf"])
-        with pytest.raises(StepFailed, match=f"port {port} is in use"):
-            preload.preload(cfg)
+        refused = preload.preload(cfg)
+        assert refused.status is Status.failed and f"port {port} is in use" in refused.message
         rt = LlamaCppRuntime(cfg)
         assert not rt.state().alive and not rt.pid_path.exists()
     finally:
@@ -91,7 +91,7 @@ def test_server_child_ignores_modules_in_the_users_directory(tmp_path, monkeypat
     models.pull(cfg, ["tiny-llama-gguf"])
     try:
         result = preload.preload(cfg)
-        assert result.changed == 1
+        assert result.change_count == 1
         rt = LlamaCppRuntime(cfg)
         from rdic_ops.facts import process
 

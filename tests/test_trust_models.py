@@ -93,7 +93,7 @@ def test_hub_file_in_a_subfolder_lands_where_the_lock_finds_it(hub, tmp_path, ti
     entry = lockfile.load("models.lock").models["gemma3-12b-it-q4_k_m"]
     assert [(f.name, f.sha256) for f in entry.files] == [("quant/Q4/model.gguf", sha)]
     again = models.pull(cfg, only)
-    assert again.changed == 0 and "pinned by models.lock" in again.changes[0].reason
+    assert again.change_count == 0 and "pinned by models.lock" in again.changes[0].reason
 
 
 def test_hub_metadata_asked_once_per_run(hub, tmp_path, tiny_gguf, monkeypatch):

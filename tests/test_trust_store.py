@@ -9,7 +9,7 @@ from conftest import ollama_env
 from ollama_server import publish
 
 from rdic_ops.config.compose import compose, expand
-from rdic_ops.errors import RdicError, StepFailed, UsageError
+from rdic_ops.errors import RdicError, UsageError
 from rdic_ops.facts.ollama_store import blob_path, manifest_for, read_manifest, read_store
 from rdic_ops.gguf.read import inspect
 from rdic_ops.models import audit
@@ -120,8 +120,8 @@ def test_pinned_model_is_checked_against_the_registry_before_pulling(ollama_serv
     blob = next(b for b in pinned.blobs if b.media_type.endswith("model"))
     blob.path.write_bytes(blob.path.read_bytes()[:-10])  # damaged: a repair pull is planned
     pulls_before = [r for r in ollama_server.requests if r[1] == "/api/pull"]
-    with pytest.raises(StepFailed, match="not pulled"):
-        models.pull(cfg, only)
+    refused = models.pull(cfg, only)  # a failed step that says what it did first: nothing
+    assert refused.status is Status.failed and "not pulled" in refused.message and refused.applied == []
     assert [r for r in ollama_server.requests if r[1] == "/api/pull"] == pulls_before  # never asked to pull
     now = read_manifest(ollama_server.models, manifest_for(ollama_server.models, "llama3.2:3b"))
     assert now.digest == pinned.digest and blob.path.exists()  # the pinned model is left as it was

@@ -55,7 +55,7 @@ def test_realistic_file_only_intended_lines_change(tmp_path):
     backups = list(tmp_path.glob(".wslconfig.*.bak"))
     assert len(backups) == 1 and backups[0].read_bytes() == REALISTIC.encode()
     again = wsl.tune(compose("rtx3060"), path=str(path))
-    assert again.status is Status.ok and again.changed == 0 and path.read_bytes().decode() == after
+    assert again.status is Status.ok and again.change_count == 0 and path.read_bytes().decode() == after
     assert any("myOwnKey" in c.found for c in result.checks)  # reported, kept
 
 
@@ -64,7 +64,7 @@ def test_missing_file_is_created(tmp_path):
     assert result.status is Status.changed
     assert path.read_text() == ("[wsl2]\nmemory=12GB\nprocessors=8\nswap=3GB\n\n[experimental]\n"
                                 "autoMemoryReclaim=gradual\n")
-    assert wsl.tune(compose("rtx3060"), path=str(path)).changed == 0
+    assert wsl.tune(compose("rtx3060"), path=str(path)).change_count == 0
 
 
 def test_lf_file_keeps_lf_and_crlf_keeps_crlf(tmp_path):
@@ -107,7 +107,7 @@ def test_problems_reported_with_line_numbers_never_fixed(tmp_path):
 def test_mixed_case_keys_match_like_wsl(tmp_path):
     text = "[WSL2]\nMEMORY=12GB\nProcessors=8\nSwap=3GB\n[Experimental]\nAUTOMEMORYRECLAIM=gradual\n"
     path, result = tune(tmp_path, text)
-    assert path.read_text() == text and result.changed == 0
+    assert path.read_text() == text and result.change_count == 0
 
 
 def test_dry_run_writes_nothing(tmp_path):

@@ -119,7 +119,7 @@ def bootstrap(conn, fleet: FleetSpec, name: str, builder: Builder, *, dry_run: b
         plan = Plan("bootstrap", checks=list(checks))
         target = f"rdic-ops in {f.venv}"
         if f.build == builder.id:
-            plan.add(Change(target, "none", f.build, f.build, reason="already on the controller's build"))
+            plan.add(Change.noop(target, f.build, reason="already on the controller's build"))
         else:
             plan.add(Change(target, "update" if f.build else "install", f.build, builder.id,
                             reason="the controller's build differs" if f.build else "not installed",

@@ -7,17 +7,24 @@ from pathlib import Path
 from rdic_ops.config.fleet import FleetSpec
 from rdic_ops.fleet.run import HostRun
 from rdic_ops.fsutil import unique_path
-from rdic_ops.plan import Change, Check, Status, StepResult
+from rdic_ops.plan import NOOP, Change, Check, Status, StepResult
 from rdic_ops.redact import mask_text
 
 
 def step_from_dict(d: dict) -> StepResult:
-    """A host's ``--json`` step back into a StepResult (secrets arrive masked already)."""
-    changes = [Change(c.get("target", ""), c.get("action", "none"), c.get("before"), c.get("after"),
-                      c.get("reason", "")) for c in d.get("changes", [])]
-    checks = [Check(c.get("name", ""), Status(c.get("status", "ok")), c.get("expected", ""), c.get("found", ""),
-                    c.get("remedy", "")) for c in d.get("checks", [])]
-    return StepResult(str(d.get("step", "?")), Status(d.get("status", "failed")), changes, checks,
+    """A host's ``--json`` step back into a StepResult (secrets arrive masked already); a host on an older build
+    wrote no "applied" (a changed step had applied every change it listed) and a repaired model's check as
+    "changed" (a check's status is ok, warn, failed or skipped: it is ok, its "found" says repaired)."""
+    status = Status(d.get("status", "failed"))
+    changes = []
+    for c in d.get("changes", []):
+        change = Change(c.get("target", ""), c.get("action", NOOP), c.get("before"), c.get("after"),
+                        c.get("reason", ""))
+        change.applied = bool(c.get("applied", status is Status.changed and not change.is_noop))
+        changes.append(change)
+    checks = [Check(c.get("name", ""), Status.ok if c.get("status") == "changed" else Status(c.get("status", "ok")),
+                    c.get("expected", ""), c.get("found", ""), c.get("remedy", "")) for c in d.get("checks", [])]
+    return StepResult(str(d.get("step", "?")), status, changes, checks,
                       float(d.get("duration_s", 0.0)), str(d.get("message", "")), str(d.get("remedy", "")))
 
 
@@ -36,7 +43,7 @@ def progress_line(r: HostRun) -> str:
 def host_dict(r: HostRun) -> dict:
     return {"host": r.host, "address": r.address, "env": r.env, "failed": r.failed, "error": r.error,
             "exit_code": r.exit_code, "duration_s": round(r.duration_s, 3),
-            "changed": sum(s.changed for s in r.steps), "steps": [s.to_dict() for s in r.steps],
+            "changed": sum(s.change_count for s in r.steps), "steps": [s.to_dict() for s in r.steps],
             "remote": r.payload}
 
 
@@ -48,7 +55,7 @@ def failed_hosts(runs: list[HostRun], dry_run: bool = False) -> list[HostRun]:
 
 def report_dict(fleet: FleetSpec, task: str, runs: list[HostRun], *, dry_run: bool = False, **extra) -> dict:
     return {"fleet": fleet.name, "task": task, "dry_run": dry_run, **extra,
-            "changed": sum(sum(s.changed for s in r.steps) for r in runs),
+            "changed": sum(sum(s.change_count for s in r.steps) for r in runs),
             "failed": [r.host for r in failed_hosts(runs, dry_run)], "hosts": [host_dict(r) for r in runs]}
 
 
@@ -85,7 +92,7 @@ def table(runs: list[HostRun], title: str):
         if r.error:
             t.add_row(_e(r.host), "-", _status(Status.failed), "0", f"{r.duration_s:.2f}s", _e(r.error))
         for s in r.steps:
-            t.add_row(_e(r.host), _e(s.step), _status(s.status), str(s.changed), f"{s.duration_s:.2f}s",
+            t.add_row(_e(r.host), _e(s.step), _status(s.status), str(s.change_count), f"{s.duration_s:.2f}s",
                       _e(s.message + (f" -> {s.remedy}" if s.remedy else "")))
     return t
 
@@ -96,7 +103,7 @@ def print_report(fleet: FleetSpec, task: str, runs: list[HostRun], out_dir: Path
     con = console()
     con.print(table(runs, f"fleet {fleet.name}: {task}" + (" (dry run)" if dry_run else "")))
     failed = [r.host for r in failed_hosts(runs, dry_run)]
-    total = sum(sum(s.changed for s in r.steps) for r in runs)
+    total = sum(sum(s.change_count for s in r.steps) for r in runs)
     con.print(f"{len(runs)} hosts, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}; "
               f"{total} changed")
     if out_dir:

@@ -62,9 +62,12 @@ def fetch(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec, where: list[Pa
 
     tcfg = target_cfg(cfg, model)
     try:
-        pull(tcfg, [model.name])
+        pulled = pull(tcfg, [model.name])
+        why = pulled.message + (f" ({pulled.remedy})" if pulled.remedy else "")
     except RdicError as exc:
-        return Check("model", Status.warn, "downloaded and verified", f"model download pending: {exc.line()}",
+        pulled, why = None, exc.line()
+    if pulled is None or pulled.status is Status.failed:
+        return Check("model", Status.warn, "downloaded and verified", f"model download pending: {why}",
                      "re-run when the Hub (or Ollama) is reachable: the code migration is kept"), []
     store = model_file(tcfg, model)
     placed = []

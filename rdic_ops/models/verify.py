@@ -44,7 +44,7 @@ def _model_checks(cfg: RootConfig, specs, lock, cache, full: bool) -> tuple[list
             checks.append(Check(spec.name, Status.failed, "present and verified", exc.line(), exc.remedy or ""))
             broken.append(spec.name)
             continue
-        if change.changed:
+        if not change.is_noop:
             broken.append(spec.name)
             found = change.before or _missing(cfg, spec)
             remedy = ("point that setting at the model store, or invoke models.verify --repair to fetch into it"
@@ -73,10 +73,14 @@ def verify(cfg: RootConfig, *, all_: bool = False, full: bool = False, repair: b
     cache.save()
     changes: list[Change] = []
     if repair and broken:
-        changes = pull(cfg, broken, full=True).changes
+        pulled = pull(cfg, broken, full=True)
+        changes = pulled.changes
+        if pulled.status is Status.failed:  # the rows stay failed; the pull's record says what it fetched first
+            return fold("models.verify", checks, t0=t0, changes=changes, message=f"repair failed: {pulled.message}",
+                        remedy=pulled.remedy)
         for c in checks:
-            if c.name in broken:
-                c.status, c.found = Status.changed, f"repaired: {c.found}"
+            if c.name in broken:  # present and verified now (pull re-planned): the step, not the row, is changed
+                c.status, c.found = Status.ok, f"repaired: {c.found}"
     result = fold("models.verify", checks, t0=t0, changes=changes)
     if result.status is Status.failed:
         failed = [c for c in checks if c.status is Status.failed]

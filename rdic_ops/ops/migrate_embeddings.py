@@ -65,9 +65,9 @@ def _store_change(cfg, p: Path, src: str, dst: str, par: Parity, keep: bool, ree
     same = side.get("sha256") == sha256_file(p)
     threshold = cfg.embedding.parity_threshold
     if side.get("backend") == dst and same:
-        return Change(str(p), "none", f"made by {dst}", f"made by {dst}", reason="already re-embedded")
+        return Change.noop(str(p), f"made by {dst}", reason="already re-embedded")
     if keep and dst in side.get("compatible", []) and same:
-        return Change(str(p), "none", "kept", "kept", reason=f"parity with {dst} recorded")
+        return Change.noop(str(p), "kept", reason=f"parity with {dst} recorded")
     if keep:
         record = {**({"backend": src, "model": cfg.embedding.model.name} | side),
                   "compatible": sorted(set(side.get("compatible", [])) | {dst}),
@@ -154,7 +154,8 @@ def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, te
 
     result = converge(make_plan, dry_run=dry_run, verify=verify)
     result.duration_s = time.perf_counter() - t0
-    result.message = ("kept the index; " if keep else "re-embedded; " if paths else "") + result.message
+    if result.status is not Status.failed:
+        result.message = ("kept the index; " if keep else "re-embedded; " if paths else "") + result.message
     return result
 
 

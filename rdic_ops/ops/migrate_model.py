@@ -106,8 +106,8 @@ def make_plan(spec: MigrationSpec, root: Path, j: Journal) -> Plan:
         plan.add(Change(rel, "edit", fe.before.decode("utf-8", "replace"), fe.after.decode("utf-8", "replace"),
                         reason=f"{fe.count} edit(s)", apply=lambda fe=fe: j.edit(fe, spec.name)))
     if not plan.changes:
-        plan.add(Change(str(root), "none", "migrated", "migrated",
-                        reason=f"{len(edits.scanned)} files scanned, every edit in place"))
+        plan.add(Change.noop(str(root), "migrated",
+                             reason=f"{len(edits.scanned)} files scanned, every edit in place"))
     plan.check(leftover_check(spec, E.leftovers(spec, edits)))
     return plan
 
@@ -147,6 +147,11 @@ def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool =
     result = converge(lambda: make_plan(spec, root, j), dry_run=dry_run)
     result.checks = pre + result.checks
     if dry_run:
+        return result
+    if result.status is Status.failed:  # the journal stays 'applying': the next run restores those files first
+        undo = rollback_command(spec, root, spec_path)
+        result.remedy = (result.remedy + "; " if result.remedy else "") + \
+            f"fix and re-run (it restores the files edited so far first), or undo: {undo}"
         return result
     j.finish()
     edited = len(j.files())
@@ -254,7 +259,7 @@ def rollback(cfg: RootConfig, spec: MigrationSpec, root: Path, dry_run: bool = F
     def make() -> Plan:
         plan = Plan("migrate-model --rollback")
         if j.status not in ("applied", "applying"):
-            plan.add(Change(str(root), "none", j.status, "original", reason="nothing to roll back"))
+            plan.add(Change.noop(str(root), j.status, after="original", reason="nothing to roll back"))
             return plan
         for rel in sorted(j.files()):
             if j.state(rel) == ORIGINAL:

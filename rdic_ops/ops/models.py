@@ -35,7 +35,7 @@ def write_lock(cfg: RootConfig, only: list[str] | None = None, dry_run: bool = F
         after = wanted.to_yaml()
         plan = Plan("models.lock")
         if before == after:
-            plan.add(Change(str(path), "none", before, after, reason="already pins the verified state"))
+            plan.add(Change.noop(str(path), before, reason="already pins the verified state"))
         else:
             plan.add(Change(str(path), "update" if before else "create", before, after,
                             reason="pin the verified state", apply=lambda: lockfile.save(path, wanted)))

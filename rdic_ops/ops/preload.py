@@ -58,14 +58,14 @@ def _describe(r: Resident | None) -> str:
 
 def _unload_change(rt, t: Target, have: Resident | None, label: str) -> Change:
     if have is None:
-        return Change(label, "none", "not loaded", "not loaded", reason="already unloaded")
+        return Change.noop(label, "not loaded", reason="already unloaded")
     return Change(label, "unload", _describe(have), "not loaded", apply=lambda: rt.unload(t.name))
 
 
 def _load_change(rt, t: Target, have: Resident | None, label: str) -> Change:
     want = f"loaded, num_ctx {t.num_ctx}, keep_alive {t.keep_alive} s"
     if have is not None and rt.matches(have, t.name, t.num_ctx, t.keep_alive):
-        return Change(label, "none", _describe(have), want, reason="resident with the options traffic uses")
+        return Change.noop(label, _describe(have), after=want, reason="resident with the options traffic uses")
     why = "not loaded" if have is None else "loaded with other options: a real request would reload it"
     change = Change(label, "load", _describe(have), want, reason=why)
 
@@ -90,8 +90,7 @@ def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
             if not unload:
                 raise
             plan = Plan("preload")  # a server that is not running holds no model: nothing to unload
-            plan.add(Change(f"{rt.name} runtime", "none", "not running", "not running",
-                            reason=f"{err}: no model is loaded"))
+            plan.add(Change.noop(f"{rt.name} runtime", "not running", reason=f"{err}: no model is loaded"))
             return plan
     loaded = {resident_name(r.model, cfg.env.runtime.kind): r for r in rt.resident()}
     plan = Plan("preload")
@@ -105,7 +104,7 @@ def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
         plan.notes.append(f"on demand, not preloaded: {', '.join(demand)} (resident: false; invoke plan-memory "
                           "shows the swap cost)")
     if not wanted:
-        plan.add(Change(f"{rt.name} runtime", "none", "", "", reason="the env keeps no model resident"))
+        plan.add(Change.noop(f"{rt.name} runtime", "", reason="the env keeps no model resident"))
     for t in wanted:
         label = f"{t.name} ({','.join(t.roles)})"
         have = loaded.get(t.name)

@@ -123,7 +123,7 @@ def _plan_systemd(cfg: RootConfig) -> Plan:
                         ", ".join(f"{k}={v}" for k, v in stale.items()),
                         reason="the drop-in is written but the service does not see it yet", apply=reload))
     else:
-        plan.add(Change(str(path), "none", have, want, reason=f"{unit} runs with these settings"))
+        plan.add(Change.noop(str(path), have, reason=f"{unit} runs with these settings"))
     return plan
 
 
@@ -133,7 +133,7 @@ def _plan_launchd(cfg: RootConfig) -> Plan:
     for k, v in desired_env(cfg).items():
         have = services.launchd_getenv(k)
         if have == v:
-            plan.add(Change(f"launchctl {k}", "none", have, v, reason="set"))
+            plan.add(Change.noop(f"launchctl {k}", have, reason="set"))
         else:
             pending = True
             plan.add(Change(f"launchctl {k}", "setenv", have, v,

@@ -104,7 +104,7 @@ def plan_startup(cfg: RootConfig, how: str) -> Plan:
         if have is not None:  # is-enabled exits non-zero for a disabled unit: that is an answer, not a failure
             enabled = services.systemd_enabled(PRELOAD_UNIT)
         if have == want and enabled == "enabled":
-            plan.add(Change(str(path), "none", have, want, reason="installed and enabled"))
+            plan.add(Change.noop(str(path), have, reason="installed and enabled"))
             return plan
 
         def install():
@@ -119,7 +119,7 @@ def plan_startup(cfg: RootConfig, how: str) -> Plan:
     have = read_file(path)
     loaded = services.launchd_loaded(AGENT_LABEL)
     if have == want and loaded:
-        plan.add(Change(str(path), "none", have, want, reason="installed and loaded"))
+        plan.add(Change.noop(str(path), have, reason="installed and loaded"))
         return plan
 
     def install_agent():

@@ -146,7 +146,7 @@ def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> Plan:
     new = wslconfig.set_values(have or "", want)
     plan = Plan("wsl.tune", checks=checks)
     if new == (have or "") and have is not None:
-        plan.add(Change(str(path), "none", have, new, reason="already as declared"))
+        plan.add(Change.noop(str(path), have, reason="already as declared"))
         return plan
 
     _writable(path, have)

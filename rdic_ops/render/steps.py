@@ -32,7 +32,14 @@ def checks_table(checks: Iterable[Check], title: str = ""):
     return t
 
 
-def changes_table(changes: Iterable[Change], title: str = ""):
+def _action(c: Change, failed: bool) -> str:
+    """The action; in a failed step, whether it was applied before the failure."""
+    if c.is_noop:
+        return "[dim]none[/]"
+    return _e(c.action) + ((" [green](applied)[/]" if c.applied else " [red](not applied)[/]") if failed else "")
+
+
+def changes_table(changes: Iterable[Change], title: str = "", failed: bool = False):
     from rich.table import Table
 
     t = Table(title=title or None)
@@ -40,7 +47,7 @@ def changes_table(changes: Iterable[Change], title: str = ""):
         t.add_column(col, overflow="fold")
     for c in changes:
         one_line = lambda v: "" if v is None else (v if "\n" not in v else "(text, see diff)")
-        t.add_row(_e(c.target), _e(c.action) if c.changed else "[dim]none[/]",
+        t.add_row(_e(c.target), _action(c, failed),
                   _e(one_line(c.shown(c.before))), _e(one_line(c.shown(c.after))), _e(c.reason))
     return t
 
@@ -52,7 +59,7 @@ def summary_table(results: Iterable[StepResult], title: str = "summary"):
     for col in ("step", "result", "changed", "duration", "message"):
         t.add_column(col, overflow="fold")
     for r in results:
-        t.add_row(_e(r.step), _status(r.status), str(r.changed), f"{r.duration_s:.2f}s",
+        t.add_row(_e(r.step), _status(r.status), str(r.change_count), f"{r.duration_s:.2f}s",
                   _e(r.message + (f" -> {r.remedy}" if r.remedy else "")))
     return t
 
@@ -65,7 +72,7 @@ def print_step(result: StepResult, out=None) -> None:
     if result.checks:
         out.print(checks_table(result.checks, title=result.step))
     if result.changes:
-        out.print(changes_table(result.changes, title=f"{result.step}: plan"))
+        out.print(changes_table(result.changes, title=f"{result.step}: plan", failed=result.status is Status.failed))
         for c in result.changes:
             d = c.diff()
             if d:
@@ -77,7 +84,7 @@ def print_report(results: list[StepResult], out=None) -> None:
     for r in results:
         print_step(r, out)
     out.print(summary_table(results))
-    total = sum(r.changed for r in results)
+    total = sum(r.change_count for r in results)
     verb = "would change" if any(r.status is Status.pending for r in results) else "changed"
     out.print(f"{total} {verb}")
 
@@ -91,7 +98,7 @@ def emit_json(payload: object, stream=None) -> None:
 def report_dict(results: list[StepResult], **extra) -> dict:
     return {
         **extra,
-        "changed": sum(r.changed for r in results),
+        "changed": sum(r.change_count for r in results),
         "failed": [r.step for r in results if r.status is Status.failed],
         "steps": [r.to_dict() for r in results],
     }
