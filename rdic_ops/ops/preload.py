@@ -8,7 +8,7 @@ process (see rdic_ops.runtime.llamacpp); the same config -> nothing to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdic_ops.config.schema import LLM_ROLES, ROLES, EmbeddingBackend, RootConfig, RuntimeKind
 from rdic_ops.errors import StepFailed
@@ -62,9 +62,9 @@ def _unload_change(rt, t: Target, have: Resident | None, label: str) -> Change:
     return Change(label, "unload", _describe(have), "not loaded", apply=lambda: rt.unload(t.name))
 
 
-def _load_change(rt, t: Target, have: Resident | None, label: str) -> Change:
+def _load_change(rt, t: Target, have: Resident | None, label: str, as_asked: bool) -> Change:
     want = f"loaded, num_ctx {t.num_ctx}, keep_alive {t.keep_alive} s"
-    if have is not None and rt.matches(have, t.name, t.num_ctx, t.keep_alive):
+    if have is not None and as_asked:
         return Change.noop(label, _describe(have), after=want, reason="resident with the options traffic uses")
     why = "not loaded" if have is None else "loaded with other options: a real request would reload it"
     change = Change(label, "load", _describe(have), want, reason=why)
@@ -80,35 +80,66 @@ def _load_change(rt, t: Target, have: Resident | None, label: str) -> Change:
     return change
 
 
-def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
-    """Facts (what the runtime holds) -> one change per resident target, through the Runtime interface only."""
-    rt = for_env(cfg)
+@dataclass
+class RuntimeFacts:
+    """What the runtime holds: the models loaded (by name), which targets are loaded as asked (name, num_ctx), how
+    many models it keeps at once (None: as memory allows), and why it does not answer (None: it does)."""
+
+    name: str
+    loaded: dict[str, Resident] = field(default_factory=dict)
+    as_asked: set[tuple[str, int]] = field(default_factory=set)
+    capacity: int | None = None
+    down: str | None = None
+
+
+def read_runtime(cfg: RootConfig, rt, wanted: list[Target], unload: bool, wait_s: float) -> RuntimeFacts:
+    """The facts, through the Runtime interface only; a server that does not answer is a fact for an unload (it
+    holds no model) and a failure for a load."""
     if not rt.managed:
         try:
             rt.wait_ready(wait_s)
         except StepFailed as err:
             if not unload:
                 raise
-            plan = Plan("preload")  # a server that is not running holds no model: nothing to unload
-            plan.add(Change.noop(f"{rt.name} runtime", "not running", reason=f"{err}: no model is loaded"))
-            return plan
+            return RuntimeFacts(rt.name, capacity=rt.capacity, down=str(err))
     loaded = {resident_name(r.model, cfg.env.runtime.kind): r for r in rt.resident()}
+    # asked only of the targets a load would touch (llama.cpp's answer needs the model's file)
+    asked = [] if unload else wanted if rt.capacity is None else wanted[:rt.capacity]
+    as_asked = {(t.name, t.num_ctx) for t in asked
+                if t.name in loaded and rt.matches(loaded[t.name], t.name, t.num_ctx, t.keep_alive)}
+    return RuntimeFacts(rt.name, loaded, as_asked, rt.capacity)
+
+
+def plan_preload(wanted: list[Target], facts: RuntimeFacts, *, unload: bool, rt=None) -> Plan:
+    """Facts in, changes out: one change per resident target (``rt`` applies them; None plans only)."""
     plan = Plan("preload")
-    wanted = targets(cfg)
-    if rt.capacity is not None and len(wanted) > rt.capacity:
-        plan.notes.append(f"{rt.name} keeps {rt.capacity} model(s) loaded; "
-                          f"{', '.join(t.name for t in wanted[rt.capacity:])} load on demand")
-        wanted = wanted[:rt.capacity]
-    demand = [f"{getattr(cfg, r).model.name} ({r})" for r in LLM_ROLES if not getattr(cfg, r).resident]
-    if demand:
-        plan.notes.append(f"on demand, not preloaded: {', '.join(demand)} (resident: false; invoke plan-memory "
-                          "shows the swap cost)")
+    if facts.down is not None:  # a server that is not running holds no model: nothing to unload
+        plan.add(Change.noop(f"{facts.name} runtime", "not running", reason=f"{facts.down}: no model is loaded"))
+        return plan
+    if facts.capacity is not None and len(wanted) > facts.capacity:
+        plan.notes.append(f"{facts.name} keeps {facts.capacity} model(s) loaded; "
+                          f"{', '.join(t.name for t in wanted[facts.capacity:])} load on demand")
+        wanted = wanted[:facts.capacity]
     if not wanted:
-        plan.add(Change.noop(f"{rt.name} runtime", "", reason="the env keeps no model resident"))
+        plan.add(Change.noop(f"{facts.name} runtime", "", reason="the env keeps no model resident"))
     for t in wanted:
         label = f"{t.name} ({','.join(t.roles)})"
-        have = loaded.get(t.name)
-        plan.add(_unload_change(rt, t, have, label) if unload else _load_change(rt, t, have, label))
+        have = facts.loaded.get(t.name)
+        plan.add(_unload_change(rt, t, have, label) if unload
+                 else _load_change(rt, t, have, label, (t.name, t.num_ctx) in facts.as_asked))
+    return plan
+
+
+def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
+    """Read the facts (what the runtime holds), plan from them; the on-demand models as a note."""
+    rt = for_env(cfg)
+    wanted = targets(cfg)
+    facts = read_runtime(cfg, rt, wanted, unload, wait_s)
+    plan = plan_preload(wanted, facts, unload=unload, rt=rt)
+    demand = [f"{getattr(cfg, r).model.name} ({r})" for r in LLM_ROLES if not getattr(cfg, r).resident]
+    if demand and facts.down is None:
+        plan.notes.append(f"on demand, not preloaded: {', '.join(demand)} (resident: false; invoke plan-memory "
+                          "shows the swap cost)")
     return plan
 
 

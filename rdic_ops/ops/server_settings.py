@@ -9,6 +9,7 @@ agent) running `invoke preload --env=X`. Every file is diffed first, backed up, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdic_ops.config.compose import expand
@@ -26,10 +27,10 @@ DROPIN_NAME = "rdic-ops.conf"
 _LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 
 
-def manager(cfg: RootConfig) -> str:
+def manager(cfg: RootConfig) -> ServiceManager:
     """systemd | launchd | none: how this machine runs the Ollama server (declared, or detected)."""
     want = cfg.env.runtime.ollama.service
-    return services.detect_manager() if want is ServiceManager.auto else want.value
+    return ServiceManager(services.detect_manager()) if want is ServiceManager.auto else want
 
 
 def desired_env(cfg: RootConfig) -> dict[str, str]:
@@ -95,12 +96,25 @@ def dropin_text(cfg: RootConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plan_systemd(cfg: RootConfig) -> Plan:
-    unit = cfg.env.runtime.ollama.unit
-    path = dropin_path(cfg)
-    want = dropin_text(cfg)
-    have = read_file(path)
-    plan = Plan("server-settings", checks=_warning_checks(cfg))
+@dataclass(frozen=True)
+class SystemdFacts:
+    """What systemd holds for the Ollama unit: our drop-in's text (None: absent) and the environment the unit runs
+    with now (None: systemctl could not say, or not asked: it is read only when the drop-in exists)."""
+
+    dropin: str | None
+    environment: dict[str, str] | None = None
+
+
+def read_systemd(cfg: RootConfig) -> SystemdFacts:
+    have = read_file(dropin_path(cfg))
+    live = services.systemd_environment(cfg.env.runtime.ollama.unit) if have is not None else None
+    return SystemdFacts(have, live)
+
+
+def plan_dropin(path: Path, unit: str, want: str, env: dict[str, str], facts: SystemdFacts) -> Plan:
+    """Facts in, changes out: the drop-in ``want`` (setting ``env``) at ``path``, seen by ``unit``."""
+    plan = Plan("server-settings")
+    have, live = facts.dropin, facts.environment
 
     def apply():
         write_file(path, want)
@@ -111,10 +125,9 @@ def _plan_systemd(cfg: RootConfig) -> Plan:
         plan.add(Change(str(path), "create" if have is None else "update", have, want,
                         reason="then systemctl daemon-reload and restart " + unit, apply=apply))
         return plan
-    live = services.systemd_environment(unit)
     if live is None:
         raise StepFailed(f"systemctl show {unit} failed: cannot read the service's environment")
-    stale = {k: v for k, v in desired_env(cfg).items() if live.get(k) != v}
+    stale = {k: v for k, v in env.items() if live.get(k) != v}
     if stale:
         def reload():
             sh(["systemctl", "daemon-reload"], path.parent)
@@ -127,11 +140,17 @@ def _plan_systemd(cfg: RootConfig) -> Plan:
     return plan
 
 
-def _plan_launchd(cfg: RootConfig) -> Plan:
-    plan = Plan("server-settings", checks=_warning_checks(cfg))
+def read_launchd(env: dict[str, str]) -> dict[str, str | None]:
+    """What launchctl holds for each of ``env``'s keys (None: unset)."""
+    return {k: services.launchd_getenv(k) for k in env}
+
+
+def plan_launchd(env: dict[str, str], live: dict[str, str | None]) -> Plan:
+    """Facts in, changes out: each of ``env`` set through launchctl, then the app restarted once."""
+    plan = Plan("server-settings")
     pending = False
-    for k, v in desired_env(cfg).items():
-        have = services.launchd_getenv(k)
+    for k, v in env.items():
+        have = live.get(k)
         if have == v:
             plan.add(Change.noop(f"launchctl {k}", have, reason="set"))
         else:
@@ -151,15 +170,22 @@ def server_settings(cfg: RootConfig, dry_run: bool = False) -> StepResult:
     if cfg.env.runtime.kind is not RuntimeKind.ollama:
         return StepResult("server-settings", Status.skipped, message="the env's runtime is not Ollama")
     how = manager(cfg)
-    if how == "none":
+    if how is ServiceManager.none:
         return StepResult("server-settings", Status.skipped,
                           message="no systemd or launchd here: Ollama's environment cannot be set for it "
                                   "(set env.runtime.ollama.service to systemd or launchd)")
     return converge(lambda: plan_settings(cfg, how), dry_run=dry_run)
 
 
-def plan_settings(cfg: RootConfig, how: str) -> Plan:
-    return _plan_systemd(cfg) if how == "systemd" else _plan_launchd(cfg)
+def plan_settings(cfg: RootConfig, how: ServiceManager) -> Plan:
+    """Read the facts, plan from them; the warnings travel as checks."""
+    env = desired_env(cfg)
+    if how is ServiceManager.systemd:
+        plan = plan_dropin(dropin_path(cfg), cfg.env.runtime.ollama.unit, dropin_text(cfg), env, read_systemd(cfg))
+    else:
+        plan = plan_launchd(env, read_launchd(env))
+    plan.checks = _warning_checks(cfg)
+    return plan
 
 
 def run_all(cfg: RootConfig, dry_run: bool = False) -> StepResult:
@@ -169,7 +195,7 @@ def run_all(cfg: RootConfig, dry_run: bool = False) -> StepResult:
     if cfg.env.runtime.kind is not RuntimeKind.ollama:
         return StepResult("server-settings", Status.skipped, message="the env's runtime is not Ollama")
     how = manager(cfg)
-    if how == "none":
+    if how is ServiceManager.none:
         return server_settings(cfg, dry_run)
 
     def make() -> Plan:

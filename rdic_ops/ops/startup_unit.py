@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import plistlib
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdic_ops.config.compose import expand
-from rdic_ops.config.schema import RootConfig, RuntimeKind
+from rdic_ops.config.schema import RootConfig, RuntimeKind, ServiceManager
 from rdic_ops.errors import UsageError
 from rdic_ops.facts import services
 from rdic_ops.ops.server_settings import manager, read_file, sh, write_file
@@ -95,42 +96,57 @@ def agent_bytes(cfg: RootConfig) -> bytes:
     })
 
 
-def plan_startup(cfg: RootConfig, how: str) -> Plan:
-    plan = Plan("preload-at-startup")
-    if how == "systemd":
-        path, want = unit_path(cfg), unit_text(cfg)
-        have = read_file(path)
-        enabled = "absent"
-        if have is not None:  # is-enabled exits non-zero for a disabled unit: that is an answer, not a failure
-            enabled = services.systemd_enabled(PRELOAD_UNIT)
-        if have == want and enabled == "enabled":
-            plan.add(Change.noop(str(path), have, reason="installed and enabled"))
-            return plan
+@dataclass(frozen=True)
+class UnitFacts:
+    """The preload unit (systemd) or agent (launchd) as it is: its text (None: absent) and whether it is switched
+    on (systemd: enabled, asked only when the file exists; launchd: loaded)."""
 
+    text: str | None
+    on: bool
+
+
+def read_unit(cfg: RootConfig, how: ServiceManager) -> UnitFacts:
+    if how is ServiceManager.systemd:
+        have = read_file(unit_path(cfg))
+        # is-enabled exits non-zero for a disabled unit: that is an answer, not a failure
+        return UnitFacts(have, have is not None and services.systemd_enabled(PRELOAD_UNIT) == "enabled")
+    return UnitFacts(read_file(agent_path(cfg)), services.launchd_loaded(AGENT_LABEL))
+
+
+def plan_unit(how: ServiceManager, path: Path, want: str, facts: UnitFacts) -> Plan:
+    """Facts in, changes out: the unit (or agent) ``want`` at ``path``, enabled (or loaded)."""
+    plan = Plan("preload-at-startup")
+    have = facts.text
+    if have == want and facts.on:
+        plan.add(Change.noop(str(path), have, reason="installed and enabled" if how is ServiceManager.systemd
+                             else "installed and loaded"))
+        return plan
+    action = "create" if have is None else "update"
+    if how is ServiceManager.systemd:
         def install():
             if have != want:
                 write_file(path, want)
             sh(["systemctl", "daemon-reload"], path.parent)
             sh(["systemctl", "enable", PRELOAD_UNIT], path.parent)
-        plan.add(Change(str(path), "create" if have is None else "update", have, want,
+        plan.add(Change(str(path), action, have, want,
                         reason=f"then systemctl daemon-reload and enable {PRELOAD_UNIT}", apply=install))
-        return plan
-    path, want = agent_path(cfg), agent_bytes(cfg).decode()
-    have = read_file(path)
-    loaded = services.launchd_loaded(AGENT_LABEL)
-    if have == want and loaded:
-        plan.add(Change.noop(str(path), have, reason="installed and loaded"))
         return plan
 
     def install_agent():
         if have != want:
             write_file(path, want)
-        if loaded:
+        if facts.on:
             sh(["launchctl", "unload", str(path)])
         sh(["launchctl", "load", "-w", str(path)])
-    plan.add(Change(str(path), "create" if have is None else "update", have, want,
-                    reason="then launchctl load -w", apply=install_agent))
+    plan.add(Change(str(path), action, have, want, reason="then launchctl load -w", apply=install_agent))
     return plan
+
+
+def plan_startup(cfg: RootConfig, how: ServiceManager) -> Plan:
+    """Read the facts, plan from them."""
+    if how is ServiceManager.systemd:
+        return plan_unit(how, unit_path(cfg), unit_text(cfg), read_unit(cfg, how))
+    return plan_unit(how, agent_path(cfg), agent_bytes(cfg).decode(), read_unit(cfg, how))
 
 
 def preload_at_startup(cfg: RootConfig, dry_run: bool = False) -> StepResult:
@@ -140,6 +156,6 @@ def preload_at_startup(cfg: RootConfig, dry_run: bool = False) -> StepResult:
         return StepResult("preload-at-startup", Status.skipped,
                           message="the llama.cpp server is started by invoke preload itself")
     how = manager(cfg)
-    if how == "none":
+    if how is ServiceManager.none:
         return StepResult("preload-at-startup", Status.skipped, message="no systemd or launchd on this machine")
     return converge(lambda: plan_startup(cfg, how), dry_run=dry_run)

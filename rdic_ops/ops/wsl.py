@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdic_ops import wslconfig
@@ -123,19 +124,39 @@ def _backslash_end(text: str) -> bool:
     return (len(text) - len(text.rstrip("\\"))) % 2 == 1
 
 
-def _writable(path: Path, have: str | None) -> None:
-    """A read-only .wslconfig (no write bit, even for root) is the user's decision: refused, never overwritten."""
+@dataclass(frozen=True)
+class FileFacts:
+    """The .wslconfig as it is: its text (None: absent), its permission bits and whether this user may write it."""
+
+    text: str | None
+    mode: int = 0o644
+    writable: bool = True
+
+
+def read_wslconfig(path: Path) -> FileFacts:
+    have = _read(path)
     if have is None:
-        return
-    mode = path.stat().st_mode
-    if not mode & 0o222 or not os.access(path, os.W_OK):
-        raise StepFailed(f"{path} is read-only (mode {mode & 0o777:o}): not overwritten",
+        return FileFacts(None)
+    mode = path.stat().st_mode & 0o777
+    return FileFacts(have, mode, bool(mode & 0o222) and os.access(path, os.W_OK))
+
+
+def _writable(path: Path, facts: FileFacts) -> None:
+    """A read-only .wslconfig (no write bit, even for root) is the user's decision: refused, never overwritten."""
+    if facts.text is not None and not facts.writable:
+        raise StepFailed(f"{path} is read-only (mode {facts.mode:o}): not overwritten",
                          remedy=f"make it writable (chmod u+w {path}) to let wsl.tune edit it")
 
 
 def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> Plan:
+    """Read the facts, plan from them."""
     want = desired(cfg, host)
-    have = _read(path)
+    return plan_wslconfig(path, want, read_wslconfig(path))
+
+
+def plan_wslconfig(path: Path, want: dict[tuple[str, str], str], facts: FileFacts) -> Plan:
+    """Facts in, changes out: only the keys of ``want`` that differ change; every other byte stays."""
+    have = facts.text
     lines = wslconfig.parse(have or "")
     bad = not_a_wslconfig(lines)
     if bad:  # the line is named, never quoted: --path may point at any file
@@ -149,7 +170,7 @@ def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> Plan:
         plan.add(Change.noop(str(path), have, reason="already as declared"))
         return plan
 
-    _writable(path, have)
+    _writable(path, facts)
 
     def write():
         backup(path)
