@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdic_ops.errors import StepFailed
 from rdic_ops.fsutil import atomic_write, stamp, unique_path
+from rdic_ops.migration.journal_check import MAX_BYTES, checked, checked_error
 
 OURS, ORIGINAL, CHANGED, MISSING = "ours", "original", "changed", "missing"
 
@@ -43,11 +46,29 @@ class Journal:
     def __init__(self, jdir: Path, root: Path):
         self.dir, self.root = jdir, root
 
-    def read(self) -> dict:
+    @classmethod
+    def of(cls, migrations_dir: Path, name: str, root: Path) -> Journal:
+        """The journal of migration ``name`` on project ``root``: one directory per pair."""
+        key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+        return cls(migrations_dir / f"{name}-{key}", root)
+
+    def placed_here(self, rel: str) -> bool:
+        """Is the model link at ``rel`` still the one the migration made (same file: device and inode)?"""
+        ident = self.read().get("placed_ids", {}).get(rel)
         try:
-            return json.loads((self.dir / "journal.json").read_text())
-        except (OSError, ValueError):
+            st = (self.root / rel).lstat()
+        except OSError:
+            return False
+        return ident is not None and [st.st_dev, st.st_ino] == list(ident)
+
+    def read(self) -> dict:
+        """The journal's data ({} when there is none); a damaged one is an error naming it (journal_check)."""
+        path = self.dir / "journal.json"
+        if not path.exists():
             return {}
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            raise checked_error(path)
+        return checked(path, path.read_text(errors="replace"))
 
     def write(self, data: dict) -> None:
         atomic_write(self.dir / "journal.json", json.dumps(data, indent=2))
@@ -61,6 +82,35 @@ class Journal:
 
     def backup_path(self, rel: str) -> Path:
         return self.dir / "backups" / rel
+
+    @contextmanager
+    def exclusive(self):
+        """One apply or rollback at a time on a project, whatever the migration: a second one is refused while
+        the first runs (two at once left a project half-migrated, and the rollback then said "nothing to do").
+        An advisory lock on a file beside the journals: the kernel drops it when the process ends, a crash too."""
+        import fcntl
+
+        key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir.parent / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StepFailed(f"another migrate-model is changing {self.root} right now: not started",
+                                 remedy="wait for it to finish, then re-run") from None
+            yield
+        finally:
+            os.close(fd)
+
+    def inside(self, rel: str) -> Path:
+        """The project file ``rel`` names, refused when a folder on its way is a link out of the project (a
+        restore never writes outside the project it migrated)."""
+        path = self.root / rel
+        if not path.parent.resolve().is_relative_to(self.root.resolve()):
+            raise StepFailed(f"{rel}: a folder on its way leads out of {self.root}: not restored",
+                             remedy="put the folder back as it was, then re-run")
+        return path
 
     def state(self, rel: str) -> str:
         """What ``rel`` holds now against the journal: ours, original, changed (someone's work) or missing."""
@@ -155,7 +205,7 @@ class Journal:
         since the crash is left as it is (its backup stays in the journal)."""
         restored = self.interrupted()
         for rel in restored:
-            atomic_write(self.root / rel, self.backup_path(rel).read_bytes(), mode=self.files()[rel].get("mode"))
+            atomic_write(self.inside(rel), self.backup_path(rel).read_bytes(), mode=self.files()[rel].get("mode"))
         if self.status == "applying":
             self._mark("rolled-back", recovered_at=time.time())
         return restored
@@ -184,7 +234,7 @@ class Journal:
             saved = self.save_current(rel)
             note = f"changed after the migration: that version saved to {saved}" if saved else \
                 "deleted after the migration: restored"
-        atomic_write(self.root / rel, self.backup_path(rel).read_bytes(), mode=self.files()[rel].get("mode"))
+        atomic_write(self.inside(rel), self.backup_path(rel).read_bytes(), mode=self.files()[rel].get("mode"))
         return note
 
     def _mark(self, status: str, **extra) -> None:

@@ -10,7 +10,6 @@ completes and the model stays "download pending" until a later run fetches it.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from rdic_ops.errors import RdicError, StepFailed, UsageError
 from rdic_ops.facts import git
 from rdic_ops.migration import edits as E
 from rdic_ops.migration import model as M
-from rdic_ops.migration.journal import ORIGINAL, OURS, Journal
+from rdic_ops.migration.journal import OURS, Journal
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge, fold, worst
 from rdic_ops.providers import provider_checks
 
@@ -49,8 +48,7 @@ def resolve(migration: str, target: str) -> tuple[MigrationSpec, Path, Path | No
 
 
 def journal(cfg: RootConfig, spec: MigrationSpec, root: Path) -> Journal:
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
-    return Journal(expand(cfg.paths.state_dir) / "migrations" / f"{spec.name}-{key}", root)
+    return Journal.of(expand(cfg.paths.state_dir) / "migrations", spec.name, root)
 
 
 def rollback_command(spec: MigrationSpec, root: Path, spec_path: Path | None = None) -> str:
@@ -68,7 +66,7 @@ def preflight(spec: MigrationSpec, root: Path, j: Journal, allow_dirty: bool) ->
     if allow_dirty:
         return ""
     ours = {rel for rel in j.files() if j.state(rel) == OURS} if j.status == "applied" else set()
-    ours |= {rel for rel in j.read().get("placed", []) if placed_by_us(j, root, rel)}
+    ours |= {rel for rel in j.read().get("placed", []) if j.placed_here(rel)}
     dirty = [(code, path) for code, path in git.dirty_paths(root) if path not in ours]
     if not dirty:
         return ""
@@ -76,16 +74,6 @@ def preflight(spec: MigrationSpec, root: Path, j: Journal, allow_dirty: bool) ->
     more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
     return f"--target {root} has uncommitted changes ({code.strip()} {path}{more}): commit or stash them, or pass " \
         "--allow-dirty (a rollback restores only files that still hold what the migration wrote)"
-
-
-def placed_by_us(j: Journal, root: Path, rel: str) -> bool:
-    """Is the model link at ``rel`` still the one the migration made (same file: device and inode)?"""
-    ident = j.read().get("placed_ids", {}).get(rel)
-    try:
-        st = (root / rel).lstat()
-    except OSError:
-        return False
-    return ident is not None and [st.st_dev, st.st_ino] == list(ident)
 
 
 def leftover_check(spec: MigrationSpec, found: list[E.Leftover]) -> Check:
@@ -112,8 +100,17 @@ def make_plan(spec: MigrationSpec, root: Path, j: Journal) -> Plan:
     return plan
 
 
-def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool = False, allow_dirty: bool = False,
-            skip_fit: bool = False, skip_verify: bool = False, spec_path: Path | None = None) -> StepResult:
+def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool = False, **options) -> StepResult:
+    """Apply the migration to ``root`` (one apply or rollback at a time on a project: Journal.exclusive; a dry
+    run only reads and takes no lock). ``options``: allow_dirty, skip_fit, skip_verify, spec_path."""
+    if dry_run:
+        return _migrate(cfg, spec, root, dry_run=True, **options)
+    with journal(cfg, spec, root).exclusive():
+        return _migrate(cfg, spec, root, **options)
+
+
+def _migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool = False, allow_dirty: bool = False,
+             skip_fit: bool = False, skip_verify: bool = False, spec_path: Path | None = None) -> StepResult:
     t0 = time.perf_counter()
     j = journal(cfg, spec, root)
     pre: list[Check] = []
@@ -246,54 +243,11 @@ def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
 
 def rollback(cfg: RootConfig, spec: MigrationSpec, root: Path, dry_run: bool = False,
              discard_later_edits: bool = False) -> StepResult:
-    """Every file back to its original, but only where the file holds what the migration wrote: a file changed
-    since (someone's work) stops the whole rollback before anything is restored, its diff shown, unless
-    ``discard_later_edits`` (then its version is saved beside the backups first)."""
+    """The migration undone (ops/migrate_rollback.py), one apply or rollback at a time on a project."""
+    from rdic_ops.ops.migrate_rollback import rollback as undo
+
     j = journal(cfg, spec, root)
-    conflicts = j.conflicts() + [rel for rel in j.read().get("placed", [])
-                                 if j.status in ("applied", "applying") and (root / rel).exists()
-                                 and not placed_by_us(j, root, rel)]
-    if conflicts and not discard_later_edits:
-        return _refused(j, root, conflicts)
-
-    def make() -> Plan:
-        plan = Plan("migrate-model --rollback")
-        if j.status not in ("applied", "applying"):
-            plan.add(Change.noop(str(root), j.status, after="original", reason="nothing to roll back"))
-            return plan
-        for rel in sorted(j.files()):
-            if j.state(rel) == ORIGINAL:
-                continue
-            path = root / rel
-            have = path.read_bytes() if path.is_file() else b""
-            later = j.state(rel) != OURS
-            plan.add(Change(rel, "restore" if not dry_run else "would restore", have.decode("utf-8", "replace"),
-                            j.backup_path(rel).read_text("utf-8", "replace"),
-                            apply=lambda rel=rel: j.restore(rel, discard_later_edits=discard_later_edits),
-                            reason=f"changed after the migration: that version is saved to {j.dir / 'after-rollback'}"
-                            " first (--discard-later-edits)" if later else "holds what the migration wrote"))
-        for rel in j.read().get("placed", []):  # model links this migration made, and only those
-            if placed_by_us(j, root, rel):
-                plan.add(Change(rel, "remove link", "model link", None, reason="linked by the migration",
-                                apply=lambda rel=rel: (root / rel).unlink()))
-        plan.add(Change("journal", "mark rolled-back", j.status, "rolled-back", apply=j.mark_rolled_back))
-        return plan
-
-    return converge(make, dry_run=dry_run)
-
-
-def _refused(j: Journal, root: Path, conflicts: list[str]) -> StepResult:
-    """A rollback that would overwrite someone's work: nothing restored, the differences shown."""
-    changes = []
-    for rel in conflicts:
-        path = root / rel
-        have = path.read_text("utf-8", "replace") if path.is_file() else None
-        want = j.backup_path(rel).read_text("utf-8", "replace") if j.backup_path(rel).exists() else None
-        why = "deleted after the migration" if have is None else "changed after the migration" \
-            if want is not None else "replaced after the migration (not the link it made)"
-        changes.append(Change(rel, "keep", have, want, reason=f"{why}: kept"))
-    names = ", ".join(conflicts[:3]) + (" ..." if len(conflicts) > 3 else "")
-    return StepResult("migrate-model --rollback", Status.failed, changes,
-                      message=f"{len(conflicts)} file(s) changed after the migration ({names}): nothing restored",
-                      remedy="keep that work (commit or copy it) and re-run, or pass --discard-later-edits: each "
-                      f"such file's version is saved under {j.dir / 'after-rollback'} before the original returns")
+    if dry_run:
+        return undo(j, dry_run=True, discard_later_edits=discard_later_edits)
+    with j.exclusive():
+        return undo(j, discard_later_edits=discard_later_edits)
