@@ -19,9 +19,16 @@ UNBOUNDED = 4096
 def console(stderr: bool = False):
     from rich.console import Console
 
+    class Quiet(Console):
+        def on_broken_pipe(self) -> None:
+            """rich's own answer to a reader that went away is SystemExit(1) with nothing said (`doctor | head -1`
+            ended 1); the error goes up instead, to the CLI's contract, which ends quietly with 141 as Unix tools do."""
+            self.quiet = True
+            raise BrokenPipeError
+
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else UNBOUNDED
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return Quiet(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def escape(text: object) -> str:

@@ -94,7 +94,7 @@ def check(out: cli.Ran, json_: bool, code: int | None = None, says: str | tuple[
             assert part.lower() in lines[0].lower(), (part, lines[0])
     if json_:
         data = json.loads(out.stdout)  # one object, nothing else on stdout
-        assert isinstance(data, dict | list)
+        assert isinstance(data, dict)  # (embeddings.bench printed a bare array)
         if out.returncode:
             assert isinstance(data, dict) and data["exit_code"] == out.returncode and data["error"] and data["step"]
 
@@ -220,3 +220,47 @@ def test_help_survives_a_second_parse_in_one_process():
     for _ in range(2):
         out = cli.run("config", "--help")
         assert "machine profile, a file of conf/env/" in " ".join(out.stdout.split()), out.stdout
+
+
+# An independent tester's rows (issue 26): each failed before its fix (a traceback, exit 0 or 1, or a password).
+TESTER_ROWS = [
+    (["-T", "nan", "config"], {}, "a flag's value could not be read"),
+    (["-T", "5", "config"], {}, "--command-timeout is one of Invoke's own flags"),
+    (["-f", "/tmp/no-such-invoke-config.yaml", "config"], {}, "--config is one of Invoke's own flags"),
+    (["-D", "nan", "--list"], {}, "a flag's value could not be read"),
+    (["--list", "-F", "xml"], {}, "--list-format=xml: choose flat, nested, json"),
+    (["--help", "nosuchtask"], {}, "No idea what 'nosuchtask' is!"),
+    (["config", "--env="], {}, "--env=: give an env name"),
+    (["plan-memory", "--env=local", "--ctx="], {}, "--ctx=: give a value (an integer from 1 to 1048576)"),
+    (["setup", "--env=local", "--only=,,,", "--dry-run"], {}, "--only=,,,: give at least one name"),
+    (["setup", "--env=local", "--only=models", "--skip=models", "--dry-run"], {}, "both in --only and in --skip"),
+    (["fleet.doctor", "--fleet=lab", "--hosts="], {}, "--hosts=: give at least one name"),
+    (["models.pull", "--env=local", "--model=", "--dry-run"], {}, "--model=: give at least one name"),
+    (["route", "--env=rtx3060"], {"OLLAMA_HOST": "http://127.0.0.1:99999"}, "OLLAMA_HOST is not a URL"),
+    (["models.pull", "--env=cpu", "--dry-run"], {"HF_ENDPOINT": "http://[::1"}, "HF_ENDPOINT is not a URL"),
+    (["config"], {"HF_ENDPOINT": "admin:PLANTPW9@127.0.0.1:9"}, "HF_ENDPOINT is not an http(s):// URL"),
+]
+
+
+@pytest.mark.parametrize("json_", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("args, env, says", TESTER_ROWS, ids=[" ".join(r[0]) for r in TESTER_ROWS])
+def test_the_testers_rows_are_one_line_exit_2(args, env, says, json_):
+    out = cli.run(*args, *(["--json"] if json_ and "--list" not in args and "--help" not in args else []), env=env)
+    check(out, json_ and "--list" not in args and "--help" not in args, 2, says)
+    assert "PLANTPW9" not in out.stdout + out.stderr
+
+
+def test_a_reader_that_goes_away_ends_quietly_with_141():
+    """`doctor | head -1` ended 1 with nothing said (rich's own SystemExit); now 141, as Unix tools end."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).with_name("rdic-ops"))
+    for args in (["doctor", "--env=local"], ["doctor", "--env=local", "--json"], ["--list"]):
+        proc = subprocess.Popen([exe, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, "RDIC_CONFIG_CACHE": "0"})
+        proc.stdout.close()  # the reader is gone before the first write
+        err = proc.stderr.read().decode()
+        assert proc.wait(120) == 141 and err == "", (args, err)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rdic_ops.cli.contract import TaskFailed
 from rdic_ops.cli.env import compose_auto
-from rdic_ops.cli.flags import COMMON, number, split
+from rdic_ops.cli.flags import COMMON, names, number
 from rdic_ops.cli.output import emit
 from rdic_ops.cli.task import rdic_task
 
@@ -14,7 +14,7 @@ from rdic_ops.cli.task import rdic_task
                  "runs": "runs per question (after one warm-up)", "max-tokens": "tokens per answer",
                  "questions": "a YAML file of questions [{id, turns: [...]}] [default: the ten shipped]",
                  "out": "results directory [default: bench-results/<time>]"})
-def run(c, env=None, set_=None, models="", runs="3", max_tokens="64", questions="", out="", json_=False):
+def run(c, env=None, set_=None, models=None, runs="3", max_tokens="64", questions="", out="", json_=False):
     """The chat benchmark: TTFT, tokens/s, load time, VRAM per model; answers for rating."""
     from pathlib import Path
 
@@ -25,9 +25,9 @@ def run(c, env=None, set_=None, models="", runs="3", max_tokens="64", questions=
     runs, max_tokens = number("runs", runs), number("max-tokens", max_tokens)
     qs = load_questions(questions) if questions else None
     cfg = compose_auto(env, set_)
-    names = split(models) or runner.default_models(cfg)
+    chosen = names("models", models) or runner.default_models(cfg)
     where = Path(out) if out else unique_path("bench-results")  # two runs in one second: two directories
-    out_dir, results, summary = runner.run(cfg.env.name, list(set_ or []), names, questions=qs, runs=runs,
+    out_dir, results, summary = runner.run(cfg.env.name, list(set_ or []), chosen, questions=qs, runs=runs,
                                            max_tokens=max_tokens, out_dir=where)
     option, why = runner.recommend(cfg, summary)
     payload = {"dir": str(out_dir), "summary": summary, "recommendation": [option, why]}

@@ -54,11 +54,21 @@ def note(text: str) -> None:
 
 
 def fail_json(json_: bool, step: str, error: str, code: int, payload: dict | None = None) -> None:
-    """With --json a failure still prints one JSON object on stdout, so CI parsers always get JSON."""
+    """With --json a failure still prints one JSON object on stdout, so CI parsers always get JSON (unless the
+    reader has gone: then the one line on stderr and the exit code still say it)."""
     if json_:
         from rdic_ops.render import emit_json
 
-        emit_json({**(payload or {}), "error": error, "step": step, "exit_code": code})
+        try:
+            emit_json({**(payload or {}), "error": error, "step": step, "exit_code": code})
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _reader_gone()
+
+
+def _reader_gone() -> None:
+    """stdout's reader went away (`| head`): what is left to print goes nowhere, as Unix tools do on SIGPIPE."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _end(run: Invocation, line: str, code: int, payload: dict | None = None, step: str | None = None):
@@ -79,6 +89,7 @@ def contract(json_: bool, step: str):
         with masked_streams():
             try:
                 yield run
+                sys.stdout.flush()  # a reader that went away is found here, inside the contract
                 for text in run.notes:
                     print(text, file=sys.stderr)
             except TaskFailed as failed:
@@ -90,7 +101,7 @@ def contract(json_: bool, step: str):
             except (Exit, UnexpectedExit):  # an exit code chosen on purpose; `test`'s pytest failing
                 raise
             except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do on SIGPIPE
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                _reader_gone()
                 raise Exit(code=141) from None
             except OSError as exc:  # the machine refused (read-only, full disk, not a directory): reason and path
                 if os.environ.get("RDIC_DEBUG"):

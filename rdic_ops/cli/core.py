@@ -9,7 +9,7 @@ import sys
 
 from rdic_ops.cli.contract import TaskFailed
 from rdic_ops.cli.env import auto_env, compose_auto
-from rdic_ops.cli.flags import COMMON, number, split
+from rdic_ops.cli.flags import COMMON, names, number
 from rdic_ops.cli.output import emit, finish
 from rdic_ops.cli.task import rdic_task
 
@@ -40,12 +40,13 @@ def doctor(c, env=None, set_=None, json_=False):
 @rdic_task("setup", help={**COMMON, "dry-run": "show the plan and what is missing; change nothing",
                           "only": "run only these steps (comma-separated)",
                           "skip": "skip these steps (comma-separated)"})
-def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
+def setup(c, env=None, set_=None, dry_run=False, only=None, skip=None, json_=False):
     """Bring this machine to the env's declared state (idempotent: a re-run changes nothing)."""
     from rdic_ops.ops import setup as setup_op
 
     cfg = compose_auto(env, set_)
-    results = setup_op.run(cfg, dry_run=dry_run, only=split(only), skip=split(skip), overrides=list(set_ or []))
+    results = setup_op.run(cfg, dry_run=dry_run, only=names("only", only), skip=names("skip", skip),
+                           overrides=list(set_ or []))
     finish(results, json_, strict=not dry_run, env=cfg.env.name, dry_run=dry_run)
 
 
@@ -57,7 +58,7 @@ def setup(c, env=None, set_=None, dry_run=False, only="", skip="", json_=False):
                  "parallel": "parallel sequences for --gguf (llama.cpp n_seq_max)",
                  "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side",
                  "plot": "also draw the plan as stacked bars against the budget line into this PNG file"})
-def plan_memory(c, env=None, set_=None, ctx="", kv_type="", gguf="", parallel="1", oracle=False, plot="",
+def plan_memory(c, env=None, set_=None, ctx=None, kv_type="", gguf="", parallel="1", oracle=False, plot="",
                 json_=False):
     """Will the env's models fit in VRAM / unified memory together? What to change if not."""
     from rdic_ops.ops import plan_memory as op
@@ -103,7 +104,7 @@ def server_settings(c, env=None, set_=None, dry_run=False, json_=False):
 
 
 @rdic_task("route", help={**COMMON, "since": "seconds since extraction last ran [default: read from the runtime]"})
-def route(c, env=None, set_=None, since="", json_=False):
+def route(c, env=None, set_=None, since=None, json_=False):
     """Which model should answer chat now (the hybrid rule: the extraction model while warm, else the chat model)."""
     from rdic_ops.ops import route as route_op
     from rdic_ops.runtime import for_env

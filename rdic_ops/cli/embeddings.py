@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rdic_ops.cli.env import compose_auto
-from rdic_ops.cli.flags import COMMON, number, numbers, split
+from rdic_ops.cli.flags import COMMON, names, number, numbers
 from rdic_ops.cli.output import emit, finish
 from rdic_ops.cli.task import rdic_task
 
@@ -16,7 +16,7 @@ from rdic_ops.cli.task import rdic_task
                  "force": "re-embed even when parity is above the threshold",
                  "dry-run": "measure parity and show the plan; change nothing"})
 def migrate_embeddings(c, env=None, set_=None, from_="ollama", to="sentence_transformers", store="",
-                       text_field="content", batch_size="", force=False, dry_run=False, json_=False):
+                       text_field="content", batch_size=None, force=False, dry_run=False, json_=False):
     """Move embeddings to another backend: parity check, keep or re-embed the index, switch the app."""
     from rdic_ops.ops import migrate_embeddings as migrate
 
@@ -38,11 +38,11 @@ def bench(c, env=None, set_=None, backends="sentence_transformers,llamacpp", bat
 
     sizes, lengths = numbers("batch-sizes", batch_sizes), numbers("max-seq-lengths", max_seq_lengths)
     texts = number("texts", texts) or 256
-    names = embedding_bench.backend_names(split(backends))
+    chosen = embedding_bench.backend_names(names("backends", backends))
     cfg = compose_auto(env, set_)
-    rows = embedding_bench.run(cfg, names, sizes, lengths, texts)
-    if json_:
-        emit([r.to_dict() for r in rows])
+    rows = embedding_bench.run(cfg, chosen, sizes, lengths, texts)
+    if json_:  # one JSON object, as every task prints (it was a bare array)
+        emit({"env": cfg.env.name, "texts": texts, "rows": [r.to_dict() for r in rows]})
     else:
         from rdic_ops.render import print_embedding_bench
 

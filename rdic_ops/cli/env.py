@@ -2,7 +2,44 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from rdic_ops.cli.contract import note
+from rdic_ops.errors import ConfigError
+
+
+def _url_problem(value: str, bare_host: bool) -> str:
+    """Why ``value`` is not an http(s) URL the libraries can use ('' when it is). ``bare_host``: a host[:port]
+    with no scheme is fine too (Ollama's own OLLAMA_HOST form)."""
+    if bare_host and "://" not in value:
+        value = "http://" + value
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a port past 65535 or not a number
+    except ValueError:
+        return "not a URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s):// URL with a host"
+    if port == 0:
+        return "port 0"
+    return ""
+
+
+def check_environment(environ=None) -> None:
+    """Variables libraries parse as they are imported, checked first: with OLLAMA_HOST's port past 65535 the
+    ollama package raised at import (an internal error), with HF_ENDPOINT=http://[::1 huggingface_hub printed
+    its own error on stdout (a --json object no longer parsed), and a scheme-less HF_ENDPOINT with a password
+    was echoed. Their values are never shown: they may hold credentials."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    for name, bare in (("HF_ENDPOINT", False), ("OLLAMA_HOST", True)):
+        value = environ.get(name)
+        if value:
+            why = _url_problem(value.strip(), bare)
+            if why:
+                raise ConfigError(f"the environment variable {name} is {why} (its value is not shown: it may hold "
+                                  "a credential)", remedy=f"set {name} to http(s)://HOST[:PORT], or unset it")
 
 
 def compose(env, set_):
@@ -17,8 +54,14 @@ def compose(env, set_):
 
 
 def auto_env(env) -> str:
-    """--env, or the env chosen from this machine's facts (said on stderr when the task ends well)."""
-    if env:
+    """--env, or the env chosen from this machine's facts (said on stderr when the task ends well). `--env=`
+    given empty is an error: it chose an env from the facts while the user meant to name one."""
+    if env is not None:
+        if not str(env).strip():
+            from rdic_ops.config.files import choices
+            from rdic_ops.errors import UsageError
+
+            raise UsageError(f"--env=: give an env name (choices: {', '.join(choices('env'))}), or leave the flag out")
         return env
     from rdic_ops.config.choose import choose_env
     from rdic_ops.facts import hardware

@@ -33,11 +33,14 @@ MAX_LIST = 16  # values in a comma-separated numeric flag: every value is anothe
 
 
 def number(flag: str, raw):
-    """The value of a numeric flag (None when not given), or a UsageError naming the flag and the fix."""
+    """The value of a numeric flag (None when not given), or a UsageError naming the flag and the fix. A flag
+    given empty (`--ctx=`) is an error, not "not given": the user meant something."""
     kind, lo, hi = NUMBERS[flag]
+    if raw is None:
+        return None
     raw = str(raw).strip()
     if raw == "":
-        return None
+        raise UsageError(f"--{flag}=: give a value ({'an integer' if kind is int else 'a number'} {span(flag)})")
     want = f"{'an integer' if kind is int else 'a number'} {span(flag)}"
     try:
         value = kind(raw)
@@ -69,6 +72,17 @@ def split(value: str) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
+def names(flag: str, raw: str | None) -> list[str]:
+    """A comma-separated list of names: [] when the flag is not given (None); given, at least one name (an empty
+    `--hosts=` or `--only=,,,` meant every host, every step: the opposite of what was typed)."""
+    if raw is None:
+        return []
+    found = split(raw)
+    if not found:
+        raise UsageError(f"--{flag}={raw}: give at least one name (comma-separated), or leave the flag out")
+    return found
+
+
 def help_texts(fn, texts: dict) -> dict:
     """Each flag's help with its type and default appended, read from the task's signature."""
     out = {}
@@ -78,7 +92,7 @@ def help_texts(fn, texts: dict) -> dict:
         if flag in NUMBERS:
             kind = NUMBERS[flag][0]
             noun = "comma-separated integers" if flag in LISTS else "integer" if kind is int else "number"
-            default = f"; default: {p.default}" if p.default != "" else ""
+            default = f"; default: {p.default}" if p.default not in ("", None) else ""
             text += f" [{noun} {span(flag)}{default}]" if "[default" not in text else f" [{noun} {span(flag)}]"
         elif isinstance(p.default, str) and p.default and "default" not in text:
             text += f" [default: {p.default}]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from rdic_ops.cli.contract import TaskFailed
-from rdic_ops.cli.flags import number, split
+from rdic_ops.cli.flags import names, number
 from rdic_ops.cli.output import emit
 from rdic_ops.cli.task import rdic_task
 from rdic_ops.errors import UsageError
@@ -38,7 +38,7 @@ def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, j
     inv = _inventory(fleet, set_)
     parallel = number("parallel", parallel) or 0  # not given: the inventory's own limit (0 passed to run_task)
     tell = (lambda r: print(report.progress_line(r), file=sys.stderr)) if sys.stderr.isatty() else None
-    runs = run_task(inv, task_name, hosts=split(hosts), parallel=parallel, extra=list(extra), dry_run=dry_run,
+    runs = run_task(inv, task_name, hosts=names("hosts", hosts), parallel=parallel, extra=list(extra), dry_run=dry_run,
                     accept_new=accept_new_host_keys, progress=tell)
     where = report.write_files(runs, Path(out) if out else report.default_out(inv, task_name))
     payload = report.report_dict(inv, task_name, runs, dry_run=dry_run, report_dir=str(where))
@@ -52,7 +52,7 @@ def _fleet(task_name, fleet, hosts, parallel, set_, accept_new_host_keys, out, j
 
 
 @rdic_task("fleet.doctor", name="doctor", help=FLEET_HELP)
-def doctor(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="", json_=False):
+def doctor(c, fleet="", hosts=None, parallel=None, set_=None, accept_new_host_keys=False, out="", json_=False):
     """doctor on every host of the fleet: facts against each host's env, one table back."""
     _fleet("doctor", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_)
 
@@ -61,17 +61,17 @@ def doctor(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=F
            help={**FLEET_HELP, "dry-run": "show each host's plan; change nothing (no bootstrap either)",
                  "only": "run only these setup steps (comma-separated)",
                  "skip": "skip these setup steps (comma-separated)"})
-def setup(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="", json_=False,
-          dry_run=False, only="", skip=""):
+def setup(c, fleet="", hosts=None, parallel=None, set_=None, accept_new_host_keys=False, out="", json_=False,
+          dry_run=False, only=None, skip=None):
     """setup on every host of the fleet (bootstrapped first): the same declared state everywhere."""
-    extra = (["--dry-run"] if dry_run else []) + ([f"--only={only}"] if only else []) + \
-            ([f"--skip={skip}"] if skip else [])
+    chosen = {"only": names("only", only), "skip": names("skip", skip)}
+    extra = (["--dry-run"] if dry_run else []) + [f"--{k}={','.join(v)}" for k, v in chosen.items() if v]
     _fleet("setup", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, extra, dry_run)
 
 
 @rdic_task("fleet.models-verify", name="models-verify",
            help={**FLEET_HELP, "full": "re-hash every file, ignoring each host's cache"})
-def models_verify(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="",
+def models_verify(c, fleet="", hosts=None, parallel=None, set_=None, accept_new_host_keys=False, out="",
                   json_=False, full=False):
     """models.verify on every host of the fleet: re-hash model files, report what is bad where."""
     _fleet("models-verify", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_,
@@ -79,13 +79,13 @@ def models_verify(c, fleet="", hosts="", parallel="", set_=None, accept_new_host
 
 
 @rdic_task("fleet.smoke", name="smoke", help=FLEET_HELP)
-def smoke(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="", json_=False):
+def smoke(c, fleet="", hosts=None, parallel=None, set_=None, accept_new_host_keys=False, out="", json_=False):
     """smoke on every host of the fleet: the live checks, one table back."""
     _fleet("smoke", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_)
 
 
 @rdic_task("fleet.bench", name="bench", help={**FLEET_HELP, "runs": "runs per question on each host"})
-def bench(c, fleet="", hosts="", parallel="1", set_=None, accept_new_host_keys=False, out="", json_=False,
+def bench(c, fleet="", hosts=None, parallel="1", set_=None, accept_new_host_keys=False, out="", json_=False,
           runs="3"):
     """bench on every host of the fleet (one at a time by default; results stay on each host)."""
     runs_flag = f"--runs={number('runs', runs) or 3}"
@@ -94,7 +94,7 @@ def bench(c, fleet="", hosts="", parallel="1", set_=None, accept_new_host_keys=F
 
 @rdic_task("fleet.bootstrap", name="bootstrap",
            help={**FLEET_HELP, "dry-run": "show what each host would install; change nothing"})
-def bootstrap(c, fleet="", hosts="", parallel="", set_=None, accept_new_host_keys=False, out="",
+def bootstrap(c, fleet="", hosts=None, parallel=None, set_=None, accept_new_host_keys=False, out="",
               json_=False, dry_run=False):
     """Install rdic-ops of this checkout's build on every host (a host already on it is left alone)."""
     _fleet("bootstrap", fleet, hosts, parallel, set_, accept_new_host_keys, out, json_, dry_run=dry_run)

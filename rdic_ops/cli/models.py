@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rdic_ops.cli.env import compose_auto
-from rdic_ops.cli.flags import COMMON, split
+from rdic_ops.cli.flags import COMMON, names
 from rdic_ops.cli.output import finish
 from rdic_ops.cli.task import rdic_task
 
@@ -15,27 +15,28 @@ VERIFY_HELP = {"all": "the whole Ollama store (orphans, partials) and every GGUF
 
 @rdic_task("models.pull", name="pull",
            help={**MODEL_HELP, **FULL_HELP, "dry-run": "show what would be fetched; change nothing"})
-def pull(c, env=None, set_=None, model="", dry_run=False, full=False, json_=False):
+def pull(c, env=None, set_=None, model=None, dry_run=False, full=False, json_=False):
     """Fetch the env's models from their sources and verify every file (honours models.lock)."""
     from rdic_ops.ops import models
 
     cfg = compose_auto(env, set_)
-    finish([models.pull(cfg, split(model), dry_run=dry_run, full=full)], json_, env=cfg.env.name)
+    finish([models.pull(cfg, names("model", model), dry_run=dry_run, full=full)], json_, env=cfg.env.name)
 
 
 @rdic_task("models.lock", name="lock", help={**MODEL_HELP, "dry-run": "show the lockfile diff; write nothing"})
-def lock(c, env=None, set_=None, model="", dry_run=False, json_=False):
+def lock(c, env=None, set_=None, model=None, dry_run=False, json_=False):
     """Write models.lock from the verified state: source, revision or manifest digest, sha256 of every file."""
     from rdic_ops.ops import models
 
     cfg = compose_auto(env, set_)
-    finish([models.write_lock(cfg, split(model), dry_run=dry_run)], json_, env=cfg.env.name)
+    finish([models.write_lock(cfg, names("model", model), dry_run=dry_run)], json_, env=cfg.env.name)
 
 
 @rdic_task("models.verify", name="verify", help={**MODEL_HELP, **FULL_HELP, **VERIFY_HELP})
-def verify(c, env=None, set_=None, model="", all_=False, repair=False, full=False, json_=False):
+def verify(c, env=None, set_=None, model=None, all_=False, repair=False, full=False, json_=False):
     """Re-hash model files: report missing, truncated, corrupted, orphaned and partial ones."""
     from rdic_ops.ops import models
 
     cfg = compose_auto(env, set_)
-    finish([models.verify(cfg, all_=all_, full=full, repair=repair, only=split(model))], json_, env=cfg.env.name)
+    result = models.verify(cfg, all_=all_, full=full, repair=repair, only=names("model", model))
+    finish([result], json_, env=cfg.env.name)

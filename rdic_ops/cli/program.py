@@ -20,11 +20,22 @@ from invoke.exceptions import ParseError
 from rdic_ops.cli.contract import fail_json
 from rdic_ops.redact import mask_text
 
+# The core flags `rdic-ops` takes of Invoke's: the others set shell commands' options (--echo, --pty, --hide,
+# --warn-only, --command-timeout, --dry), read an Invoke config file (-f) or tune --list (-D): nothing a task of
+# rdic-ops reads, and each was a way to a traceback (-T nan, -f bad.yaml, -D nan). `invoke` in a checkout keeps
+# Invoke's own: it parses them before it reads tasks.py.
+CORE = {"complete", "help", "list", "list-format", "print-completion-script", "version"}
+LIST_FORMATS = ("flat", "nested", "json")
+
 
 class RdicProgram(Program):
     def parse_core(self, argv):
         with self._usage():
             super().parse_core(argv)
+            if self.binary == "rdic-ops":
+                given = [a.names[0] for a in self.core[0].args.values() if a.got_value and a.names[0] not in CORE]
+                if given:
+                    raise ParseError(f"--{given[0]} is one of Invoke's own flags, which rdic-ops does not take")
 
     def parse_tasks(self):
         with self._usage():
@@ -33,10 +44,23 @@ class RdicProgram(Program):
 
     def parse_cleanup(self):
         try:
-            super().parse_cleanup()
+            with self._usage():
+                fmt = self.args["list-format"].value if "list-format" in self.args else "flat"
+                if fmt not in LIST_FORMATS:
+                    raise ParseError(f"--list-format={fmt}: choose {', '.join(LIST_FORMATS)}")
+                super().parse_cleanup()
         except BrokenPipeError:  # `rdic-ops --list | head`: the reader went away, as Unix tools do on SIGPIPE
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise Exit(code=141) from None
+
+    def update_config(self, merge: bool = True):
+        try:
+            super().update_config(merge)
+        except Exception as exc:  # `invoke -f FILE`: an Invoke config file that does not load
+            line = mask_text(f"--config: cannot load it ({type(exc).__name__})")
+            fail_json("--json" in list(self.argv or []), "", line, 2)
+            print(f"rdic-ops: {line}", file=sys.stderr)
+            raise Exit(code=2) from None
 
     def _missing_set_value(self) -> None:
         """Invoke takes a list flag without its value as an empty list: `--set` last, or before another flag."""
@@ -61,6 +85,8 @@ class _ParseErrors:
         return self
 
     def __exit__(self, kind, exc, tb):
+        if isinstance(exc, ValueError) and not isinstance(exc, ParseError):  # a core flag's value Invoke cannot
+            exc = ParseError(f"a flag's value could not be read ({exc})")     # cast (-T nan, -D nan)
         if not isinstance(exc, ParseError):
             return False
         name = getattr(getattr(exc, "context", None), "name", None)
@@ -69,7 +95,9 @@ class _ParseErrors:
             f"{_binary(self.program)} --list shows the tasks"
         argv = list(getattr(self.program, "argv", []) or [])
         line = mask_text(f"{msg} ({fix})")
-        fail_json("--json" in argv or "--format=json" in argv, name or "", line, 2)
+        tasks = getattr(getattr(self.program, "collection", None), "task_names", {}) or {}
+        step = name or next((a for a in argv[1:] if a in tasks), "") or "rdic-ops"  # the JSON always names one
+        fail_json("--json" in argv or "--format=json" in argv, step, line, 2)
         print(f"rdic-ops: {line}", file=sys.stderr)
         raise Exit(code=2)
 

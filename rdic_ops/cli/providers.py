@@ -6,14 +6,14 @@ import sys
 
 from rdic_ops.cli.contract import TaskFailed
 from rdic_ops.cli.env import compose_auto
-from rdic_ops.cli.flags import COMMON, split
+from rdic_ops.cli.flags import COMMON, names
 from rdic_ops.cli.output import emit
 from rdic_ops.cli.task import rdic_task
 
 
 @rdic_task("providers.check", name="check",
            help={**COMMON, "only": "check only these providers (comma-separated names or keys)"})
-def check(c, env=None, set_=None, only="", json_=False):
+def check(c, env=None, set_=None, only=None, json_=False):
     """Ask each model API the env declares (conf/provider/) for one short answer: ✓/✗ per provider."""
     from rdic_ops.providers import report, run
 
@@ -24,7 +24,7 @@ def check(c, env=None, set_=None, only="", json_=False):
             emit({"env": cfg.env.name, "providers": [], "message": said})
         print(f"rdic-ops: {said}", file=sys.stderr)
         return
-    outcomes = run(cfg, split(only))
+    outcomes = run(cfg, names("only", only))
     result = report.step(outcomes)
     from rdic_ops.render import report_dict
 

@@ -14,6 +14,7 @@ import os
 from invoke import Task, task
 
 from rdic_ops.cli.contract import contract
+from rdic_ops.cli.env import check_environment
 from rdic_ops.cli.flags import help_texts
 
 FLAGS = dict(auto_shortflags=False, iterable=["set_"])
@@ -41,6 +42,7 @@ def rdic_task(step: str, *, name: str | None = None, help: dict | None = None, j
                 os.environ["RDIC_CONFIG_CACHE_WRITE"] = "0"
             wants = kw.get(json_flag, False)
             with contract(wants is True or wants == "json", step):
+                check_environment()  # before any library parses them at import
                 return fn(c, *args, **kw)
 
         return task(body, help=help_texts(fn, help or {}), klass=RdicTask, **FLAGS, **({"name": name} if name else {}))

@@ -152,6 +152,9 @@ def _select(only: list[str], skip: list[str]) -> set[str]:
     for n in [*only, *skip]:
         if n not in names:
             raise UsageError(f"unknown step {n!r} (steps: {', '.join(names)})")
+    both = [n for n in only if n in skip]
+    if both:  # --only=models --skip=models skipped every step and said nothing
+        raise UsageError(f"step {both[0]!r} is both in --only and in --skip: name it in one of them")
     return {n for n in names if (not only or n in only) and n not in skip}
 
 
