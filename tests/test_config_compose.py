@@ -43,7 +43,7 @@ def _error(env: str, overrides=()) -> str:
     ("env/local.yaml", "chat:\n  nope: 1\n", "local",
      "config error: chat.nope: Key 'nope' not in 'RoleSpec' (set in conf/env/local.yaml:12)"),
     ("env/local.yaml", "chat:\n  keep_alive: forever\n", "local",
-     "config error: chat.keep_alive: Value 'forever' of type 'str' could not be converted to Integer "
+     "config error: chat.keep_alive: Value of type 'str' could not be converted to Integer "
      "(set in conf/env/local.yaml:12)"),
     ("env/rtx3060.yaml", "chat:\n  keep_alive: -2\n", "rtx3060",
      "config error: chat.keep_alive: -2 is out of range: must be between -1 and 31536000 (-1 keeps the model "
@@ -51,7 +51,7 @@ def _error(env: str, overrides=()) -> str:
     ("machine/any_cpu.yaml", "colour: red\n", "local",
      "config error: env.colour: Key 'colour' not in 'EnvSpec' (set in conf/machine/any_cpu.yaml:14)"),
     ("model/tiny-llama-gguf.yaml", "embedding_dim: lots\n", "local",
-     "config error: extraction.model.embedding_dim: Value 'lots' of type 'str' could not be converted to Integer "
+     "config error: extraction.model.embedding_dim: Value of type 'str' could not be converted to Integer "
      "(set in conf/model/tiny-llama-gguf.yaml:13)"),
     ("model/tiny-llama-gguf.yaml", "colour: red\n", "local",
      "config error: extraction.model.colour: Key 'colour' not in 'ModelSpec' "
@@ -59,7 +59,7 @@ def _error(env: str, overrides=()) -> str:
     ("site/default.yaml", "env:\n  runtime:\n    nope: 1\n", "local",
      "config error: env.runtime.nope: Key 'nope' not in 'RuntimeSpec' (set in conf/site/default.yaml:3)"),
     ("site/default.yaml", "env:\n  runtime:\n    n_threads: many\n", "local",
-     "config error: env.runtime.n_threads: Value 'many' of type 'str' could not be converted to Integer "
+     "config error: env.runtime.n_threads: Value of type 'str' could not be converted to Integer "
      "(set in conf/site/default.yaml:3)"),
     ("site/default.yaml", "env:\n  runtime:\n    llamacpp_port: 65536\n", "local",
      "config error: env.runtime.llamacpp_port: 65536 is out of range: must be between 1 and 65535 (a TCP port) "
@@ -254,7 +254,7 @@ def test_load_model_spec(conf):
     with pytest.raises(ConfigError) as err:
         C.load_model_spec("tiny-llama-gguf")
     model_file = files.CONF_DIR / "model" / "tiny-llama-gguf.yaml"
-    assert str(err.value).startswith(f"{model_file}: embedding_dim: Value 'lots'")
+    assert str(err.value).startswith(f"{model_file}: embedding_dim: Value of type 'str'")
     conf("model/bge-m3.yaml", "shape: [1\n")  # a YAML syntax error: its own file:line, not an internal error
     with pytest.raises(ConfigError) as err:
         C.load_model_spec("bge-m3")

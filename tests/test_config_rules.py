@@ -132,8 +132,7 @@ def test_get_walks_dotted_keys_and_stops_at_a_missing_part():
 ])
 def test_ollama_host_must_be_an_http_url_with_a_real_port(host, ok):
     found = problems(_cfg(env__runtime__ollama__host=host))
-    want = [] if ok else [("env.runtime.ollama.host",
-                           f"{host!r} is not an http(s)://HOST[:PORT] URL (port 1-65535)")]
+    want = [] if ok else [("env.runtime.ollama.host", "not an http(s)://HOST[:PORT] URL (port 1-65535)")]
     assert found == want
 
 
@@ -150,7 +149,7 @@ def test_an_empty_path_is_refused(key, value):
 ])
 def test_the_ollama_unit_is_a_systemd_service_name(unit, ok):
     """Checked when the config is composed (it was checked in ops/server_settings.py when a unit was written)."""
-    want = [] if ok else [("env.runtime.ollama.unit", f"{unit!r} is not a systemd service name (like ollama.service)")]
+    want = [] if ok else [("env.runtime.ollama.unit", "not a systemd service name (like ollama.service)")]
     assert problems(_cfg(env__runtime__ollama__unit=unit)) == want
 
 
@@ -159,16 +158,16 @@ def test_the_ollama_unit_is_a_systemd_service_name(unit, ok):
 @pytest.mark.parametrize("key, value, why", [
     ("memory", "auto", None), ("memory", "12GB", None), ("swap", "0", None), ("processors", "8", None),
     ("processors", "auto", None),
-    ("memory", "lots", "'lots' is not a size WSL reads"), ("memory", "7.5GB", "'7.5GB' is not a size WSL reads"),
-    ("swap", "8 GB", "'8 GB' is not a size WSL reads"), ("swap", "8gb", "'8gb' is not a size WSL reads"),
-    ("processors", "08", "'08' is not a positive decimal integer"),
-    ("processors", "0", "'0' is not a positive decimal integer"), ("processors", "-2", "'-2' is not a positive"),
-    ("processors", "four", "'four' is not a positive decimal integer"),
+    ("memory", "lots", "not a size WSL reads"), ("memory", "7.5GB", "not a size WSL reads"),
+    ("swap", "8 GB", "not a size WSL reads"), ("swap", "8gb", "not a size WSL reads"),
+    ("processors", "08", "not a positive decimal integer"),
+    ("processors", "0", "not a positive decimal integer"), ("processors", "-2", "not a positive"),
+    ("processors", "four", "not a positive decimal integer"),
     ("extra", {"networkingMode": "mirrored", "experimental.sparseVhd": "true"}, None),
     ("extra", {"bogus": "1"}, "not a documented .wslconfig key of [wsl2]"),
     ("extra", {"experimental.memory": "8GB"}, "not a documented .wslconfig key of [experimental]"),
-    ("extra", {"networkingMode": "Mirrored"}, "'Mirrored' is not one of nat"),
-    ("extra", {"experimental.sparseVhd": "yes"}, "'yes' is not a boolean WSL reads"),
+    ("extra", {"networkingMode": "Mirrored"}, "not one of nat"),
+    ("extra", {"experimental.sparseVhd": "yes"}, "not a boolean WSL reads"),
 ])
 def test_wsl_values(key, value, why):
     found = problems(_cfg(**{f"env__wsl__{key}": value}))

@@ -219,7 +219,8 @@ def test_a_migration_files_n_ctx(tmp_path, n_ctx, want):
         return
     with pytest.raises(ConfigError) as err:
         load_migration(str(path), conf_dir())
-    assert str(err.value) == (f"{path}: from.n_ctx: {want} is out of range: must be between 1 and 1048576 "
+    line = text.splitlines().index("  n_ctx: 4096") + 1
+    assert str(err.value) == (f"{path}:{line}: from.n_ctx: {want} is out of range: must be between 1 and 1048576 "
                               "(context length in tokens)")
 
 

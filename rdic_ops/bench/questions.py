@@ -37,12 +37,12 @@ def load_questions(path: str) -> list[dict]:
 
     from rdic_ops.config import yamlguard
     from rdic_ops.errors import UsageError
+    from rdic_ops.fsutil import MAX_QUESTIONS_BYTES, read_user_text
 
+    text = read_user_text(path, "--questions", MAX_QUESTIONS_BYTES)  # a regular file, bounded, never blocking
     try:
-        data = yamlguard.load(path)  # aliases bounded: a ConfigError naming the file and line
-    except FileNotFoundError:
-        raise UsageError(f"--questions {path}: no such file") from None
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        data = yamlguard.load(path, text)  # aliases bounded: a ConfigError naming the file and line
+    except yaml.YAMLError as exc:
         raise UsageError(f"--questions {path}: cannot read it as YAML ({type(exc).__name__})") from None
     if not isinstance(data, list) or not data:
         raise UsageError(f"--questions {path}: expected a YAML list of {{id, turns: [...]}}")

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rdic_ops.errors import UsageError
-from rdic_ops.fsutil import atomic_write
+from rdic_ops.fsutil import MAX_RATINGS_BYTES, atomic_write, read_user_file
 
 FIELDS = ["model", "question", "run", "answer", "score"]
 
 
 def sheet_of(run_dir: str) -> Path:
     sheet = Path(run_dir) / "ratings.csv"
-    if not sheet.exists():
+    if not sheet.is_symlink() and not sheet.exists():
         raise UsageError(f"--run {run_dir}: no ratings.csv there (run invoke bench first)")
     return sheet
 
@@ -47,10 +47,7 @@ def _line_of(raw: bytes, at: int) -> int:
 
 
 def _decode(sheet: Path) -> str:
-    try:
-        raw = sheet.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{sheet}: cannot read it ({exc.strerror})") from None
+    raw = read_user_file(sheet, "", MAX_RATINGS_BYTES)  # a regular file, bounded, never blocking
     nul = raw.find(b"\0")
     if nul >= 0:
         raise UsageError(f"{sheet}: line {_line_of(raw, nul)}: a NUL byte: not a ratings sheet "

@@ -20,9 +20,11 @@ def run(c, env=None, set_=None, models=None, runs="3", max_tokens="64", question
 
     from rdic_ops.bench import runner
     from rdic_ops.bench.questions import load_questions
-    from rdic_ops.fsutil import unique_path
+    from rdic_ops.fsutil import output_dir, unique_path
 
     runs, max_tokens = number("runs", runs), number("max-tokens", max_tokens)
+    if out:
+        output_dir(out, "--out")  # a directory or nothing yet: checked before any model is loaded
     qs = load_questions(questions) if questions else None
     cfg = compose_auto(env, set_)
     chosen = names("models", models) or runner.default_models(cfg)

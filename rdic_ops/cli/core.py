@@ -61,10 +61,13 @@ def setup(c, env=None, set_=None, dry_run=False, only=None, skip=None, json_=Fal
 def plan_memory(c, env=None, set_=None, ctx=None, kv_type="", gguf="", parallel="1", oracle=False, plot="",
                 json_=False):
     """Will the env's models fit in VRAM / unified memory together? What to change if not."""
+    from rdic_ops.fsutil import output_file
     from rdic_ops.ops import plan_memory as op
     from rdic_ops.render import print_fit
 
     ctx, parallel = number("ctx", ctx) or 0, number("parallel", parallel)
+    if plot:
+        output_file(plot, "--plot")  # a file, never a directory: checked before the plan
     report, comparisons = op.run(None if gguf else auto_env(env), list(set_ or []), ctx=ctx,
                                  kv_type=kv_type, gguf=gguf, parallel=parallel, oracle=oracle)
     error = op.verdict(report, bool(gguf))
@@ -123,8 +126,11 @@ def route(c, env=None, set_=None, since=None, json_=False):
 @rdic_task("smoke", help={**COMMON, "junit": "also write JUnit XML to this path"})
 def smoke(c, env=None, set_=None, junit="", json_=False):
     """Check the live machine: runtime reachable, models verified, generation in budget, embeddings, residency."""
+    from rdic_ops.fsutil import output_file
     from rdic_ops.ops import smoke as smoke_op
 
+    if junit:
+        output_file(junit, "--junit")  # a file, never a directory: checked before the suite runs
     cfg = compose_auto(env, set_)  # validates the overrides before the suite runs
     finish([smoke_op.run(cfg.env.name, list(set_ or []), junit or None)], json_, env=cfg.env.name)
 

@@ -115,6 +115,7 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
     env = env or "local"
     if env not in envs:
         raise ConfigError(f"unknown env {env!r} (choices: {', '.join(envs)})")
+    files.check_files()  # before Hydra or the cache opens any: each a regular file of bounded size
     overrides = list(overrides)
     hydra_overrides = [f"env={env}"] + [_translate(o) for o in overrides]
     from rdic_ops.config import cache

@@ -26,6 +26,23 @@ def choices(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
+def check_files(root: Path | None = None) -> None:
+    """Every file under conf/ that Hydra or the config cache may read is a regular file of at most
+    fsutil.MAX_CONF_BYTES, judged from its metadata before any is opened (Hydra opens what it finds: a FIFO as
+    the site file hung `config`, a link to /dev/zero filled memory, a dangling link was exit 1 and a directory
+    named default.yaml was skipped without a word). A ConfigError naming the file, never its contents."""
+    from rdic_ops.fsutil import MAX_CONF_BYTES, user_file_problem
+
+    for d, dirs, names in os.walk(root or CONF_DIR, followlinks=True):
+        dirs.sort()
+        for name in sorted(names) + [n for n in dirs if n.endswith((".yaml", ".yml"))]:
+            why = user_file_problem(Path(d) / name, MAX_CONF_BYTES)
+            if why:  # the name the user gave it, not a link's target: relative to the working directory if under it
+                where = os.path.abspath(Path(d) / name)
+                where = os.path.relpath(where) if where.startswith(os.getcwd() + os.sep) else where
+                raise ConfigError(f"config error: {where}: {why}")
+
+
 def expand(path: str | os.PathLike) -> Path:
     return Path(os.path.expandvars(os.path.expanduser(str(path))))
 
@@ -49,26 +66,27 @@ def one_line(exc: BaseException, origin=lambda key: "") -> str:
     for err in chain:
         mark = getattr(err, "problem_mark", None)
         if isinstance(err, yaml.MarkedYAMLError) and mark is not None:
-            from rdic_ops.config.rules import shown
+            from rdic_ops.config.rules import shown, yaml_problem
 
-            return f"{shown(Path(mark.name))}:{mark.line + 1}: {err.problem or err.context} (fix the YAML there)"
+            return f"{shown(Path(mark.name))}:{mark.line + 1}: {yaml_problem(err)} (fix the YAML there)"
     if any(isinstance(err, UnicodeDecodeError) for err in chain):
         from rdic_ops.config.yamlguard import undecodable
 
         return undecodable(CONF_DIR) or str(chain[-1])
+    from rdic_ops.config.rules import error_text  # never the value a file holds: it may be a pasted secret
+
     for err in chain:
         full_key = getattr(err, "full_key", None)
         if full_key:
-            msg = str(err).splitlines()[0].strip()
+            msg = error_text(err)
             where = origin(full_key)
             return f"{full_key}: {msg}" + (f" (set in {where})" if where else "")
-    msg = str(chain[-1]).strip() or str(chain[0]).strip()
+    msg = error_text(chain[-1]) if str(chain[-1]).strip() else str(chain[0]).strip()
     loading = re.match(r"In '([^']+)': \w+ raised while composing config:", str(chain[0]))
     if loading:  # a file of the wrong shape (a list, a scalar where a section belongs)
         from rdic_ops.config.rules import shown
 
-        detail = str(chain[-1]).strip().splitlines()[0]
-        return f"{shown(CONF_DIR / (loading.group(1) + '.yaml'))}: {detail}"
+        return f"{shown(CONF_DIR / (loading.group(1) + '.yaml'))}: {error_text(chain[-1])}"
     # Hydra's messages for bad overrides read "Could not override 'x'. ... Key 'y' is not in struct".
     lines = [ln.strip() for ln in str(chain[0]).splitlines() if ln.strip()]
     keys = re.findall(r"override '([^']+)'", str(chain[0]))
@@ -86,11 +104,15 @@ def load_model_spec(name: str):
     from rdic_ops.config import yamlguard
     from rdic_ops.config.rules import MODEL_RANGES, range_problems
     from rdic_ops.config.schema import ModelSpec
+    from rdic_ops.fsutil import MAX_CONF_BYTES, user_file_problem
 
     yamlguard.install()
     if name not in choices("model"):
         raise ConfigError(f"unknown model {name!r} (choices: {', '.join(choices('model'))})")
     path = conf_dir() / "model" / f"{name}.yaml"
+    why = user_file_problem(path, MAX_CONF_BYTES)
+    if why:
+        raise ConfigError(f"{path}: {why}")
     try:
         merged = OmegaConf.merge(OmegaConf.structured(ModelSpec), OmegaConf.load(path))
         spec = OmegaConf.to_object(merged)

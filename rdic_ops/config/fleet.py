@@ -83,16 +83,20 @@ def register() -> None:
 def inventory_path(name: str) -> Path:
     """``--fleet``: a name of conf/fleet/ or a path to a YAML file."""
     from rdic_ops.config.files import choices, conf_dir
+    from rdic_ops.fsutil import MAX_CONF_BYTES, user_file_problem
 
     if name.endswith((".yaml", ".yml")) or "/" in name:
         path = Path(name).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"--fleet {name}: no such file")
-        return path.resolve()
-    if name not in choices("fleet"):
+    elif name not in choices("fleet"):
         raise ConfigError(f"unknown fleet {name!r} (choices: {', '.join(choices('fleet')) or 'none'}; "
                           "or pass a path to an inventory YAML)")
-    return conf_dir() / "fleet" / f"{name}.yaml"
+    else:
+        path = conf_dir() / "fleet" / f"{name}.yaml"
+    # Hydra opens what it is given: a regular file of bounded size, judged before it does (fsutil's rules)
+    why = user_file_problem(path, MAX_CONF_BYTES)
+    if why:
+        raise ConfigError(f"--fleet {name}: {why}")
+    return path.resolve()
 
 
 def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> FleetSpec:
@@ -131,7 +135,7 @@ def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Fle
 def _path(key: str, value: str | None) -> None:
     if value is not None and (not value or "\x00" in value or "\n" in value or
                               not (value.startswith(("/", "~/")) or value == "~")):
-        raise ConfigError(f"{key}: {value!r} must be an absolute path or start with ~/")
+        raise ConfigError(f"{key}: must be an absolute path or start with ~/")
 
 
 def _program(key: str, value: str) -> None:
@@ -139,7 +143,7 @@ def _program(key: str, value: str) -> None:
     if "/" in value:
         _path(key, value)
     elif not NAME.match(value):
-        raise ConfigError(f"{key}: {value!r} is not a program name")
+        raise ConfigError(f"{key}: not a program name")
 
 
 def _host(name: str, h: FleetHost, envs: list[str]) -> None:
@@ -149,22 +153,22 @@ def _host(name: str, h: FleetHost, envs: list[str]) -> None:
     if not NAME.match(name):
         raise ConfigError(f"{key}: host names are letters, digits, '.', '_', '-' (at most 63)")
     if not ADDRESS.match(h.address) or h.address.startswith("-"):
-        raise ConfigError(f"{key}.address: {h.address!r} is not a host name or IP address")
+        raise ConfigError(f"{key}.address: not a host name or IP address")
     if h.user and not USER.match(h.user):
-        raise ConfigError(f"{key}.user: {h.user!r} is not a user name")
+        raise ConfigError(f"{key}.user: not a user name")
     if h.env not in envs:
-        raise ConfigError(f"{key}.env: unknown env {h.env!r} (choices: {', '.join(envs)})")
+        raise ConfigError(f"{key}.env: unknown env (choices: {', '.join(envs)})")
     if h.host_key is not None and not HOST_KEY.match(h.host_key.strip()):
         raise ConfigError(f"{key}.host_key: expected 'ssh-ed25519 AAAA...' or 'SHA256:...'")
     for attr in ("root", "venv"):
         _path(f"{key}.{attr}", getattr(h, attr))
     if h.python is not None:
         _program(f"{key}.python", h.python)
-    for item in h.set:
+    for n, item in enumerate(h.set, 1):
         try:
             _translate(item)
-        except ConfigError as err:
-            raise ConfigError(f"{key}.set: {err}") from None
+        except ConfigError:  # its message quotes the item: the inventory's text
+            raise ConfigError(f"{key}.set: entry {n}: not a --set KEY=VALUE of the config") from None
 
 
 def check(f: FleetSpec) -> None:
@@ -173,7 +177,7 @@ def check(f: FleetSpec) -> None:
     from rdic_ops.config.rules import range_problems
 
     if not NAME.match(f.name):
-        raise ConfigError(f"fleet.name: {f.name!r}: letters, digits, '.', '_', '-'")
+        raise ConfigError("fleet.name: letters, digits, '.', '_', '-' (at most 63)")
     for key, why in range_problems(f, RANGES, "fleet.")[:1]:
         raise ConfigError(f"{key}: {why}")
     if not f.hosts:
@@ -184,7 +188,7 @@ def check(f: FleetSpec) -> None:
     _program("fleet.bootstrap.python", b.python)
     for extra in b.extras:
         if not EXTRA.match(extra):
-            raise ConfigError(f"fleet.bootstrap.extras: {extra!r} is not an extra's name")
+            raise ConfigError("fleet.bootstrap.extras: not an extra's name (letters, digits, '.', '_', '-')")
     envs = choices("env")
     for name, host in f.hosts.items():
         _host(name, host, envs)

@@ -71,64 +71,162 @@ class MigrationSpec:
         return list(zip(old, new, strict=True))  # lengths checked by check()
 
 
-def check(spec: MigrationSpec, where: str) -> None:
-    """Rules a type cannot express: paired lists, identifiers, contexts."""
+def check(spec: MigrationSpec, where: str, text: str = "") -> None:
+    """Rules a type cannot express: paired lists, identifiers, contexts, regular expressions that cannot blow
+    up. Each problem names the file:line (found in ``text``, the file's YAML) and the key, never the value."""
+    from rdic_ops.config.rules import line_in, out_of_range
+
+    def at(*parts) -> str:
+        line = line_in(text, list(parts)) if text else None
+        return f"{where}:{line}" if line else where
+
     for kind in KINDS:
         old, new = getattr(spec.source, kind), getattr(spec.target, kind)
         if old and len(new) not in (1, len(old)):
-            raise ConfigError(f"{where}: to.{kind}: {len(new)} entries for {len(old)} in from.{kind} "
+            raise ConfigError(f"{at('to', kind)}: to.{kind}: {len(new)} entries for {len(old)} in from.{kind} "
                               "(pair them one to one, or give one)")
         if old and not new:
-            raise ConfigError(f"{where}: to.{kind}: missing (from.{kind} has {len(old)})")
-        for o in old:
+            raise ConfigError(f"{at('from', kind)}: to.{kind}: missing (from.{kind} has {len(old)})")
+        for i, o in enumerate(old):
             if not o.strip():
-                raise ConfigError(f"{where}: from.{kind}: empty value")
-    for old, new in spec.renames.items():
-        for ident in (old, new):
+                raise ConfigError(f"{at('from', kind, i)}: from.{kind}: empty value")
+    for n, (old, new) in enumerate(spec.renames.items(), 1):
+        for side, ident in (("old", old), ("new", new)):
             if not str(ident).isidentifier() or keyword.iskeyword(str(ident)):
-                raise ConfigError(f"{where}: renames: {ident!r} is not a Python identifier")
-    from rdic_ops.config.rules import out_of_range
-
+                raise ConfigError(f"{at('renames', str(old))}: renames: entry {n}: the {side} name is not a "
+                                  "Python identifier")
     for side, attr in (("from", "source"), ("to", "target")):
         why = out_of_range(getattr(spec, attr).n_ctx, *RANGES[f"{attr}.n_ctx"])
         if why:
-            raise ConfigError(f"{where}: {side}.n_ctx: {why}")
+            raise ConfigError(f"{at(side, 'n_ctx')}: {side}.n_ctx: {why}")
     for key in ("keep_lines", "record_sections"):
-        for rx in getattr(spec, key):
-            try:
-                re.compile(rx)
-            except re.error as exc:
-                raise ConfigError(f"{where}: {key}: {rx!r} is not a regular expression ({exc})") from None
+        for i, rx in enumerate(getattr(spec, key)):
+            why = regex_problem(rx)
+            if why:
+                raise ConfigError(f"{at(key, i)}: {key}[{i}]: {why}")
     if (spec.source.n_ctx is None) != (spec.target.n_ctx is None):
         raise ConfigError(f"{where}: n_ctx: set it on both sides or on neither")
     if not any(getattr(spec.source, k) for k in KINDS):
         raise ConfigError(f"{where}: from: no file, repo, url, ollama tag or label to look for")
 
 
-def _error_line(exc: BaseException) -> str:
+# keep_lines and record_sections are searched in every line of a project: one that backtracks without end --
+# (a+)+$ against "# aaaa...ab" (42 characters) never finished; .*.*.*x took 59 s and .*x.*y 16 s on one line of
+# 1,000 and 4,000 -- is refused when the migration is loaded, before any file is read. Python's re has no time
+# limit, so the shapes that blow up are refused: a repeat (count above 1) of anything that can match more than
+# one way (a repeat of varying count, an alternation: nested quantifiers such as (a+)+, (a*)*, (?:a|ab)+,
+# (a?){20}), and more than one long repeat in a pattern (each multiplies the work by a line's length). One long
+# repeat stays: at worst quadratic in a line's length (.*x: 0.05 s on 10,000 characters). A search finds the
+# same lines with one (\d+\.\d for \d+\.\d+); record markers ("rdic: keep", "was produced with") need none.
+MAX_PATTERN = 1_000  # characters: a line marker, not a grammar
+_LONG = 100  # a repeat of more than this many (*, +, {1,500}) is long
+
+
+def _subs(op, av) -> list:
+    from re import _constants as C
+
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        return [av[2]]
+    if op is C.SUBPATTERN:
+        return [av[3]]
+    if op is C.BRANCH:
+        return list(av[1])
+    if op in (C.ASSERT, C.ASSERT_NOT):
+        return [av[1]]
+    if op is C.ATOMIC_GROUP:
+        return [av]
+    if op is C.GROUPREF_EXISTS:
+        return [x for x in av[1:] if x is not None]
+    return []
+
+
+def _ambiguous(items, state) -> bool:
+    """Can these items match a text in more than one way: a width that varies, or an alternation?"""
+    from re import _constants as C
+    from re import _parser
+
+    width = _parser.SubPattern(state, list(items)).getwidth()
+    return width[0] != width[1] or any(op is C.BRANCH or any(_ambiguous(s, state) for s in _subs(op, av))
+                                       for op, av in items)
+
+
+def _long_repeats(items, state) -> int:
+    """Long repeats in the pattern, nested ones included; -1 for a repeat of an ambiguous group."""
+    from re import _constants as C
+
+    n = 0
+    for op, av in items:
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[1] > 1 and _ambiguous(av[2], state):
+            return -1
+        n += op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[1] > _LONG
+        for sub in _subs(op, av):
+            inner = _long_repeats(sub, state)
+            if inner < 0:
+                return -1
+            n += inner
+    return n
+
+
+def regex_problem(rx: str) -> str | None:
+    """Why ``rx`` may not be searched in a project's lines (not a regular expression, or one that can
+    backtrack without end); None when it may. Never quotes the pattern: it is the file's text."""
+    from re import _parser
+
+    if len(rx) > MAX_PATTERN:
+        return f"longer than {MAX_PATTERN} characters: a line marker is a few words"
+    try:
+        parsed = _parser.parse(rx)
+    except re.error as exc:
+        return f"not a regular expression (an error at character {(exc.pos or 0) + 1})"
+    n = _long_repeats(list(parsed), parsed.state)
+    if n < 0:
+        return ("a repeated group that can match more than one way (nested quantifiers, like (a+)+ or (a|ab)*): "
+                "it can backtrack without end; repeat a plain character or class instead")
+    if n > 1:
+        return (f"{n} long repeats (like .*x.*y): the search time grows with a line's length to the power "
+                f"{n + 1}; keep one")
+    return None
+
+
+def _error_line(exc: BaseException, text: str) -> str:
+    """``:N: what`` (or ``: what``) of a YAML or OmegaConf error, to follow the file's name: the key as the
+    YAML spells it (from/to), never the value it quotes."""
+    from rdic_ops.config.rules import error_text, line_in, yaml_problem
+
     mark = getattr(exc, "problem_mark", None)  # YAML: where and what
     if mark is not None:
-        return f"line {mark.line + 1}: {getattr(exc, 'problem', None) or exc}"
+        return f":{mark.line + 1}: {yaml_problem(exc)}"
     key = getattr(exc, "full_key", None)
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{key}: {msg}" if key else msg
+    msg = error_text(exc) if str(exc).strip() else type(exc).__name__
+    if not key:
+        return f": {msg}"
+    key = re.sub(r"^source\b", "from", re.sub(r"^target\b", "to", str(key)))
+    parts = [int(p) if p.isdigit() else p for p in re.split(r"\.|\[|\]\.?", key) if p]
+    line = line_in(text, parts)
+    return (f":{line}" if line else "") + f": {key}: {msg}"
 
 
 def load_migration(name_or_path: str, conf: Path) -> tuple[MigrationSpec, Path]:
-    """A migration by name (``conf/migration/NAME.yaml``) or by path, validated by its schema (exit 2)."""
+    """A migration by name (``conf/migration/NAME.yaml``) or by path, validated by its schema (exit 2). Read
+    as every user's file is (fsutil.read_user_text: a regular file of at most MAX_CONF_BYTES, never blocking)."""
+    import os
+
     import yaml
     from omegaconf import OmegaConf
+
+    from rdic_ops.fsutil import MAX_CONF_BYTES, read_user_text
 
     p = Path(name_or_path).expanduser()
     if not p.suffix:
         p = conf / "migration" / f"{name_or_path}.yaml"
-    if not p.is_file():
+    if not os.path.lexists(p):
         names = ", ".join(sorted(q.stem for q in (conf / "migration").glob("*.yaml")))
         raise UsageError(f"unknown migration {name_or_path!r} (choices: {names}, or a path to a YAML file)")
+    text = read_user_text(p, "", MAX_CONF_BYTES, error=ConfigError)
     from rdic_ops.config import yamlguard
 
     try:
-        raw = yamlguard.load(p) or {}  # aliases bounded: a ConfigError naming the file and line
+        raw = yamlguard.load(p, text) or {}  # aliases bounded: a ConfigError naming the file and line
         if not isinstance(raw, dict):
             raise ConfigError("expected a mapping at the top")
         for yaml_key, attr in (("from", "source"), ("to", "target")):
@@ -145,9 +243,8 @@ def load_migration(name_or_path: str, conf: Path) -> tuple[MigrationSpec, Path]:
     except yamlguard.AliasLimit:  # names the file already
         raise
     except (ConfigError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{p}: {_error_line(exc)}") from None
+        raise ConfigError(f"{p}{_error_line(exc, text)}") from None
     except Exception as exc:  # OmegaConf's validation errors carry the full key
-        msg = _error_line(exc).replace("source.", "from.").replace("target.", "to.")
-        raise ConfigError(f"{p}: {msg}") from None
-    check(spec, str(p))
+        raise ConfigError(f"{p}{_error_line(exc, text)}") from None
+    check(spec, str(p), text)
     return spec, p

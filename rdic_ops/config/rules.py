@@ -140,13 +140,13 @@ def problems(cfg) -> list[tuple[str, str]]:
     except ValueError:
         parts, port_ok = None, False
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        out.append(("env.runtime.ollama.host", f"{host!r} is not an http(s)://HOST[:PORT] URL (port 1-65535)"))
+        out.append(("env.runtime.ollama.host", "not an http(s)://HOST[:PORT] URL (port 1-65535)"))
     for key, value in (("paths.state_dir", cfg.paths.state_dir), ("paths.models_dir", cfg.paths.models_dir)):
         if not str(value).strip():
             out.append((key, "is empty: give a directory"))
     unit = cfg.env.runtime.ollama.unit
     if not SERVICE.fullmatch(unit or "") or ".." in unit:
-        out.append(("env.runtime.ollama.unit", f"{unit!r} is not a systemd service name (like ollama.service)"))
+        out.append(("env.runtime.ollama.unit", "not a systemd service name (like ollama.service)"))
     out += _wsl_problems(cfg.env.wsl)
     for key in ("hf_token_env",):
         name = getattr(cfg.secrets, key)
@@ -169,16 +169,16 @@ def _wsl_problems(wsl) -> list[tuple[str, str]]:
             if getattr(wsl, key) != "auto":
                 wslconfig.size_bytes(getattr(wsl, key))
         except wslconfig.WslValueError as exc:
-            out.append((f"env.wsl.{key}", str(exc)))
+            out.append((f"env.wsl.{key}", without(str(exc), getattr(wsl, key))))
     n = wsl.processors
     if n != "auto" and (not n.isdigit() or int(n) < 1 or n != str(int(n))):
-        out.append(("env.wsl.processors", f"{n!r} is not a positive decimal integer"))
+        out.append(("env.wsl.processors", "not a positive decimal integer"))
     for dotted, value in wsl.extra.items():
         section, key = wslconfig.extra_key(dotted)
         kind = wslconfig.SCHEMA.get(section, {}).get(key)
         note = wslconfig.check_value(kind, str(value)) if kind else f"not a documented .wslconfig key of [{section}]"
         if note:
-            out.append((f"env.wsl.extra.{dotted}", note))
+            out.append((f"env.wsl.extra.{dotted}", without(note, value)))
     return out
 
 
@@ -197,19 +197,63 @@ def check(cfg, origin: Callable[[str], str]) -> None:
 
 def _line_of(path: Path, key: str) -> int | None:
     """1-based line of a dotted key in a YAML file, or None when the file does not set it."""
+    from rdic_ops.errors import RdicError
+    from rdic_ops.fsutil import MAX_CONF_BYTES, read_user_text
+
+    try:
+        text = read_user_text(path, "", MAX_CONF_BYTES)
+    except RdicError:
+        return None
+    return line_in(text, key.split(".") if key else [])
+
+
+def line_in(text: str, parts: list[str | int]) -> int | None:
+    """1-based line of the node at ``parts`` (mapping keys, list indexes) in the YAML ``text``; None if absent."""
     import yaml
 
     try:
-        node = yaml.compose(path.read_text())
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        node = yaml.compose(text)
+    except yaml.YAMLError:
         return None
-    for part in key.split(".") if key else []:
+    for part in parts:
+        if isinstance(part, int) and isinstance(node, yaml.SequenceNode) and 0 <= part < len(node.value):
+            node = node.value[part]
+            continue
         if not isinstance(node, yaml.MappingNode):
             return None
         node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
         if node is None:
             return None
     return node.start_mark.line + 1 if node is not None else None
+
+
+def error_text(exc: BaseException) -> str:
+    """The first line of an OmegaConf or Hydra error with the value it quotes left out: the key, the type and
+    what was expected stay (``Value of type 'str' could not be converted to Integer``). A value read from a file
+    may be a pasted secret; one given with --set is shown by where it was set."""
+    text = str(exc).strip()
+    msg = text.splitlines()[0].strip() if text else type(exc).__name__
+    value = getattr(exc, "value", None)
+    if value is not None:
+        msg = without(msg, value)
+    return re.sub(r"\.? value: .*$", "", msg)  # "Merge error: str is not a subclass of RoleSpec. value: ..."
+
+
+def yaml_problem(exc) -> str:
+    """A YAML error's problem without the names it quotes from the file (an undefined alias, a tag): a single
+    character and a token (``'<scalar>'``) stay."""
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or type(exc).__name__
+    return re.sub(r" '(?!<)[^'\s]{3,}'", "", str(problem))  # names hold no space; our own words may
+
+
+def without(msg: str, value) -> str:
+    """``msg`` with ``value`` (as quoted in it) left out: "'x' is not a size" -> "not a size"."""
+    quoted = str(value)
+    for form in (f"'{quoted}'", repr(quoted)):
+        msg = msg.replace(f" {form}", "").removeprefix(f"{form} ")
+    if len(quoted) >= 4 and quoted in msg:  # quoted some other way: never shown all the same
+        msg = msg.replace(quoted, "(value not shown)")
+    return msg.removeprefix("is ")
 
 
 def shown(path: Path) -> str:

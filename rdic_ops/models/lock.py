@@ -19,7 +19,7 @@ import yaml
 
 from rdic_ops.config.schema import ModelSource
 from rdic_ops.errors import ConfigError
-from rdic_ops.fsutil import atomic_write
+from rdic_ops.fsutil import MAX_LOCK_BYTES, atomic_write, read_user_file
 
 HEADER = "# models.lock: written by `invoke models.lock`; `invoke models.pull` installs exactly this.\n"
 
@@ -145,21 +145,21 @@ def parse(data: object, path: str | Path) -> Lock:
 def load(path: str | Path) -> Lock | None:
     """The lock at ``path``, None when there is none; a malformed lock is a ConfigError (exit 2)."""
     from rdic_ops.config import yamlguard
+    from rdic_ops.config.rules import yaml_problem
 
     path = Path(path)
-    if not path.exists():
+    raw = read_user_file(path, "", MAX_LOCK_BYTES, error=ConfigError, missing_ok=True)  # bounded, never blocking
+    if raw is None:
         return None
     try:
-        data = yamlguard.load(path)  # aliases bounded: a ConfigError naming the file and line
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
+        data = yamlguard.load(path, raw.decode("utf-8"))  # aliases bounded: a ConfigError naming the file and line
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a valid models.lock (not UTF-8 text)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}: not a valid models.lock (not YAML{where}: "
-                          f"{getattr(exc, 'problem', None) or type(exc).__name__})") from None
+                          f"{yaml_problem(exc)})") from None
     return parse(data, path)
 
 

@@ -20,7 +20,7 @@ from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import ConfigError, StepFailed, UsageError
 from rdic_ops.facts import hardware, windows
 from rdic_ops.facts.hardware import WslFacts
-from rdic_ops.fsutil import atomic_write, backup
+from rdic_ops.fsutil import MAX_WSLCONFIG_BYTES, atomic_write, backup, read_user_file
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
 from rdic_ops.units import GiB
 
@@ -83,19 +83,19 @@ def desired(cfg: RootConfig, host: WslFacts | None) -> dict[tuple[str, str], str
 
 
 def _read(path: Path) -> str | None:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    """The file's text, None when there is none; one WSL would not read (not a regular file, larger than
+    fsutil.MAX_WSLCONFIG_BYTES, a BOM, not UTF-8) is a ConfigError naming it (exit 2), never quoting it."""
+    raw = read_user_file(path, "", MAX_WSLCONFIG_BYTES, error=ConfigError, missing_ok=True)  # never blocks
+    if raw is None:
         return None
-    except OSError as exc:
-        raise StepFailed(f"cannot read {path}: {exc.strerror}", remedy="check its permissions") from None
     if raw.startswith(b"\xef\xbb\xbf") or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise StepFailed(f"{path} starts with a byte-order mark (UTF-16 or UTF-8 BOM): WSL ignores the whole file",
-                         remedy="save it as UTF-8 without BOM, then run wsl.tune again")
+        raise ConfigError(f"{path} starts with a byte-order mark (UTF-16 or UTF-8 BOM): WSL ignores the whole file",
+                          remedy="save it as UTF-8 without BOM, then run wsl.tune again")
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise StepFailed(f"{path} is not UTF-8: WSL cannot read it", remedy="save it as UTF-8") from None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8: WSL cannot read it", remedy="save it as UTF-8") from None
 
 
 def not_a_wslconfig(lines: list[wslconfig.Line]) -> tuple[int, str] | None:
