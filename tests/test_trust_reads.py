@@ -138,6 +138,15 @@ def test_ratings_sheet(tmp_path, kind):
 
 
 @pytest.mark.timeout(120)
+def test_a_runs_summary_that_is_a_fifo(tmp_path):
+    run = tmp_path / "run"
+    (run / "ratings.csv").parent.mkdir()
+    (run / "ratings.csv").write_text("model,question,run,answer,score\n")
+    special(run / "summary.json", "fifo")
+    refused(cli(tmp_path, "bench.rate", f"--run={run}", "--env=local"), f"{run / 'summary.json'}: {WHY['fifo']}")
+
+
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("kind", ["fifo", "zero", "dangling"])
 def test_models_lock(tmp_path, kind):
     path = special(tmp_path / "models.lock", kind)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rdic_ops.errors import UsageError
-from rdic_ops.fsutil import MAX_RATINGS_BYTES, atomic_write, read_user_file
+from rdic_ops.fsutil import MAX_CONF_BYTES, MAX_RATINGS_BYTES, atomic_write, read_user_file
 
 FIELDS = ["model", "question", "run", "answer", "score"]
 
@@ -33,11 +33,12 @@ def summary_of(run_dir: str) -> dict:
     import json
 
     path = Path(run_dir) / "summary.json"
+    raw = read_user_file(path, "", MAX_CONF_BYTES, missing_ok=True)  # a regular file, bounded, never blocking
+    if raw is None:
+        raise UsageError(f"--run {run_dir}: no summary.json there (run invoke bench first)")
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"--run {run_dir}: no summary.json there (run invoke bench first)") from None
-    except (OSError, ValueError) as exc:
+        return json.loads(raw)
+    except ValueError as exc:
         raise UsageError(f"--run {run_dir}: summary.json is unreadable ({type(exc).__name__}); "
                          "re-run invoke bench") from None
 
