@@ -1,5 +1,5 @@
 """invoke bench: artifacts on the llama.cpp runtime, counters checked against llama.cpp's own report, Ollama's
-nanosecond fields, a failed run among good ones, and the seed's decision rules."""
+nanosecond fields, a failed run among good ones, and the decision rules (keep, one-model, hybrid)."""
 
 import csv
 import ctypes
@@ -92,10 +92,10 @@ def test_ollama_path_one_failed_run_keeps_the_others(ollama_server, tiny_gguf, t
 
 
 @pytest.mark.parametrize("g_tps, l_tps, quality, option", [
-    (10, 30, {}, "A"),
-    (25, 30, {"g": 4.0, "l": 3.5}, "B"),
-    (25, 30, {"g": 3.0, "l": 4.5}, "C"),
-    (25, 30, {}, "?"),
+    (10, 30, {}, "keep"),
+    (25, 30, {"g": 4.0, "l": 3.5}, "one-model"),
+    (25, 30, {"g": 3.0, "l": 4.5}, "hybrid"),
+    (25, 30, {}, "undecided"),
 ])
 def test_decision_rules(g_tps, l_tps, quality, option):
     s = {"g": {"gen_tps": {"median": g_tps}}, "l": {"gen_tps": {"median": l_tps}}}
@@ -115,7 +115,7 @@ def test_rating_sheet_and_rate_task(tmp_path):
     out = subprocess.run([INVOKE, "bench.rate", f"--run={d}", "--env=rtx3060"], cwd=ROOT, input="5\n3\n",
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "recommendation: B" in out.stdout
+    assert "recommendation: one-model: gemma3-4b-it-q8_0 rates 5.00" in out.stdout
     assert runner.read_ratings(d / "ratings.csv") == {"gemma3-4b-it-q8_0": 5.0, "llama3.2-3b-q4_k_m": 3.0}
     assert "score 1-5" in out.stderr and "score 1-5" not in out.stdout  # the dialog is on stderr
     rows = (d / "ratings.csv").read_text().replace(",5\n", ",\n", 1)
@@ -123,7 +123,7 @@ def test_rating_sheet_and_rate_task(tmp_path):
     out = subprocess.run([INVOKE, "bench.rate", f"--run={d}", "--env=rtx3060", "--json"], cwd=ROOT, input="4\n",
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["recommendation"][0] == "B"  # stdout is one JSON object (it held the prompt)
+    assert json.loads(out.stdout)["recommendation"][0] == "one-model"  # stdout is one JSON object (it held the prompt)
     (d / "ratings.csv").write_text("model,question,run,answer,score\nx,q,0,a,9\n")
     with pytest.raises(UsageError, match="not 1-5"):
         runner.read_ratings(d / "ratings.csv")

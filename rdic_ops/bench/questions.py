@@ -1,4 +1,5 @@
-"""Ten German PLC questions: the five from the first seed, five more in its spirit (one multi-turn)."""
+"""Ten German PLC questions: the five the RTX 3060 laptop's chat benchmark asked, five more in their spirit (one
+multi-turn)."""
 
 QUESTIONS = [
     {"id": "q01", "turns": ["Was ist der Unterschied zwischen ST und FBD in der SPS-Programmierung?"]},

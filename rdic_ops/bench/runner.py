@@ -208,18 +208,23 @@ def read_ratings(path: Path) -> dict[str, float]:
 
 def decide(summary: dict, quality: dict[str, float], gemma: str, llama: str,
            slow_ratio: float = 0.6) -> tuple[str, str]:
-    """The seed's rules: gemma too slow -> A; gemma quality >= llama -> B (gemma for both); else C (hybrid)."""
+    """The outcome and why: `keep` (the current setup: the extraction model `gemma` generates below `slow_ratio` of
+    the chat model `llama`'s speed), `one-model` (gemma for both roles: it rates at least as well), `hybrid` (chat
+    on the hybrid route: gemma while it is warm from extraction, else llama), `undecided` (results are missing)."""
     g, ll = summary.get(gemma), summary.get(llama)
     if not g or not ll or g["gen_tps"]["median"] is None or ll["gen_tps"]["median"] is None:
-        return "?", f"need speed results for both {gemma} and {llama}"
+        return "undecided", f"need speed results for both {gemma} and {llama}"
     ratio = g["gen_tps"]["median"] / ll["gen_tps"]["median"]
     if ratio < slow_ratio:
-        return "A", f"{gemma} generates at {ratio:.0%} of {llama}'s speed (< {slow_ratio:.0%}): keep the current setup"
+        return "keep", (f"{gemma} generates at {ratio:.0%} of {llama}'s speed (< {slow_ratio:.0%}): "
+                        "keep the current setup")
     if gemma not in quality or llama not in quality:
-        return "?", "rate the answers first (invoke bench.rate): quality decides between B and C"
+        return "undecided", "rate the answers first (invoke bench.rate): quality decides between one-model and hybrid"
     if quality[gemma] >= quality[llama]:
-        return "B", f"{gemma} rates {quality[gemma]:.2f} >= {llama} {quality[llama]:.2f}: gemma for both roles"
-    return "C", f"{llama} rates {quality[llama]:.2f} > {gemma} {quality[gemma]:.2f}: hybrid (invoke route)"
+        return "one-model", (f"{gemma} rates {quality[gemma]:.2f} >= {llama} {quality[llama]:.2f}: "
+                             f"{gemma} for both roles")
+    return "hybrid", (f"{llama} rates {quality[llama]:.2f} > {gemma} {quality[gemma]:.2f}: chat on the hybrid route, "
+                      f"{gemma} while it is warm from extraction, else {llama} (invoke route)")
 
 
 def default_models(cfg: RootConfig) -> list[str]:
@@ -228,5 +233,5 @@ def default_models(cfg: RootConfig) -> list[str]:
 
 
 def recommend(cfg: RootConfig, summary: dict, quality: dict[str, float] | None = None) -> tuple[str, str]:
-    """The decision (A, B or C) for this env's two roles: extraction's model against chat's."""
+    """The outcome (keep, one-model, hybrid or undecided) for this env's two roles: extraction's model vs chat's."""
     return decide(summary, quality or {}, cfg.extraction.model.name, cfg.chat.model.name)

@@ -1,4 +1,4 @@
-"""bench (bench.run) and bench.rate: the chat benchmark, then the human scores and the A/B/C decision."""
+"""bench (bench.run) and bench.rate: the chat benchmark, then the human scores and the outcome."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def run(c, env=None, set_=None, models=None, runs="3", max_tokens="64", question
 
 @rdic_task("bench.rate", name="rate", help={"run": "a results directory of invoke bench", **COMMON})
 def rate(c, run="", env=None, set_=None, json_=False):
-    """Score each answer 1-5 in the terminal (on stderr), then apply the decision rules (A, B or C)."""
+    """Score each answer 1-5 in the terminal (on stderr), then recommend: keep, one-model or hybrid."""
     from rdic_ops.bench import runner
     from rdic_ops.bench.rate import rate as ask_scores
     from rdic_ops.bench.rate import sheet_of, summary_of
