@@ -251,7 +251,7 @@ class PathsSpec:
 
 @dataclass
 class RoutingSpec:
-    """The seeds' Option C: chat goes to the extraction model while it is warm from recent extraction."""
+    """The hybrid route: chat goes to the extraction model while it is warm from recent extraction."""
 
     enabled: bool = True
     window_s: int = 300  # "if last_extraction_time < 5 minutes"

@@ -87,7 +87,7 @@ def _one_model_levers(a: _Advisor) -> None:
         def same(c, keep=keep, drop=drop):
             getattr(c, drop).model = copy.deepcopy(getattr(c, keep).model)
             getattr(c, drop).num_ctx = getattr(c, keep).num_ctx
-        # Keeping the extraction model is the seed's Option B; giving extraction to the chat model
+        # Keeping the extraction model is the chat benchmark's one-model outcome; giving extraction to the chat model
         # risks extraction quality, so it costs more.
         a.consider(2 if keep == "extraction" else 3, f"{name} for both roles",
                    "one resident model serves extraction and chat: no swaps", [f"{drop}.model={name}"], same)
@@ -107,7 +107,8 @@ def _quantization_levers(a: _Advisor) -> None:
 
 
 def _residency_levers(a: _Advisor) -> None:
-    """One resident, the other on demand (the seeds' outcome: Option C routes chat while extraction is warm)."""
+    """One resident, the other on demand (the RTX 3060 laptop's answer: the hybrid route, chat to the extraction
+    model while it is warm)."""
     cfg = a.cfg
     if len(a.resident_llm) != 2 or cfg.extraction.model.name == cfg.chat.model.name:
         return

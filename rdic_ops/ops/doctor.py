@@ -73,7 +73,7 @@ def _host_checks(cfg: RootConfig, f: HardwareFacts) -> list[Check]:
              else f"{gib(f.ram_total)} total, {gib(f.ram_available)} available")
     checks.append(Check("ram", Status.ok if ram_ok else Status.warn, f">= {hw.ram_gb:g} GB", found,
                         "" if ram_ok else f"less RAM than the profile declares{in_vm}"))
-    # Cores are what this OS (the VM) may use: the seed's "you have 8 cores, using only 4" is a warning.
+    # Cores are what this OS (the VM) may use: the RTX 3060 laptop's "you have 8 cores, using only 4" is a warning.
     cores_ok = f.cpu_cores >= hw.cpu_cores
     checks.append(Check("cpu", Status.ok if cores_ok else Status.warn, f">= {hw.cpu_cores} cores",
                         f"{f.cpu_cores} cores" + (f" (host {host.host_logical_processors} logical)" if host else ""),

@@ -188,7 +188,7 @@ def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_
                             "add verify: the project's tests, run with the probe, prove what loads"))
     left = E.leftovers(spec, E.plan_edits(spec, root))
     checks.append(leftover_check(spec, left))
-    if not skip_verify:  # the env's model APIs answer (conf/provider/): the seed's test_apis, as checks
+    if not skip_verify:  # the env's model APIs answer (conf/provider/): the project's own tests.test_apis, as checks
         checks += provider_checks(cfg).checks
     result.checks = [c for c in result.checks if c.name != "leftovers"] + checks
     result.duration_s = time.perf_counter() - t0

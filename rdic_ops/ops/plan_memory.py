@@ -59,7 +59,7 @@ def step(cfg) -> StepResult:
                     "resident, gpu" if r.where == "gpu" else "on the CPU (host RAM)",
                     f"{gib(r.memory.total, 2)} ({gib(r.memory.gpu_total, 2)} on the accelerator)")
               for r in report.rows]
-    # Option C keeps an evicting chat model off the GPU while extraction is warm: that swap is the policy.
+    # The hybrid route keeps an evicting chat model off the GPU while extraction is warm: that swap is the policy.
     routed = cfg.routing.enabled and cfg.extraction.resident
     for od in report.on_demand:
         covered = od.beside or (od.fits and routed and od.row.roles == ["chat"])

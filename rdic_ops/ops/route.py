@@ -1,4 +1,5 @@
-"""The seeds' hybrid model choice (Option C) as a small policy.
+"""The hybrid route (chat goes to the extraction model while it is warm, else to the chat model) as a small policy,
+the rule the RTX 3060 laptop's RAG stack wrote:
 
     if last_extraction_time < 5 minutes: use gemma-3-4b   # already in VRAM
     else:                                use llama3.2:3b  # lighter, faster for pure chat
@@ -74,7 +75,7 @@ def choose(cfg: RootConfig, resident: list[Resident], last_extraction_s: float |
 
 
 def route(cfg: RootConfig, runtime, last_extraction_s: float | None = None) -> Route:
-    """Option C over the runtime's live residency; an unreachable runtime is said, not taken for "not resident"."""
+    """The route over the runtime's live residency; an unreachable runtime is said, not taken for "not resident"."""
     from rdic_ops.errors import RdicError
 
     try:

@@ -1,4 +1,5 @@
-"""Provider outcomes as the project's Check rows, as the seed's ✓/✗ lines, and as a step of other operations."""
+"""Provider outcomes as the project's Check rows, as the ✓/✗ lines of a project's `python -m tests.test_apis`, and as
+a step of other operations."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def step(outcomes: list[Outcome], *, t0: float | None = None, strict: bool = Tru
 
 
 def lines(outcomes: list[Outcome]) -> list[str]:
-    """The seed's lines: `✓ PASS: name`, a failure with its one-line reason and remedy, then the verdict."""
+    """tests.test_apis' lines: `✓ PASS: name`, a failure with its one-line reason and remedy, then the verdict."""
     out = []
     for o in outcomes:
         if o.ok:

@@ -64,7 +64,7 @@ def test_chat_model_answers_known_question(live):
     assert verdict.ok, verdict.reason
 
 def test_routed_model_answers_within_latency_budget(live):
-    """The model the route picks now (Option C over live residency) answers, a load included, in budget."""
+    """The model the route picks now (the hybrid route over live residency) answers, a load included, in budget."""
     from rdic_ops.ops.route import route
 
     r = route(live.cfg, live.runtime)
