@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The first seed's entry point, kept: `python scripts/benchmark_chat_quality.py --model llama3.2:3b`.
+"""The RTX 3060 laptop's own benchmark script, kept as an entry point:
+`python scripts/benchmark_chat_quality.py --model llama3.2:3b`.
 
 It delegates to `invoke bench`: --model takes an Ollama tag or a conf/model name, --env picks the profile.
 """
