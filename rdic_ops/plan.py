@@ -39,7 +39,7 @@ class Status(str, Enum):
 # A check only observes: it can be ok, warn, failed or skipped, never changed or pending (Check refuses them).
 CheckStatus = Literal[Status.ok, Status.warn, Status.failed, Status.skipped]
 CHECK_STATUSES: frozenset[Status] = frozenset(get_args(CheckStatus))
-NOOP = "none"  # the action of a no-op as the JSON spells it; only Change.noop writes it
+NOOP = "none"  # the action of a no-op as the JSON spells it: Change.noop writes it (and a host's JSON read back)
 
 
 @dataclass
@@ -228,6 +228,7 @@ def _apply(todo: list[Change]) -> tuple[str, Exception] | None:
     RdicError and OSError are failures an operation meets (a refusal, a full disk); anything else is a bug and
     propagates (the CLI says "internal error")."""
     for change in todo:
+        assert change.apply is not None  # converge refused a plan with a change it cannot apply
         try:
             change.apply()
         except (RdicError, OSError) as err:
