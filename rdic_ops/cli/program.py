@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from types import SimpleNamespace
+from typing import Any, cast
 
 from invoke import Exit, Program
 from invoke.exceptions import ParseError
@@ -69,7 +70,7 @@ class RdicProgram(Program):
             if arg == "--set" and (i + 1 == len(args) or args[i + 1].startswith("-")):
                 task = next((a for a in reversed(args[:i]) if a in self.collection.task_names), None)
                 raise ParseError("Flag '--set' needed value and was not given one!",
-                                 SimpleNamespace(name=task) if task else None)
+                                 cast(Any, SimpleNamespace(name=task)) if task else None)  # Invoke reads .name
 
     def _usage(self):
         return _ParseErrors(self)

@@ -31,7 +31,7 @@ def _translate(override: str) -> str:
         raise ConfigError(f"--set {override!r}: expected KEY=VALUE")
     key, value = override.split("=", 1)
     key = key.strip()
-    prefix = re.match(r"^[+~]*", key).group()
+    prefix = re.match(r"^[+~]*", key).group()  # type: ignore[union-attr]  # matches any text
     if prefix:
         raise ConfigError(f"--set {override!r}: '{prefix}' would add or delete a key past the schema; "
                           "only existing keys can be set")
@@ -169,10 +169,11 @@ def _unset_parent(env: str, overrides) -> str | None:
         return None
     for o in overrides:
         key = o.split("=", 1)[0].strip()
-        node, parts = base, key.split(".")
+        node: object = base
+        parts = key.split(".")
         for i, part in enumerate(parts[:-1]):
             known = isinstance(node, dict) and part in node  # a key this env leaves unset (None), or no key at all
-            node = node[part] if known else None
+            node = node[part] if known else None  # type: ignore[index]  # a dict: known says so
             if node is None:
                 parent = ".".join(parts[:i + 1])
                 if not known:

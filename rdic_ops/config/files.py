@@ -51,10 +51,12 @@ def to_container(cfg: RootConfig) -> dict:
     """Plain dict (enums as their values) for YAML/JSON output."""
     from omegaconf import OmegaConf
 
-    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=False, enum_to_str=True)
+    data = OmegaConf.to_container(OmegaConf.structured(cfg), resolve=False, enum_to_str=True)
+    assert isinstance(data, dict)
+    return data
 
 
-def one_line(exc: BaseException, origin=lambda key: "") -> str:
+def one_line(exc: BaseException | None, origin=lambda key: "") -> str:
     """The most specific message in an exception chain: the file and line of a YAML error, the full key
     (and the file that set it) when OmegaConf knows it, the key of a bad override."""
     import yaml

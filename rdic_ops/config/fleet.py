@@ -120,7 +120,7 @@ def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Fle
         with initialize_config_dir(config_dir=str(path.parent), version_base="1.3"):
             cfg = hydra_compose(config_name=path.stem, overrides=hydra_overrides)
         # Inventories without the schema in their defaults list are typed here all the same.
-        cfg = OmegaConf.merge(OmegaConf.structured(FleetSpec), cfg)
+        cfg = OmegaConf.merge(OmegaConf.structured(FleetSpec), cfg)  # type: ignore[assignment]
         obj = from_env.to_object(cfg)  # the values it reads from the environment: masked from here on
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "the inventory is wrong"
         line = one_line(exc)

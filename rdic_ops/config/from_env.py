@@ -99,4 +99,6 @@ def shown(cfg) -> dict:
     """The config as `invoke config` prints it: values from the environment and every other secret masked."""
     from rdic_ops.config.files import to_container
 
-    return redact.mask_data(mask(to_container(cfg), of(cfg)))
+    data = redact.mask_data(mask(to_container(cfg), of(cfg)))
+    assert isinstance(data, dict)
+    return data

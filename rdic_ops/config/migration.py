@@ -123,7 +123,7 @@ _LONG = 100  # a repeat of more than this many (*, +, {1,500}) is long
 
 
 def _subs(op, av) -> list:
-    from re import _constants as C
+    from re import _constants as C  # type: ignore[attr-defined]  # Python's own regex parser: no public API
 
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
         return [av[2]]
@@ -142,8 +142,8 @@ def _subs(op, av) -> list:
 
 def _ambiguous(items, state) -> bool:
     """Can these items match a text in more than one way: a width that varies, or an alternation?"""
-    from re import _constants as C
-    from re import _parser
+    from re import _constants as C  # type: ignore[attr-defined]  # Python's own regex parser: no public API
+    from re import _parser  # type: ignore[attr-defined]
 
     width = _parser.SubPattern(state, list(items)).getwidth()
     return width[0] != width[1] or any(op is C.BRANCH or any(_ambiguous(s, state) for s in _subs(op, av))
@@ -152,7 +152,7 @@ def _ambiguous(items, state) -> bool:
 
 def _long_repeats(items, state) -> int:
     """Long repeats in the pattern, nested ones included; -1 for a repeat of an ambiguous group."""
-    from re import _constants as C
+    from re import _constants as C  # type: ignore[attr-defined]  # Python's own regex parser: no public API
 
     n = 0
     for op, av in items:
@@ -170,7 +170,7 @@ def _long_repeats(items, state) -> int:
 def regex_problem(rx: str) -> str | None:
     """Why ``rx`` may not be searched in a project's lines (not a regular expression, or one that can
     backtrack without end); None when it may. Never quotes the pattern: it is the file's text."""
-    from re import _parser
+    from re import _parser  # type: ignore[attr-defined]
 
     if len(rx) > MAX_PATTERN:
         return f"longer than {MAX_PATTERN} characters: a line marker is a few words"
@@ -243,8 +243,9 @@ def load_migration(name_or_path: str, conf: Path) -> tuple[MigrationSpec, Path]:
     except yamlguard.AliasLimit:  # names the file already
         raise
     except (ConfigError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{p}{_error_line(exc, text)}") from None
+        raise ConfigError(f"{p}{_error_line(exc, text or '')}") from None
     except Exception as exc:  # OmegaConf's validation errors carry the full key
-        raise ConfigError(f"{p}{_error_line(exc, text)}") from None
-    check(spec, str(p), text)
+        raise ConfigError(f"{p}{_error_line(exc, text or '')}") from None
+    assert isinstance(spec, MigrationSpec)
+    check(spec, str(p), text or "")
     return spec, p

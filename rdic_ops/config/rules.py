@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -204,10 +204,10 @@ def _line_of(path: Path, key: str) -> int | None:
         text = read_user_text(path, "", MAX_CONF_BYTES)
     except RdicError:
         return None
-    return line_in(text, key.split(".") if key else [])
+    return line_in(text or "", key.split(".") if key else [])
 
 
-def line_in(text: str, parts: list[str | int]) -> int | None:
+def line_in(text: str, parts: Sequence[str | int]) -> int | None:
     """1-based line of the node at ``parts`` (mapping keys, list indexes) in the YAML ``text``; None if absent."""
     import yaml
 

@@ -111,7 +111,7 @@ def install() -> None:
     def get_yaml_loader():
         return type("BoundedOmegaConfLoader", (Bounded, original()), {})
 
-    get_yaml_loader.rdic_ops = True
+    setattr(get_yaml_loader, "rdic_ops", True)  # noqa: B010 (a mark on a function: installed once)
     _utils.get_yaml_loader = get_yaml_loader
 
 
