@@ -4,8 +4,8 @@ Facts -> plan -> apply -> verify, with the engine in rdic_ops.migration: the pla
 migration edits (every git-tracked file minus exclusions; diffs in --dry-run), with the leftovers it would
 leave as checks. Apply backs up each original into the journal before writing it. Then the new model is
 fetched and put where the migrated code loads it, and the project's verification runs with a probe that
-records what loads. Code, leftovers, model and verification are separate items: offline, the code part
-completes and the model stays "download pending" until a later run fetches it.
+records what loads (ops/migrate_verify.py). Code, leftovers, model and verification are separate items:
+offline, the code part completes and the model stays "download pending" until a later run fetches it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rdic_ops.facts import git
 from rdic_ops.migration import edits as E
 from rdic_ops.migration import model as M
 from rdic_ops.migration.journal import OURS, Journal
+from rdic_ops.ops.migrate_verify import after_edits, leftover_check
 from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge, fold, worst
 from rdic_ops.providers import provider_checks
 
@@ -76,17 +77,6 @@ def preflight(spec: MigrationSpec, root: Path, j: Journal, allow_dirty: bool) ->
         "--allow-dirty (a rollback restores only files that still hold what the migration wrote)"
 
 
-def leftover_check(spec: MigrationSpec, found: list[E.Leftover]) -> Check:
-    open_ = [x for x in found if not x.allowed]
-    allowed = len(found) - len(open_)
-    note = f" ({allowed} allowed by the migration)" if allowed else ""
-    if not open_:
-        return Check("leftovers", Status.ok, "no use of the old model or API", f"none{note}")
-    return Check("leftovers", Status.warn, "no use of the old model or API",
-                 f"{len(open_)}{note}: " + "; ".join(str(x) for x in open_[:12]),
-                 "review each: fix it, mark the line as a record (keep_lines), or allow it in the migration")
-
-
 def make_plan(spec: MigrationSpec, root: Path, j: Journal) -> Plan:
     edits = E.plan_edits(spec, root)
     plan = Plan("migrate-model")
@@ -113,6 +103,36 @@ def _migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool 
              skip_fit: bool = False, skip_verify: bool = False, spec_path: Path | None = None) -> StepResult:
     t0 = time.perf_counter()
     j = journal(cfg, spec, root)
+    pre = _before(spec, root, j, dry_run=dry_run, allow_dirty=allow_dirty)
+    model = M.target_spec(spec)
+    fit = None if skip_fit else M.check_fit(cfg, spec, model)
+    if fit is not None:
+        pre.append(fit)
+        if fit.status is Status.failed:
+            return fold("migrate-model", pre, t0=t0, message="the new model does not fit")
+    result = converge(lambda: make_plan(spec, root, j), dry_run=dry_run)
+    result.checks = pre + result.checks
+    if dry_run:
+        return result
+    if result.status is Status.failed:  # the journal stays 'applying': the next run restores those files first
+        undo = rollback_command(spec, root, spec_path)
+        result.remedy = (result.remedy + "; " if result.remedy else "") + \
+            f"fix and re-run (it restores the files edited so far first), or undo: {undo}"
+        return result
+    j.finish()
+    edited = len(j.files())
+    try:
+        return after_edits(cfg, spec, root, j, model, result, t0, skip_verify, rollback_command(spec, root, spec_path))
+    except Exception as exc:  # whatever failed, say what is already edited and how to undo it
+        why = exc.line() if isinstance(exc, RdicError) else f"{type(exc).__name__}: {exc}"
+        raise StepFailed(f"{why} - after {edited} file(s) were edited",
+                         remedy=f"fix and re-run, or undo: {rollback_command(spec, root, spec_path)}") from None
+
+
+def _before(spec: MigrationSpec, root: Path, j: Journal, *, dry_run: bool, allow_dirty: bool) -> list[Check]:
+    """What stands before the edits, in order: an interrupted apply restored first (a dry run says it would),
+    the preflight (an apply refuses a dirty tree: UsageError), a discarded apply's journal set aside, and on a dry
+    run the refusal the apply would meet."""
     pre: list[Check] = []
     if j.interrupted():
         if dry_run:
@@ -135,77 +155,7 @@ def _migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool 
     if refused:  # a dry run still shows the plan, and says the apply would refuse
         pre.append(Check("clean work tree", Status.warn, "nothing uncommitted", f"the apply would refuse: {refused}",
                          "commit or stash first, or pass --allow-dirty"))
-    model = M.target_spec(spec)
-    fit = None if skip_fit else M.check_fit(cfg, spec, model)
-    if fit is not None:
-        pre.append(fit)
-        if fit.status is Status.failed:
-            return fold("migrate-model", pre, t0=t0, message="the new model does not fit")
-    result = converge(lambda: make_plan(spec, root, j), dry_run=dry_run)
-    result.checks = pre + result.checks
-    if dry_run:
-        return result
-    if result.status is Status.failed:  # the journal stays 'applying': the next run restores those files first
-        undo = rollback_command(spec, root, spec_path)
-        result.remedy = (result.remedy + "; " if result.remedy else "") + \
-            f"fix and re-run (it restores the files edited so far first), or undo: {undo}"
-        return result
-    j.finish()
-    edited = len(j.files())
-    try:
-        return _after_edits(cfg, spec, root, j, model, result, t0, skip_verify, spec_path)
-    except Exception as exc:  # whatever failed, say what is already edited and how to undo it
-        why = exc.line() if isinstance(exc, RdicError) else f"{type(exc).__name__}: {exc}"
-        raise StepFailed(f"{why} - after {edited} file(s) were edited",
-                         remedy=f"fix and re-run, or undo: {rollback_command(spec, root, spec_path)}") from None
-
-
-def _after_edits(cfg, spec, root, j, model, result: StepResult, t0: float, skip_verify: bool,
-                 spec_path: Path | None) -> StepResult:
-    from rdic_ops.migration.probe import run_verify
-
-    edited = len(j.files())
-    texts = [(root / rel).read_text(errors="replace") for rel in j.files()]
-    where = M.load_paths(spec, root, texts)
-    checks: list[Check] = []
-    if model is not None and not skip_verify:
-        row, placed = M.fetch(cfg, spec, model, where)
-        checks.append(row)
-        ids = {**j.read().get("placed_ids", {}), **{str(p.relative_to(root)): [p.lstat().st_dev, p.lstat().st_ino]
-                                                   for p in placed}}
-        j.finish(placed=sorted({*j.read().get("placed", []), *ids}), placed_ids=ids)
-    model_here = not checks or checks[0].status is Status.ok  # no model to fetch: the project serves it
-    if model_here and spec.verify and not skip_verify:
-        tests = run_verify(spec, root, j.dir / "probe.jsonl")
-        checks += tests
-        j.finish(verify={"tree": git.tree_state(root), "passed": worst(tests) is Status.ok,
-                         "loads": tests[-1].found, "at": time.time()})
-    elif spec.verify:
-        checks.append(Check("tests", Status.skipped, "run with the probe",
-                            "not run: --skip-verify" if skip_verify else "not run: the model is not here yet"))
-    else:
-        checks.append(Check("loads", Status.warn, "the new model loads", "the migration has no verify commands",
-                            "add verify: the project's tests, run with the probe, prove what loads"))
-    left = E.leftovers(spec, E.plan_edits(spec, root))
-    checks.append(leftover_check(spec, left))
-    if not skip_verify:  # the env's model APIs answer (conf/provider/): the project's own tests.test_apis, as checks
-        checks += provider_checks(cfg).checks
-    result.checks = [c for c in result.checks if c.name != "leftovers"] + checks
-    result.duration_s = time.perf_counter() - t0
-    undo = rollback_command(spec, root, spec_path)
-    if any(c.status is Status.failed for c in checks):
-        result.status = Status.failed
-        bad = next(c for c in checks if c.status is Status.failed)
-        result.message = f"{bad.name}: {bad.found} ({edited} file(s) edited)"
-        result.remedy = f"{bad.remedy}; or undo: {undo}"
-    elif worst(checks) is Status.warn:  # 'changed' stays when this run edited files: the count is the truth
-        result.status = Status.warn if result.status is Status.ok else result.status
-        warn = next(c for c in checks if c.status is Status.warn)
-        pending = warn.name == "model"
-        result.message = (f"code migration complete ({edited} file(s) edited); model download pending" if pending
-                          else f"{result.message}; {warn.name}: {warn.found}")
-        result.remedy = f"{'re-run when the model can be fetched' if pending else warn.remedy}; or undo: {undo}"
-    return result
+    return pre
 
 
 def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:

@@ -1,0 +1,95 @@
+"""`invoke migrate-model`, after the edits: the new model fetched and put where the migrated code loads it, the
+project's verification run with the probe that records what loads, the leftovers listed and the env's model APIs
+asked. The step's result then says what is still open (a model download pending, a failed test) and how to undo.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rdic_ops.config.migration import MigrationSpec
+from rdic_ops.config.schema import RootConfig
+from rdic_ops.facts import git
+from rdic_ops.migration import edits as E
+from rdic_ops.migration import model as M
+from rdic_ops.migration.journal import Journal
+from rdic_ops.plan import Check, Status, StepResult, worst
+from rdic_ops.providers import provider_checks
+
+
+def leftover_check(spec: MigrationSpec, found: list[E.Leftover]) -> Check:
+    open_ = [x for x in found if not x.allowed]
+    allowed = len(found) - len(open_)
+    note = f" ({allowed} allowed by the migration)" if allowed else ""
+    if not open_:
+        return Check("leftovers", Status.ok, "no use of the old model or API", f"none{note}")
+    return Check("leftovers", Status.warn, "no use of the old model or API",
+                 f"{len(open_)}{note}: " + "; ".join(str(x) for x in open_[:12]),
+                 "review each: fix it, mark the line as a record (keep_lines), or allow it in the migration")
+
+
+def after_edits(cfg: RootConfig, spec: MigrationSpec, root: Path, j: Journal, model, result: StepResult,
+                t0: float, skip_verify: bool, undo: str) -> StepResult:
+    """``result`` (the converged edits) completed with the model, the verification, the leftovers and the
+    providers; ``undo`` is the rollback command its remedy names."""
+    edited = len(j.files())
+    texts = [(root / rel).read_text(errors="replace") for rel in j.files()]
+    where = M.load_paths(spec, root, texts)
+    checks: list[Check] = []
+    if model is not None and not skip_verify:
+        checks.append(_place_model(cfg, spec, root, j, model, where))
+    model_here = not checks or checks[0].status is Status.ok  # no model to fetch: the project serves it
+    checks += _verification(spec, root, j, run=model_here and not skip_verify, skip_verify=skip_verify)
+    left = E.leftovers(spec, E.plan_edits(spec, root))
+    checks.append(leftover_check(spec, left))
+    if not skip_verify:  # the env's model APIs answer (conf/provider/): the project's own tests.test_apis, as checks
+        checks += provider_checks(cfg).checks
+    result.checks = [c for c in result.checks if c.name != "leftovers"] + checks
+    result.duration_s = time.perf_counter() - t0
+    return _conclude(result, checks, edited, undo)
+
+
+def _place_model(cfg: RootConfig, spec: MigrationSpec, root: Path, j: Journal, model, where: list[Path]) -> Check:
+    """The new model fetched and linked ``where`` the edited files load it; each link recorded in the journal
+    with its device and inode (a rollback removes only those very files)."""
+    row, placed = M.fetch(cfg, spec, model, where)
+    ids = {**j.read().get("placed_ids", {}), **{str(p.relative_to(root)): [p.lstat().st_dev, p.lstat().st_ino]
+                                               for p in placed}}
+    j.finish(placed=sorted({*j.read().get("placed", []), *ids}), placed_ids=ids)
+    return row
+
+
+def _verification(spec: MigrationSpec, root: Path, j: Journal, *, run: bool, skip_verify: bool) -> list[Check]:
+    """The project's verify commands run with the probe (when ``run``; the outcome kept in the journal for
+    --status), else the row that says why not."""
+    from rdic_ops.migration.probe import run_verify
+
+    if run and spec.verify:
+        tests = run_verify(spec, root, j.dir / "probe.jsonl")
+        j.finish(verify={"tree": git.tree_state(root), "passed": worst(tests) is Status.ok,
+                         "loads": tests[-1].found, "at": time.time()})
+        return tests
+    if spec.verify:
+        return [Check("tests", Status.skipped, "run with the probe",
+                      "not run: --skip-verify" if skip_verify else "not run: the model is not here yet")]
+    return [Check("loads", Status.warn, "the new model loads", "the migration has no verify commands",
+                  "add verify: the project's tests, run with the probe, prove what loads")]
+
+
+def _conclude(result: StepResult, checks: list[Check], edited: int, undo: str) -> StepResult:
+    """The step's status, message and remedy from the rows after the edits: the first failed one fails it; a
+    warning turns an ok step into warn (a step that edited files stays 'changed': the count is the truth)."""
+    if any(c.status is Status.failed for c in checks):
+        result.status = Status.failed
+        bad = next(c for c in checks if c.status is Status.failed)
+        result.message = f"{bad.name}: {bad.found} ({edited} file(s) edited)"
+        result.remedy = f"{bad.remedy}; or undo: {undo}"
+    elif worst(checks) is Status.warn:  # 'changed' stays when this run edited files: the count is the truth
+        result.status = Status.warn if result.status is Status.ok else result.status
+        warn = next(c for c in checks if c.status is Status.warn)
+        pending = warn.name == "model"
+        result.message = (f"code migration complete ({edited} file(s) edited); model download pending" if pending
+                          else f"{result.message}; {warn.name}: {warn.found}")
+        result.remedy = f"{'re-run when the model can be fetched' if pending else warn.remedy}; or undo: {undo}"
+    return result
