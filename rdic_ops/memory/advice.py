@@ -7,7 +7,8 @@ from itertools import permutations
 
 from rdic_ops.config.files import choices, load_model_spec
 from rdic_ops.config.schema import LLM_ROLES, Device, EmbeddingBackend, GpuVendor, RootConfig, RuntimeKind
-from rdic_ops.memory.planner import Recommendation, budget, on_demand_rows, resident_rows, total_used
+from rdic_ops.memory.planner import Recommendation, budget, total_used
+from rdic_ops.memory.rows import on_demand_rows, resident_rows
 from rdic_ops.units import GiB
 
 

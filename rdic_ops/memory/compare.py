@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdic_ops.errors import UsageError
-from rdic_ops.memory.planner import Row
+from rdic_ops.memory.rows import Row
 from rdic_ops.units import MiB
 
 

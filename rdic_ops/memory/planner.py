@@ -9,34 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdic_ops.config.schema import (
-    ROLES,
-    Device,
-    EmbeddingBackend,
-    GpuVendor,
-    ModelKind,
-    ModelSpec,
-    RootConfig,
-    RuntimeKind,
-)
+from rdic_ops.config.schema import GpuVendor, RootConfig
 from rdic_ops.facts.hardware import metal_budget
-from rdic_ops.gguf.read import GgufInfo, inspect, mismatches
+from rdic_ops.gguf.read import inspect
 from rdic_ops.memory import estimate, residency
-from rdic_ops.memory.estimate import ModelMemory, WeightsLayout
+from rdic_ops.memory.estimate import WeightsLayout
 from rdic_ops.memory.residency import OnDemand
-from rdic_ops.models.store import model_file
-from rdic_ops.units import GiB, MiB
-
-
-@dataclass
-class Row:
-    roles: list[str]
-    model: str
-    where: str  # gpu | cpu
-    source: str  # "gguf <path>" or "config"
-    memory: ModelMemory
-    warnings: list[str] = field(default_factory=list)
-    load_s: float = 0.0  # estimated load time (file read + host -> GPU copy)
+from rdic_ops.memory.rows import Row, on_demand_rows, resident_rows
+from rdic_ops.units import GiB
 
 
 @dataclass
@@ -127,95 +107,6 @@ def budget_note(cfg: RootConfig) -> str:
     available, total, cores = machine_budget()
     return (f"this machine's facts: {available / GiB:.1f} GiB of {total / GiB:.1f} GiB RAM available, "
             f"{cores} cores")
-
-
-def runtime_knobs(cfg: RootConfig) -> dict:
-    rt = cfg.env.runtime
-    if rt.kind is RuntimeKind.ollama:
-        o = rt.ollama
-        # Ollama's runner gets num_ctx x OLLAMA_NUM_PARALLEL cells; a quantized KV cache needs flash attention.
-        kv = o.kv_cache_type.value if o.flash_attention else "f16"
-        return {"type_k": kv, "type_v": kv, "n_seq": o.num_parallel, "unified": True,
-                "flash_attn": o.flash_attention, "n_gpu_layers": -1}
-    kv = rt.kv_cache_type.value if rt.flash_attention else "f16"
-    return {"type_k": kv, "type_v": kv, "n_seq": 1, "unified": False, "flash_attn": rt.flash_attention,
-            "n_gpu_layers": rt.n_gpu_layers}
-
-
-def _gguf(cfg: RootConfig, spec: ModelSpec) -> GgufInfo | None:
-    path = model_file(cfg, spec)
-    if path is None or not path.exists():
-        return None
-    return inspect(path)
-
-
-def _model_row(cfg: RootConfig, roles: list[str], spec: ModelSpec, n_ctx: int, device: Device,
-               embedding_backend: EmbeddingBackend | None, info_cache: dict, n_gpu_layers: int = -1) -> Row:
-    knobs = runtime_knobs(cfg)
-    if n_gpu_layers >= 0:  # the role's own offload wins over the runtime's
-        knobs["n_gpu_layers"] = n_gpu_layers if knobs["n_gpu_layers"] < 0 else min(n_gpu_layers,
-                                                                                    knobs["n_gpu_layers"])
-    on_gpu = cfg.env.hardware.gpu_vendor is not GpuVendor.none and device is not Device.cpu
-    overhead = cfg.env.runtime.backend_overhead_mb * MiB if on_gpu else 0
-    if embedding_backend is EmbeddingBackend.sentence_transformers:
-        # PyTorch holds the weights in fp32: parameters x 4 bytes, plus activations of one batch.
-        bpw = estimate.BYTES_PER_WEIGHT.get(spec.quantization.upper(), 4.0)
-        weights = int(spec.file_size / bpw * 4)
-        mem = ModelMemory(spec.name, n_ctx, weights, estimate.KvCache(streams=0), 0, 0, overhead,
-                          n_layer=spec.shape.n_layer)
-        if on_gpu:
-            mem.gpu_layers, mem.gpu_weights = spec.shape.n_layer, weights
-        return Row(roles, spec.name, "gpu" if on_gpu else "cpu", "config (sentence-transformers, fp32)", mem,
-                   load_s=residency.load_seconds(cfg.env.hardware, spec.file_size, mem.gpu_weights))
-    if spec.name not in info_cache:
-        info_cache[spec.name] = _gguf(cfg, spec)
-    info = info_cache[spec.name]
-    warnings = []
-    if info is not None:
-        shape, layout, source = info.shape(), WeightsLayout.from_gguf(info), f"gguf {info.path}"
-        warnings = mismatches(info, spec.shape)
-        has_kv = info.has_kv
-    else:
-        shape, source = spec.shape, "config"
-        layout = WeightsLayout.from_config(shape, spec.file_size, spec.quantization)
-        has_kv = spec.kind is ModelKind.llm
-    n_seq = knobs["n_seq"] if has_kv else 1
-    mem = estimate.model_memory(
-        spec.name, shape, layout, n_ctx * (n_seq if knobs["unified"] else 1), type_k=knobs["type_k"],
-        type_v=knobs["type_v"], n_seq=n_seq, unified=knobs["unified"], flash_attn=knobs["flash_attn"],
-        n_gpu_layers=knobs["n_gpu_layers"], has_kv=has_kv, gpu=on_gpu, overhead=overhead,
-    )
-    file_bytes = Path(info.path).stat().st_size if info is not None else spec.file_size
-    load = residency.load_seconds(cfg.env.hardware, file_bytes or mem.weights, mem.gpu_weights)
-    return Row(roles, spec.name, "gpu" if on_gpu else "cpu", source, mem, warnings, load)
-
-
-def _rows(cfg: RootConfig, info_cache: dict | None, resident: bool) -> list[Row]:
-    """One row per distinct (model, context, device) of the resident set, or of the on-demand roles."""
-    info_cache = {} if info_cache is None else info_cache
-    groups: dict[tuple, list[str]] = {}
-    for role in ROLES:
-        r = getattr(cfg, role)
-        on_cpu = r.device is Device.cpu or cfg.env.hardware.gpu_vendor is GpuVendor.none
-        # CPU models sit in host RAM beside the accelerator's set: they count with the resident rows.
-        if (r.resident or on_cpu) != resident:
-            continue
-        key = (r.model.name, r.num_ctx, r.device, r.n_gpu_layers)
-        groups.setdefault(key, []).append(role)
-    rows = []
-    for (_name, n_ctx, device, ngl), roles in groups.items():
-        r = getattr(cfg, roles[0])
-        backend = r.backend if roles[0] == "embedding" else None
-        rows.append(_model_row(cfg, roles, r.model, n_ctx, device, backend, info_cache, ngl))
-    return rows
-
-
-def resident_rows(cfg: RootConfig, info_cache: dict | None = None) -> list[Row]:
-    return _rows(cfg, info_cache, True)
-
-
-def on_demand_rows(cfg: RootConfig, info_cache: dict | None = None) -> list[Row]:
-    return _rows(cfg, info_cache, False)
 
 
 def counted(name: str, row: Row) -> int:

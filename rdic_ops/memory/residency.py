@@ -30,7 +30,7 @@ def load_seconds(hw: HardwareSpec, file_bytes: int, gpu_weights: int) -> float:
 class OnDemand:
     """One on-demand model against the resident set: where it goes when it loads, and what that costs."""
 
-    row: object  # planner.Row
+    row: object  # rows.Row
     need: int  # bytes it needs against the budget
     left: int  # bytes the resident set leaves
     budget: int

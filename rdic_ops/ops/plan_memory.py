@@ -7,6 +7,7 @@ import time
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import UsageError
 from rdic_ops.memory import planner
+from rdic_ops.memory.rows import runtime_knobs
 from rdic_ops.plan import Check, Status, StepResult, fold
 from rdic_ops.units import gib
 
@@ -37,7 +38,7 @@ def run(env: str, overrides: list[str], *, ctx: int = 0, kv_type: str = "", gguf
     cfg = compose(env, list(overrides) + overrides_for(ctx, kv_type))
     report = planner.plan_env(cfg)
     rows = [*report.rows, *(od.row for od in report.on_demand)]  # on-demand models are checked too
-    return report, (compare_with_oracle(planner.runtime_knobs(cfg), rows) if oracle else [])
+    return report, (compare_with_oracle(runtime_knobs(cfg), rows) if oracle else [])
 
 
 def _within_training(gguf: str, ctx: int) -> None:
