@@ -26,6 +26,7 @@ BIN = Path(sys.executable).parent
 MODULES = {
     "plan": ("rdic_ops/plan.py", ["tests/test_plan.py", "tests/test_plan_core.py"]),
     "wslconfig": ("rdic_ops/wslconfig.py", ["tests/test_wsl.py", "tests/test_wslconfig_parser.py"]),
+    "wslkeys": ("rdic_ops/wslkeys.py", ["tests/test_wsl.py", "tests/test_wslconfig_parser.py"]),
     "hashing": ("rdic_ops/models/hashing.py", ["tests/test_hashing.py"]),
     "check": ("rdic_ops/models/check.py", ["tests/test_hashing.py"]),
     "estimate": ("rdic_ops/memory/estimate.py",

@@ -159,7 +159,7 @@ def problems(cfg) -> list[tuple[str, str]]:
 def _wsl_problems(wsl) -> list[tuple[str, str]]:
     """env.wsl: sizes and a processor count as WSL reads them (or auto, from the host when wsl.tune runs), and
     extra keys .wslconfig documents, each with a value WSL takes."""
-    from rdic_ops import wslconfig
+    from rdic_ops import wslkeys
 
     if wsl is None:
         return []
@@ -167,16 +167,16 @@ def _wsl_problems(wsl) -> list[tuple[str, str]]:
     for key in ("memory", "swap"):
         try:
             if getattr(wsl, key) != "auto":
-                wslconfig.size_bytes(getattr(wsl, key))
-        except wslconfig.WslValueError as exc:
+                wslkeys.size_bytes(getattr(wsl, key))
+        except wslkeys.WslValueError as exc:
             out.append((f"env.wsl.{key}", without(str(exc), getattr(wsl, key))))
     n = wsl.processors
     if n != "auto" and (not n.isdigit() or int(n) < 1 or n != str(int(n))):
         out.append(("env.wsl.processors", "not a positive decimal integer"))
     for dotted, value in wsl.extra.items():
-        section, key = wslconfig.extra_key(dotted)
-        kind = wslconfig.SCHEMA.get(section, {}).get(key)
-        note = wslconfig.check_value(kind, str(value)) if kind else f"not a documented .wslconfig key of [{section}]"
+        section, key = wslkeys.extra_key(dotted)
+        kind = wslkeys.SCHEMA.get(section, {}).get(key)
+        note = wslkeys.check_value(kind, str(value)) if kind else f"not a documented .wslconfig key of [{section}]"
         if note:
             out.append((f"env.wsl.extra.{dotted}", without(note, value)))
     return out

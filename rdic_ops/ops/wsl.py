@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdic_ops import wslconfig
+from rdic_ops import wslconfig, wslkeys
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import ConfigError, StepFailed, UsageError
@@ -63,7 +63,7 @@ def desired(cfg: RootConfig, host: WslFacts | None) -> dict[tuple[str, str], str
         memory = f"{max(gb, 1)}GB"
     else:
         memory = w.memory
-    mem_bytes = wslconfig.size_bytes(memory)  # its shape: config/rules.py; the host's RAM: here
+    mem_bytes = wslkeys.size_bytes(memory)  # its shape: config/rules.py; the host's RAM: here
     if ram and mem_bytes > ram:
         raise UsageError(f"env.wsl.memory: {memory} exceeds the host's {ram / GiB:.1f} GiB of RAM")
     out[("wsl2", "memory")] = memory
@@ -78,7 +78,7 @@ def desired(cfg: RootConfig, host: WslFacts | None) -> dict[tuple[str, str], str
     out[("wsl2", "processors")] = processors
     out[("wsl2", "swap")] = f"{math.ceil(mem_bytes / GiB / 4)}GB" if w.swap == "auto" else w.swap
     for dotted, value in w.extra.items():  # documented keys with values WSL takes: config/rules.py
-        out[wslconfig.extra_key(dotted)] = str(value)
+        out[wslkeys.extra_key(dotted)] = str(value)
     return out
 
 
@@ -115,8 +115,8 @@ def not_a_wslconfig(lines: list[wslconfig.Line]) -> tuple[int, str] | None:
         if ln.kind == "bad" and (ln.problem or "").startswith("no '='"):
             return n, "a line that is neither key=value, [section] nor a # comment"
     sections = {n: ln.section for n, ln in enumerate(lines, 1) if ln.kind == "section"}
-    if sections and not set(sections.values()) & set(wslconfig.SCHEMA):
-        return min(sections), f"none of its sections is one WSL reads ({', '.join(f'[{s}]' for s in wslconfig.SCHEMA)})"
+    if sections and not set(sections.values()) & set(wslkeys.SCHEMA):
+        return min(sections), f"none of its sections is one WSL reads ({', '.join(f'[{s}]' for s in wslkeys.SCHEMA)})"
     return None
 
 
@@ -181,7 +181,7 @@ def plan_wslconfig(path: Path, want: dict[tuple[str, str], str], facts: FileFact
         if path.read_bytes() != new.encode("utf-8"):
             raise StepFailed(f"{path}: re-read differs from what was written")
 
-    keys = [f"[{s}] {wslconfig.CANONICAL.get(k, k)}={v}" for (s, k), v in want.items()
+    keys = [f"[{s}] {wslkeys.CANONICAL.get(k, k)}={v}" for (s, k), v in want.items()
             if wslconfig.effective(lines).get((s, k)) != v]
     plan.add(Change(str(path), "create" if have is None else "update", have, new,
                     reason="; ".join(keys) + " (applies after `wsl --shutdown` from Windows)", apply=write))
