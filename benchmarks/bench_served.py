@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's rdic_ops first
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import free_port
 from paired import Ratio, conditions, load, median, rounds
+from support.loopback import free_port
 
 from rdic_ops.config.compose import compose
 from rdic_ops.ops import models, preload

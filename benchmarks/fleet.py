@@ -25,7 +25,7 @@ INVOKE = str(Path(sys.executable).with_name("invoke"))
 
 def _lab(base: Path, n: int):
     import yaml
-    from sshd import Host, keygen, site_packages_view
+    from support.sshd import Host, keygen, site_packages_view
 
     key = keygen(base / "client")
     site = site_packages_view(base / "site")
@@ -54,7 +54,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--hosts", type=int, default=4)
     args = ap.parse_args()
-    from sshd import available
+    from support.sshd import available
 
     if available():
         raise SystemExit(available())

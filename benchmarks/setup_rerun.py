@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's rdic_ops first
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import free_port
 from paired import ROOT, command, conditions, load, median, ratio, rounds
+from support.loopback import free_port
 
 INVOKE = str(Path(sys.executable).with_name("invoke"))
 

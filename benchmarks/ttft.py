@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's rdic_ops first
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import free_port
-from ollama_server import FakeOllama, publish
 from paired import Ratio, conditions, load
+from support.loopback import free_port
+from support.ollama_server import FakeOllama, publish
 
 from rdic_ops.config.compose import compose
 from rdic_ops.ops import models, preload

@@ -1,12 +1,13 @@
+"""Fixtures every test may use: its own state dir (autouse), model files built once, the loopback stand-ins and
+the faked machines. Helpers live in tests/support/ (imported as `support.<module>`)."""
+
 import os
-import sys
 from pathlib import Path
 
 import pytest
+from support.paths import FAKEBIN
 
-ROOT = Path(__file__).resolve().parents[1]
-INVOKE = str(Path(sys.executable).with_name("invoke"))
-collect_ignore_glob = ["fixtures/*"]  # sample projects that tests copy and migrate, not tests of ours
+collect_ignore_glob = ["support/*"]  # stand-ins, helpers and sample projects (fixtures/), not tests of ours
 
 
 @pytest.fixture(autouse=True)
@@ -17,15 +18,6 @@ def _state_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     yield
-
-
-def run_invoke(*args, env=None, timeout=300):
-    """Run the real `invoke` command in the repo root, as a user would."""
-    import subprocess
-
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([INVOKE, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env=full_env)
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +46,7 @@ def gemma3_gguf(tmp_path_factory) -> bytes:
 
 @pytest.fixture
 def ollama_server(tmp_path):
-    from ollama_server import FakeOllama
+    from support.ollama_server import FakeOllama
 
     server = FakeOllama(tmp_path / "ollama-models", tmp_path / "registry", chunk=32 * 1024)
     server.start()
@@ -64,21 +56,18 @@ def ollama_server(tmp_path):
 
 @pytest.fixture
 def hub(monkeypatch):
-    from hub_server import FakeHub
+    from support.hub_server import FakeHub
 
     h = FakeHub()
     h.start()
     monkeypatch.setenv("HF_ENDPOINT", h.url)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    import huggingface_hub.constants
+
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import (constants.py): a run with it set (CI's) stays offline
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     yield h
     h.stop()
-
-
-def ollama_env(server, *extra):
-    """--set overrides that point the rtx3060 profile at the loopback server and its store."""
-    return [f"env.runtime.ollama.host={server.url}", f"env.runtime.ollama.models_dir={server.models}",
-            f"env.runtime.ollama.registry={server.url}", "env.runtime.ollama.timeout_s=10",
-            "embedding.backend=ollama", *extra]
 
 
 @pytest.fixture
@@ -90,7 +79,7 @@ def fake_system(tmp_path, monkeypatch):
     state.mkdir()
     monkeypatch.setenv("FAKE_SYSTEM_ROOT", str(root))
     monkeypatch.setenv("FAKE_STATE_DIR", str(state))
-    monkeypatch.setenv("PATH", f"{ROOT / 'tests' / 'fakebin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", f"{FAKEBIN}{os.pathsep}{os.environ['PATH']}")
 
     class System:
         def __init__(self):
@@ -101,14 +90,6 @@ def fake_system(tmp_path, monkeypatch):
             return log.read_text().splitlines() if log.exists() else []
 
     return System()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -123,7 +104,7 @@ def minilm_gguf(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def nvml_dir(tmp_path_factory):
-    """The stand-in libnvidia-ml.so.1, compiled once per session (tests/fakehw/nvml_stub.c)."""
+    """The stand-in libnvidia-ml.so.1, compiled once per session (tests/support/fakehw/nvml_stub.c)."""
     from support.fakehw import build_nvml
 
     return build_nvml(tmp_path_factory.mktemp("nvml"))

@@ -9,8 +9,8 @@ import re
 import subprocess
 
 import pytest
-from conftest import INVOKE, ROOT, ollama_env
-from ollama_server import publish
+from support.ollama_server import ollama_env, publish
+from support.paths import INVOKE, ROOT
 
 from rdic_ops.bench import runner
 from rdic_ops.config.compose import compose
@@ -173,7 +173,7 @@ def test_the_bench_engine_stops_at_max_tokens_on_byte_tokens():
 
 
 def test_the_served_runtime_reads_at_most_max_tokens_events():
-    from conftest import free_port
+    from support.loopback import free_port
 
     from rdic_ops.ops import preload
     from rdic_ops.runtime import for_env

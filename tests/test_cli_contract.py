@@ -18,8 +18,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 from support import cli
+from support.loopback import free_port
+from support.paths import SEED_PROJECT
 
 CLOSED = "http://127.0.0.1:9"
 # `test` runs pytest itself: walking it would run the suite inside the suite.
@@ -173,7 +174,7 @@ def test_a_state_dir_that_cannot_hold_state(task, fault, state_faults, tmp_path)
 def _project(root: Path) -> None:
     if root.exists():
         return
-    shutil.copytree(cli.ROOT / "tests" / "fixtures" / "seed_project", root)
+    shutil.copytree(SEED_PROJECT, root)
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "x"]):
         subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,

@@ -1,6 +1,7 @@
-"""Every bad input of issue 17 (and more) through the real `invoke` command: exit 2 for usage and config
-errors, 1 for runtime failures; exactly one line on stderr naming what is wrong (and the fix); no traceback;
-a JSON object on stdout when --json was given; nothing written."""
+"""Every bad input of issue 17 (and more) through the command line: exit 2 for usage and config errors, 1 for
+runtime failures; exactly one line on stderr naming what is wrong (and the fix); no traceback; a JSON object on
+stdout when --json was given; nothing written. In-process (tests/support/cli.py): the same Program and tasks as
+`rdic-ops`, without paying a process start per case; a closed stdin needs a real process."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import INVOKE, ROOT
+from support import cli
+from support.paths import INVOKE, ROOT
 
 CLOSED = "http://127.0.0.1:9"  # a loopback port nobody listens on: a runtime that is down
 
@@ -146,7 +148,7 @@ CASES = [
     # Invoke's own parser: usage errors too
     ("flag-without-value", ["plan-memory", "--ctx"], {}, 2, ["--ctx", "plan-memory --help"]),
     ("unknown-flag", ["plan-memory", "--nope"], {}, 2, ["--nope", "--help"]),
-    ("unknown-task", ["nosuchtask"], {}, 2, ["nosuchtask", "invoke --list"]),
+    ("unknown-task", ["nosuchtask"], {}, 2, ["nosuchtask", "--list shows the tasks"]),
     # runtime failures: exit 1, fast
     ("ollama-models-nowhere", ["models.verify", "--env=rtx3060"], {"OLLAMA_MODELS": "/nowhere/at/all"}, 1,
      ["/nowhere/at/all", "does not exist", "OLLAMA_MODELS"]),
@@ -164,10 +166,12 @@ def _tree(path: Path) -> set[str]:
 
 
 def run_cli(args, env, tmp: Path, close_stdin=False):
-    """The real invoke in the repo root, its state under tmp; stdin closed when asked (fd 0 gone)."""
-    full = {**os.environ, "RDIC_STATE_DIR": str(tmp / "state"), **env}
-    return subprocess.run([INVOKE, *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env=full,
-                          stdin=subprocess.DEVNULL, preexec_fn=(lambda: os.close(0)) if close_stdin else None)
+    """The command line, its state under tmp: in-process, or the real invoke with stdin closed (fd 0 gone)."""
+    env = {"RDIC_STATE_DIR": str(tmp / "state"), **env}
+    if not close_stdin:
+        return cli.run(*args, env=env)
+    return subprocess.run([INVOKE, *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env}, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
 
 
 def check_one_line_error(out, code, names, json_):

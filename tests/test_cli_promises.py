@@ -9,7 +9,8 @@ import shutil
 import time
 
 import pytest
-from conftest import ROOT, run_invoke
+from support.cli import run_invoke
+from support.paths import ROOT
 
 CLOSED = "http://127.0.0.1:9"
 
@@ -101,7 +102,7 @@ def test_plain_site_file_sets_paths_and_machine_values(tmp_path):
     no_var = {k: v for k, v in os.environ.items() if k != "RDIC_STATE_DIR"}
     import subprocess
 
-    from conftest import INVOKE
+    from support.paths import INVOKE
 
     out = subprocess.run([INVOKE, "config", "--json"], cwd=ROOT, capture_output=True, text=True,
                          env={**no_var, **env}, timeout=120)

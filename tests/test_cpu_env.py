@@ -9,7 +9,8 @@ answer it wanted; every other check passes.
 import json
 
 import pytest
-from conftest import free_port, run_invoke
+from support.cli import run_invoke
+from support.loopback import free_port
 
 from rdic_ops.config.compose import compose, expand
 from rdic_ops.errors import UsageError

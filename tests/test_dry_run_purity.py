@@ -15,8 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, ollama_env, run_invoke
-from ollama_server import publish
+from support.cli import run_invoke
+from support.loopback import free_port
+from support.ollama_server import ollama_env, publish
+from support.paths import SEED_PROJECT
 
 TAGS = ("gemma3:4b-it-q8_0", "llama3.2:3b", "bge-m3")
 READ_ONLY_CALLS = ("systemctl show", "systemctl is-enabled", "launchctl getenv", "launchctl list")
@@ -72,7 +74,7 @@ def world(ollama_server, tiny_gguf, minilm_gguf, fake_system, fake_rtx3060, tmp_
     store.write_text(json.dumps({"embedding_dim": 384, "data": [{"__id__": "c0", "content": "Hallo Welt"}],
                                  "matrix": ""}))
     project = work / "project"  # the seed's sample project, a git work tree for migrate-model
-    shutil.copytree(Path(__file__).parent / "fixtures" / "seed_project", project)
+    shutil.copytree(SEED_PROJECT, project)
     for cmd in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
         subprocess.run(["git", *cmd], cwd=project, check=True, capture_output=True)
     local = ["--set", f"env.runtime.llamacpp_port={free_port()}", "--set", f"paths.lockfile={work / 'models.lock'}",

@@ -8,10 +8,10 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, ollama_env
 from nano_vectordb import NanoVectorDB
 from nano_vectordb.dbs import load_storage
-from ollama_server import publish
+from support.ollama_server import ollama_env, publish
+from support.paths import ROOT
 
 from rdic_ops.config.compose import compose
 from rdic_ops.embeddings import backends, store
@@ -203,3 +203,17 @@ def test_bench_loads_each_model_once_and_max_seq_length_matters(cfg, monkeypatch
     short = st.embed(texts)
     st.model.max_seq_length = 256
     assert float(np.min(np.sum(short * st.embed(texts), axis=1))) < 0.99  # truncation changes vectors
+
+
+def test_loading_a_packaged_model_leaves_the_callers_environment_as_it_was(monkeypatch):
+    """The Hub is off while MiniLM loads from its package, and only then: the process that loaded it (a test run,
+    an app) keeps its own HF_HUB_OFFLINE; one set before is kept as it was."""
+    import os
+
+    cfg = compose("local")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    backends.make(cfg, "sentence_transformers")
+    assert "HF_HUB_OFFLINE" not in os.environ
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    backends.make(cfg, "sentence_transformers")
+    assert os.environ["HF_HUB_OFFLINE"] == "0"

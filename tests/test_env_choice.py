@@ -6,7 +6,7 @@ import socket
 import time
 
 import pytest
-from conftest import run_invoke
+from support.cli import run_invoke
 
 from rdic_ops.config import auto
 from rdic_ops.config.choose import choose_env
@@ -22,7 +22,7 @@ NO_GPU = NvidiaFacts(False, "no driver")
 
 @pytest.fixture(autouse=True)
 def _not_offline(monkeypatch):
-    """Loading MiniLM sets HF_HUB_OFFLINE=1 in the process (embeddings/backends.py): not a fact of these tests."""
+    """HF_HUB_OFFLINE of the environment the suite runs in is not a fact of these tests."""
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
 
 
@@ -177,7 +177,7 @@ def test_fewer_usable_cpus_fewer_threads():
         pytest.skip("taskset is not installed")
     import subprocess
 
-    from conftest import INVOKE, ROOT
+    from support.paths import INVOKE, ROOT
 
     out = subprocess.run(["taskset", "-c", "0", INVOKE, "config", "--env=cpu", "--json"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)

@@ -3,7 +3,7 @@
 
 import json
 
-from conftest import run_invoke
+from support.cli import run_invoke
 
 from rdic_ops.config.choose import choose_env
 from rdic_ops.config.compose import compose

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import INVOKE, ROOT, run_invoke
-from sshd import Host, available, keygen, site_packages_view
+from support.cli import run_invoke
+from support.paths import INVOKE, ROOT
+from support.sshd import Host, available, keygen, site_packages_view
 
 from rdic_ops.config.fleet import compose_fleet
 from rdic_ops.errors import ConfigError

@@ -16,7 +16,7 @@ import traceback
 from multiprocessing import get_context
 
 import pytest
-from conftest import run_invoke
+from support.cli import run_invoke
 
 from rdic_ops.errors import UsageError
 from rdic_ops.gguf.read import inspect

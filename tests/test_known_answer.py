@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from openai_stub import ChatStub
+from support.openai_stub import ChatStub
 
 from rdic_ops.config.compose import compose
 from rdic_ops.runtime.llamacpp import LlamaCppRuntime
@@ -120,8 +120,7 @@ def test_a_broken_known_answer_is_a_config_error(override, message):
 
 def test_ask_through_the_ollama_runtime(ollama_server, gemma3_gguf):
     """The Ollama side of chat(): the loopback server runs the gemma3 stand-in; noise fails the judge."""
-    from conftest import ollama_env
-    from ollama_server import publish
+    from support.ollama_server import ollama_env, publish
 
     from rdic_ops.runtime.ollama import OllamaRuntime
 

@@ -4,7 +4,7 @@ import json
 import shutil
 
 import pytest
-from conftest import run_invoke
+from support.cli import run_invoke
 from support.shapes import build
 
 from rdic_ops.config.compose import compose
@@ -196,8 +196,7 @@ def test_plot_draws_the_plan(tmp_path):
 @pytest.mark.llamacpp
 @pytest.mark.skipif(not oracle.available(), reason="llama-cpp-python is not installed")
 def test_oracle_covers_the_on_demand_models(ollama_server, tiny_gguf, tmp_path, monkeypatch):
-    from conftest import ollama_env
-    from ollama_server import publish
+    from support.ollama_server import ollama_env, publish
 
     from rdic_ops.ops import models
     from rdic_ops.ops import plan_memory as op

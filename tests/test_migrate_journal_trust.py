@@ -9,8 +9,8 @@ import json
 import os
 
 import pytest
-from conftest import run_invoke
-from test_migrate_model import migration, project, snapshot  # noqa: F401 (fixtures)
+from support.cli import run_invoke
+from support.gitwork import snapshot
 
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import StepFailed, UsageError

@@ -12,49 +12,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, run_invoke
+from support.cli import run_invoke
+from support.gitwork import git, snapshot
+from support.paths import ROOT, SEED_PROJECT
 
 from rdic_ops.config.compose import compose
-from rdic_ops.config.files import CONF_DIR
 from rdic_ops.errors import UsageError
 from rdic_ops.ops import migrate_model as mm
 from rdic_ops.plan import Status
-
-FIXTURE = ROOT / "tests" / "fixtures" / "seed_project"
-
-
-def git(root, *args):
-    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@t"})
-
-
-@pytest.fixture
-def project(tmp_path, tiny_gguf):
-    root = tmp_path / "rdic"
-    shutil.copytree(FIXTURE, root)
-    (root / "models").mkdir()
-    (root / "models" / "gemma-3-12b-instruct-Q4_K_M.gguf").write_bytes(tiny_gguf)  # stands in for Gemma 3 12B
-    (root / ".gitignore").write_text("models/\n__pycache__/\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "before the migration")
-    return root
-
-
-@pytest.fixture
-def migration(tmp_path):
-    """The seed's migration, with the tiny model as its target so it can be pulled and run here."""
-    data = yaml.safe_load((CONF_DIR / "migration" / "llama31_8b_to_gemma3_12b.yaml").read_text())
-    data["to"]["model"] = "tiny-llama-gguf"
-    path = tmp_path / "seed-migration.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-def snapshot(root):
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and ".git" not in p.parts and "__pycache__" not in p.parts}
 
 
 def test_exact_edits_verification_leftovers_idempotence_and_rollback(project, migration):
@@ -170,7 +135,7 @@ def test_bad_migration_configs_exit_2_before_any_file_is_touched(project, migrat
 
 def test_target_must_be_a_clean_git_work_tree(project, migration, tmp_path):
     plain = tmp_path / "plain"
-    shutil.copytree(FIXTURE, plain)
+    shutil.copytree(SEED_PROJECT, plain)
     out = run_invoke("migrate-model", "--env=local", f"--migration={migration}", f"--target={plain}")
     assert out.returncode == 2 and "not a git work tree" in out.stderr
     (project / "notes.txt").write_text("work in progress\n")

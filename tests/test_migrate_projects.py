@@ -3,22 +3,17 @@ exact edits, verification by the runtime probe, a second run that changes nothin
 the seed's sample offline ("code complete, model pending") and then online (the Hub stand-in)."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, run_invoke
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-import projects as P
+from support import projects as P
+from support.cli import run_invoke
+from support.gitwork import git
+from support.paths import SEED_PROJECT
 
 from rdic_ops.config.compose import conf_dir
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
 
 
 def build(root: Path, files: dict, gguf: bytes, models=(P.OLD, "router-1b.gguf")) -> Path:
@@ -33,7 +28,7 @@ def build(root: Path, files: dict, gguf: bytes, models=(P.OLD, "router-1b.gguf")
     for name in models:
         (root / "models" / name).write_bytes(gguf)
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "before"]):
-        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, env={**os.environ, **GIT_ENV})
+        git(root, *args)
     return root
 
 
@@ -91,7 +86,7 @@ def test_projects_migrate_exactly_verify_and_roll_back(tmp_path, tiny_gguf, name
 
 def test_an_ollama_project_is_verified_by_the_model_and_num_ctx_it_asks_for(tmp_path, tiny_gguf, ollama_server):
     import ollama
-    from ollama_server import publish
+    from support.ollama_server import publish
 
     for tag in ("gemma3:12b", "llama3.1:8b", "llama3.2:3b"):
         publish(ollama_server.registry, tag, tiny_gguf)
@@ -144,10 +139,10 @@ def test_green_tests_that_load_the_old_model_fail_verification(tmp_path, tiny_gg
 
 
 def test_seed_sample_offline_then_online(tmp_path, tiny_gguf, monkeypatch):
-    from hub_server import FakeHub
+    from support.hub_server import FakeHub
 
     root = tmp_path / "seed"
-    shutil.copytree(ROOT / "tests" / "fixtures" / "seed_project", root)
+    shutil.copytree(SEED_PROJECT, root)
     build(root, {}, tiny_gguf, models=())
     repo, file = "google/gemma-3-12b-it-GGUF", P.NEW
     data = yaml.safe_load((conf_dir() / "migration" / "llama31_8b_to_gemma3_12b.yaml").read_text())
@@ -163,7 +158,7 @@ def test_seed_sample_offline_then_online(tmp_path, tiny_gguf, monkeypatch):
                                "--status", "--json").stdout)["steps"][0]
     assert checks(st)["code"]["found"] == "complete" and checks(st)["model"]["found"] == "model download pending"
     assert st["status"] == "warn"
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # set by other tests' libraries; online now
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # the environment the suite runs in may set it; online now
     hub = FakeHub()
     hub.add(repo, file, tiny_gguf)
     hub.start()

@@ -4,8 +4,8 @@ import json
 import os
 
 import pytest
-from conftest import ollama_env, run_invoke
-from ollama_server import publish
+from support.cli import run_invoke
+from support.ollama_server import ollama_env, publish
 
 from rdic_ops.config.compose import compose
 from rdic_ops.config.files import expand

@@ -13,9 +13,9 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from conftest import free_port, run_invoke
-from provider_servers import FakeAnthropic, FakeOpenAI
-from test_migrate_model import migration, project  # noqa: F401 (fixtures)
+from support.cli import run_invoke
+from support.loopback import free_port
+from support.provider_servers import FakeAnthropic, FakeOpenAI
 
 from rdic_ops.config.compose import compose
 from rdic_ops.providers import report, run
@@ -264,8 +264,7 @@ def test_no_key_ever_reaches_any_output(apis, llamacpp_port):
 
 def test_ollama_provider_through_the_official_client(ollama_server, tiny_gguf):
     import ollama
-    from conftest import ollama_env
-    from ollama_server import publish
+    from support.ollama_server import ollama_env, publish
 
     from rdic_ops.config.provider import ProviderKind, ProviderSpec
 
@@ -300,7 +299,7 @@ def test_setup_has_a_providers_step_that_warns(apis):
     assert by["providers"].status is Status.skipped and "declares no providers" in by["providers"].message
 
 
-def test_migrate_model_verification_and_status_include_the_providers(apis, project, migration):  # noqa: F811
+def test_migrate_model_verification_and_status_include_the_providers(apis, project, migration):
     from rdic_ops.ops import migrate_model as mm
     from rdic_ops.plan import Status
 
@@ -333,7 +332,7 @@ def test_the_sdks_load_only_inside_a_check():
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from support.paths import ROOT
 
     code = ("import sys\nfrom invoke.main import program\n"
             "for argv in (['invoke', '--list'], ['invoke', 'config', '--env=m_series_max', '--json']):\n"
@@ -366,7 +365,9 @@ def test_retry_after_as_an_http_date(apis):
 
 
 @pytest.mark.parametrize("override, words", [
-    (f"providers.haiku.api_key_env={KEY_A}", "providers.haiku.api_key_env: must be the NAME of an environment"),
+    # the key is random: an id naming it would differ between xdist's workers (and print the key)
+    pytest.param(f"providers.haiku.api_key_env={KEY_A}",
+                 "providers.haiku.api_key_env: must be the NAME of an environment", id="a-key-as-the-variable-name"),
     ("providers.haiku.api_key_env=anthropic key", "must be the NAME"),
     ("providers.haiku.timeout_s=0", "providers.haiku.timeout_s: 0.0 is out of range: must be between 0.001 and 3600"),
     ("providers.haiku.expect='po(ng'", "providers.haiku.expect: not a regular expression"),

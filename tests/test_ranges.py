@@ -11,7 +11,8 @@ import re
 import typing
 
 import pytest
-from conftest import ROOT, run_invoke
+from support.cli import run_invoke
+from support.paths import ROOT
 
 from rdic_ops.config import fleet as fleet_cfg
 from rdic_ops.config import migration as migration_cfg

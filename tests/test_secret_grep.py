@@ -8,8 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import INVOKE, ROOT, free_port, run_invoke
-from ollama_server import publish
+from support.cli import run_invoke
+from support.loopback import free_port
+from support.ollama_server import publish
+from support.paths import FAKEBIN, INVOKE, ROOT
 
 URL_PASSWORD = "pw-7f3a-in-the-url"
 ENV_SECRETS = {"HF_TOKEN": "hf_env_token_9c1d", "OPENAI_API_KEY": "sk-env-openai-52e8",
@@ -134,13 +136,15 @@ def _walk_runs(work: Path, dead: int) -> list[tuple[list[str], dict]]:
     runs = [(argv, {"HF_HUB_OFFLINE": "1"}) for line in lines for argv in (line, [*line, "--json"])]
     runs += [(["fleet.inventory", *fleet, f"--format={f}"], {}) for f in ("table", "json", "ansible")]
     online = [["models.pull", "--env=cpu", *sets], ["models.lock", "--env=cpu", *sets]]  # the Hub: HF_ENDPOINT
-    runs += [(argv, {}) for line in online for argv in (line, [*line, "--json"])]
+    # HF_HUB_OFFLINE empty (huggingface_hub's "not set"): the environment the suite runs in may have it set
+    runs += [(argv, {"HF_HUB_OFFLINE": ""}) for line in online for argv in (line, [*line, "--json"])]
     endpoints = [e for e, _ in HF_ENDPOINTS.values()]
     runs = [(argv, {"HF_ENDPOINT": endpoints[i % 3], **extra}) for i, (argv, extra) in enumerate(runs)]
     # no --env: the env chosen from this machine's facts, and the line that says why names the Hub
     chosen = [[["config"], ["plan-memory", "--json"]], [["config", "--json"], ["plan-memory"]],
               [["doctor"], ["doctor", "--json"]]]
-    return runs + [(argv, {"HF_ENDPOINT": e}) for e, argvs in zip(endpoints, chosen, strict=True) for argv in argvs]
+    return runs + [(argv, {"HF_ENDPOINT": e, "HF_HUB_OFFLINE": ""})
+                   for e, argvs in zip(endpoints, chosen, strict=True) for argv in argvs]
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +167,7 @@ def walk(tmp_path_factory):
     dead = free_port()
     env = {**PLANTED_ENV, "OLLAMA_HOST": f"http://ollama-user:ollama-pw-6e1d@127.0.0.1:{dead}/?token=ollama-qtok-93c0",
            "RDIC_CONF_DIR": str(conf), "RDIC_STATE_DIR": str(state), "FAKE_SYSTEM_ROOT": str(work / "sysroot"),
-           "FAKE_STATE_DIR": str(fake), "PATH": f"{ROOT / 'tests' / 'fakebin'}:{os.environ['PATH']}",
+           "FAKE_STATE_DIR": str(fake), "PATH": f"{FAKEBIN}:{os.environ['PATH']}",
            "HF_HUB_DISABLE_TELEMETRY": "1"}
     t0 = time.monotonic()
     with ThreadPoolExecutor(4) as pool:

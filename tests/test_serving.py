@@ -5,8 +5,9 @@ import json
 import plistlib
 
 import pytest
-from conftest import free_port, ollama_env, run_invoke
-from ollama_server import publish
+from support.cli import run_invoke
+from support.loopback import free_port
+from support.ollama_server import ollama_env, publish
 
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import StepFailed

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, free_port, ollama_env, run_invoke
-from ollama_server import publish
+from support.cli import run_invoke
+from support.loopback import free_port
+from support.ollama_server import ollama_env, publish
+from support.paths import ROOT
 
 from rdic_ops.config.choose import choose_env
 from rdic_ops.config.compose import compose

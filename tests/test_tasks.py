@@ -4,7 +4,8 @@ import json
 import subprocess
 import sys
 
-from conftest import ROOT, run_invoke
+from support.cli import run_invoke
+from support.paths import ROOT
 
 HEAVY = ("torch", "sentence_transformers", "llama_cpp", "transformers")
 

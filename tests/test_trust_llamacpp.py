@@ -8,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import free_port
+from support.loopback import free_port
 
 from rdic_ops.config.compose import compose
 from rdic_ops.ops import models, preload

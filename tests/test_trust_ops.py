@@ -2,8 +2,8 @@
 
 import ollama
 import pytest
-from conftest import free_port, ollama_env
-from ollama_server import publish
+from support.loopback import free_port
+from support.ollama_server import ollama_env, publish
 
 from rdic_ops.config.compose import compose
 from rdic_ops.embeddings import store

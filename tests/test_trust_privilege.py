@@ -5,6 +5,7 @@ import os
 import pwd
 
 import pytest
+from support.paths import FAKEBIN
 
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import UsageError
@@ -74,7 +75,7 @@ def test_no_sudo_is_a_clear_error(fake_system, monkeypatch, tmp_path):
     bare = tmp_path / "bin"
     bare.mkdir()
     for tool in ("systemctl",):
-        (bare / tool).symlink_to(os.path.join(os.path.dirname(__file__), "fakebin", tool))
+        (bare / tool).symlink_to(FAKEBIN / tool)
     monkeypatch.setenv("PATH", str(bare))  # systemctl, and no sudo anywhere
     result = service.run_all(cfg_for(fake_system))  # a failed step, not a raise: it says what was applied first
     assert result.status is Status.failed and "sudo is not installed" in result.message

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from support.paths import ROOT
 
 from rdic_ops import fsutil
 from rdic_ops.errors import ConfigError, UsageError

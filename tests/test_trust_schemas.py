@@ -8,7 +8,7 @@ import json
 import struct
 
 import pytest
-from conftest import run_invoke
+from support.cli import run_invoke
 
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import ConfigError, UsageError

@@ -5,8 +5,7 @@ import json
 import struct
 
 import pytest
-from conftest import ollama_env
-from ollama_server import publish
+from support.ollama_server import ollama_env, publish
 
 from rdic_ops.config.compose import compose, expand
 from rdic_ops.errors import RdicError, UsageError

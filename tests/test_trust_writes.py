@@ -15,7 +15,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
-from conftest import INVOKE, ROOT
+from support.paths import INVOKE, ROOT
 
 from rdic_ops import fsutil
 from rdic_ops.errors import StepFailed

@@ -19,7 +19,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port
+from support.loopback import free_port
+from support.paths import ROOT
 
 
 @pytest.fixture(scope="module")

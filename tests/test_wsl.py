@@ -1,7 +1,7 @@
 """wsl.tune over realistic .wslconfig files: only intended lines change, everything else byte-identical."""
 
 import pytest
-from conftest import run_invoke
+from support.cli import run_invoke
 
 from rdic_ops import wslconfig
 from rdic_ops.config.compose import compose

@@ -9,7 +9,8 @@ import shutil
 import time
 
 import pytest
-from conftest import ROOT, run_invoke
+from support.cli import run_invoke
+from support.paths import ROOT
 
 from rdic_ops.errors import ConfigError
 

@@ -94,8 +94,11 @@ class SentenceTransformersEmbedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
-        if e.model.source is ModelSource.package:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # a packaged model is all on disk: the Hub is not asked while it loads. Only while it loads: a caller's
+        # process (a test run, an app embedding rdic-ops) keeps its own environment afterwards
+        offline = e.model.source is ModelSource.package and "HF_HUB_OFFLINE" not in os.environ
+        if offline:
+            os.environ["HF_HUB_OFFLINE"] = "1"
         try:
             self.model = _load_st(SentenceTransformer, self.path, self.device, e.model)
         except StepFailed:
@@ -104,6 +107,9 @@ class SentenceTransformersEmbedder:
             raise StepFailed(f"sentence-transformers could not load {self.path} on {self.device}: "
                              f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
                              remedy="run invoke models.pull, or set embedding.device") from None
+        finally:
+            if offline:
+                del os.environ["HF_HUB_OFFLINE"]
         msl = max_seq_length if max_seq_length is not None else e.max_seq_length
         if msl:
             self.model.max_seq_length = msl

@@ -6,8 +6,16 @@ as ``self.app``.
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import ThreadingHTTPServer
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (the OS's pick)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class LoopbackServer:

@@ -523,3 +523,10 @@ class _Handler(BaseHTTPRequestHandler):
                 vecs.append((v / (np.linalg.norm(v) or 1.0)).tolist())
         self._json(200, {"model": tag, "embeddings": vecs, "total_duration": 1, "load_duration": 0,
                          "prompt_eval_count": len(inputs)})
+
+
+def ollama_env(server, *extra):
+    """--set overrides that point the rtx3060 profile at the loopback server and its store."""
+    return [f"env.runtime.ollama.host={server.url}", f"env.runtime.ollama.models_dir={server.models}",
+            f"env.runtime.ollama.registry={server.url}", "env.runtime.ollama.timeout_s=10",
+            "embedding.backend=ollama", *extra]

@@ -1,6 +1,6 @@
 """Fake machines at the bottom: what the OS gives, never the profile's values.
 
-- NVIDIA: a stand-in libnvidia-ml.so.1 compiled from tests/fakehw/nvml_stub.c with gcc, first on
+- NVIDIA: a stand-in libnvidia-ml.so.1 compiled from tests/support/fakehw/nvml_stub.c with gcc, first on
   LD_LIBRARY_PATH, so the real pynvml binding loads it (RTX 3060 Laptop, 6 GB, 0.4 GB used by the desktop).
 - WSL2: a /proc tree (RDIC_PROC_ROOT) whose kernel says microsoft-standard-WSL2, with interop enabled, and
   powershell.exe / cmd.exe / wslpath on PATH answering as the Windows host (16 GB, 16 logical CPUs) with a
@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parents[1] / "fakehw"
+HERE = Path(__file__).resolve().parent  # nvml_stub.c, wsl/ and mac/ beside this file
 GiB = 1024**3
 
 
