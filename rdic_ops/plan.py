@@ -10,6 +10,8 @@ applied before it, never a bare exception.
 One word, one meaning: ``changed`` is a step's status (applied and verified); ``Change.is_noop`` says a
 change has nothing to do, ``Change.applied`` that converge applied it, ``StepResult.change_count`` counts
 them. (The JSON keeps its keys: a change's "changed" is ``not is_noop``, a step's "changed" its count.)
+
+The statuses, a check's row (``Check``) and ``worst`` are rdic_ops/status.py, re-exported here.
 """
 
 from __future__ import annotations
@@ -18,27 +20,17 @@ import difflib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Literal, get_args
 
 from rdic_ops.errors import NotConverged, RdicError, os_error_line
 from rdic_ops.redact import SECRET_MASK, mask_text
+from rdic_ops.status import (  # noqa: F401 (re-exported: what a step came to, a check's row; rdic_ops/status.py)
+    CHECK_STATUSES,
+    Check,
+    CheckStatus,
+    Status,
+    worst,
+)
 
-
-class Status(str, Enum):
-    """What a step came to (any of the six), or what a check found (``CheckStatus``: four of them)."""
-
-    ok = "ok"  # step: already in the desired state; check: as expected
-    changed = "changed"  # step only: changes applied and verified
-    pending = "pending"  # step only: dry-run: changes that would be applied
-    skipped = "skipped"  # does not apply here (the reason says why)
-    warn = "warn"
-    failed = "failed"
-
-
-# A check only observes: it can be ok, warn, failed or skipped, never changed or pending (Check refuses them).
-CheckStatus = Literal[Status.ok, Status.warn, Status.failed, Status.skipped]
-CHECK_STATUSES: frozenset[Status] = frozenset(get_args(CheckStatus))
 NOOP = "none"  # the action of a no-op as the JSON spells it: Change.noop writes it (and a host's JSON read back)
 
 
@@ -85,25 +77,6 @@ class Change:
             "target": self.target, "action": self.action, "changed": not self.is_noop, "applied": self.applied,
             "before": self.shown(self.before), "after": self.shown(self.after), "reason": self.reason,
         }
-
-
-@dataclass
-class Check:
-    """One row of a read-only probe (doctor, smoke): ok / warn / failed / skipped, with a remedy."""
-
-    name: str
-    status: CheckStatus
-    expected: str = ""
-    found: str = ""
-    remedy: str = ""
-
-    def __post_init__(self):
-        if self.status not in CHECK_STATUSES:  # a check observes; only a step changes or would change
-            raise ValueError(f"check {self.name!r}: status {self.status!r} is a step's, not a check's")
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "status": self.status.value, "expected": self.expected,
-                "found": self.found, "remedy": self.remedy}
 
 
 @dataclass
@@ -160,13 +133,6 @@ class StepResult:
             "duration_s": round(self.duration_s, 3), "message": self.message, "remedy": self.remedy,
             "changes": [c.to_dict() for c in self.changes], "checks": [c.to_dict() for c in self.checks],
         }
-
-
-def worst(checks: list[Check]) -> CheckStatus:
-    """The status a list of checks adds up to: failed > warn > ok (skipped rows do not count)."""
-    if any(c.status is Status.failed for c in checks):
-        return Status.failed
-    return Status.warn if any(c.status is Status.warn for c in checks) else Status.ok
 
 
 def fold(step: str, checks: list[Check], *, t0: float | None = None, changes: list[Change] | None = None,
