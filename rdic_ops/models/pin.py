@@ -10,7 +10,7 @@ from rdic_ops.models import lock as lockfile
 from rdic_ops.models.check import check_blobs, describe
 from rdic_ops.models.fetch import hf_metadata
 from rdic_ops.models.hashing import VerifyCache, hash_files
-from rdic_ops.models.sources import package_version
+from rdic_ops.models.sources_local import package_version
 from rdic_ops.models.store import lock_name, model_file, store_dir
 
 

@@ -5,26 +5,24 @@
 - hf: huggingface_hub downloads the GGUF (revision pinning), then its sha256 is checked against the lock
   or the Hub's LFS sha256;
 - generated: rdic-ops writes the small offline GGUF itself (deterministic: same bytes every time);
-- local: a file already on disk, verified; package: a model shipped inside a Python package;
+- local: a file already on disk, verified; package: a model shipped inside a Python package
+  (these three download nothing: models/sources_local.py);
 - a sentence-transformers embedding model from the Hub: a snapshot in the Hugging Face cache.
 A bad file is moved aside (never deleted) before it is fetched again.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
-import tempfile
 from pathlib import Path
 
 from rdic_ops.config.schema import EmbeddingBackend, ModelSource, ModelSpec, RootConfig
 from rdic_ops.errors import StepFailed, UsageError
 from rdic_ops.facts.ollama_name import ollama_model_name
 from rdic_ops.facts.ollama_store import manifest_for, read_manifest
-from rdic_ops.gguf import write as gguf_write
-from rdic_ops.models.check import FileProblem, check_blobs, check_file, describe
+from rdic_ops.models.check import check_blobs, check_file, describe
 from rdic_ops.models.fetch import hf_download, hf_metadata, ollama_pull, registry_digest, snapshot_fetch, snapshot_path
-from rdic_ops.models.hashing import VerifyCache, hash_files
+from rdic_ops.models.hashing import VerifyCache
+from rdic_ops.models.sources_local import generated_change, local_change, package_change
 from rdic_ops.models.store import lock_name, model_file, quarantine, store_dir
 from rdic_ops.plan import Change
 
@@ -110,102 +108,6 @@ def _hf_change(cfg, spec, pin, cache, full) -> Change:
                   reason=note, apply=fetch)
 
 
-_REFERENCE: dict[str, tuple[str, int]] = {}
-
-
-def _reference_build(spec: ModelSpec) -> tuple[str, int]:
-    """(sha256, size) of the file rdic-ops writes for a generated model (deterministic: seed 0)."""
-    key = repr((spec.arch, spec.shape, spec.quantization, spec.name))
-    if key not in _REFERENCE:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "reference.gguf"
-            gguf_write.write(path, spec.arch, spec.shape, quantization=spec.quantization, data="random",
-                             name=spec.name, seed=0)
-            _REFERENCE[key] = hash_files([path], full=True)[str(path)], path.stat().st_size
-    return _REFERENCE[key]
-
-
-def _generated_change(cfg, spec, pin, cache, full) -> Change:
-    dest = model_file(cfg, spec)
-    expected, size = pin.file_sha(lock_name(cfg, dest)) if pin else None, None
-    how = "matches models.lock"
-    if not expected:  # never pinned: the file must be the one rdic-ops builds, byte for byte
-        expected, size = cache.recorded(dest) or _reference_build(spec)
-        how = "matches the build's recorded sha256"
-    target = f"generated {dest}"
-    problem = check_file(dest, expected, size, cache, full)
-    if problem is None:
-        cache.record(dest, expected, dest.stat().st_size)
-        return Change.noop(target, "present", reason=f"built, {how}")
-
-    def build():
-        if dest.exists():
-            quarantine(cfg, dest, problem.kind)
-        gguf_write.write(dest, spec.arch, spec.shape, quantization=spec.quantization, data="random",
-                         name=spec.name, seed=0)
-        if hash_files([dest], full=True)[str(dest)] != expected:
-            raise StepFailed(f"{dest.name}: the rebuilt file differs from models.lock (gguf package changed?)",
-                             remedy="run invoke models.lock to pin the new build")
-        cache.record(dest, expected, dest.stat().st_size)
-        cache.save()
-
-    return Change(target, "build", f"{problem.kind} ({problem.detail})",
-                  f"{spec.arch} {spec.shape.n_layer} layers x {spec.shape.n_embd}",
-                  reason="the offline env's model is written by rdic-ops", apply=build)
-
-
-def _local_change(cfg, spec, pin, cache, full) -> Change:
-    """A file the user put there: pinned by models.lock, else adopted (structure checked, sha256 recorded)
-    the first time it is seen and compared against that record afterwards."""
-    dest = model_file(cfg, spec)
-    expected, size = (pin.file_sha(lock_name(cfg, dest)) if pin else None), None
-    rec = None if expected else cache.recorded(dest)
-    if rec:
-        expected, size = rec
-    problem = check_file(dest, expected, size, cache, full)
-    if problem is None and not expected:
-        problem = _adopt(dest, cache)
-    if problem:
-        raise StepFailed(f"{spec.name}: {dest}: {problem.kind} ({problem.detail})",
-                         remedy="put the model file there, or change the model's path in conf/model/")
-    why = "matches models.lock" if pin and expected else "matches the sha256 recorded when adopted"
-    return Change.noop(f"local {dest}", "present", reason=why if expected else "adopted: "
-                       "well-formed GGUF, sha256 recorded")
-
-
-def _adopt(dest: Path, cache) -> FileProblem | None:
-    from rdic_ops.gguf.read import inspect
-
-    try:
-        inspect(dest)
-    except UsageError as exc:
-        return FileProblem(dest, "truncated" if "truncated" in str(exc) else "corrupted", exc.line())
-    digest = hash_files([dest], cache=cache, full=True)[str(dest)]
-    cache.record(dest, digest, dest.stat().st_size)
-    return None
-
-
-def package_version(spec: ModelSpec) -> tuple[str, str]:
-    """(distribution name, installed version or '?') of a package-shipped model."""
-    dist = (spec.package or "").replace("_", "-")
-    try:
-        return dist, importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return dist, "?"
-
-
-def _package_change(cfg, spec, pin, cache, full) -> Change:
-    pkg = spec.package or ""
-    if importlib.util.find_spec(pkg) is None:
-        raise StepFailed(f"{spec.name}: python package {pkg} is not installed",
-                         remedy=f"pip install {pkg.replace('_', '-')}")
-    dist, version = package_version(spec)
-    if pin and pin.version and pin.version != version:
-        raise StepFailed(f"{spec.name}: models.lock pins {dist}=={pin.version}, installed {version}",
-                         remedy=f"pip install {dist}=={pin.version}")
-    return Change.noop(f"package {dist}", version, reason="shipped inside the package")
-
-
 def _st_snapshot_change(cfg, spec, pin, cache, full) -> Change:
     """A sentence-transformers model from the Hub (e.g. BAAI/bge-m3): present in the Hub cache, or downloaded."""
     repo = spec.hf.repo
@@ -246,8 +148,8 @@ def _pypi_change(cfg, spec, pin, cache, full) -> Change:
 
 
 _CHANGES = {ModelSource.ollama: _ollama_change, ModelSource.hf: _hf_change,
-            ModelSource.generated: _generated_change, ModelSource.local: _local_change,
-            ModelSource.package: _package_change, ModelSource.pypi: _pypi_change}
+            ModelSource.generated: generated_change, ModelSource.local: local_change,
+            ModelSource.package: package_change, ModelSource.pypi: _pypi_change}
 
 
 def st_snapshot(cfg: RootConfig, spec: ModelSpec) -> bool:
