@@ -208,7 +208,7 @@ def write(path: str | os.PathLike, arch: str, shape: ModelShape, *, quantization
           data: str = "random", name: str = "rdic-ops model", seed: int = 0) -> Path:
     """Write a GGUF model to ``path`` atomically (temp file + rename). Returns the path."""
     import numpy as np
-    from gguf import GGMLQuantizationType, GGUFWriter
+    from gguf import GGUFWriter
 
     if data not in ("random", "sparse"):
         raise UsageError(f"data must be 'random' or 'sparse', not {data!r}")
@@ -221,35 +221,9 @@ def write(path: str | os.PathLike, arch: str, shape: ModelShape, *, quantization
     rng = np.random.default_rng(seed)
     try:
         if data == "random":
-            for spec in specs:
-                if spec.qtype not in ("F32", "F16"):
-                    raise UsageError("random weights are written as F32/F16 only")
-                dtype = np.float32 if spec.qtype == "F32" else np.float16
-                if spec.name.endswith("norm.weight"):
-                    arr = np.ones(spec.shape[::-1], dtype=dtype)
-                else:
-                    arr = (rng.standard_normal(spec.shape[::-1]) * 0.02).astype(dtype)
-                writer.add_tensor(spec.name, arr)
-            writer.write_header_to_file()
-            writer.write_kv_data_to_file()
-            writer.write_tensors_to_file()
-            writer.close()
+            _random_tensors(writer, specs, rng)
         else:
-            total = 0
-            align = writer.data_alignment
-            for spec in specs:
-                n = nbytes(spec)
-                writer.add_tensor_info(spec.name, spec.shape[::-1], np.dtype(np.float32), n,
-                                       raw_dtype=GGMLQuantizationType[spec.qtype])
-                total += -(-n // align) * align
-            writer.write_header_to_file()
-            writer.write_kv_data_to_file()
-            writer.write_ti_data_to_file()
-            writer.close()
-            header = tmp.stat().st_size
-            data_start = -(-header // align) * align
-            with open(tmp, "r+b") as fh:
-                fh.truncate(data_start + total)  # a hole: no disk blocks, real size
+            _sparse_tensors(writer, specs, tmp)
         # GGUFWriter writes to a path of its own, so not through fsutil.atomic_write: the same temp + fsync +
         # rename by hand (a full disk or a crash leaves the old file, never half a model)
         with open(tmp, "rb") as fh:
@@ -263,3 +237,43 @@ def write(path: str | os.PathLike, arch: str, shape: ModelShape, *, quantization
     fsync_dir(path.parent)
     return path
 
+
+def _random_tensors(writer, specs: list[TensorSpec], rng) -> None:
+    """Every tensor written with small random values (norms: ones), F32/F16 only."""
+    import numpy as np
+
+    for spec in specs:
+        if spec.qtype not in ("F32", "F16"):
+            raise UsageError("random weights are written as F32/F16 only")
+        dtype = np.float32 if spec.qtype == "F32" else np.float16
+        if spec.name.endswith("norm.weight"):
+            arr = np.ones(spec.shape[::-1], dtype=dtype)
+        else:
+            arr = (rng.standard_normal(spec.shape[::-1]) * 0.02).astype(dtype)
+        writer.add_tensor(spec.name, arr)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def _sparse_tensors(writer, specs: list[TensorSpec], tmp: Path) -> None:
+    """The header and tensor infos only; the data is a hole of the right size (any quantization)."""
+    import numpy as np
+    from gguf import GGMLQuantizationType
+
+    total = 0
+    align = writer.data_alignment
+    for spec in specs:
+        n = nbytes(spec)
+        writer.add_tensor_info(spec.name, spec.shape[::-1], np.dtype(np.float32), n,
+                               raw_dtype=GGMLQuantizationType[spec.qtype])
+        total += -(-n // align) * align
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    writer.close()
+    header = tmp.stat().st_size
+    data_start = -(-header // align) * align
+    with open(tmp, "r+b") as fh:
+        fh.truncate(data_start + total)  # a hole: no disk blocks, real size
