@@ -195,15 +195,18 @@ def model_memory(name: str, shape: ModelShape, weights: WeightsLayout, n_ctx: in
                              flash_attn=flash_attn, has_kv=has_kv, swa_full=swa_full)
     mem = ModelMemory(name, n_ctx, weights.total, kv, compute, output_buffer(shape, n_seq, has_kv),
                       overhead=overhead, n_layer=shape.n_layer)
-    if not gpu:
-        return mem
-    n_layer = shape.n_layer
+    return _offload(mem, weights, n_gpu_layers) if gpu else mem
+
+
+def _offload(mem: ModelMemory, weights: WeightsLayout, n_gpu_layers: int) -> ModelMemory:
+    """The accelerator's share of ``mem``: the offloaded layers' weights and KV cache, the compute buffer."""
+    n_layer = mem.n_layer
     gpu_layers = n_layer if n_gpu_layers < 0 or n_gpu_layers > n_layer else n_gpu_layers
     first = n_layer - gpu_layers  # llama.cpp offloads the last layers first
     mem.gpu_layers = gpu_layers
     mem.gpu_weights = sum(weights.layers[first:])
     if n_gpu_layers < 0 or n_gpu_layers > n_layer:
         mem.gpu_weights += weights.output_on_gpu
-    mem.gpu_kv = sum(kv.per_layer[first:]) if kv.per_layer else 0
-    mem.gpu_compute = compute if gpu_layers else 0
+    mem.gpu_kv = sum(mem.kv.per_layer[first:]) if mem.kv.per_layer else 0
+    mem.gpu_compute = mem.compute if gpu_layers else 0
     return mem
