@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rdic_ops.config.compose import expand
 from rdic_ops.config.schema import EmbeddingBackend, RootConfig
@@ -113,11 +114,9 @@ def _as_it_was(cfg: RootConfig, restore: bool):
                     rt.unload(r.model)
 
 
-def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, text_field: str = "content",
-            dry_run: bool = False, batch_size: int | None = None, force: bool = False) -> StepResult:
-    paths = stores.stores_in(store) if store else []
-    _validate(paths, src, dst)
-    t0 = time.perf_counter()
+def _measure(cfg: RootConfig, paths: list[Path], src: str, dst: str, text_field: str, batch_size: int | None,
+             dry_run: bool) -> tuple[Any, list[str], Parity]:
+    """Both backends made, the stores' dimensions checked, parity measured: (the --to embedder, the sample, parity)."""
     with _as_it_was(cfg, dry_run and "ollama" in (src, dst)):
         made = {}
         for name in sorted({src, dst}, key=lambda n: n != "ollama"):  # a server that is down is said in seconds,
@@ -128,6 +127,15 @@ def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, te
         _check_dims(paths, a, b, src, dst, text_field, cfg.embedding.model.name)
         texts = sample_texts(paths, text_field)
         par = parity(a, b, texts)
+    return b, texts, par
+
+
+def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, text_field: str = "content",
+            dry_run: bool = False, batch_size: int | None = None, force: bool = False) -> StepResult:
+    paths = stores.stores_in(store) if store else []
+    _validate(paths, src, dst)
+    t0 = time.perf_counter()
+    b, texts, par = _measure(cfg, paths, src, dst, text_field, batch_size, dry_run)
     info_to = b.info().to_dict()
     threshold = cfg.embedding.parity_threshold
     keep = par.p1 >= threshold and not force
