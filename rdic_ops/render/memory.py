@@ -23,30 +23,44 @@ def print_fit(report, comparisons=(), out=None) -> None:
         for w in r.warnings:
             out.print(f"[yellow]warning[/] {_e(r.model)}: {_e(w)} (the GGUF wins)")
     if kind == "env" and report.on_demand:
-        t = Table(title="on demand - loaded when a request needs it (swap cost: file read + copy to the GPU)")
-        for col in ("roles", "model", "where", "ctx", "weights", "KV cache", "compute", "overhead", "total",
-                    "left", "when it loads"):
-            t.add_column(col, justify="right" if col not in ("roles", "model", "where", "when it loads") else "left",
-                         overflow="fold")
-        for od in report.on_demand:
-            style = "green" if od.beside else "yellow" if od.fits else "red"
-            t.add_row(*_fit_cells(od.row.roles, od.row.model, od.row.where, od.row.memory), gib(od.left, 2),
-                      f"[{style}]{_e(od.verdict())}[/]")
-        out.print(t)
+        out.print(_on_demand_table(report.on_demand))
     if kind == "env":
         verdict = "[green]fits[/]" if report.fits else "[bold red]does not fit[/]"
         out.print(f"{report.budget_name}: resident set {gib(report.used, 2)} of {gib(report.budget, 2)}, headroom "
                   f"{gib(report.headroom, 2)} -> {verdict}" + (f" ({_e(report.note)})" if report.note else ""))
     if report.recommendations:
-        t = Table(title="what to change (cheapest first; re-planned with each change)")
-        for col in ("cost", "change", "then", "fits", "why", "apply with"):
-            t.add_column(col, overflow="fold")
-        for x in report.recommendations:
-            t.add_row(str(x.cost), _e(x.title), gib(x.total, 2), "yes" if x.fits else "no", _e(x.detail),
-                      _e(" ".join(f"--set {o}" for o in x.overrides)))
-        out.print(t)
+        out.print(_recommendations_table(report.recommendations))
     if comparisons:
         print_oracle(comparisons, out)
+
+
+def _on_demand_table(on_demand):
+    """Each on-demand model beside the resident set or evicting it, and the room left."""
+    from rich.table import Table
+
+    t = Table(title="on demand - loaded when a request needs it (swap cost: file read + copy to the GPU)")
+    for col in ("roles", "model", "where", "ctx", "weights", "KV cache", "compute", "overhead", "total",
+                "left", "when it loads"):
+        t.add_column(col, justify="right" if col not in ("roles", "model", "where", "when it loads") else "left",
+                     overflow="fold")
+    for od in on_demand:
+        style = "green" if od.beside else "yellow" if od.fits else "red"
+        t.add_row(*_fit_cells(od.row.roles, od.row.model, od.row.where, od.row.memory), gib(od.left, 2),
+                  f"[{style}]{_e(od.verdict())}[/]")
+    return t
+
+
+def _recommendations_table(recommendations):
+    """The levers, cheapest first, each re-planned: what it costs, what the plan comes to, the --set to apply it."""
+    from rich.table import Table
+
+    t = Table(title="what to change (cheapest first; re-planned with each change)")
+    for col in ("cost", "change", "then", "fits", "why", "apply with"):
+        t.add_column(col, overflow="fold")
+    for x in recommendations:
+        t.add_row(str(x.cost), _e(x.title), gib(x.total, 2), "yes" if x.fits else "no", _e(x.detail),
+                  _e(" ".join(f"--set {o}" for o in x.overrides)))
+    return t
 
 
 def _fit_cells(roles, model, where, m) -> list[str]:
