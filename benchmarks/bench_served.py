@@ -38,8 +38,14 @@ def overrides(port: int, tiny: bool) -> list[str]:
     out = [f"env.runtime.llamacpp_port={port}"]
     if not tiny:
         for role in ("extraction", "chat"):
-            out += [f"{role}.model.{k}={v}" for k, v in
-                    {**{f"shape.{k}": v for k, v in WIDE.items()}, "path": "bench-57m.gguf", "params": "57M"}.items()]
+            out += [
+                f"{role}.model.{k}={v}"
+                for k, v in {
+                    **{f"shape.{k}": v for k, v in WIDE.items()},
+                    "path": "bench-57m.gguf",
+                    "params": "57M",
+                }.items()
+            ]
     return out
 
 
@@ -80,14 +86,20 @@ def main() -> None:
 
     try:
         print(conditions("warm: model files in the page cache, every engine loaded and warmed up once"))
-        print(f"model: {tag} {cfg.chat.model.params or ''} ({'2 x 64' if args.tiny else '8 x 768'}), "
-              f"engine settings: {bench.settings}")
-        rounds({
-            "served": lambda: gens["served"].append(rt.generate(tag, prompt("served"), num_ctx=cfg.chat.num_ctx,
-                                                                 max_tokens=args.tokens)),
-            "bench": lambda: gens["bench"].append(bench.generate(prompt("bench"), args.tokens)),
-            "old bench": lambda: gens["old bench"].append(old.generate(prompt("old bench"), args.tokens)),
-        }, args.runs)
+        print(
+            f"model: {tag} {cfg.chat.model.params or ''} ({'2 x 64' if args.tiny else '8 x 768'}), "
+            f"engine settings: {bench.settings}"
+        )
+        rounds(
+            {
+                "served": lambda: gens["served"].append(
+                    rt.generate(tag, prompt("served"), num_ctx=cfg.chat.num_ctx, max_tokens=args.tokens)
+                ),
+                "bench": lambda: gens["bench"].append(bench.generate(prompt("bench"), args.tokens)),
+                "old bench": lambda: gens["old bench"].append(old.generate(prompt("old bench"), args.tokens)),
+            },
+            args.runs,
+        )
     finally:
         bench.close()
         old.close()
@@ -105,15 +117,19 @@ def report(gens: dict[str, list], runs: int) -> None:
     print(f"\n{len(keep)} of {runs} rounds delivered text on every side\n")
     if not keep:
         return
-    print("| side | TTFT ms (median) | delivered tok/s (median) | llama.cpp counters: gen tok/s (median) "
-          "| delivered vs served | TTFT vs served |\n|---|---|---|---|---|---|")
+    print(
+        "| side | TTFT ms (median) | delivered tok/s (median) | llama.cpp counters: gen tok/s (median) "
+        "| delivered vs served | TTFT vs served |\n|---|---|---|---|---|---|"
+    )
     served = gens["served"]
     for name, gs in gens.items():
         counters = "-" if name == "served" else f"{median([g.tokens_per_s for g in gs]):.1f}"
         rel = Ratio([g.delivered_tokens_per_s / s.delivered_tokens_per_s for g, s in zip(gs, served, strict=True)])
         ttft = Ratio([g.ttft_s / s.ttft_s for g, s in zip(gs, served, strict=True)])
-        print(f"| {name} | {median([g.ttft_s for g in gs]) * 1000:.1f} | "
-              f"{median([g.delivered_tokens_per_s for g in gs]):.1f} | {counters} | {rel.text()} | {ttft.text()} |")
+        print(
+            f"| {name} | {median([g.ttft_s for g in gs]) * 1000:.1f} | "
+            f"{median([g.delivered_tokens_per_s for g in gs]):.1f} | {counters} | {rel.text()} | {ttft.text()} |"
+        )
     print(f"\n{runs} rounds, {load()} at end")
 
 

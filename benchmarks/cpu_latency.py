@@ -83,8 +83,7 @@ def main() -> None:
         print(f"| {t} | " + " | ".join(f"{statistics.median(r[k] for r in results[t]):.2f}" for k in keys) + " |")
     if len(threads) == 2:
         a, b = threads
-        ratios = [statistics.median(rb[k] / ra[k] for ra, rb in zip(results[a], results[b], strict=True))
-                  for k in keys]
+        ratios = [statistics.median(rb[k] / ra[k] for ra, rb in zip(results[a], results[b], strict=True)) for k in keys]
         print(f"| {b}/{a} (median of paired ratios) | " + " | ".join(f"{x:.2f}" for x in ratios) + " |")
     path.unlink()
 

@@ -38,21 +38,29 @@ def reembed_vs_encode(cfg, tmp: Path, texts: list[str], batch: int, runs: int) -
     st = backends.make(cfg, "sentence_transformers")
     st.embed(texts[:8])
     db = NanoVectorDB(384, storage_file=str(tmp / "vdb_chunks.json"))
-    db.upsert([{"__id__": f"c{i}", "content": t, "__vector__": np.zeros(384, np.float32) + 1}
-               for i, t in enumerate(texts)])
+    db.upsert(
+        [{"__id__": f"c{i}", "content": t, "__vector__": np.zeros(384, np.float32) + 1} for i, t in enumerate(texts)]
+    )
     db.save()
     info = st.info().to_dict()
-    times = rounds({
-        "rdic-ops re-embed": lambda: reembed(tmp / "vdb_chunks.json", st, info, batch, "content",
-                                             show_progress=False),
-        "SentenceTransformer.encode": lambda: st.model.encode(texts, batch_size=batch, convert_to_numpy=True,
-                                                              normalize_embeddings=True),
-    }, runs)
+    times = rounds(
+        {
+            "rdic-ops re-embed": lambda: reembed(
+                tmp / "vdb_chunks.json", st, info, batch, "content", show_progress=False
+            ),
+            "SentenceTransformer.encode": lambda: st.model.encode(
+                texts, batch_size=batch, convert_to_numpy=True, normalize_embeddings=True
+            ),
+        },
+        runs,
+    )
     n = len(texts)
     print("\n| case | rdic-ops texts/s | encode texts/s | rdic-ops vs encode |\n|---|---|---|---|")
-    print(f"| re-embed {n} texts, batch {batch}, max_seq_length {st.model.max_seq_length} "
-          f"| {n / median(times['rdic-ops re-embed']):.1f} | {n / median(times['SentenceTransformer.encode']):.1f} "
-          f"| {ratio(times, 'SentenceTransformer.encode', 'rdic-ops re-embed').text()} |")
+    print(
+        f"| re-embed {n} texts, batch {batch}, max_seq_length {st.model.max_seq_length} "
+        f"| {n / median(times['rdic-ops re-embed']):.1f} | {n / median(times['SentenceTransformer.encode']):.1f} "
+        f"| {ratio(times, 'SentenceTransformer.encode', 'rdic-ops re-embed').text()} |"
+    )
 
 
 def main() -> None:
@@ -68,10 +76,13 @@ def main() -> None:
     texts = bench.corpus(args.texts)
     print(conditions("warm: every model loaded and warmed up once before timing"))
     reembed_vs_encode(cfg, tmp, texts, args.batch, args.runs)
-    print(f"\n| CPU backend | batch | max_seq_length | texts/s (median of {args.runs} rounds) "
-          "| min cosine vs torch fp32, same length |\n|---|---|---|---|---|")
-    for row in bench.run(cfg, ["sentence_transformers", "llamacpp"], [8, args.batch], [128, 256], args.texts,
-                         rounds=args.runs):
+    print(
+        f"\n| CPU backend | batch | max_seq_length | texts/s (median of {args.runs} rounds) "
+        "| min cosine vs torch fp32, same length |\n|---|---|---|---|---|"
+    )
+    for row in bench.run(
+        cfg, ["sentence_transformers", "llamacpp"], [8, args.batch], [128, 256], args.texts, rounds=args.runs
+    ):
         par = "-" if row.parity_min is None else f"{row.parity_min:.6f}"
         batch = row.batch_size if row.backend == "sentence_transformers" else "one text at a time"
         print(f"| {row.backend} | {batch} | {row.max_seq_length} | {row.texts_per_s:.1f} | {par} {row.note} |")

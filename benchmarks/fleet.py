@@ -32,9 +32,14 @@ def _lab(base: Path, n: int):
     hosts = []
     for i in range(n):
         hosts.append(Host(f"h{i + 1}", f"127.0.0.{i + 2}", base / f"h{i + 1}", base / "client.pub", site).start())
-    inv = {"defaults": ["/fleet_schema", "_self_"], "name": "bench", "parallel": n,
-           "known_hosts": str(base / "known_hosts"), "bootstrap": {"install_deps": False, "min_free_mb": 16},
-           "hosts": {h.name: h.inventory(key) for h in hosts}}
+    inv = {
+        "defaults": ["/fleet_schema", "_self_"],
+        "name": "bench",
+        "parallel": n,
+        "known_hosts": str(base / "known_hosts"),
+        "bootstrap": {"install_deps": False, "min_free_mb": 16},
+        "hosts": {h.name: h.inventory(key) for h in hosts},
+    }
     path = base / "bench.yaml"
     path.write_text(yaml.safe_dump(inv, sort_keys=False))
     return hosts, str(path)
@@ -72,7 +77,7 @@ def main() -> None:
             ones, alls, ratios = [], [], []
             for i in range(args.runs):
                 pair = {}
-                for side in (("one", "all") if i % 2 == 0 else ("all", "one")):
+                for side in ("one", "all") if i % 2 == 0 else ("all", "one"):
                     extra = ["--hosts=h1"] if side == "one" else [f"--parallel={args.hosts}"]
                     pair[side] = _invoke("fleet.doctor", fleet, *extra)
                 ones.append(pair["one"])
@@ -88,10 +93,14 @@ def main() -> None:
     print(f"| bootstrap, {args.hosts - 1} more hosts at once, first time | {all_first:.2f} | |")
     print(f"| bootstrap, {args.hosts} hosts, second time | {all_second:.2f} | |")
     print(f"| `fleet.doctor`, 1 host (median) | {statistics.median(ones):.2f} | min {min(ones):.2f} |")
-    print(f"| `fleet.doctor`, {args.hosts} hosts, --parallel={args.hosts} (median) | {statistics.median(alls):.2f} "
-          f"| min {min(alls):.2f} |")
-    print(f"| ratio {args.hosts} hosts / 1 host (median of paired ratios) | {statistics.median(ratios):.2f}x "
-          f"| range {min(ratios):.2f}-{max(ratios):.2f} |")
+    print(
+        f"| `fleet.doctor`, {args.hosts} hosts, --parallel={args.hosts} (median) | {statistics.median(alls):.2f} "
+        f"| min {min(alls):.2f} |"
+    )
+    print(
+        f"| ratio {args.hosts} hosts / 1 host (median of paired ratios) | {statistics.median(ratios):.2f}x "
+        f"| range {min(ratios):.2f}-{max(ratios):.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -58,48 +58,62 @@ def file_digest(path: Path) -> str:
 
 def one_file(big: Path, runs: int) -> None:
     gib = big.stat().st_size / (1024 * MiB)
-    times = rounds({
-        "rdic-ops": lambda: hash_files([big], full=True, show_progress=False),
-        "rdic-ops before issue 21 (8 MiB reads)": lambda: sha256_file(big, bufsize=8 * MiB),
-        "openssl dgst -sha256": command(["openssl", "dgst", "-sha256", str(big)]),
-        "hashlib loop (1 MiB reads)": lambda: plain_loop(big),
-        "hashlib.file_digest": lambda: file_digest(big),
-        "sha256sum (coreutils)": command(["sha256sum", str(big)]),
-    }, runs)
+    times = rounds(
+        {
+            "rdic-ops": lambda: hash_files([big], full=True, show_progress=False),
+            "rdic-ops before issue 21 (8 MiB reads)": lambda: sha256_file(big, bufsize=8 * MiB),
+            "openssl dgst -sha256": command(["openssl", "dgst", "-sha256", str(big)]),
+            "hashlib loop (1 MiB reads)": lambda: plain_loop(big),
+            "hashlib.file_digest": lambda: file_digest(big),
+            "sha256sum (coreutils)": command(["sha256sum", str(big)]),
+        },
+        runs,
+    )
     print(f"\n### one {gib:g} GiB file\n")
     print("| anchor | anchor GiB/s (median) | rdic-ops GiB/s (median) | rdic-ops speed vs anchor |")
     print("|---|---|---|---|")
     ours = median(times["rdic-ops"])
     for name in list(times)[1:]:
-        print(f"| {name} | {gib / median(times[name]):.2f} | {gib / ours:.2f} | "
-              f"{ratio(times, name, 'rdic-ops').text()} |")
+        print(
+            f"| {name} | {gib / median(times[name]):.2f} | {gib / ours:.2f} | {ratio(times, name, 'rdic-ops').text()} |"
+        )
 
 
 def four_files(quarters: list[Path], runs: int) -> None:
-    times = rounds({
-        "parallel": lambda: hash_files(quarters, full=True, show_progress=False),
-        "one-by-one": lambda: [sha256_file(p) for p in quarters],
-    }, runs)
+    times = rounds(
+        {
+            "parallel": lambda: hash_files(quarters, full=True, show_progress=False),
+            "one-by-one": lambda: [sha256_file(p) for p in quarters],
+        },
+        runs,
+    )
     size = sum(p.stat().st_size for p in quarters) / (1024 * MiB)
     print(f"\n### four files, {size:g} GiB in all\n")
     print("| parallel s (median) | one-by-one s (median) | speed-up |\n|---|---|---|")
-    print(f"| {median(times['parallel']):.2f} | {median(times['one-by-one']):.2f} | "
-          f"{ratio(times, 'one-by-one', 'parallel').text()} |")
+    print(
+        f"| {median(times['parallel']):.2f} | {median(times['one-by-one']):.2f} | "
+        f"{ratio(times, 'one-by-one', 'parallel').text()} |"
+    )
 
 
 def reverify(files: list[Path], d: Path, runs: int) -> None:
     cache = VerifyCache(d / "cache.json")
     hash_files(files, cache=cache, show_progress=False)
     cache.save()
-    times = rounds({
-        "cached": lambda: hash_files(files, cache=VerifyCache(d / "cache.json"), show_progress=False),
-        "full": lambda: hash_files(files, full=True, show_progress=False),
-    }, runs)
+    times = rounds(
+        {
+            "cached": lambda: hash_files(files, cache=VerifyCache(d / "cache.json"), show_progress=False),
+            "full": lambda: hash_files(files, full=True, show_progress=False),
+        },
+        runs,
+    )
     size = sum(p.stat().st_size for p in files) / (1024 * MiB)
     print(f"\n### re-verify {size:g} GiB, unchanged\n")
     print("| cached ms (median) | full re-hash s (median) | speed-up |\n|---|---|---|")
-    print(f"| {median(times['cached']) * 1000:.2f} | {median(times['full']):.2f} | "
-          f"{ratio(times, 'full', 'cached').text(0)} |")
+    print(
+        f"| {median(times['cached']) * 1000:.2f} | {median(times['full']):.2f} | "
+        f"{ratio(times, 'full', 'cached').text(0)} |"
+    )
 
 
 def main() -> None:

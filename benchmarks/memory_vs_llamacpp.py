@@ -39,29 +39,39 @@ def main() -> None:
 
 
 def table(d: Path) -> None:
-    print("| model | n_ctx | KV type | seqs | KV est (MiB) | KV llama.cpp (MiB) | total est (MiB) "
-          "| total llama.cpp (MiB) | error |")
+    print(
+        "| model | n_ctx | KV type | seqs | KV est (MiB) | KV llama.cpp (MiB) | total est (MiB) "
+        "| total llama.cpp (MiB) | error |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     worst = 0.0
     for name in REAL:
         path = build(d, name)
         info = inspect(path)
         ctxs = (2048, 8192, 32768, 131072) if info.has_kv else (512, 8192)
-        settings = [oracle.OracleSetting(c, kv, kv, seq, flash_attn=kv != "f16", embeddings=not info.has_kv)
-                    for c in ctxs for kv in ("f16", "q8_0") for seq in (1, 4)]
+        settings = [
+            oracle.OracleSetting(c, kv, kv, seq, flash_attn=kv != "f16", embeddings=not info.has_kv)
+            for c in ctxs
+            for kv in ("f16", "q8_0")
+            for seq in (1, 4)
+        ]
         rep = oracle.run(str(path), settings)
         for r in rep.results:
             s = r.setting
-            kv = estimate.kv_cache(info.shape(), s.n_ctx, type_k=s.type_k, type_v=s.type_v, n_seq=s.n_seq,
-                                   has_kv=info.has_kv)
-            comp = estimate.compute_buffer(info.shape(), s.n_ctx, n_seq=s.n_seq, flash_attn=s.flash_attn,
-                                           has_kv=info.has_kv)
+            kv = estimate.kv_cache(
+                info.shape(), s.n_ctx, type_k=s.type_k, type_v=s.type_v, n_seq=s.n_seq, has_kv=info.has_kv
+            )
+            comp = estimate.compute_buffer(
+                info.shape(), s.n_ctx, n_seq=s.n_seq, flash_attn=s.flash_attn, has_kv=info.has_kv
+            )
             ours = info.tensor_bytes + kv.bytes + comp + estimate.output_buffer(info.shape(), s.n_seq, info.has_kv)
             theirs = rep.total(r)
             err = 100 * (ours - theirs) / theirs
             worst = max(worst, abs(err))
-            print(f"| {name} | {s.n_ctx} | {s.type_k} | {s.n_seq} | {kv.bytes / MiB:,.2f} | {r.kv_mib:,.2f} "
-                  f"| {ours / MiB:,.0f} | {theirs / MiB:,.0f} | {err:+.2f}% |")
+            print(
+                f"| {name} | {s.n_ctx} | {s.type_k} | {s.n_seq} | {kv.bytes / MiB:,.2f} | {r.kv_mib:,.2f} "
+                f"| {ours / MiB:,.0f} | {theirs / MiB:,.0f} | {err:+.2f}% |"
+            )
     print(f"\nworst total error: {worst:.2f}%")
 
 
@@ -70,9 +80,11 @@ def header_timing(path: Path) -> None:
 
     print("\n" + conditions("warm: the file's pages read by the estimate above"))
     times = rounds({"inspect": lambda: inspect(path), "GGUFReader": lambda: GGUFReader(path)}, 3)
-    print(f"GGUF header of gemma3-4b (262,144 tokens): rdic_ops inspect {median(times['inspect']):.3f} s, "
-          f"gguf.GGUFReader {median(times['GGUFReader']):.2f} s (medians), "
-          f"inspect {ratio(times, 'GGUFReader', 'inspect').text(0)} faster")
+    print(
+        f"GGUF header of gemma3-4b (262,144 tokens): rdic_ops inspect {median(times['inspect']):.3f} s, "
+        f"gguf.GGUFReader {median(times['GGUFReader']):.2f} s (medians), "
+        f"inspect {ratio(times, 'GGUFReader', 'inspect').text(0)} faster"
+    )
 
 
 if __name__ == "__main__":

@@ -87,5 +87,7 @@ def load() -> str:
 
 def conditions(cache: str) -> str:
     """One line on the conditions of a run: machine, load, and whether caches were warm."""
-    return (f"conditions: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
-            f"{load()} at start, {cache}")
+    return (
+        f"conditions: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
+        f"{load()} at start, {cache}"
+    )

@@ -38,8 +38,7 @@ def main() -> None:
     port = f"--set=env.runtime.llamacpp_port={free_port()}"
     setup = [INVOKE, "setup", "--env=local", port, "--json"]
     try:
-        first = subprocess.run(setup, cwd=ROOT, env={**os.environ, **env}, capture_output=True,
-                               text=True, check=True)
+        first = subprocess.run(setup, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True)
         print(f"first setup: {json.loads(first.stdout)['changed']} change(s)")
         print(conditions("warm: model files, config cache and embedding dimension recorded by the first setup"))
         sides = {
@@ -51,16 +50,22 @@ def main() -> None:
             sides["before: invoke setup --env=local --json"] = zero_changes(setup, env, args.before)
         times = rounds(sides, args.runs)
     finally:
-        subprocess.run([INVOKE, "preload", "--env=local", port, "--unload"], cwd=ROOT, capture_output=True,
-                       env={**os.environ, **env})
+        subprocess.run(
+            [INVOKE, "preload", "--env=local", port, "--unload"],
+            cwd=ROOT,
+            capture_output=True,
+            env={**os.environ, **env},
+        )
     base = 'python -c "import invoke"'
     print("\n| command | median s | min-max s | x `import invoke` (median of per-round ratios) |\n|---|---|---|---|")
     for name, ts in times.items():
         print(f"| `{name}` | {median(ts):.2f} | {min(ts):.2f}-{max(ts):.2f} | {ratio(times, name, base).text()} |")
     if args.before:
-        print(f"\nthis code vs before, per round: "
-              f"{ratio(times, 'before: invoke setup --env=local --json', 'invoke setup --env=local --json').text()}"
-              " faster")
+        print(
+            f"\nthis code vs before, per round: "
+            f"{ratio(times, 'before: invoke setup --env=local --json', 'invoke setup --env=local --json').text()}"
+            " faster"
+        )
     print(f"\n{load()} at end")
 
 

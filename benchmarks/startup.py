@@ -44,14 +44,17 @@ def main() -> None:
         "invoke --list": command([inv, "--list"], env, cwd=str(ROOT)),
         "invoke doctor --env=local --json": command([inv, "doctor", "--env=local", "--json"], env, cwd=str(ROOT)),
         "the same, RDIC_CONFIG_CACHE=0 (Hydra composes)": command(
-            [inv, "doctor", "--env=local", "--json"], {**env, "RDIC_CONFIG_CACHE": "0"}, cwd=str(ROOT)),
+            [inv, "doctor", "--env=local", "--json"], {**env, "RDIC_CONFIG_CACHE": "0"}, cwd=str(ROOT)
+        ),
         f"invoke plan-memory --gguf={gguf.name} --json": command(
-            [inv, "plan-memory", f"--gguf={gguf}", "--json"], env, cwd=str(ROOT)),
+            [inv, "plan-memory", f"--gguf={gguf}", "--json"], env, cwd=str(ROOT)
+        ),
     }
     if args.before:
         for argv in (["doctor", "--env=local", "--json"], ["plan-memory", f"--gguf={gguf}", "--json"]):
             sides[f"before: invoke {' '.join(argv).replace(str(gguf), gguf.name)}"] = command(
-                [inv, *argv], env, cwd=args.before)
+                [inv, *argv], env, cwd=args.before
+            )
     print(conditions("warm: file caches and the config cache filled by a warm-up round"))
     times = rounds(sides, args.runs)
     base = 'python -c "import invoke"'

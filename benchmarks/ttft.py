@@ -75,10 +75,17 @@ def main() -> None:
     server.start()
     gguf = Path(cfg.paths.models_dir).expanduser() / "tiny-llama.gguf"
     publish(server.registry, "llama3.2:3b", gguf.read_bytes())
-    ocfg = compose("rtx3060", [
-        f"env.runtime.ollama.host={server.url}", f"env.runtime.ollama.models_dir={tmp / 'ollama'}",
-        "embedding.backend=ollama", "chat.num_ctx=512", "extraction.model=llama3.2-3b-q4_k_m",
-        "extraction.num_ctx=512"])
+    ocfg = compose(
+        "rtx3060",
+        [
+            f"env.runtime.ollama.host={server.url}",
+            f"env.runtime.ollama.models_dir={tmp / 'ollama'}",
+            "embedding.backend=ollama",
+            "chat.num_ctx=512",
+            "extraction.model=llama3.2-3b-q4_k_m",
+            "extraction.num_ctx=512",
+        ],
+    )
     models.pull(ocfg, ["llama3.2-3b-q4_k_m"])
     ort = for_env(ocfg)
     cold, warm, loads = [], [], []

@@ -39,8 +39,7 @@ def open_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path: str | os.PathLike, data: str | bytes, *, mode: int | None = None,
-                 shared: bool = False) -> Path:
+def atomic_write(path: str | os.PathLike, data: str | bytes, *, mode: int | None = None, shared: bool = False) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half of it.
 
     The mode: ``mode`` if given, else the old file's; a new file is private (0600, mkstemp's) unless
@@ -79,8 +78,10 @@ def raise_if_full(path: Path, exc: OSError) -> None:
     """A full disk as one line (WriteFailed); any other OSError goes on as it was (callers catch
     PermissionError)."""
     if exc.errno in _FULL:
-        raise WriteFailed(f"cannot write {path}: {os.strerror(exc.errno)}; the old file (if any) is left as it "
-                          "was", remedy="free some space and re-run") from exc
+        raise WriteFailed(
+            f"cannot write {path}: {os.strerror(exc.errno)}; the old file (if any) is left as it was",
+            remedy="free some space and re-run",
+        ) from exc
 
 
 def fsync_dir(directory: Path) -> None:
@@ -137,8 +138,13 @@ MAX_QUESTIONS_BYTES = 4 * MiB  # --questions: 1,000 questions (bench's MAX_QUEST
 MAX_LOCK_BYTES = 4 * MiB  # models.lock: an entry is ~400 bytes: 10,000 models
 MAX_RATINGS_BYTES = 16 * MiB  # ratings.csv: answers a person scores one by one: 2,000 answers of 2K tokens
 MAX_WSLCONFIG_BYTES = 1 * MiB  # .wslconfig: a few dozen keys; WSL's own settings file, never data
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def _size(n: int) -> str:
@@ -169,8 +175,9 @@ def user_file_problem(path: str | os.PathLike, max_bytes: int) -> str | None:
     return None
 
 
-def read_user_file(path: str | os.PathLike, what: str, max_bytes: int, *, error: type[RdicError] = UsageError,
-                   missing_ok: bool = False) -> bytes | None:
+def read_user_file(
+    path: str | os.PathLike, what: str, max_bytes: int, *, error: type[RdicError] = UsageError, missing_ok: bool = False
+) -> bytes | None:
     """The bytes of a file a user names, or ``error`` (exit 2 for UsageError/ConfigError) naming ``what`` and
     the path and why, never its contents: not a regular file (a FIFO, a device, a directory, a socket), larger
     than ``max_bytes``, unreadable. Never blocks: stat before open, open with O_NONBLOCK, the opened file
@@ -206,8 +213,9 @@ def read_user_file(path: str | os.PathLike, what: str, max_bytes: int, *, error:
     return b"".join(chunks)
 
 
-def read_user_text(path: str | os.PathLike, what: str, max_bytes: int, *, error: type[RdicError] = UsageError,
-                   missing_ok: bool = False) -> str | None:
+def read_user_text(
+    path: str | os.PathLike, what: str, max_bytes: int, *, error: type[RdicError] = UsageError, missing_ok: bool = False
+) -> str | None:
     """read_user_file, decoded as UTF-8; bytes that are not are ``error`` naming the line, never the bytes."""
     raw = read_user_file(path, what, max_bytes, error=error, missing_ok=missing_ok)
     if raw is None:
@@ -220,6 +228,7 @@ def read_user_text(path: str | os.PathLike, what: str, max_bytes: int, *, error:
 
 
 # ---- paths a flag names for output ---------------------------------------------------------------------------
+
 
 def _ancestor_problem(path: Path) -> str | None:
     """Why nothing can be created at ``path``: its nearest existing ancestor is no directory."""

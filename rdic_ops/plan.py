@@ -46,8 +46,9 @@ class Change:
     applied: bool = field(default=False, compare=False)  # set by converge once apply() returned
 
     @classmethod
-    def noop(cls, target: str, state: str | None = None, *, reason: str, after: str | None = None,
-             secret: bool = False) -> Change:
+    def noop(
+        cls, target: str, state: str | None = None, *, reason: str, after: str | None = None, secret: bool = False
+    ) -> Change:
         """Nothing to do on ``target``: it is in ``state`` (``after``: the wanted state in other words, when they
         are worded apart), and ``reason`` says why (pyinfra's ``host.noop``, Ansible's changed=False + msg)."""
         return cls(target, NOOP, state, state if after is None else after, reason=reason, secret=secret)
@@ -67,15 +68,22 @@ class Change:
         if "\n" not in before + after:
             return ""
         lines = difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True),
-            fromfile=f"{self.target} (now)", tofile=f"{self.target} (planned)",
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"{self.target} (now)",
+            tofile=f"{self.target} (planned)",
         )
         return mask_text("".join(ln if ln.endswith("\n") else ln + "\n" for ln in lines))
 
     def to_dict(self) -> dict:
         return {
-            "target": self.target, "action": self.action, "changed": not self.is_noop, "applied": self.applied,
-            "before": self.shown(self.before), "after": self.shown(self.after), "reason": self.reason,
+            "target": self.target,
+            "action": self.action,
+            "changed": not self.is_noop,
+            "applied": self.applied,
+            "before": self.shown(self.before),
+            "after": self.shown(self.after),
+            "reason": self.reason,
         }
 
 
@@ -129,29 +137,52 @@ class StepResult:
 
     def to_dict(self) -> dict:
         return {
-            "step": self.step, "status": self.status.value, "changed": self.change_count,
-            "duration_s": round(self.duration_s, 3), "message": self.message, "remedy": self.remedy,
-            "changes": [c.to_dict() for c in self.changes], "checks": [c.to_dict() for c in self.checks],
+            "step": self.step,
+            "status": self.status.value,
+            "changed": self.change_count,
+            "duration_s": round(self.duration_s, 3),
+            "message": self.message,
+            "remedy": self.remedy,
+            "changes": [c.to_dict() for c in self.changes],
+            "checks": [c.to_dict() for c in self.checks],
         }
 
 
-def fold(step: str, checks: list[Check], *, t0: float | None = None, changes: list[Change] | None = None,
-         message: str = "", remedy: str = "") -> StepResult:
+def fold(
+    step: str,
+    checks: list[Check],
+    *,
+    t0: float | None = None,
+    changes: list[Change] | None = None,
+    message: str = "",
+    remedy: str = "",
+) -> StepResult:
     """A read-only step's result from its checks: status = the worst row, message = counts (unless given)."""
     status = worst(checks)
     failed = [c for c in checks if c.status is Status.failed]
     warned = [c for c in checks if c.status is Status.warn]
     if not message:
-        message = (f"{len(failed)} failed: {', '.join(c.name for c in failed)}" if failed
-                   else f"{len(checks)} checks, {len(warned)} warnings")
+        message = (
+            f"{len(failed)} failed: {', '.join(c.name for c in failed)}"
+            if failed
+            else f"{len(checks)} checks, {len(warned)} warnings"
+        )
     if not remedy and failed:
         remedy = next((c.remedy for c in failed if c.remedy), "")
-    return StepResult(step, status, changes=list(changes or []), checks=list(checks),
-                      duration_s=time.perf_counter() - t0 if t0 is not None else 0.0, message=message, remedy=remedy)
+    return StepResult(
+        step,
+        status,
+        changes=list(changes or []),
+        checks=list(checks),
+        duration_s=time.perf_counter() - t0 if t0 is not None else 0.0,
+        message=message,
+        remedy=remedy,
+    )
 
 
-def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False,
-             verify: Callable[[], list[Check]] | None = None) -> StepResult:
+def converge(
+    make_plan: Callable[[], Plan], *, dry_run: bool = False, verify: Callable[[], list[Check]] | None = None
+) -> StepResult:
     """Plan, apply what is pending (unless dry-run), then plan again to verify nothing is left.
 
     The result carries the checks of the first plan (what was observed before acting), then those of
@@ -164,11 +195,23 @@ def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False,
     todo = plan.pending
     if not todo:
         after = verify() if verify and not dry_run else []
-        return StepResult(plan.step, Status.ok, plan.changes, checks=plan.checks + after,
-                          duration_s=time.perf_counter() - t0, message="; ".join(plan.notes) or "nothing to do")
+        return StepResult(
+            plan.step,
+            Status.ok,
+            plan.changes,
+            checks=plan.checks + after,
+            duration_s=time.perf_counter() - t0,
+            message="; ".join(plan.notes) or "nothing to do",
+        )
     if dry_run:
-        return StepResult(plan.step, Status.pending, plan.changes, checks=plan.checks,
-                          duration_s=time.perf_counter() - t0, message=f"{len(todo)} change(s) would be made")
+        return StepResult(
+            plan.step,
+            Status.pending,
+            plan.changes,
+            checks=plan.checks,
+            duration_s=time.perf_counter() - t0,
+            message=f"{len(todo)} change(s) would be made",
+        )
     blind = next((c for c in todo if c.apply is None), None)
     if blind is not None:  # a plan that cannot be carried out: refused before anything is applied
         raise RdicError(f"{plan.step}: {blind.target}: no way to apply '{blind.action}'")
@@ -184,8 +227,14 @@ def converge(make_plan: Callable[[], Plan], *, dry_run: bool = False,
     if failure is not None:
         return _failed(plan, todo, *failure, t0=t0)
     after = verify() if verify else []
-    return StepResult(plan.step, Status.changed, plan.changes, checks=plan.checks + after,
-                      duration_s=time.perf_counter() - t0, message=f"{len(todo)} change(s) applied and verified")
+    return StepResult(
+        plan.step,
+        Status.changed,
+        plan.changes,
+        checks=plan.checks + after,
+        duration_s=time.perf_counter() - t0,
+        message=f"{len(todo)} change(s) applied and verified",
+    )
 
 
 def _apply(todo: list[Change]) -> tuple[str, Exception] | None:
@@ -207,9 +256,18 @@ def _failed(plan: Plan, todo: list[Change], where: str, err: Exception, *, t0: f
     """A failed step: what failed, and which of the pending changes were applied before it."""
     why = os_error_line(err) if isinstance(err, OSError) else (str(err).splitlines() or [type(err).__name__])[0]
     done = [c.target for c in todo if c.applied]
-    record = (f"applied before the failure ({len(done)} of {len(todo)}): {', '.join(done)}" if done
-              else f"nothing applied ({len(todo)} change(s) pending)")
+    record = (
+        f"applied before the failure ({len(done)} of {len(todo)}): {', '.join(done)}"
+        if done
+        else f"nothing applied ({len(todo)} change(s) pending)"
+    )
     remedy = err.remedy if isinstance(err, RdicError) else ""
-    return StepResult(plan.step, Status.failed, plan.changes, checks=plan.checks,
-                      duration_s=time.perf_counter() - t0, message=f"{where + ': ' if where else ''}{why}; {record}",
-                      remedy=remedy or "")
+    return StepResult(
+        plan.step,
+        Status.failed,
+        plan.changes,
+        checks=plan.checks,
+        duration_s=time.perf_counter() - t0,
+        message=f"{where + ': ' if where else ''}{why}; {record}",
+        remedy=remedy or "",
+    )

@@ -29,9 +29,24 @@ MIN_SECRET_ENV_VALUE = 8  # a secret-named variable the config does not read (to
 _USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://)([^/?#\s@]*(?:@[^/?#\s@]*)*)@")
 _SECRET_NAME = re.compile(r"(api[_\-]?key|token|secret|passw(or)?d|credential|private[_\-]?key|auth)", re.I)
 # query/fragment parameters whose value is a credential though the name does not say so
-_SECRET_PARAM = {"key", "sig", "signature", "code", "pwd", "pass", "session", "sessionid", "jwt", "hmac",
-                 "x-amz-signature", "x-amz-credential", "x-amz-security-token", "x-goog-signature",
-                 "x-goog-credential", "x-ms-signature"}
+_SECRET_PARAM = {
+    "key",
+    "sig",
+    "signature",
+    "code",
+    "pwd",
+    "pass",
+    "session",
+    "sessionid",
+    "jwt",
+    "hmac",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
+    "x-ms-signature",
+}
 _PARAM = re.compile(r"(?<=[?&;#])([A-Za-z][\w.\-]*)=([^&#;\s'\"<>)]*)")
 
 _FROM_ENV: dict[str, str] = {}  # value -> NAME: the values configs of this process read through ${oc.env:NAME}
@@ -126,6 +141,7 @@ def mask_logging() -> None:
 
     factory = logging.getLogRecordFactory()
     if not getattr(factory, "rdic_masked", False):
+
         def record(*args, **kwargs):
             rec = factory(*args, **kwargs)
             try:
@@ -138,6 +154,7 @@ def mask_logging() -> None:
         logging.setLogRecordFactory(record)
     shown = warnings.formatwarning
     if not getattr(shown, "rdic_masked", False):
+
         def formatwarning(*args, **kwargs):
             return mask_text(shown(*args, **kwargs))
 

@@ -43,8 +43,13 @@ class Check:
             raise ValueError(f"check {self.name!r}: status {self.status!r} is a step's, not a check's")
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "status": self.status.value, "expected": self.expected,
-                "found": self.found, "remedy": self.remedy}
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "expected": self.expected,
+            "found": self.found,
+            "remedy": self.remedy,
+        }
 
 
 def worst(checks: list[Check]) -> CheckStatus:

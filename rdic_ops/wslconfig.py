@@ -58,7 +58,7 @@ def scan(raw: str) -> Scan:
             end = i
             break
         elif ch == "\\":
-            nxt = raw[i + 1:i + 2]
+            nxt = raw[i + 1 : i + 2]
             if nxt not in ESCAPES and problem is None:
                 problem = f"'\\{nxt}' is not an escape WSL knows: the whole line is dropped (write \\\\)"
             out.append(ESCAPES.get(nxt, ""))
@@ -92,7 +92,7 @@ def parse(text: str) -> list[Line]:
     section = ""
     for chunk in text.splitlines(keepends=True):
         body = chunk.rstrip("\r\n")
-        eol = chunk[len(body):]
+        eol = chunk[len(body) :]
         stripped = body.strip()
         if not stripped:
             lines.append(Line(body, eol, "blank", section))
@@ -147,11 +147,16 @@ def problems(lines: list[Line]) -> list[tuple[int, str]]:
             note = check_value(kind, ln.value)
             if note:
                 out.append((n, f"{ln.key}={ln.value}: {note}"))
-            raw = ln.text[ln.span[0]:ln.span[1]]
+            raw = ln.text[ln.span[0] : ln.span[1]]
             hit = next((e for e in scan(raw).escapes if e in ("b", "n", "t")), None) if kind == PATH else None
             if hit:
-                out.append((n, f"{ln.key}: WSL reads '\\{hit}' in {raw} as an escape, not a path separator; "
-                               "double the backslashes"))
+                out.append(
+                    (
+                        n,
+                        f"{ln.key}: WSL reads '\\{hit}' in {raw} as an escape, not a path separator; "
+                        "double the backslashes",
+                    )
+                )
     return out
 
 
@@ -189,8 +194,7 @@ def set_values(text: str, desired: dict[tuple[str, str], str]) -> str:
         idx = [i for i, ln in enumerate(lines) if ln.section == section and ln.kind in ("section", "key")]
         if idx:
             at = idx[-1]
-            style = next((ln for ln in reversed(lines[: at + 1]) if ln.kind == "key" and ln.section == section),
-                         None)
+            style = next((ln for ln in reversed(lines[: at + 1]) if ln.kind == "key" and ln.section == section), None)
             m = _KEY_LINE.match(style.text) if style is not None else None
             sep = f"{m[3]}={m[4]}" if m else "="  # the section's own spacing around '='
 

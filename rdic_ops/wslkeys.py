@@ -11,39 +11,87 @@ from __future__ import annotations
 import re
 
 SIZE = re.compile(r"^\d+(B|K|KB|M|MB|G|GB|T|TB)?$")
-_UNIT = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3,
-         "T": 1024**4, "TB": 1024**4}
+_UNIT = {
+    "": 1,
+    "B": 1,
+    "K": 1024,
+    "KB": 1024,
+    "M": 1024**2,
+    "MB": 1024**2,
+    "G": 1024**3,
+    "GB": 1024**3,
+    "T": 1024**4,
+    "TB": 1024**4,
+}
 
 BOOL, SIZE_T, INT, PATH, STR = "bool", "size", "int", "path", "string"
 SCHEMA: dict[str, dict[str, object]] = {
     "wsl2": {
-        "memory": SIZE_T, "processors": INT, "swap": SIZE_T, "swapfile": PATH, "localhostforwarding": BOOL,
-        "kernel": PATH, "kernelmodules": PATH, "kernelcommandline": STR, "safemode": BOOL,
-        "guiapplications": BOOL, "debugconsole": BOOL, "maxcrashdumpcount": INT, "nestedvirtualization": BOOL,
-        "vmidletimeout": INT, "dnsproxy": BOOL,
+        "memory": SIZE_T,
+        "processors": INT,
+        "swap": SIZE_T,
+        "swapfile": PATH,
+        "localhostforwarding": BOOL,
+        "kernel": PATH,
+        "kernelmodules": PATH,
+        "kernelcommandline": STR,
+        "safemode": BOOL,
+        "guiapplications": BOOL,
+        "debugconsole": BOOL,
+        "maxcrashdumpcount": INT,
+        "nestedvirtualization": BOOL,
+        "vmidletimeout": INT,
+        "dnsproxy": BOOL,
         "networkingmode": ("nat", "none", "bridged", "mirrored", "virtioproxy"),
-        "firewall": BOOL, "dnstunneling": BOOL, "autoproxy": BOOL, "defaultvhdsize": SIZE_T,
+        "firewall": BOOL,
+        "dnstunneling": BOOL,
+        "autoproxy": BOOL,
+        "defaultvhdsize": SIZE_T,
     },
     "experimental": {
-        "automemoryreclaim": ("disabled", "gradual", "dropCache"), "sparsevhd": BOOL,
-        "besteffortdnsparsing": BOOL, "dnstunnelingipaddress": STR, "initialautoproxytimeout": INT,
-        "ignoredports": STR, "hostaddressloopback": BOOL,
+        "automemoryreclaim": ("disabled", "gradual", "dropCache"),
+        "sparsevhd": BOOL,
+        "besteffortdnsparsing": BOOL,
+        "dnstunnelingipaddress": STR,
+        "initialautoproxytimeout": INT,
+        "ignoredports": STR,
+        "hostaddressloopback": BOOL,
         # moved to [wsl2] in 2024; the old spelling still works, the first occurrence in the file wins
-        "networkingmode": ("nat", "none", "bridged", "mirrored", "virtioproxy"), "dnstunneling": BOOL,
-        "firewall": BOOL, "autoproxy": BOOL,
+        "networkingmode": ("nat", "none", "bridged", "mirrored", "virtioproxy"),
+        "dnstunneling": BOOL,
+        "firewall": BOOL,
+        "autoproxy": BOOL,
     },
 }
-CANONICAL = {"memory": "memory", "processors": "processors", "swap": "swap", "swapfile": "swapFile",
-             "localhostforwarding": "localhostForwarding", "kernel": "kernel", "kernelmodules": "kernelModules",
-             "kernelcommandline": "kernelCommandLine", "safemode": "safeMode", "guiapplications": "guiApplications",
-             "debugconsole": "debugConsole", "maxcrashdumpcount": "maxCrashDumpCount",
-             "nestedvirtualization": "nestedVirtualization", "vmidletimeout": "vmIdleTimeout",
-             "dnsproxy": "dnsProxy", "networkingmode": "networkingMode", "firewall": "firewall",
-             "dnstunneling": "dnsTunneling", "autoproxy": "autoProxy", "defaultvhdsize": "defaultVhdSize",
-             "automemoryreclaim": "autoMemoryReclaim", "sparsevhd": "sparseVhd",
-             "besteffortdnsparsing": "bestEffortDnsParsing", "dnstunnelingipaddress": "dnsTunnelingIpAddress",
-             "initialautoproxytimeout": "initialAutoProxyTimeout", "ignoredports": "ignoredPorts",
-             "hostaddressloopback": "hostAddressLoopback"}
+CANONICAL = {
+    "memory": "memory",
+    "processors": "processors",
+    "swap": "swap",
+    "swapfile": "swapFile",
+    "localhostforwarding": "localhostForwarding",
+    "kernel": "kernel",
+    "kernelmodules": "kernelModules",
+    "kernelcommandline": "kernelCommandLine",
+    "safemode": "safeMode",
+    "guiapplications": "guiApplications",
+    "debugconsole": "debugConsole",
+    "maxcrashdumpcount": "maxCrashDumpCount",
+    "nestedvirtualization": "nestedVirtualization",
+    "vmidletimeout": "vmIdleTimeout",
+    "dnsproxy": "dnsProxy",
+    "networkingmode": "networkingMode",
+    "firewall": "firewall",
+    "dnstunneling": "dnsTunneling",
+    "autoproxy": "autoProxy",
+    "defaultvhdsize": "defaultVhdSize",
+    "automemoryreclaim": "autoMemoryReclaim",
+    "sparsevhd": "sparseVhd",
+    "besteffortdnsparsing": "bestEffortDnsParsing",
+    "dnstunnelingipaddress": "dnsTunnelingIpAddress",
+    "initialautoproxytimeout": "initialAutoProxyTimeout",
+    "ignoredports": "ignoredPorts",
+    "hostaddressloopback": "hostAddressLoopback",
+}
 
 
 class WslValueError(ValueError):
@@ -59,8 +107,10 @@ def extra_key(dotted: str) -> tuple[str, str]:
 
 def size_bytes(text: str) -> int:
     if not SIZE.match(text):
-        raise WslValueError(f"{text!r} is not a size WSL reads (an integer and B/K/KB/M/MB/G/GB/T/TB, "
-                            "case-sensitive, no space, no decimals: e.g. 12GB, 512MB)")
+        raise WslValueError(
+            f"{text!r} is not a size WSL reads (an integer and B/K/KB/M/MB/G/GB/T/TB, "
+            "case-sensitive, no space, no decimals: e.g. 12GB, 512MB)"
+        )
     unit = text.lstrip("0123456789")
     return int(text[: len(text) - len(unit)]) * _UNIT[unit]
 
@@ -77,8 +127,9 @@ def parse_int(text: str) -> int:
             return int(t)
     except ValueError:
         pass
-    raise WslValueError(f"{text!r} is not an integer WSL reads" +
-                        (" (a leading 0 means octal)" if re.fullmatch(r"0\d+", t) else ""))
+    raise WslValueError(
+        f"{text!r} is not an integer WSL reads" + (" (a leading 0 means octal)" if re.fullmatch(r"0\d+", t) else "")
+    )
 
 
 def check_value(kind, value: str) -> str | None:

@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TAGS = {"llama3.2:3b": "llama3.2-3b-q4_k_m", "gemma-3-4b-it-Q8_0": "gemma3-4b-it-q8_0",
-        "gemma-3-4b-it-Q4_K_M": "gemma3-4b-it-q4_k_m"}
+TAGS = {
+    "llama3.2:3b": "llama3.2-3b-q4_k_m",
+    "gemma-3-4b-it-Q8_0": "gemma3-4b-it-q8_0",
+    "gemma-3-4b-it-Q4_K_M": "gemma3-4b-it-q4_k_m",
+}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)

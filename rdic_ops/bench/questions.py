@@ -11,8 +11,13 @@ QUESTIONS = [
     {"id": "q07", "turns": ["Wann nehme ich einen Funktionsbaustein (FB) statt einer Funktion (FC)?"]},
     {"id": "q08", "turns": ["Wie erkenne ich eine steigende Flanke in SCL?"]},
     {"id": "q09", "turns": ["Was bedeutet ein Eintrag 'Zykluszeit überschritten' im Diagnosepuffer, und was tue ich?"]},
-    {"id": "q10", "turns": ["Ich möchte eine Pumpe mit einem Taster starten und stoppen.",
-                            "Wie verriegele ich das zusätzlich mit einem Not-Halt?"]},
+    {
+        "id": "q10",
+        "turns": [
+            "Ich möchte eine Pumpe mit einem Taster starten und stoppen.",
+            "Wie verriegele ich das zusätzlich mit einem Not-Halt?",
+        ],
+    },
 ]
 
 

@@ -39,8 +39,9 @@ def summary_of(run_dir: str) -> dict:
     try:
         return json.loads(raw)
     except ValueError as exc:
-        raise UsageError(f"--run {run_dir}: summary.json is unreadable ({type(exc).__name__}); "
-                         "re-run invoke bench") from None
+        raise UsageError(
+            f"--run {run_dir}: summary.json is unreadable ({type(exc).__name__}); re-run invoke bench"
+        ) from None
 
 
 def _line_of(raw: bytes, at: int) -> int:
@@ -51,8 +52,10 @@ def _decode(sheet: Path) -> str:
     raw = read_user_file(sheet, "", MAX_RATINGS_BYTES)  # a regular file, bounded, never blocking
     nul = raw.find(b"\0")
     if nul >= 0:
-        raise UsageError(f"{sheet}: line {_line_of(raw, nul)}: a NUL byte: not a ratings sheet "
-                         "(re-run invoke bench to write a fresh one)")
+        raise UsageError(
+            f"{sheet}: line {_line_of(raw, nul)}: a NUL byte: not a ratings sheet "
+            "(re-run invoke bench to write a fresh one)"
+        )
     try:
         return raw.decode("utf-8-sig")  # a spreadsheet's BOM is fine
     except UnicodeDecodeError as exc:
@@ -85,8 +88,9 @@ def read_sheet(sheet: Path) -> list[dict]:
     try:
         for row in reader:
             if start == 1 and [c.strip() for c in row] != FIELDS:
-                raise UsageError(f"{sheet}: line 1: the header is not {','.join(FIELDS)}: not a ratings sheet "
-                                 "of invoke bench")
+                raise UsageError(
+                    f"{sheet}: line 1: the header is not {','.join(FIELDS)}: not a ratings sheet of invoke bench"
+                )
             problem = _row_problem(row) if start > 1 and row else None
             if problem:
                 raise UsageError(f"{sheet}: line {start}: {problem}")
@@ -124,8 +128,10 @@ def rate(sheet: Path, ask: Callable[[str], str] = ask_on_stderr, show: Callable[
     is on stderr, so that `bench.rate --json` prints one JSON object on stdout."""
     rows = read_sheet(sheet)
     if ask is ask_on_stderr and (sys.stdin is None or sys.stdin.closed) and any(not r["score"].strip() for r in rows):
-        raise UsageError("bench.rate reads scores from stdin, which is closed",
-                         remedy="run it in a terminal, or pipe the scores in, one 1-5 per line")
+        raise UsageError(
+            "bench.rate reads scores from stdin, which is closed",
+            remedy="run it in a terminal, or pipe the scores in, one 1-5 per line",
+        )
     scored = 0
     for row in rows:
         if row["score"].strip():

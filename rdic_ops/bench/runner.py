@@ -50,9 +50,16 @@ class Run:
 def measure(g: Generation) -> dict:
     """A Run's figures from one timed generation: TTFT and delivered tokens/s at the client, as the user sees
     them, next to prompt and generation tokens/s from the runtime's own counters."""
-    return {"answer": g.text, "ttft_s": g.ttft_s, "prompt_tokens": g.prompt_tokens, "eval_tokens": g.eval_tokens,
-            "prompt_tps": g.prompt_tokens_per_s, "gen_tps": g.tokens_per_s,
-            "delivered_tps": g.delivered_tokens_per_s, "counters": g.raw}
+    return {
+        "answer": g.text,
+        "ttft_s": g.ttft_s,
+        "prompt_tokens": g.prompt_tokens,
+        "eval_tokens": g.eval_tokens,
+        "prompt_tps": g.prompt_tokens_per_s,
+        "gen_tps": g.tokens_per_s,
+        "delivered_tps": g.delivered_tokens_per_s,
+        "counters": g.raw,
+    }
 
 
 def _engine(cfg: RootConfig, max_tokens: int):
@@ -62,16 +69,24 @@ def _engine(cfg: RootConfig, max_tokens: int):
     (threads, batch, context, KV types), so the counters are those of what is served."""
     if cfg.env.runtime.kind is RuntimeKind.llamacpp:
         engine = InProcessLlamaCpp(cfg)
-        return (engine.load_s, lambda prompt: measure(engine.generate(prompt, max_tokens)), engine.close,
-                engine.settings)
+        return (
+            engine.load_s,
+            lambda prompt: measure(engine.generate(prompt, max_tokens)),
+            engine.close,
+            engine.settings,
+        )
     from rdic_ops.runtime import for_env
 
     rt = for_env(cfg)
     tag = ollama_model_name(cfg.chat.model)
     rt.unload(tag)
     load_s = rt.load(tag, cfg.chat.num_ctx, cfg.chat.keep_alive)
-    return load_s, lambda prompt: measure(rt.generate(tag, prompt, num_ctx=cfg.chat.num_ctx,
-                                                      max_tokens=max_tokens)), lambda: None, {"server": "ollama"}
+    return (
+        load_s,
+        lambda prompt: measure(rt.generate(tag, prompt, num_ctx=cfg.chat.num_ctx, max_tokens=max_tokens)),
+        lambda: None,
+        {"server": "ollama"},
+    )
 
 
 def sweep(env: str, overrides: list[str], models: list[str]) -> list[RootConfig]:
@@ -80,8 +95,16 @@ def sweep(env: str, overrides: list[str], models: list[str]) -> list[RootConfig]
     return [compose(env, [*overrides, *combo]) for combo in itertools.product(*axes)]
 
 
-def run(env: str, overrides: list[str], models: list[str], *, questions: list[dict] | None = None, runs: int = 3,
-        max_tokens: int = 64, out_dir: Path) -> tuple[Path, list[Run], dict]:
+def run(
+    env: str,
+    overrides: list[str],
+    models: list[str],
+    *,
+    questions: list[dict] | None = None,
+    runs: int = 3,
+    max_tokens: int = 64,
+    out_dir: Path,
+) -> tuple[Path, list[Run], dict]:
     if runs < 1:
         raise UsageError("--runs must be at least 1")
     questions = questions or QUESTIONS
@@ -136,13 +159,17 @@ def summarize(results: list[Run], loads: dict[str, float], engines: dict[str, di
     out = {}
     for name in dict.fromkeys(r.model for r in results):
         ok = [r for r in results if r.model == name and r.ok]
-        out[name] = {"load_s": loads.get(name), "runs": len([r for r in results if r.model == name]),
-                     "failed": len([r for r in results if r.model == name and not r.ok]),
-                     "gen_tps": _stats([r.gen_tps for r in ok]), "prompt_tps": _stats([r.prompt_tps for r in ok]),
-                     "ttft_s": _stats([r.ttft_s for r in ok]),
-                     "delivered_tps": _stats([r.delivered_tps for r in ok]),
-                     "engine": (engines or {}).get(name),
-                     "peak_vram_mib": max((r.peak_vram_mib for r in ok if r.peak_vram_mib), default=None)}
+        out[name] = {
+            "load_s": loads.get(name),
+            "runs": len([r for r in results if r.model == name]),
+            "failed": len([r for r in results if r.model == name and not r.ok]),
+            "gen_tps": _stats([r.gen_tps for r in ok]),
+            "prompt_tps": _stats([r.prompt_tps for r in ok]),
+            "ttft_s": _stats([r.ttft_s for r in ok]),
+            "delivered_tps": _stats([r.delivered_tps for r in ok]),
+            "engine": (engines or {}).get(name),
+            "peak_vram_mib": max((r.peak_vram_mib for r in ok if r.peak_vram_mib), default=None),
+        }
     return out
 
 
@@ -150,14 +177,36 @@ def write_artifacts(out: Path, results: list[Run], summary: dict) -> None:
     fmt = lambda v, p=2: "-" if v is None else f"{v:.{p}f}"
     rows = []
     for name, s in summary.items():
-        rows.append([name, fmt(s["load_s"]), fmt(s["ttft_s"]["median"], 3), fmt(s["ttft_s"]["min"], 3),
-                     fmt(s["ttft_s"]["max"], 3), fmt(s["delivered_tps"]["median"], 1),
-                     fmt(s["gen_tps"]["median"], 1), fmt(s["gen_tps"]["min"], 1),
-                     fmt(s["gen_tps"]["max"], 1), fmt(s["prompt_tps"]["median"], 1), fmt(s["peak_vram_mib"], 0),
-                     f"{s['failed']}/{s['runs']}"])
-    head = ["model", "load s", "TTFT median s", "TTFT min", "TTFT max", "delivered tok/s median",
-            "gen tok/s median (counters)", "gen min", "gen max",
-            "prompt tok/s median", "peak VRAM MiB", "failed"]
+        rows.append(
+            [
+                name,
+                fmt(s["load_s"]),
+                fmt(s["ttft_s"]["median"], 3),
+                fmt(s["ttft_s"]["min"], 3),
+                fmt(s["ttft_s"]["max"], 3),
+                fmt(s["delivered_tps"]["median"], 1),
+                fmt(s["gen_tps"]["median"], 1),
+                fmt(s["gen_tps"]["min"], 1),
+                fmt(s["gen_tps"]["max"], 1),
+                fmt(s["prompt_tps"]["median"], 1),
+                fmt(s["peak_vram_mib"], 0),
+                f"{s['failed']}/{s['runs']}",
+            ]
+        )
+    head = [
+        "model",
+        "load s",
+        "TTFT median s",
+        "TTFT min",
+        "TTFT max",
+        "delivered tok/s median",
+        "gen tok/s median (counters)",
+        "gen min",
+        "gen max",
+        "prompt tok/s median",
+        "peak VRAM MiB",
+        "failed",
+    ]
     # each file written whole (fsutil.atomic_write): a full disk leaves the old file or none, never half of one
     atomic_write(out / "raw.jsonl", _jsonl(results), shared=True)
     atomic_write(out / "summary.csv", _csv([head, *rows]), shared=True)
@@ -206,8 +255,9 @@ def read_ratings(path: Path) -> dict[str, float]:
     return {m: statistics.mean(v) for m, v in scores.items()}
 
 
-def decide(summary: dict, quality: dict[str, float], gemma: str, llama: str,
-           slow_ratio: float = 0.6) -> tuple[str, str]:
+def decide(
+    summary: dict, quality: dict[str, float], gemma: str, llama: str, slow_ratio: float = 0.6
+) -> tuple[str, str]:
     """The outcome and why: `keep` (the current setup: the extraction model `gemma` generates below `slow_ratio` of
     the chat model `llama`'s speed), `one-model` (gemma for both roles: it rates at least as well), `hybrid` (chat
     on the hybrid route: gemma while it is warm from extraction, else llama), `undecided` (results are missing)."""
@@ -216,15 +266,19 @@ def decide(summary: dict, quality: dict[str, float], gemma: str, llama: str,
         return "undecided", f"need speed results for both {gemma} and {llama}"
     ratio = g["gen_tps"]["median"] / ll["gen_tps"]["median"]
     if ratio < slow_ratio:
-        return "keep", (f"{gemma} generates at {ratio:.0%} of {llama}'s speed (< {slow_ratio:.0%}): "
-                        "keep the current setup")
+        return "keep", (
+            f"{gemma} generates at {ratio:.0%} of {llama}'s speed (< {slow_ratio:.0%}): keep the current setup"
+        )
     if gemma not in quality or llama not in quality:
         return "undecided", "rate the answers first (invoke bench.rate): quality decides between one-model and hybrid"
     if quality[gemma] >= quality[llama]:
-        return "one-model", (f"{gemma} rates {quality[gemma]:.2f} >= {llama} {quality[llama]:.2f}: "
-                             f"{gemma} for both roles")
-    return "hybrid", (f"{llama} rates {quality[llama]:.2f} > {gemma} {quality[gemma]:.2f}: chat on the hybrid route, "
-                      f"{gemma} while it is warm from extraction, else {llama} (invoke route)")
+        return "one-model", (
+            f"{gemma} rates {quality[gemma]:.2f} >= {llama} {quality[llama]:.2f}: {gemma} for both roles"
+        )
+    return "hybrid", (
+        f"{llama} rates {quality[llama]:.2f} > {gemma} {quality[gemma]:.2f}: chat on the hybrid route, "
+        f"{gemma} while it is warm from extraction, else {llama} (invoke route)"
+    )
 
 
 def default_models(cfg: RootConfig) -> list[str]:

@@ -13,9 +13,20 @@ from rdic_ops.cli import bench, core, embeddings, fleet, migrate, models, provid
 
 
 def namespace() -> Collection:
-    ns = Collection(core.config, core.doctor, core.setup, core.plan_memory, core.preload, core.server_settings,
-                    core.route, core.smoke, embeddings.migrate_embeddings, migrate.migrate_model, core.test,
-                    core.version)
+    ns = Collection(
+        core.config,
+        core.doctor,
+        core.setup,
+        core.plan_memory,
+        core.preload,
+        core.server_settings,
+        core.route,
+        core.smoke,
+        embeddings.migrate_embeddings,
+        migrate.migrate_model,
+        core.test,
+        core.version,
+    )
     ns.add_collection(Collection("models", models.pull, models.lock, models.verify))
     ns.add_collection(Collection("wsl", wsl.tune))
     ns.add_collection(Collection("embeddings", embeddings.bench))
@@ -24,8 +35,18 @@ def namespace() -> Collection:
     bench_ns.add_task(bench.run, default=True)
     bench_ns.add_task(bench.rate)
     ns.add_collection(bench_ns)
-    ns.add_collection(Collection("fleet", fleet.doctor, fleet.setup, fleet.models_verify, fleet.smoke, fleet.bench,
-                                 fleet.bootstrap, fleet.inventory))
+    ns.add_collection(
+        Collection(
+            "fleet",
+            fleet.doctor,
+            fleet.setup,
+            fleet.models_verify,
+            fleet.smoke,
+            fleet.bench,
+            fleet.bootstrap,
+            fleet.inventory,
+        )
+    )
     return ns
 
 

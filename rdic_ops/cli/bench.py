@@ -9,11 +9,18 @@ from rdic_ops.cli.output import emit
 from rdic_ops.cli.task import rdic_task
 
 
-@rdic_task("bench", name="run",
-           help={**COMMON, "models": "comma-separated model names [default: the env's chat and extraction]",
-                 "runs": "runs per question (after one warm-up)", "max-tokens": "tokens per answer",
-                 "questions": "a YAML file of questions [{id, turns: [...]}] [default: the ten shipped]",
-                 "out": "results directory [default: bench-results/<time>]"})
+@rdic_task(
+    "bench",
+    name="run",
+    help={
+        **COMMON,
+        "models": "comma-separated model names [default: the env's chat and extraction]",
+        "runs": "runs per question (after one warm-up)",
+        "max-tokens": "tokens per answer",
+        "questions": "a YAML file of questions [{id, turns: [...]}] [default: the ten shipped]",
+        "out": "results directory [default: bench-results/<time>]",
+    },
+)
 def run(c, env=None, set_=None, models=None, runs="3", max_tokens="64", questions="", out="", json_=False):
     """The chat benchmark: TTFT, tokens/s, load time, VRAM per model; answers for rating."""
     from pathlib import Path
@@ -29,8 +36,9 @@ def run(c, env=None, set_=None, models=None, runs="3", max_tokens="64", question
     cfg = compose_auto(env, set_)
     chosen = names("models", models) or runner.default_models(cfg)
     where = Path(out) if out else unique_path("bench-results")  # two runs in one second: two directories
-    out_dir, results, summary = runner.run(cfg.env.name, list(set_ or []), chosen, questions=qs, runs=runs,
-                                           max_tokens=max_tokens, out_dir=where)
+    out_dir, results, summary = runner.run(
+        cfg.env.name, list(set_ or []), chosen, questions=qs, runs=runs, max_tokens=max_tokens, out_dir=where
+    )
     option, why = runner.recommend(cfg, summary)
     payload = {"dir": str(out_dir), "summary": summary, "recommendation": [option, why]}
     if not json_:

@@ -111,7 +111,8 @@ def contract(json_: bool, step: str):
                 if os.environ.get("RDIC_DEBUG"):
                     raise
                 first = (str(exc).splitlines() or [""])[0]
-                raise _end(run, f"internal error: {type(exc).__name__}: {first} (RDIC_DEBUG=1 shows the traceback)",
-                           1) from None
+                raise _end(
+                    run, f"internal error: {type(exc).__name__}: {first} (RDIC_DEBUG=1 shows the traceback)", 1
+                ) from None
     finally:
         _current.reset(token)

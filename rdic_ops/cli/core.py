@@ -37,29 +37,42 @@ def doctor(c, env=None, set_=None, json_=False):
     finish([doctor_op.run(cfg)], json_, env=cfg.env.name)
 
 
-@rdic_task("setup", help={**COMMON, "dry-run": "show the plan and what is missing; change nothing",
-                          "only": "run only these steps (comma-separated)",
-                          "skip": "skip these steps (comma-separated)"})
+@rdic_task(
+    "setup",
+    help={
+        **COMMON,
+        "dry-run": "show the plan and what is missing; change nothing",
+        "only": "run only these steps (comma-separated)",
+        "skip": "skip these steps (comma-separated)",
+    },
+)
 def setup(c, env=None, set_=None, dry_run=False, only=None, skip=None, json_=False):
     """Bring this machine to the env's declared state (idempotent: a re-run changes nothing)."""
     from rdic_ops.ops import setup as setup_op
 
     cfg = compose_auto(env, set_)
-    results = setup_op.run(cfg, dry_run=dry_run, only=names("only", only), skip=names("skip", skip),
-                           overrides=list(set_ or []))
+    results = setup_op.run(
+        cfg, dry_run=dry_run, only=names("only", only), skip=names("skip", skip), overrides=list(set_ or [])
+    )
     finish(results, json_, strict=not dry_run, env=cfg.env.name, dry_run=dry_run)
 
 
-@rdic_task("plan-memory", name="plan-memory",
-           help={**COMMON, "ctx": "context length for the env's LLMs (or the --gguf file) [default: the env's "
-                                  "num_ctx]",
-                 "kv-type": "KV cache type: f16, q8_0, q4_0, ... (turns flash attention on) [default: the env's]",
-                 "gguf": "plan one GGUF file (or Ollama manifest) instead of an env",
-                 "parallel": "parallel sequences for --gguf (llama.cpp n_seq_max)",
-                 "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side",
-                 "plot": "also draw the plan as stacked bars against the budget line into this PNG file"})
-def plan_memory(c, env=None, set_=None, ctx=None, kv_type="", gguf="", parallel="1", oracle=False, plot="",
-                json_=False):
+@rdic_task(
+    "plan-memory",
+    name="plan-memory",
+    help={
+        **COMMON,
+        "ctx": "context length for the env's LLMs (or the --gguf file) [default: the env's num_ctx]",
+        "kv-type": "KV cache type: f16, q8_0, q4_0, ... (turns flash attention on) [default: the env's]",
+        "gguf": "plan one GGUF file (or Ollama manifest) instead of an env",
+        "parallel": "parallel sequences for --gguf (llama.cpp n_seq_max)",
+        "oracle": "also ask llama.cpp itself (no-alloc dry run) and show both side by side",
+        "plot": "also draw the plan as stacked bars against the budget line into this PNG file",
+    },
+)
+def plan_memory(
+    c, env=None, set_=None, ctx=None, kv_type="", gguf="", parallel="1", oracle=False, plot="", json_=False
+):
     """Will the env's models fit in VRAM / unified memory together? What to change if not."""
     from rdic_ops.fsutil import output_file
     from rdic_ops.ops import plan_memory as op
@@ -68,8 +81,15 @@ def plan_memory(c, env=None, set_=None, ctx=None, kv_type="", gguf="", parallel=
     ctx, parallel = number("ctx", ctx) or 0, number("parallel", parallel)
     if plot:
         output_file(plot, "--plot")  # a file, never a directory: checked before the plan
-    report, comparisons = op.run(None if gguf else auto_env(env), list(set_ or []), ctx=ctx,
-                                 kv_type=kv_type, gguf=gguf, parallel=parallel, oracle=oracle)
+    report, comparisons = op.run(
+        None if gguf else auto_env(env),
+        list(set_ or []),
+        ctx=ctx,
+        kv_type=kv_type,
+        gguf=gguf,
+        parallel=parallel,
+        oracle=oracle,
+    )
     error = op.verdict(report, bool(gguf))
     drawn = None
     if plot:
@@ -87,8 +107,14 @@ def plan_memory(c, env=None, set_=None, ctx=None, kv_type="", gguf="", parallel=
         emit(payload)
 
 
-@rdic_task("preload", help={**COMMON, "unload": "unload the env's models instead (llama.cpp: stop the server)",
-                            "dry-run": "show what would be loaded; change nothing"})
+@rdic_task(
+    "preload",
+    help={
+        **COMMON,
+        "unload": "unload the env's models instead (llama.cpp: stop the server)",
+        "dry-run": "show what would be loaded; change nothing",
+    },
+)
 def preload(c, env=None, set_=None, unload=False, dry_run=False, json_=False):
     """Load every resident model with the options real traffic uses (num_ctx, numeric keep_alive)."""
     from rdic_ops.ops import preload as preload_op

@@ -38,8 +38,10 @@ def check_environment(environ=None) -> None:
         if value:
             why = _url_problem(value.strip(), bare)
             if why:
-                raise ConfigError(f"the environment variable {name} is {why} (its value is not shown: it may hold "
-                                  "a credential)", remedy=f"set {name} to http(s)://HOST[:PORT], or unset it")
+                raise ConfigError(
+                    f"the environment variable {name} is {why} (its value is not shown: it may hold a credential)",
+                    remedy=f"set {name} to http(s)://HOST[:PORT], or unset it",
+                )
 
 
 def compose(env, set_):

@@ -10,8 +10,10 @@ import inspect
 
 from rdic_ops.errors import UsageError
 
-ENV_HELP = ("machine profile, a file of conf/env/ (local, cpu, rtx3060, m_series_max, ...) [default: chosen from "
-            "this machine's facts (GPU, Apple Silicon; else cpu when the Hub serves its model, else local)]")
+ENV_HELP = (
+    "machine profile, a file of conf/env/ (local, cpu, rtx3060, m_series_max, ...) [default: chosen from "
+    "this machine's facts (GPU, Apple Silicon; else cpu when the Hub serves its model, else local)]"
+)
 SET_HELP = "override a config value, KEY=VALUE (repeatable), e.g. --set chat.keep_alive=1800"
 COMMON = {"env": ENV_HELP, "set": SET_HELP, "json": "print machine-readable JSON instead of tables"}
 # flag -> (type, lowest, highest value). The highest values are the config's for the same quantity

@@ -9,27 +9,47 @@ from rdic_ops.cli.task import rdic_task
 from rdic_ops.errors import UsageError
 
 
-@rdic_task("migrate-model", name="migrate-model",
-           help={**COMMON, "migration": "a file of conf/migration/ (by name) or a path to one",
-                 "target": "the project to migrate (a git work tree) [default: the migration file's target]",
-                 "dry-run": "show every edit as a diff",
-                 "status": "the migration checklist from facts (not with --rollback)",
-                 "rollback": "restore every file from the journal (with --dry-run: show it); stops without "
-                             "restoring anything when a file changed after the migration",
-                 "discard-later-edits": "with --rollback: restore files changed after the migration too (each "
-                                        "such version is saved beside the backups first)",
-                 "allow-dirty": "migrate a work tree with uncommitted changes",
-                 "skip-fit": "do not check the new model against the env's memory",
-                 "skip-verify": "edit the code only: no model download, no tests"})
-def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", target="", dry_run=False,
-                  status=False, rollback=False, discard_later_edits=False, allow_dirty=False, skip_fit=False,
-                  skip_verify=False, json_=False):
+@rdic_task(
+    "migrate-model",
+    name="migrate-model",
+    help={
+        **COMMON,
+        "migration": "a file of conf/migration/ (by name) or a path to one",
+        "target": "the project to migrate (a git work tree) [default: the migration file's target]",
+        "dry-run": "show every edit as a diff",
+        "status": "the migration checklist from facts (not with --rollback)",
+        "rollback": "restore every file from the journal (with --dry-run: show it); stops without "
+        "restoring anything when a file changed after the migration",
+        "discard-later-edits": "with --rollback: restore files changed after the migration too (each "
+        "such version is saved beside the backups first)",
+        "allow-dirty": "migrate a work tree with uncommitted changes",
+        "skip-fit": "do not check the new model against the env's memory",
+        "skip-verify": "edit the code only: no model download, no tests",
+    },
+)
+def migrate_model(
+    c,
+    env=None,
+    set_=None,
+    migration="llama31_8b_to_gemma3_12b",
+    target="",
+    dry_run=False,
+    status=False,
+    rollback=False,
+    discard_later_edits=False,
+    allow_dirty=False,
+    skip_fit=False,
+    skip_verify=False,
+    json_=False,
+):
     """Migrate a project to another model: every use found and changed, the new model fetched and proven to load."""
     if discard_later_edits and not rollback:
         raise UsageError("--discard-later-edits goes with --rollback (it lets a rollback overwrite later edits)")
     if status and (rollback or dry_run):
-        raise UsageError(f"--status cannot be combined with {'--rollback' if rollback else '--dry-run'} "
-                         "(pick one: --status reports, --rollback restores)")
+        raise UsageError(
+            f"--status cannot be combined with {'--rollback' if rollback else '--dry-run'} "
+            "(pick one: --status reports, --rollback restores)"
+        )
     from rdic_ops.ops import migrate_model as mm
 
     cfg = compose_auto(env, set_)
@@ -39,6 +59,14 @@ def migrate_model(c, env=None, set_=None, migration="llama31_8b_to_gemma3_12b", 
     elif rollback:
         result = mm.rollback(cfg, spec, root, dry_run=dry_run, discard_later_edits=discard_later_edits)
     else:
-        result = mm.migrate(cfg, spec, root, dry_run=dry_run, allow_dirty=allow_dirty, skip_fit=skip_fit,
-                            skip_verify=skip_verify, spec_path=spec_path)
+        result = mm.migrate(
+            cfg,
+            spec,
+            root,
+            dry_run=dry_run,
+            allow_dirty=allow_dirty,
+            skip_fit=skip_fit,
+            skip_verify=skip_verify,
+            spec_path=spec_path,
+        )
     finish([result], json_, strict=not status, env=cfg.env.name)

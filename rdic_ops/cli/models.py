@@ -9,12 +9,17 @@ from rdic_ops.cli.task import rdic_task
 
 MODEL_HELP = {**COMMON, "model": "only these models of the env (comma-separated names from conf/model/)"}
 FULL_HELP = {"full": "re-hash every file, ignoring the cache of verified files"}
-VERIFY_HELP = {"all": "the whole Ollama store (orphans, partials) and every GGUF file",
-               "repair": "move bad files aside and fetch them again through the same pull path"}
+VERIFY_HELP = {
+    "all": "the whole Ollama store (orphans, partials) and every GGUF file",
+    "repair": "move bad files aside and fetch them again through the same pull path",
+}
 
 
-@rdic_task("models.pull", name="pull",
-           help={**MODEL_HELP, **FULL_HELP, "dry-run": "show what would be fetched; change nothing"})
+@rdic_task(
+    "models.pull",
+    name="pull",
+    help={**MODEL_HELP, **FULL_HELP, "dry-run": "show what would be fetched; change nothing"},
+)
 def pull(c, env=None, set_=None, model=None, dry_run=False, full=False, json_=False):
     """Fetch the env's models from their sources and verify every file (honours models.lock)."""
     from rdic_ops.ops import models

@@ -34,5 +34,6 @@ def finish(results, json_: bool, *, strict: bool = True, **extra) -> None:
         if failed and strict:
             raise TaskFailed(msg, step=failed[0].step)
     if failed:
-        print(f"rdic-ops: dry run: {len(failed)} step(s) would fail: {', '.join(r.step for r in failed)}",
-              file=sys.stderr)
+        print(
+            f"rdic-ops: dry run: {len(failed)} step(s) would fail: {', '.join(r.step for r in failed)}", file=sys.stderr
+        )

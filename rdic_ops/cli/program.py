@@ -69,8 +69,10 @@ class RdicProgram(Program):
         for i, arg in enumerate(args):
             if arg == "--set" and (i + 1 == len(args) or args[i + 1].startswith("-")):
                 task = next((a for a in reversed(args[:i]) if a in self.collection.task_names), None)
-                raise ParseError("Flag '--set' needed value and was not given one!",
-                                 cast(Any, SimpleNamespace(name=task)) if task else None)  # Invoke reads .name
+                raise ParseError(
+                    "Flag '--set' needed value and was not given one!",
+                    cast(Any, SimpleNamespace(name=task)) if task else None,
+                )  # Invoke reads .name
 
     def _usage(self):
         return _ParseErrors(self)
@@ -87,13 +89,16 @@ class _ParseErrors:
 
     def __exit__(self, kind, exc, tb):
         if isinstance(exc, ValueError) and not isinstance(exc, ParseError):  # a core flag's value Invoke cannot
-            exc = ParseError(f"a flag's value could not be read ({exc})")     # cast (-T nan, -D nan)
+            exc = ParseError(f"a flag's value could not be read ({exc})")  # cast (-T nan, -D nan)
         if not isinstance(exc, ParseError):
             return False
         name = getattr(getattr(exc, "context", None), "name", None)
         msg = re.sub(r"<Argument: ([^\s>]+)[^>]*>", r"--\1", str(exc))
-        fix = f"{_binary(self.program)} {name} --help lists its flags" if name else \
-            f"{_binary(self.program)} --list shows the tasks"
+        fix = (
+            f"{_binary(self.program)} {name} --help lists its flags"
+            if name
+            else f"{_binary(self.program)} --list shows the tasks"
+        )
         argv = list(getattr(self.program, "argv", []) or [])
         line = mask_text(f"{msg} ({fix})")
         tasks = getattr(getattr(self.program, "collection", None), "task_names", {}) or {}
@@ -115,8 +120,7 @@ def program(namespace) -> RdicProgram:
         own = version("rdic-ops")
     except PackageNotFoundError:  # a checkout on sys.path without an install
         own = "unknown"
-    return RdicProgram(namespace=namespace, name="rdic-ops", binary="rdic-ops", binary_names=["rdic-ops"],
-                       version=own)
+    return RdicProgram(namespace=namespace, name="rdic-ops", binary="rdic-ops", binary_names=["rdic-ops"], version=own)
 
 
 def adopt() -> None:

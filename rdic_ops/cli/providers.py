@@ -11,8 +11,11 @@ from rdic_ops.cli.output import emit
 from rdic_ops.cli.task import rdic_task
 
 
-@rdic_task("providers.check", name="check",
-           help={**COMMON, "only": "check only these providers (comma-separated names or keys)"})
+@rdic_task(
+    "providers.check",
+    name="check",
+    help={**COMMON, "only": "check only these providers (comma-separated names or keys)"},
+)
 def check(c, env=None, set_=None, only=None, json_=False):
     """Ask each model API the env declares (conf/provider/) for one short answer: ✓/✗ per provider."""
     from rdic_ops.providers import report, run

@@ -35,6 +35,7 @@ class RdicTask(Task):
 def rdic_task(step: str, *, name: str | None = None, help: dict | None = None, json_flag: str = "json_"):
     """Invoke's @task for rdic-ops; ``step`` names the task in error objects ("models.pull"). ``json_flag`` is
     the parameter that asks for JSON (fleet.inventory: ``format``, whose value "json" does)."""
+
     def deco(fn):
         @functools.wraps(fn)
         def body(c, *args, **kw):
@@ -46,4 +47,5 @@ def rdic_task(step: str, *, name: str | None = None, help: dict | None = None, j
                 return fn(c, *args, **kw)
 
         return task(body, help=help_texts(fn, help or {}), klass=RdicTask, **FLAGS, **({"name": name} if name else {}))
+
     return deco

@@ -8,10 +8,16 @@ from rdic_ops.cli.output import finish
 from rdic_ops.cli.task import rdic_task
 
 
-@rdic_task("wsl.tune", name="tune",
-           help={**COMMON, "path": "edit this .wslconfig [default: the Windows profile's, found via interop]",
-                 "dry-run": "show the diff; write nothing",
-                 "restart": "run wsl.exe --shutdown through interop afterwards (ends this WSL session)"})
+@rdic_task(
+    "wsl.tune",
+    name="tune",
+    help={
+        **COMMON,
+        "path": "edit this .wslconfig [default: the Windows profile's, found via interop]",
+        "dry-run": "show the diff; write nothing",
+        "restart": "run wsl.exe --shutdown through interop afterwards (ends this WSL session)",
+    },
+)
 def tune(c, env=None, set_=None, path="", dry_run=False, restart=False, json_=False):
     """Set the Windows-side .wslconfig for the env (memory, processors, swap, ...), editing in place."""
     from rdic_ops.ops import wsl

@@ -18,9 +18,10 @@ from rdic_ops.units import GiB
 
 KEYS = ("threads", "num_ctx")
 # The keys `--set KEY=auto` resolves (the env's runtime threads and every role's context).
-AUTO_SETTINGS = {"env.runtime.n_threads": "${auto:threads}",
-                 **{f"{r}.num_ctx": f"${{auto:num_ctx,${{{r}.model.shape.n_ctx_train}}}}"
-                    for r in ROLES}}
+AUTO_SETTINGS = {
+    "env.runtime.n_threads": "${auto:threads}",
+    **{f"{r}.num_ctx": f"${{auto:num_ctx,${{{r}.model.shape.n_ctx_train}}}}" for r in ROLES},
+}
 
 
 @dataclass(frozen=True)
@@ -79,5 +80,7 @@ def register() -> None:
 
 def describe() -> str:
     f = machine()
-    return (f"{f.physical_cores} physical cores of {f.logical_cpus} usable CPUs, {f.ram_total / GiB:.1f} GiB RAM: "
-            f"threads {threads(f)}, num_ctx {num_ctx(f)}")
+    return (
+        f"{f.physical_cores} physical cores of {f.logical_cpus} usable CPUs, {f.ram_total / GiB:.1f} GiB RAM: "
+        f"threads {threads(f)}, num_ctx {num_ctx(f)}"
+    )

@@ -32,8 +32,10 @@ from rdic_ops.config.schema import RootConfig
 KEEP = 64  # entries kept; the oldest go first
 _ENV_VAR = re.compile(rb"oc\.env:\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)")
 _RESOLVER = re.compile(rb"\$\{\s*([A-Za-z_][\w.]*)\s*:")  # ${name:...}: a resolver, e.g. oc.env, now, hydra
-_CODE = [Path(__file__).with_name(n)
-         for n in ("schema.py", "compose.py", "auto.py", "rules.py", "provider.py", "yamlguard.py")]
+_CODE = [
+    Path(__file__).with_name(n)
+    for n in ("schema.py", "compose.py", "auto.py", "rules.py", "provider.py", "yamlguard.py")
+]
 _CODE.append(Path(__file__).parents[1] / "wslkeys.py")  # rules.py checks env.wsl with its sizes and keys
 
 

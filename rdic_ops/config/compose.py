@@ -33,8 +33,9 @@ def _translate(override: str) -> str:
     key = key.strip()
     prefix = re.match(r"^[+~]*", key).group()  # type: ignore[union-attr]  # matches any text
     if prefix:
-        raise ConfigError(f"--set {override!r}: '{prefix}' would add or delete a key past the schema; "
-                          "only existing keys can be set")
+        raise ConfigError(
+            f"--set {override!r}: '{prefix}' would add or delete a key past the schema; only existing keys can be set"
+        )
     if not _KEY.match(key):
         raise ConfigError(f"--set {override!r}: {key!r} is not a config key")
     role = key.removesuffix(".name").removesuffix(".model")  # ROLE.model.name=NAME: that model's file too
@@ -57,8 +58,9 @@ def _parsed(override: str, hydra_override: str) -> str:
         OverridesParser.create().parse_override(hydra_override)
     except Exception as exc:  # HydraException / OverrideParseException
         detail = (str(exc).splitlines() or ["unreadable"])[0]
-        raise ConfigError(f"--set {override!r}: the value cannot be read ({detail})",
-                          remedy="quote it: --set \"KEY='VALUE'\"") from None
+        raise ConfigError(
+            f"--set {override!r}: the value cannot be read ({detail})", remedy="quote it: --set \"KEY='VALUE'\""
+        ) from None
     return hydra_override
 
 
@@ -175,7 +177,7 @@ def _unset_parent(env: str, overrides) -> str | None:
             known = isinstance(node, dict) and part in node  # a key this env leaves unset (None), or no key at all
             node = node[part] if known else None  # type: ignore[index]  # a dict: known says so
             if node is None:
-                parent = ".".join(parts[:i + 1])
+                parent = ".".join(parts[: i + 1])
                 if not known:
                     return f"{key}: {parent} is not a config key (`invoke config --env={env}` prints them)"
                 return f"{key}: {parent} is not set in env {env}, so {key} cannot be set (choose an env that has it)"
@@ -196,9 +198,7 @@ def check(cfg: RootConfig, origin=lambda key: "") -> None:
             )
         train = spec.model.shape.n_ctx_train
         if role != "embedding" and train and spec.num_ctx > train:
-            raise ConfigError(
-                f"{role}.num_ctx: {spec.num_ctx} exceeds {spec.model.name}'s trained context {train}"
-            )
+            raise ConfigError(f"{role}.num_ctx: {spec.num_ctx} exceeds {spec.model.name}'s trained context {train}")
         if spec.model.source.value == "ollama" and not spec.model.ollama_tag:
             raise ConfigError(f"{role}.model.ollama_tag: source is ollama but no tag is set")
         if spec.model.ollama_tag:

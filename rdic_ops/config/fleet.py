@@ -88,8 +88,10 @@ def inventory_path(name: str) -> Path:
     if name.endswith((".yaml", ".yml")) or "/" in name:
         path = Path(name).expanduser()
     elif name not in choices("fleet"):
-        raise ConfigError(f"unknown fleet {name!r} (choices: {', '.join(choices('fleet')) or 'none'}; "
-                          "or pass a path to an inventory YAML)")
+        raise ConfigError(
+            f"unknown fleet {name!r} (choices: {', '.join(choices('fleet')) or 'none'}; "
+            "or pass a path to an inventory YAML)"
+        )
     else:
         path = conf_dir() / "fleet" / f"{name}.yaml"
     # Hydra opens what it is given: a regular file of bounded size, judged before it does (fsutil's rules)
@@ -133,8 +135,9 @@ def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Fle
 
 
 def _path(key: str, value: str | None) -> None:
-    if value is not None and (not value or "\x00" in value or "\n" in value or
-                              not (value.startswith(("/", "~/")) or value == "~")):
+    if value is not None and (
+        not value or "\x00" in value or "\n" in value or not (value.startswith(("/", "~/")) or value == "~")
+    ):
         raise ConfigError(f"{key}: must be an absolute path or start with ~/")
 
 

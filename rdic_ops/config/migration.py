@@ -19,10 +19,19 @@ from rdic_ops.config.schema import HfSource
 from rdic_ops.errors import ConfigError, UsageError
 
 KINDS = ("files", "repos", "urls", "ollama_tags", "labels", "chat_formats")
-RECORD_LINES = ("rdic: keep", r"(?i)\b(?:was|were) (?:produced|measured|generated|obtained|run|evaluated|scored) "
-                              r"(?:with|by|on|using)\b")
-RECORD_SECTIONS = ("(?i)results?", "(?i)benchmarks?", "(?i)history", "(?i)change ?log", "(?i)evaluations?",
-                   "(?i)past runs?")
+RECORD_LINES = (
+    "rdic: keep",
+    r"(?i)\b(?:was|were) (?:produced|measured|generated|obtained|run|evaluated|scored) "
+    r"(?:with|by|on|using)\b",
+)
+RECORD_SECTIONS = (
+    "(?i)results?",
+    "(?i)benchmarks?",
+    "(?i)history",
+    "(?i)change ?log",
+    "(?i)evaluations?",
+    "(?i)past runs?",
+)
 
 
 @dataclass
@@ -41,7 +50,8 @@ class ModelFacts:
 
 # Its numbers: (lowest, highest, what it means), as rules.RANGES (YAML keys from/to are source/target here).
 RANGES: dict[str, tuple[float, float, str]] = {
-    f"{side}.n_ctx": (1, 1_048_576, "context length in tokens") for side in ("source", "target")}
+    f"{side}.n_ctx": (1, 1_048_576, "context length in tokens") for side in ("source", "target")
+}
 
 
 @dataclass
@@ -85,8 +95,10 @@ def check(spec: MigrationSpec, where: str, text: str = "") -> None:
     for kind in KINDS:
         old, new = getattr(spec.source, kind), getattr(spec.target, kind)
         if old and len(new) not in (1, len(old)):
-            raise ConfigError(f"{at('to', kind)}: to.{kind}: {len(new)} entries for {len(old)} in from.{kind} "
-                              "(pair them one to one, or give one)")
+            raise ConfigError(
+                f"{at('to', kind)}: to.{kind}: {len(new)} entries for {len(old)} in from.{kind} "
+                "(pair them one to one, or give one)"
+            )
         if old and not new:
             raise ConfigError(f"{at('from', kind)}: to.{kind}: missing (from.{kind} has {len(old)})")
         for i, o in enumerate(old):
@@ -95,8 +107,9 @@ def check(spec: MigrationSpec, where: str, text: str = "") -> None:
     for n, (old, new) in enumerate(spec.renames.items(), 1):
         for side, ident in (("old", old), ("new", new)):
             if not str(ident).isidentifier() or keyword.iskeyword(str(ident)):
-                raise ConfigError(f"{at('renames', str(old))}: renames: entry {n}: the {side} name is not a "
-                                  "Python identifier")
+                raise ConfigError(
+                    f"{at('renames', str(old))}: renames: entry {n}: the {side} name is not a Python identifier"
+                )
     for side, attr in (("from", "source"), ("to", "target")):
         why = out_of_range(getattr(spec, attr).n_ctx, *RANGES[f"{attr}.n_ctx"])
         if why:
@@ -148,8 +161,9 @@ def _ambiguous(items, state) -> bool:
     from re import _parser  # type: ignore[attr-defined]
 
     width = _parser.SubPattern(state, list(items)).getwidth()
-    return width[0] != width[1] or any(op is C.BRANCH or any(_ambiguous(s, state) for s in _subs(op, av))
-                                       for op, av in items)
+    return width[0] != width[1] or any(
+        op is C.BRANCH or any(_ambiguous(s, state) for s in _subs(op, av)) for op, av in items
+    )
 
 
 def _long_repeats(items, state) -> int:
@@ -182,11 +196,14 @@ def regex_problem(rx: str) -> str | None:
         return f"not a regular expression (an error at character {(exc.pos or 0) + 1})"
     n = _long_repeats(list(parsed), parsed.state)
     if n < 0:
-        return ("a repeated group that can match more than one way (nested quantifiers, like (a+)+ or (a|ab)*): "
-                "it can backtrack without end; repeat a plain character or class instead")
+        return (
+            "a repeated group that can match more than one way (nested quantifiers, like (a+)+ or (a|ab)*): "
+            "it can backtrack without end; repeat a plain character or class instead"
+        )
     if n > 1:
-        return (f"{n} long repeats (like .*x.*y): the search time grows with a line's length to the power "
-                f"{n + 1}; keep one")
+        return (
+            f"{n} long repeats (like .*x.*y): the search time grows with a line's length to the power {n + 1}; keep one"
+        )
     return None
 
 
@@ -235,8 +252,10 @@ def load_migration(name_or_path: str, conf: Path) -> tuple[MigrationSpec, Path]:
             if yaml_key in raw:
                 raw[attr] = raw.pop(yaml_key)
             if not isinstance(raw.get(attr) or {}, dict):
-                raise ConfigError(f"{yaml_key}: expected a mapping (model, files, repos, urls, ollama_tags, "
-                                  "labels, chat_formats, n_ctx)")
+                raise ConfigError(
+                    f"{yaml_key}: expected a mapping (model, files, repos, urls, ollama_tags, "
+                    "labels, chat_formats, n_ctx)"
+                )
             for kind in KINDS:  # one value or a list; numbers in labels stay text
                 v = (raw.get(attr) or {}).get(kind)
                 if v is not None:

@@ -55,11 +55,14 @@ def check_providers(providers: dict) -> None:
     for key, p in providers.items():
         where = f"providers.{key}"
         if not _KEYS.match(key):
-            raise ConfigError(f"providers: key {key[:40]!r} must be letters, digits, '-' or '_' "
-                              "(it is what --set and --only use)")
+            raise ConfigError(
+                f"providers: key {key[:40]!r} must be letters, digits, '-' or '_' (it is what --set and --only use)"
+            )
         if p.api_key_env is not None and not _ENV_NAME.match(p.api_key_env):
-            raise ConfigError(f"{where}.api_key_env: must be the NAME of an environment variable in capitals "
-                              "(e.g. ANTHROPIC_API_KEY), not the key itself; put the key in that variable")
+            raise ConfigError(
+                f"{where}.api_key_env: must be the NAME of an environment variable in capitals "
+                "(e.g. ANTHROPIC_API_KEY), not the key itself; put the key in that variable"
+            )
         if p.endpoint is not None and not re.match(r"^https?://[^\s/]+", p.endpoint):
             raise ConfigError(f"{where}.endpoint: expected an http(s):// URL")
         try:

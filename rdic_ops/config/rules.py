@@ -32,7 +32,7 @@ HOUR, DAY = 3_600, 86_400
 
 # Model files (conf/model/): the numbers of one model, before its file exists (compose.load_model_spec too).
 MODEL_RANGES: dict[str, tuple[float, float, str]] = {
-    "file_size": (0, 2 ** 44, "bytes; at most 16 TiB (the largest GGUF files are about 1.5 TB)"),
+    "file_size": (0, 2**44, "bytes; at most 16 TiB (the largest GGUF files are about 1.5 TB)"),
     "embedding_dim": (0, 65_536, "dimensions"),
     "max_tokens": (0, MAX_CTX, "tokens the model reads at most"),
     "shape.n_layer": (0, 4_096, "layers"),
@@ -151,8 +151,13 @@ def problems(cfg) -> list[tuple[str, str]]:
     for key in ("hf_token_env",):
         name = getattr(cfg.secrets, key)
         if name and not ENV_NAME.match(name):
-            out.append((f"secrets.{key}", "must name an environment variable in upper case (e.g. HF_TOKEN), "
-                                          "never hold the secret itself: put the value in the environment"))
+            out.append(
+                (
+                    f"secrets.{key}",
+                    "must name an environment variable in upper case (e.g. HF_TOKEN), "
+                    "never hold the secret itself: put the value in the environment",
+                )
+            )
     return out
 
 
@@ -194,6 +199,7 @@ def check(cfg, origin: Callable[[str], str]) -> None:
 
 
 # ---- where a key was set --------------------------------------------------------------------------------
+
 
 def _line_of(path: Path, key: str) -> int | None:
     """1-based line of a dotted key in a YAML file, or None when the file does not set it."""
@@ -272,7 +278,7 @@ def locate(key: str, files: list[tuple[Path, str]]) -> str:
         package = "" if package in ("", "_global_") else package
         if package and not (key == package or key.startswith(package + ".")):
             continue
-        rel = key[len(package) + 1:] if package else key
+        rel = key[len(package) + 1 :] if package else key
         line = _line_of(path, rel)
         if line:
             found = f"{shown(path)}:{line}"

@@ -65,13 +65,19 @@ def check_node(root: yaml.Node | None) -> None:
         nonlocal added
         if id(node) in seen:
             if id(node) in open_:
-                raise AliasBomb(None, None, "an alias refers to its own anchor (a cycle): YAML cannot expand it",
-                                node.start_mark)
+                raise AliasBomb(
+                    None, None, "an alias refers to its own anchor (a cycle): YAML cannot expand it", node.start_mark
+                )
             added += _size(node, sizes)
             if added > MAX_ALIAS_NODES:
-                raise AliasBomb(None, None, f"the aliases of the anchor here expand the document by more than "
-                                            f"{MAX_ALIAS_NODES} nodes (nested aliases, a 'billion laughs'): "
-                                            "write the values out, or use fewer aliases", node.start_mark)
+                raise AliasBomb(
+                    None,
+                    None,
+                    f"the aliases of the anchor here expand the document by more than "
+                    f"{MAX_ALIAS_NODES} nodes (nested aliases, a 'billion laughs'): "
+                    "write the values out, or use fewer aliases",
+                    node.start_mark,
+                )
             return
         seen.add(id(node))
         open_.add(id(node))

@@ -55,13 +55,22 @@ def app_setting_change(path: Path, key: str, value: str, backup_dir: Path) -> Ch
         raise UsageError(f"{path}: not valid JSON ({exc})") from None
     shown_old = "(unset)" if old is None else f"{key}={old}"
     if have == want:
-        return Change.noop(str(path), shown_old, after=f"{key}={value}", reason=f"{key} is {value}",
-                           secret=is_secret_name(key))
+        return Change.noop(
+            str(path), shown_old, after=f"{key}={value}", reason=f"{key} is {value}", secret=is_secret_name(key)
+        )
 
     def write():
         saved = backup(path, backup_dir)
         if saved:
             os.chmod(saved, 0o600)
         atomic_write(path, want)
-    return Change(str(path), "update" if have is not None else "create", shown_old, f"{key}={value}",
-                  reason=f"the app embeds with {value}", secret=is_secret_name(key), apply=write)
+
+    return Change(
+        str(path),
+        "update" if have is not None else "create",
+        shown_old,
+        f"{key}={value}",
+        reason=f"the app embeds with {value}",
+        secret=is_secret_name(key),
+        apply=write,
+    )

@@ -53,8 +53,9 @@ class OllamaEmbedder:
         except ollama.ResponseError as exc:
             raise StepFailed(f"ollama embed {self.tag}: {exc.error}") from None
         except (ConnectionError, httpx.HTTPError) as exc:
-            raise StepFailed(f"ollama embed {self.tag}: {type(exc).__name__}",
-                             remedy="start Ollama or check env.runtime.ollama.host") from None
+            raise StepFailed(
+                f"ollama embed {self.tag}: {type(exc).__name__}", remedy="start Ollama or check env.runtime.ollama.host"
+            ) from None
         return np.asarray(r.embeddings, dtype=np.float32)
 
     def info(self) -> BackendInfo:
@@ -79,8 +80,14 @@ def st_model_path(cfg: RootConfig) -> str:
 
 
 class SentenceTransformersEmbedder:
-    def __init__(self, cfg: RootConfig, *, device: str | None = None, batch_size: int | None = None,
-                 max_seq_length: int | None = None):
+    def __init__(
+        self,
+        cfg: RootConfig,
+        *,
+        device: str | None = None,
+        batch_size: int | None = None,
+        max_seq_length: int | None = None,
+    ):
         e = cfg.embedding
         self.cfg = cfg
         self.device = device or ("cpu" if e.device.value in ("cpu", "gpu") else e.device.value)
@@ -104,9 +111,11 @@ class SentenceTransformersEmbedder:
         except StepFailed:
             raise
         except Exception as exc:  # missing files, no CUDA, ...
-            raise StepFailed(f"sentence-transformers could not load {self.path} on {self.device}: "
-                             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
-                             remedy="run invoke models.pull, or set embedding.device") from None
+            raise StepFailed(
+                f"sentence-transformers could not load {self.path} on {self.device}: "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+                remedy="run invoke models.pull, or set embedding.device",
+            ) from None
         finally:
             if offline:
                 del os.environ["HF_HUB_OFFLINE"]
@@ -115,17 +124,25 @@ class SentenceTransformersEmbedder:
             self.model.max_seq_length = msl
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        out = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                normalize_embeddings=self.cfg.embedding.normalize, show_progress_bar=False)
+        out = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=self.cfg.embedding.normalize,
+            show_progress_bar=False,
+        )
         return np.asarray(out, dtype=np.float32)
 
     def info(self) -> BackendInfo:
         import sentence_transformers
 
-        return BackendInfo("sentence_transformers", self.cfg.embedding.model.name,
-                           f"sentence-transformers {sentence_transformers.__version__}", self.device,
-                           int(getattr(self.model, "get_embedding_dimension",
-                                       self.model.get_sentence_embedding_dimension)() or 0))
+        return BackendInfo(
+            "sentence_transformers",
+            self.cfg.embedding.model.name,
+            f"sentence-transformers {sentence_transformers.__version__}",
+            self.device,
+            int(getattr(self.model, "get_embedding_dimension", self.model.get_sentence_embedding_dimension)() or 0),
+        )
 
 
 def _load_st(cls, path: str, device: str, spec):
@@ -140,8 +157,10 @@ def _load_st(cls, path: str, device: str, spec):
 
     fact = hub.probe(spec.hf.repo, "config.json", spec.hf.revision or "main")
     if not fact.reachable:
-        raise StepFailed(f"{path} is not in the Hugging Face cache here, and {fact.reason}",
-                         remedy="run invoke models.pull once the Hub is reachable")
+        raise StepFailed(
+            f"{path} is not in the Hugging Face cache here, and {fact.reason}",
+            remedy="run invoke models.pull once the Hub is reachable",
+        )
     return cls(path, device=device)
 
 
@@ -155,21 +174,31 @@ class LlamaCppEmbedder:
         m = cfg.embedding.model
         found = gguf or cfg.embedding.gguf or model_file(cfg, m)
         if found is None or (not gguf and not cfg.embedding.gguf and m.source.value in ("package", "ollama")):
-            raise UsageError(f"the llama.cpp backend needs a GGUF of {m.name}, which comes as a {m.source.value} "
-                             "model", remedy="convert it to GGUF and set embedding.gguf=PATH")
+            raise UsageError(
+                f"the llama.cpp backend needs a GGUF of {m.name}, which comes as a {m.source.value} model",
+                remedy="convert it to GGUF and set embedding.gguf=PATH",
+            )
         self.path = str(found)
         if not Path(self.path).is_file():
-            raise StepFailed(f"no GGUF embedding model at {self.path}",
-                             remedy="run invoke models.pull, or set embedding.gguf=PATH")
+            raise StepFailed(
+                f"no GGUF embedding model at {self.path}", remedy="run invoke models.pull, or set embedding.gguf=PATH"
+            )
         from llama_cpp import Llama
 
         msl = cfg.embedding.max_seq_length or cfg.embedding.model.max_tokens or 512
         self.n_ctx = msl
         # n_batch caps the tokens of one text: it must equal the truncation length to match
         # sentence-transformers (REFERENCE.md); texts are embedded one at a time.
-        self.llama = Llama(model_path=self.path, embedding=True, n_ctx=msl, n_batch=msl, n_ubatch=msl,
-                           verbose=False, pooling_type=1,
-                           n_threads=os.cpu_count() or 1)
+        self.llama = Llama(
+            model_path=self.path,
+            embedding=True,
+            n_ctx=msl,
+            n_batch=msl,
+            n_ubatch=msl,
+            verbose=False,
+            pooling_type=1,
+            n_threads=os.cpu_count() or 1,
+        )
 
     def embed(self, texts: list[str]) -> np.ndarray:
         vecs = []
@@ -182,9 +211,13 @@ class LlamaCppEmbedder:
     def info(self) -> BackendInfo:
         import importlib.metadata
 
-        return BackendInfo("llamacpp", Path(self.path).name,
-                           f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}", "cpu",
-                           int(self.llama.n_embd()))
+        return BackendInfo(
+            "llamacpp",
+            Path(self.path).name,
+            f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}",
+            "cpu",
+            int(self.llama.n_embd()),
+        )
 
 
 def make(cfg: RootConfig, backend: EmbeddingBackend | str | None = None, **kwargs):

@@ -100,8 +100,15 @@ def _timed(engines: dict, row, texts: list[str]) -> tuple[float, np.ndarray]:
     return len(texts) / (time.perf_counter() - t0), v
 
 
-def run(cfg: RootConfig, names: list[str], batch_sizes: list[int], max_seq_lengths: list[int],
-        n_texts: int = 256, rounds: int = 3, texts: list[str] | None = None) -> list[BenchRow]:
+def run(
+    cfg: RootConfig,
+    names: list[str],
+    batch_sizes: list[int],
+    max_seq_lengths: list[int],
+    n_texts: int = 256,
+    rounds: int = 3,
+    texts: list[str] | None = None,
+) -> list[BenchRow]:
     """Rows of (backend, batch size, max_seq_length); ``texts`` replaces the corpus of ``n_texts``."""
     from rdic_ops.embeddings.parity import cosine_rows
 

@@ -30,20 +30,44 @@ def converter(cache: Path | None = None) -> Path:
     if script.exists():
         return script.parent
     root.mkdir(parents=True, exist_ok=True)
-    out = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                          f"llama-cpp-python=={version}", "-d", str(root)], capture_output=True, text=True,
-                         check=False, timeout=900)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"llama-cpp-python=={version}",
+            "-d",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
     sdists = sorted(root.glob("llama_cpp_python-*.tar.gz"))
     if out.returncode != 0 or not sdists:
-        raise StepFailed(f"pip download of the llama-cpp-python {version} source failed: "
-                         f"{(out.stderr or out.stdout).strip().splitlines()[-1:]}")
+        raise StepFailed(
+            f"pip download of the llama-cpp-python {version} source failed: "
+            f"{(out.stderr or out.stdout).strip().splitlines()[-1:]}"
+        )
     prefix = f"{sdists[0].name.removesuffix('.tar.gz')}/vendor/llama.cpp/"
     with tarfile.open(sdists[0]) as tar:
-        members = [m for m in tar.getmembers() if m.name.startswith(prefix) and
-                   (m.name[len(prefix):] == "convert_hf_to_gguf.py" or
-                    m.name[len(prefix):].split("/")[0] in ("conversion", "gguf-py"))]
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.name.startswith(prefix)
+            and (
+                m.name[len(prefix) :] == "convert_hf_to_gguf.py"
+                or m.name[len(prefix) :].split("/")[0] in ("conversion", "gguf-py")
+            )
+        ]
         for m in members:
-            m.name = "llama.cpp/" + m.name[len(prefix):]
+            m.name = "llama.cpp/" + m.name[len(prefix) :]
         tar.extractall(root, members=members, filter="data")
     sdists[0].unlink()
     return script.parent
@@ -58,9 +82,22 @@ def hf_to_gguf(model_dir: str | Path, out: str | Path, outtype: str = "f32") -> 
     tmp = out.with_name(f".{out.name}.partial")
     out.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(src / "gguf-py"), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, str(src / "convert_hf_to_gguf.py"), str(model_dir), "--outfile",
-                           str(tmp), "--outtype", outtype], capture_output=True, text=True, env=env, check=False,
-                          timeout=1800)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(src / "convert_hf_to_gguf.py"),
+            str(model_dir),
+            "--outfile",
+            str(tmp),
+            "--outtype",
+            outtype,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=1800,
+    )
     if proc.returncode != 0 or not tmp.exists():
         tmp.unlink(missing_ok=True)
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]

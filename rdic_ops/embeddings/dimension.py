@@ -41,8 +41,9 @@ def _model_files(cfg: RootConfig) -> list[Path] | None:
         if not where.is_dir():  # a Hub repo id: its snapshot in the local cache, if there is one
             from huggingface_hub import snapshot_download
 
-            where = Path(snapshot_download(where.as_posix(), revision=cfg.embedding.model.hf.revision,
-                                           local_files_only=True))
+            where = Path(
+                snapshot_download(where.as_posix(), revision=cfg.embedding.model.hf.revision, local_files_only=True)
+            )
     except Exception:  # not installed, not cached, offline: no shortcut, the full check runs
         return None
     return sorted(p for p in where.rglob("*") if p.is_file())

@@ -37,11 +37,14 @@ def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def parity(src, dst, texts: list[str]) -> Parity:
     a, b = src.embed(texts), dst.embed(texts)
     if a.shape[1] != b.shape[1]:
-        raise StepFailed(f"dimension mismatch: {a.shape[1]} (from) vs {b.shape[1]} (to): the index cannot be "
-                         "kept or mixed", remedy="pick a target model with the same dimension, or rebuild the index")
+        raise StepFailed(
+            f"dimension mismatch: {a.shape[1]} (from) vs {b.shape[1]} (to): the index cannot be kept or mixed",
+            remedy="pick a target model with the same dimension, or rebuild the index",
+        )
     cos = cosine_rows(a, b)
-    return Parity(len(texts), int(a.shape[1]), int(b.shape[1]), float(cos.mean()), float(cos.min()),
-                  float(np.percentile(cos, 1)))
+    return Parity(
+        len(texts), int(a.shape[1]), int(b.shape[1]), float(cos.mean()), float(cos.min()), float(np.percentile(cos, 1))
+    )
 
 
 def sample_texts(paths: list[Path], text_field: str) -> list[str]:

@@ -47,8 +47,14 @@ def _progress_bar(name: str, total: int, done: int, show: bool | None):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    bar = Progress(TextColumn(f"re-embed {name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=True)
+    bar = Progress(
+        TextColumn(f"re-embed {name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     bar.start()
     return bar, bar.add_task("", total=total, completed=done)
 
@@ -56,7 +62,7 @@ def _progress_bar(name: str, total: int, done: int, show: bool | None):
 def _embed_rest(texts, embedder, state, vec_path, prog_path, step, bar, task) -> None:
     with open(vec_path, "ab") as fh:
         for i in range(state["done"], len(texts), step):
-            v = np.ascontiguousarray(embedder.embed(texts[i:i + step]), dtype=np.float32)
+            v = np.ascontiguousarray(embedder.embed(texts[i : i + step]), dtype=np.float32)
             fh.write(v.tobytes())
             fh.flush()
             os.fsync(fh.fileno())
@@ -72,25 +78,42 @@ def _swap(path: Path, fmt, st, vectors: np.ndarray, info: dict, source_sha256: s
     os.chmod(tmp, path.stat().st_mode & 0o7777)  # the app's file keeps its mode
     if sha256_file(path) != source_sha256:  # the app wrote records since the store was loaded: keep them
         tmp.unlink(missing_ok=True)
-        raise StepFailed(f"{path.name} changed while it was re-embedded (the app wrote to it): not replaced",
-                         remedy="stop the app's writes (or let it finish), then re-run migrate-embeddings")
+        raise StepFailed(
+            f"{path.name} changed while it was re-embedded (the app wrote to it): not replaced",
+            remedy="stop the app's writes (or let it finish), then re-run migrate-embeddings",
+        )
     kept = backup(path)  # the old store, for rollback (a second re-embed in the same second overwrote the first's)
     tmp.replace(path)  # the swap: readers see the old file or the new one
     fsync_dir(path.parent)
-    stores.write_sidecar(path, {**info, "dim": int(vectors.shape[1]), "vectors": len(st.texts),
-                                "sha256": sha256_file(path), "previous": str(kept)})
+    stores.write_sidecar(
+        path,
+        {
+            **info,
+            "dim": int(vectors.shape[1]),
+            "vectors": len(st.texts),
+            "sha256": sha256_file(path),
+            "previous": str(kept),
+        },
+    )
 
 
-def reembed(path: Path, embedder, info: dict, batch_size: int, text_field: str,
-            show_progress: bool | None = None) -> float:
+def reembed(
+    path: Path, embedder, info: dict, batch_size: int, text_field: str, show_progress: bool | None = None
+) -> float:
     """Re-embed one store, resumable; returns texts/s of the embedding work done in this call."""
     fmt = stores.fmt_for(path)
     st = fmt.load(path, text_field)
     work = path.with_name(path.name + ".rdic-work")
     work.mkdir(exist_ok=True)
     prog_path, vec_path = work / "progress.json", work / "vectors.f32"
-    key = {"source_sha256": sha256_file(path), "backend": info["backend"], "model": info["model"],
-           "batch_size": batch_size, "n": len(st.texts), "order": "length-desc"}
+    key = {
+        "source_sha256": sha256_file(path),
+        "backend": info["backend"],
+        "model": info["model"],
+        "batch_size": batch_size,
+        "n": len(st.texts),
+        "order": "length-desc",
+    }
     # Longest first over the whole corpus, as encode() orders one call: batches pad less. The order is
     # deterministic, so a resumed run continues the same sequence; rows are put back in store order at the end.
     order = sorted(range(len(st.texts)), key=lambda i: -len(st.texts[i]))

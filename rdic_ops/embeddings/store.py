@@ -57,11 +57,19 @@ class NanoVectorDbFormat:
         records = data["data"]
         missing = [r.get("__id__") for r in records if not isinstance(r.get(text_field), str)]
         if missing:
-            raise UsageError(f"{path}: {len(missing)} record(s) have no text in field {text_field!r} "
-                             f"(first: {missing[0]}); pass --text-field")
+            raise UsageError(
+                f"{path}: {len(missing)} record(s) have no text in field {text_field!r} "
+                f"(first: {missing[0]}); pass --text-field"
+            )
         extra = {k: v for k, v in data.items() if k not in ("data", "matrix", "embedding_dim")}
-        return Store(path, [r["__id__"] for r in records], [r[text_field] for r in records], records,
-                     np.asarray(data["matrix"], dtype=np.float32), extra)
+        return Store(
+            path,
+            [r["__id__"] for r in records],
+            [r[text_field] for r in records],
+            records,
+            np.asarray(data["matrix"], dtype=np.float32),
+            extra,
+        )
 
     @staticmethod
     def write(store: Store, vectors: np.ndarray, dest: Path) -> None:

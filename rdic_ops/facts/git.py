@@ -64,8 +64,11 @@ def tree_state(root: Path) -> str:
     """A digest of the files as they are (tracked ones by content, untracked ones by name): committing or
     staging changes nothing, an edit anywhere does."""
     files = tracked_files(root)
-    out = run(["git", "-C", str(root), "hash-object", "--stdin-paths"], timeout=120,
-              input="\n".join(f for f in files if (root / f).is_file()))
+    out = run(
+        ["git", "-C", str(root), "hash-object", "--stdin-paths"],
+        timeout=120,
+        input="\n".join(f for f in files if (root / f).is_file()),
+    )
     _, others = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
     return hashlib.sha256("\0".join([*files, out.stdout, others]).encode()).hexdigest()[:16]
 

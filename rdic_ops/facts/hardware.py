@@ -149,8 +149,11 @@ def nvidia() -> NvidiaFacts:
             h = pynvml.nvmlDeviceGetHandleByIndex(i)
             name = pynvml.nvmlDeviceGetName(h)
             mem = pynvml.nvmlDeviceGetMemoryInfo(h)
-            gpus.append(GpuFact(i, name.decode() if isinstance(name, bytes) else str(name),
-                                int(mem.total), int(mem.free), driver))
+            gpus.append(
+                GpuFact(
+                    i, name.decode() if isinstance(name, bytes) else str(name), int(mem.total), int(mem.free), driver
+                )
+            )
         return NvidiaFacts(True, "" if gpus else "driver loaded but no GPU found", driver, gpus)
     except Exception as exc:
         return NvidiaFacts(False, f"NVML query failed ({exc})")
@@ -202,8 +205,10 @@ def wsl(proc: Path | None = None, environ: dict | None = None, run: Runner = out
     if not facts.interop:
         facts.reason = "Windows interop is disabled: host RAM and cores unknown"
         return facts
-    ps = ("(Get-CimInstance Win32_ComputerSystem | ForEach-Object "
-          "{ \"$($_.TotalPhysicalMemory) $($_.NumberOfLogicalProcessors)\" })")
+    ps = (
+        "(Get-CimInstance Win32_ComputerSystem | ForEach-Object "
+        '{ "$($_.TotalPhysicalMemory) $($_.NumberOfLogicalProcessors)" })'
+    )
     out = run(["powershell.exe", "-NoProfile", "-NonInteractive", "-Command", ps], 15.0)
     parts = (out or "").replace("\r", "").split()
     if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():

@@ -36,8 +36,9 @@ def file_url(base: str, repo: str, revision: str, filename: str) -> str:
     return f"{base}/{repo}/resolve/{quote(revision, safe='')}/{quote(filename)}"
 
 
-def probe(repo: str, filename: str, revision: str = "main", *, timeout_s: float = 3.0,
-          environ: dict | None = None) -> HubFact:
+def probe(
+    repo: str, filename: str, revision: str = "main", *, timeout_s: float = 3.0, environ: dict | None = None
+) -> HubFact:
     """HEAD the file's resolve URL; the whole probe (name lookup included) ends within about ``timeout_s``."""
     environ = os.environ if environ is None else environ
     base = endpoint(environ)
@@ -48,8 +49,7 @@ def probe(repo: str, filename: str, revision: str = "main", *, timeout_s: float 
     url = file_url(base, repo, revision, filename)
     found: list[HubFact] = []
     # A thread bounds what httpx's timeouts do not: a name lookup that hangs (daemon: never holds up exit).
-    worker = threading.Thread(target=lambda: found.append(_head(url, shown, repo, filename, timeout_s)),
-                              daemon=True)
+    worker = threading.Thread(target=lambda: found.append(_head(url, shown, repo, filename, timeout_s)), daemon=True)
     worker.start()
     worker.join(timeout_s + 0.5)
     return found[0] if found else HubFact(False, shown, f"no answer from {shown} within {timeout_s:g} s")

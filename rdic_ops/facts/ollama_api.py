@@ -45,8 +45,10 @@ def ollama_errors(what: str, host: str, timeout: float, remedy: str = ""):
         code = f" (HTTP {exc.status_code})" if exc.status_code and exc.status_code > 0 else ""
         raise StepFailed(f"{what}: {exc.error}{code}", remedy=remedy) from None
     except (ConnectionError, httpx.ConnectError):
-        raise StepFailed(f"Ollama at {mask_url(host)} is not reachable",
-                         remedy="start it (systemctl start ollama, or ollama serve)") from None
+        raise StepFailed(
+            f"Ollama at {mask_url(host)} is not reachable", remedy="start it (systemctl start ollama, or ollama serve)"
+        ) from None
     except httpx.TimeoutException:
-        raise StepFailed(f"{what}: no answer within {timeout:g} s",
-                         remedy="raise env.runtime.ollama.timeout_s or check the server") from None
+        raise StepFailed(
+            f"{what}: no answer within {timeout:g} s", remedy="raise env.runtime.ollama.timeout_s or check the server"
+        ) from None

@@ -23,8 +23,10 @@ class ManifestError(ValueError):
 def check_tag(tag: object) -> str:
     """An Ollama model name as a path-safe name:tag; ManifestError (a ValueError) otherwise."""
     if not isinstance(tag, str) or not _TAG.match(tag):
-        raise ManifestError(f"{str(tag)[:80]!r} is not a valid Ollama model name "
-                            "([namespace/]model[:tag]: letters, digits, . _ - ; no '..', no absolute path)")
+        raise ManifestError(
+            f"{str(tag)[:80]!r} is not a valid Ollama model name "
+            "([namespace/]model[:tag]: letters, digits, . _ - ; no '..', no absolute path)"
+        )
     return tag
 
 
@@ -81,8 +83,10 @@ def read_manifest(root: Path, path: Path) -> Manifest:
         raw = path.read_bytes()
         data = json.loads(raw)
         layers = [data["config"], *data["layers"]]
-        blobs = [BlobRef(x["digest"], _size(x["size"]), str(x.get("mediaType", "")), blob_path(root, x["digest"]))
-                 for x in layers]
+        blobs = [
+            BlobRef(x["digest"], _size(x["size"]), str(x.get("mediaType", "")), blob_path(root, x["digest"]))
+            for x in layers
+        ]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return Manifest(tag_of(root, path), path, "", error=f"unreadable manifest ({exc})")
     return Manifest(tag_of(root, path), path, "sha256:" + hashlib.sha256(raw).hexdigest(), blobs)

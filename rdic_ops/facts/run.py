@@ -27,8 +27,9 @@ def run(argv: Sequence[str], *, timeout: float = 10.0, cwd=None, env=None, input
     """Run ``argv`` (no shell) and capture text output; 127 = not found, 124 = timed out."""
     argv = [str(a) for a in argv]
     try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env, input=input,
-                           errors="replace")
+        p = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env, input=input, errors="replace"
+        )
     except FileNotFoundError:
         return Ran(argv, 127, "", f"{argv[0]}: not found")
     except PermissionError as exc:

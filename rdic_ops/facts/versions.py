@@ -6,8 +6,18 @@ from __future__ import annotations
 import platform
 import sys
 
-LIBRARIES = ("invoke", "hydra-core", "omegaconf", "rich", "ollama", "huggingface-hub", "gguf",
-             "sentence-transformers", "torch", "llama-cpp-python")
+LIBRARIES = (
+    "invoke",
+    "hydra-core",
+    "omegaconf",
+    "rich",
+    "ollama",
+    "huggingface-hub",
+    "gguf",
+    "sentence-transformers",
+    "torch",
+    "llama-cpp-python",
+)
 
 
 def version_of(dist: str) -> str:

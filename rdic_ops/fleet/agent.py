@@ -76,13 +76,18 @@ def finish(root: str, release: str, build: str, keep: int) -> int:
         tmp.unlink()
     tmp.symlink_to(rel)
     os.replace(tmp, link)
-    _atomic_json(root_p / "installed.json", {"build": build, "version": version("rdic-ops"),
-                                             "release": str(rel), "python": sys.executable})
-    releases = sorted((p for p in (root_p / "releases").iterdir() if p.is_dir() and p != rel),
-                      key=lambda p: p.stat().st_mtime, reverse=True)
+    _atomic_json(
+        root_p / "installed.json",
+        {"build": build, "version": version("rdic-ops"), "release": str(rel), "python": sys.executable},
+    )
+    releases = sorted(
+        (p for p in (root_p / "releases").iterdir() if p.is_dir() and p != rel),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     import shutil
 
-    for old in releases[keep - 1:]:
+    for old in releases[keep - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
     print(json.dumps({"build": build, "version": version("rdic-ops")}))
     return 0
@@ -108,8 +113,13 @@ def _stop_on_eof(child: subprocess.Popen) -> None:
 def run(root: str, args: list[str]) -> int:
     # The conf/ of the installed build, whatever the host's own environment says: the same state everywhere.
     env = {**os.environ, "RDIC_CONF_DIR": str(_package_conf())}
-    child = subprocess.Popen([sys.executable, "-P", "-m", "rdic_ops.cli", *args],
-                             cwd=root, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+    child = subprocess.Popen(
+        [sys.executable, "-P", "-m", "rdic_ops.cli", *args],
+        cwd=root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     threading.Thread(target=_stop_on_eof, args=(child,), daemon=True).start()
     return child.wait()
 

@@ -49,30 +49,54 @@ def sh(conn, argv: list[str], *, timeout: int, what: str = ""):
 
 
 def probe(conn, python: str, root: str, venv: str) -> HostFacts:
-    res = conn.run(shlex.join([python, "-c", PROBE, root, venv]), hide=True, warn=True, in_stream=False,
-                   timeout=PROBE_TIMEOUT_S)
+    res = conn.run(
+        shlex.join([python, "-c", PROBE, root, venv]), hide=True, warn=True, in_stream=False, timeout=PROBE_TIMEOUT_S
+    )
     if res.exited == 127:
-        raise StepFailed(f"no Python on the host: {python} not found",
-                         remedy="install Python >= 3.11 there, or set the host's python in the inventory")
+        raise StepFailed(
+            f"no Python on the host: {python} not found",
+            remedy="install Python >= 3.11 there, or set the host's python in the inventory",
+        )
     try:
         data = json.loads(res.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         line = ((res.stderr or "").strip().splitlines() or [f"exit code {res.exited}"])[-1]
         raise StepFailed(f"probing the host with {python} failed: {line}") from None
-    return HostFacts(python, tuple(data["python"]), data["root"], data["venv"], data["installed"],
-                     int(data["free"]), bool(data["venv_ok"]))
+    return HostFacts(
+        python,
+        tuple(data["python"]),
+        data["root"],
+        data["venv"],
+        data["installed"],
+        int(data["free"]),
+        bool(data["venv_ok"]),
+    )
 
 
 def preconditions(f: HostFacts, min_free_mb: int) -> list[Check]:
     ver = ".".join(map(str, f.version))
     py_ok = f.version[:2] >= MIN_PYTHON
-    rows = [Check("python", Status.ok if py_ok else Status.failed, ">= 3.11", f"{f.python}: {ver}",
-                  "" if py_ok else "install Python >= 3.11, or set the host's python in the inventory")]
+    rows = [
+        Check(
+            "python",
+            Status.ok if py_ok else Status.failed,
+            ">= 3.11",
+            f"{f.python}: {ver}",
+            "" if py_ok else "install Python >= 3.11, or set the host's python in the inventory",
+        )
+    ]
     need = min_free_mb * 1024 * 1024
     # A host already on some build only needs room for the new release, but the floor is the same.
     disk_ok = f.free >= need
-    rows.append(Check("disk", Status.ok if disk_ok else Status.failed, f">= {min_free_mb} MiB free at {f.root}",
-                      f"{f.free / 1024**2:,.0f} MiB free", "" if disk_ok else "free disk space on the host"))
+    rows.append(
+        Check(
+            "disk",
+            Status.ok if disk_ok else Status.failed,
+            f">= {min_free_mb} MiB free at {f.root}",
+            f"{f.free / 1024**2:,.0f} MiB free",
+            "" if disk_ok else "free disk space on the host",
+        )
+    )
     return rows
 
 
@@ -96,8 +120,12 @@ def _install(conn, fleet: FleetSpec, f: HostFacts, builder: Builder) -> None:
         sh(conn, [*pip, wheel + extras], timeout=t, what="pip install (dependencies)")
     # Same version, other build: only a forced reinstall replaces the files.
     sh(conn, [*pip, "--no-deps", "--force-reinstall", wheel], timeout=t, what="pip install rdic-ops")
-    sh(conn, [vpy, "-P", "-m", "rdic_ops.fleet.agent", "finish", f.root, release, build.id, str(b.keep_releases)],
-       timeout=t, what="finishing the install")
+    sh(
+        conn,
+        [vpy, "-P", "-m", "rdic_ops.fleet.agent", "finish", f.root, release, build.id, str(b.keep_releases)],
+        timeout=t,
+        what="finishing the install",
+    )
 
 
 def host_paths(fleet: FleetSpec, name: str) -> tuple[str, str, str]:
@@ -121,9 +149,16 @@ def bootstrap(conn, fleet: FleetSpec, name: str, builder: Builder, *, dry_run: b
         if f.build == builder.id:
             plan.add(Change.noop(target, f.build, reason="already on the controller's build"))
         else:
-            plan.add(Change(target, "update" if f.build else "install", f.build, builder.id,
-                            reason="the controller's build differs" if f.build else "not installed",
-                            apply=lambda: _install(conn, fleet, f, builder)))
+            plan.add(
+                Change(
+                    target,
+                    "update" if f.build else "install",
+                    f.build,
+                    builder.id,
+                    reason="the controller's build differs" if f.build else "not installed",
+                    apply=lambda: _install(conn, fleet, f, builder),
+                )
+            )
         return plan
 
     result = converge(make_plan, dry_run=dry_run)

@@ -73,8 +73,22 @@ def _wheel(root: Path, files: list[str], out: Path) -> Path:
             if dest:
                 (src / dest).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(root / rel, src / dest)
-        got = run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                   "--disable-pip-version-check", "-w", str(Path(tmp) / "dist"), str(src)], timeout=600)
+        got = run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+                "--disable-pip-version-check",
+                "-w",
+                str(Path(tmp) / "dist"),
+                str(src),
+            ],
+            timeout=600,
+        )
         wheels = list((Path(tmp) / "dist").glob("*.whl"))
         if not got.ok or not wheels:
             line = (got.stderr.strip().splitlines() or ["no wheel produced"])[-1]

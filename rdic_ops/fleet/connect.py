@@ -58,13 +58,17 @@ def _policy(fleet: FleetSpec, name: str, host: FleetHost, accept_new: bool):
             if pin.startswith("SHA256:"):
                 if key.fingerprint.rstrip("=") == pin.rstrip("="):
                     return
-                raise HostKeyRefused(f"host key changed: pinned {pin}, offered {offered}; refusing to connect",
-                                     remedy=f"if {name} was reinstalled, update fleet.hosts.{name}.host_key")
+                raise HostKeyRefused(
+                    f"host key changed: pinned {pin}, offered {offered}; refusing to connect",
+                    remedy=f"if {name} was reinstalled, update fleet.hosts.{name}.host_key",
+                )
             if accept_new:
                 _record(known_hosts_file(fleet), hostname, key)
                 return
-            raise HostKeyRefused(f"unknown host key {offered}",
-                                 remedy=f"pin it in fleet.hosts.{name}.host_key, or pass --accept-new-host-keys")
+            raise HostKeyRefused(
+                f"unknown host key {offered}",
+                remedy=f"pin it in fleet.hosts.{name}.host_key, or pass --accept-new-host-keys",
+            )
 
     return Policy()
 
@@ -90,8 +94,10 @@ def _why(exc: BaseException, host: FleetHost) -> str:
 
     where = f"{host.address}:{host.port}"
     if isinstance(exc, paramiko.BadHostKeyException):
-        return (f"host key CHANGED for {where}: expected {exc.expected_key.fingerprint}, got "
-                f"{exc.key.fingerprint}; refusing to connect (update the pin or known_hosts if it was reinstalled)")
+        return (
+            f"host key CHANGED for {where}: expected {exc.expected_key.fingerprint}, got "
+            f"{exc.key.fingerprint}; refusing to connect (update the pin or known_hosts if it was reinstalled)"
+        )
     if isinstance(exc, paramiko.AuthenticationException):
         return f"authentication failed at {where} ({type(exc).__name__}); check user and key_file"
     if isinstance(exc, socket.gaierror):
@@ -118,19 +124,26 @@ def connect(fleet: FleetSpec, name: str, *, accept_new: bool = False):
     host = fleet.hosts[name]
     auth = {"allow_agent": True, "look_for_keys": True}  # no gss_auth: paramiko 5 has no GSS-API (TypeError)
     if host.key_file and not expand(host.key_file).is_file():
-        raise StepFailed(f"key_file {expand(host.key_file)}: no such file on this machine",
-                         remedy=f"fix fleet.hosts.{name}.key_file")
+        raise StepFailed(
+            f"key_file {expand(host.key_file)}: no such file on this machine", remedy=f"fix fleet.hosts.{name}.key_file"
+        )
     if host.key_file:
         auth = {"key_filename": [str(expand(host.key_file))], "allow_agent": False, "look_for_keys": False}
-    conn = Connection(host.address, user=host.user or getpass.getuser(), port=host.port,
-                      config=Config(ssh_config=paramiko.SSHConfig()), connect_timeout=fleet.connect_timeout_s,
-                      connect_kwargs={**auth, "banner_timeout": fleet.connect_timeout_s,
-                                      "auth_timeout": fleet.connect_timeout_s})
+    conn = Connection(
+        host.address,
+        user=host.user or getpass.getuser(),
+        port=host.port,
+        config=Config(ssh_config=paramiko.SSHConfig()),
+        connect_timeout=fleet.connect_timeout_s,
+        connect_kwargs={**auth, "banner_timeout": fleet.connect_timeout_s, "auth_timeout": fleet.connect_timeout_s},
+    )
     try:
         _load_keys(conn.client, fleet, host)
     except Exception as exc:  # a pin that is not a key, an unreadable known_hosts file
-        raise StepFailed(f"host keys for {name}: {type(exc).__name__}: {exc}",
-                         remedy=f"check fleet.hosts.{name}.host_key / known_hosts") from None
+        raise StepFailed(
+            f"host keys for {name}: {type(exc).__name__}: {exc}",
+            remedy=f"check fleet.hosts.{name}.host_key / known_hosts",
+        ) from None
     conn.client.set_missing_host_key_policy(_policy(fleet, name, host, accept_new))
     try:
         conn.open()

@@ -18,14 +18,30 @@ def step_from_dict(d: dict) -> StepResult:
     status = Status(d.get("status", "failed"))
     changes = []
     for c in d.get("changes", []):
-        change = Change(c.get("target", ""), c.get("action", NOOP), c.get("before"), c.get("after"),
-                        c.get("reason", ""))
+        change = Change(
+            c.get("target", ""), c.get("action", NOOP), c.get("before"), c.get("after"), c.get("reason", "")
+        )
         change.applied = bool(c.get("applied", status is Status.changed and not change.is_noop))
         changes.append(change)
-    checks = [Check(c.get("name", ""), Status.ok if c.get("status") == "changed" else Status(c.get("status", "ok")),
-                    c.get("expected", ""), c.get("found", ""), c.get("remedy", "")) for c in d.get("checks", [])]
-    return StepResult(str(d.get("step", "?")), status, changes, checks,
-                      float(d.get("duration_s", 0.0)), str(d.get("message", "")), str(d.get("remedy", "")))
+    checks = [
+        Check(
+            c.get("name", ""),
+            Status.ok if c.get("status") == "changed" else Status(c.get("status", "ok")),
+            c.get("expected", ""),
+            c.get("found", ""),
+            c.get("remedy", ""),
+        )
+        for c in d.get("checks", [])
+    ]
+    return StepResult(
+        str(d.get("step", "?")),
+        status,
+        changes,
+        checks,
+        float(d.get("duration_s", 0.0)),
+        str(d.get("message", "")),
+        str(d.get("remedy", "")),
+    )
 
 
 def reason(r: HostRun, width: int = 120) -> str:
@@ -41,10 +57,18 @@ def progress_line(r: HostRun) -> str:
 
 
 def host_dict(r: HostRun) -> dict:
-    return {"host": r.host, "address": r.address, "env": r.env, "failed": r.failed, "error": r.error,
-            "exit_code": r.exit_code, "duration_s": round(r.duration_s, 3),
-            "changed": sum(s.change_count for s in r.steps), "steps": [s.to_dict() for s in r.steps],
-            "remote": r.payload}
+    return {
+        "host": r.host,
+        "address": r.address,
+        "env": r.env,
+        "failed": r.failed,
+        "error": r.error,
+        "exit_code": r.exit_code,
+        "duration_s": round(r.duration_s, 3),
+        "changed": sum(s.change_count for s in r.steps),
+        "steps": [s.to_dict() for s in r.steps],
+        "remote": r.payload,
+    }
 
 
 def failed_hosts(runs: list[HostRun], dry_run: bool = False) -> list[HostRun]:
@@ -54,9 +78,15 @@ def failed_hosts(runs: list[HostRun], dry_run: bool = False) -> list[HostRun]:
 
 
 def report_dict(fleet: FleetSpec, task: str, runs: list[HostRun], *, dry_run: bool = False, **extra) -> dict:
-    return {"fleet": fleet.name, "task": task, "dry_run": dry_run, **extra,
-            "changed": sum(sum(s.change_count for s in r.steps) for r in runs),
-            "failed": [r.host for r in failed_hosts(runs, dry_run)], "hosts": [host_dict(r) for r in runs]}
+    return {
+        "fleet": fleet.name,
+        "task": task,
+        "dry_run": dry_run,
+        **extra,
+        "changed": sum(sum(s.change_count for s in r.steps) for r in runs),
+        "failed": [r.host for r in failed_hosts(runs, dry_run)],
+        "hosts": [host_dict(r) for r in runs],
+    }
 
 
 def write_files(runs: list[HostRun], out: Path) -> Path:
@@ -92,8 +122,14 @@ def table(runs: list[HostRun], title: str):
         if r.error:
             t.add_row(_e(r.host), "-", _status(Status.failed), "0", f"{r.duration_s:.2f}s", _e(r.error))
         for s in r.steps:
-            t.add_row(_e(r.host), _e(s.step), _status(s.status), str(s.change_count), f"{s.duration_s:.2f}s",
-                      _e(s.message + (f" -> {s.remedy}" if s.remedy else "")))
+            t.add_row(
+                _e(r.host),
+                _e(s.step),
+                _status(s.status),
+                str(s.change_count),
+                f"{s.duration_s:.2f}s",
+                _e(s.message + (f" -> {s.remedy}" if s.remedy else "")),
+            )
     return t
 
 
@@ -104,8 +140,7 @@ def print_report(fleet: FleetSpec, task: str, runs: list[HostRun], out_dir: Path
     con.print(table(runs, f"fleet {fleet.name}: {task}" + (" (dry run)" if dry_run else "")))
     failed = [r.host for r in failed_hosts(runs, dry_run)]
     total = sum(sum(s.change_count for s in r.steps) for r in runs)
-    con.print(f"{len(runs)} hosts, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}; "
-              f"{total} changed")
+    con.print(f"{len(runs)} hosts, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''}; {total} changed")
     if out_dir:
         con.print(f"per-host JSON: {out_dir}")
 
@@ -128,8 +163,11 @@ def ansible_inventory(fleet: FleetSpec) -> dict:
             row["ansible_ssh_common_args"] = f"-o UserKnownHostsFile={expand(h.known_hosts)}"
         hosts[name] = row
         by_env.setdefault(f"rdic_env_{h.env}", {"hosts": {}})["hosts"][name] = None
-    group = {"hosts": hosts, "vars": {"rdic_fleet": fleet.name,
-                                      "rdic_known_hosts": str(known_hosts_file(fleet))}, "children": by_env}
+    group = {
+        "hosts": hosts,
+        "vars": {"rdic_fleet": fleet.name, "rdic_known_hosts": str(known_hosts_file(fleet))},
+        "children": by_env,
+    }
     return {"all": {"children": {f"rdic_{fleet.name.replace('-', '_').replace('.', '_')}": group}}}
 
 
@@ -144,8 +182,14 @@ def inventory_table(fleet: FleetSpec):
         t.add_column(col, overflow="fold")
     for name, h in fleet.hosts.items():
         pin = "pinned" if h.host_key else (f"file {h.known_hosts}" if h.known_hosts else "known_hosts")
-        t.add_row(_e(name), _e(f"{h.address}:{h.port}"), _e(h.user or "(you)"), _e(h.env),
-                  _e(h.key_file or "agent/~/.ssh"), _e(pin))
+        t.add_row(
+            _e(name),
+            _e(f"{h.address}:{h.port}"),
+            _e(h.user or "(you)"),
+            _e(h.env),
+            _e(h.key_file or "agent/~/.ssh"),
+            _e(pin),
+        )
     return t
 
 

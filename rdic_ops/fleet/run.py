@@ -23,8 +23,14 @@ from rdic_ops.fleet.build import Builder
 from rdic_ops.plan import Status, StepResult
 
 # Fleet task -> the task a host runs. Their arguments are built by ``task_args`` from validated values.
-TASKS = {"doctor": "doctor", "setup": "setup", "models-verify": "models.verify", "smoke": "smoke",
-         "bench": "bench", "bootstrap": None}
+TASKS = {
+    "doctor": "doctor",
+    "setup": "setup",
+    "models-verify": "models.verify",
+    "smoke": "smoke",
+    "bench": "bench",
+    "bootstrap": None,
+}
 _WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
 
@@ -47,8 +53,7 @@ class HostRun:
 def hosts_of(fleet: FleetSpec, wanted: list[str]) -> list[str]:
     unknown = [h for h in wanted if h not in fleet.hosts]
     if unknown:
-        raise UsageError(f"--hosts: {', '.join(unknown)} not in fleet {fleet.name} "
-                         f"(hosts: {', '.join(fleet.hosts)})")
+        raise UsageError(f"--hosts: {', '.join(unknown)} not in fleet {fleet.name} (hosts: {', '.join(fleet.hosts)})")
     return list(dict.fromkeys(wanted)) if wanted else list(fleet.hosts)
 
 
@@ -89,8 +94,16 @@ def remote_task(conn, fleet: FleetSpec, name: str, task: str, extra: list[str]) 
     if root.startswith("~") or venv.startswith("~"):  # resolved on the host by the probe bootstrap uses
         f = probe(conn, python, root, venv)
         root, venv = f.root, f.venv
-    argv = [f"{venv}/bin/python", "-P", "-m", "rdic_ops.fleet.agent", "run", root, "--",
-            *task_args(fleet, name, task, extra)]
+    argv = [
+        f"{venv}/bin/python",
+        "-P",
+        "-m",
+        "rdic_ops.fleet.agent",
+        "run",
+        root,
+        "--",
+        *task_args(fleet, name, task, extra),
+    ]
     res = conn.run(shlex.join(argv), hide=True, warn=True, in_stream=False, timeout=fleet.command_timeout_s)
     if res.exited == -1:  # no exit status: the channel closed under the task (host gone, sshd killed)
         raise StepFailed(f"connection lost during {task}: the session closed before the task finished")
@@ -126,8 +139,16 @@ class Session:
                 pass
 
 
-def _job(session: Session, fleet: FleetSpec, name: str, task: str, extra: list[str], builder: Builder,
-         dry_run: bool, accept_new: bool) -> HostRun:
+def _job(
+    session: Session,
+    fleet: FleetSpec,
+    name: str,
+    task: str,
+    extra: list[str],
+    builder: Builder,
+    dry_run: bool,
+    accept_new: bool,
+) -> HostRun:
     from rdic_ops.fleet.connect import connect
 
     h = fleet.hosts[name]
@@ -158,9 +179,18 @@ def _job(session: Session, fleet: FleetSpec, name: str, task: str, extra: list[s
     return run
 
 
-def run_task(fleet: FleetSpec, task: str, *, hosts: list[str] = (), parallel: int = 0, extra: list[str] = (),
-             dry_run: bool = False, accept_new: bool = False, builder: Builder | None = None,
-             progress=None) -> list[HostRun]:
+def run_task(
+    fleet: FleetSpec,
+    task: str,
+    *,
+    hosts: list[str] = (),
+    parallel: int = 0,
+    extra: list[str] = (),
+    dry_run: bool = False,
+    accept_new: bool = False,
+    builder: Builder | None = None,
+    progress=None,
+) -> list[HostRun]:
     """Run ``task`` on the chosen hosts, at most ``parallel`` at a time; results in inventory order."""
     if task not in TASKS:
         raise UsageError(f"unknown fleet task {task!r} (tasks: {', '.join(TASKS)})")
@@ -176,8 +206,9 @@ def run_task(fleet: FleetSpec, task: str, *, hosts: list[str] = (), parallel: in
     session, results = Session(), {}
     pool = ThreadPoolExecutor(max_workers=max(1, min(parallel or fleet.parallel, len(names))))
     try:
-        futures = {pool.submit(_job, session, fleet, n, task, list(extra), builder, dry_run, accept_new): n
-                   for n in names}
+        futures = {
+            pool.submit(_job, session, fleet, n, task, list(extra), builder, dry_run, accept_new): n for n in names
+        }
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
             if progress:

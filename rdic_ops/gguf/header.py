@@ -98,8 +98,10 @@ class _Header:
 
     def _room(self, count: int, width: int, what: str) -> None:
         if count * width > self.size - self.pos:
-            raise Malformed(f"truncated or corrupt header: the {what} it declares cannot fit in the "
-                            f"{self.size - self.pos} bytes left")
+            raise Malformed(
+                f"truncated or corrupt header: the {what} it declares cannot fit in the "
+                f"{self.size - self.pos} bytes left"
+            )
 
     def _take(self, fmt):
         import struct
@@ -114,7 +116,7 @@ class _Header:
     def _string(self) -> str:
         (n,) = self._take("<Q")
         self._room(n, 1, "string bytes")
-        raw = bytes(self.buf[self.pos:self.pos + n])
+        raw = bytes(self.buf[self.pos : self.pos + n])
         self.pos += n
         return raw.decode("utf-8", "replace")
 
@@ -128,7 +130,7 @@ class _Header:
         if not _known_qtype(qtype):
             raise Malformed(f"tensor #{index} has unknown type{small(qtype)}")
         t = _Tensor(name, tuple(ne), qtype, offset)
-        if t.n_elements >= 2 ** 56 or offset >= 2 ** 56:
+        if t.n_elements >= 2**56 or offset >= 2**56:
             raise Malformed(f"tensor #{index} is larger than any file")
         return t
 
@@ -169,5 +171,3 @@ class _Header:
 class _Array:
     count: int
     values: list | None
-
-

@@ -50,9 +50,16 @@ class GgufInfo:
 
     def shape(self) -> ModelShape:
         return ModelShape(
-            n_layer=self.n_layer, n_embd=self.n_embd, n_head=self.n_head, n_head_kv=self.n_head_kv,
-            head_dim=self.key_length, n_ff=self.n_ff, n_vocab=self.n_vocab, n_ctx_train=self.n_ctx_train,
-            sliding_window=self.sliding_window, swa_pattern=self.swa_pattern,
+            n_layer=self.n_layer,
+            n_embd=self.n_embd,
+            n_head=self.n_head,
+            n_head_kv=self.n_head_kv,
+            head_dim=self.key_length,
+            n_ff=self.n_ff,
+            n_vocab=self.n_vocab,
+            n_ctx_train=self.n_ctx_train,
+            sliding_window=self.sliding_window,
+            swa_pattern=self.swa_pattern,
         )
 
     def to_dict(self) -> dict:
@@ -82,8 +89,9 @@ def _ollama_blob(path: Path) -> Path:
             try:
                 return blob_path(models, layer.get("digest"))
             except ManifestError:  # its text quotes the digest: not repeated here
-                raise UsageError(f"{path}: unreadable GGUF: the Ollama manifest's model layer has no valid "
-                                 "sha256:<64 hex> digest") from None
+                raise UsageError(
+                    f"{path}: unreadable GGUF: the Ollama manifest's model layer has no valid sha256:<64 hex> digest"
+                ) from None
     raise UsageError(f"{path}: Ollama manifest has no model layer")
 
 
@@ -137,12 +145,14 @@ def _tensor_sums(tensors) -> tuple[dict[int, int], int, int, int, int]:
     return layer_bytes, token_embd, output, total, n_params
 
 
-def _count(value, key: str, path: Path, limit: int = 2 ** 40) -> int:
+def _count(value, key: str, path: Path, limit: int = 2**40) -> int:
     """A count from the header as an int in [0, limit], else the file is refused (its value is not quoted)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or not 0 <= value <= limit:
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        raise UsageError(f"{path}: GGUF: the architecture's {key} is "
-                         + (f"not a count in [0, {limit}]" if number else "not a number"))
+        raise UsageError(
+            f"{path}: GGUF: the architecture's {key} is "
+            + (f"not a count in [0, {limit}]" if number else "not a number")
+        )
     return int(value)
 
 
@@ -154,7 +164,7 @@ def inspect(path: str | os.PathLike) -> GgufInfo:
     if not arch or not isinstance(arch, str):
         raise UsageError(f"{path}: GGUF without general.architecture")
 
-    def a(key, default=0, limit=2 ** 40):
+    def a(key, default=0, limit=2**40):
         return _count(_field(fields, f"{arch}.{key}", default) or default, key, path, limit)
 
     n_embd, n_head = a("embedding_length"), a("attention.head_count", 1) or 1
@@ -168,12 +178,26 @@ def inspect(path: str | os.PathLike) -> GgufInfo:
     name = _field(fields, "general.name", path.stem)
     file_type = _field(fields, "general.file_type")
     return GgufInfo(
-        path=str(path), arch=arch, name=str(name)[:200], file_type=file_type if isinstance(file_type, int) else None,
-        n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_head_kv=a("attention.head_count_kv", n_head),
-        key_length=key_length, value_length=a("attention.value_length", key_length),
-        n_ff=a("feed_forward_length"), n_vocab=n_vocab, n_ctx_train=a("context_length"), sliding_window=swa,
-        swa_pattern=pattern, tensor_bytes=total, token_embd_bytes=token_embd, output_bytes=output,
-        layer_bytes=[layer_bytes.get(i, 0) for i in range(n_layer)], n_params=n_params,
+        path=str(path),
+        arch=arch,
+        name=str(name)[:200],
+        file_type=file_type if isinstance(file_type, int) else None,
+        n_layer=n_layer,
+        n_embd=n_embd,
+        n_head=n_head,
+        n_head_kv=a("attention.head_count_kv", n_head),
+        key_length=key_length,
+        value_length=a("attention.value_length", key_length),
+        n_ff=a("feed_forward_length"),
+        n_vocab=n_vocab,
+        n_ctx_train=a("context_length"),
+        sliding_window=swa,
+        swa_pattern=pattern,
+        tensor_bytes=total,
+        token_embd_bytes=token_embd,
+        output_bytes=output,
+        layer_bytes=[layer_bytes.get(i, 0) for i in range(n_layer)],
+        n_params=n_params,
     )
 
 
@@ -181,8 +205,17 @@ def mismatches(info: GgufInfo, declared: ModelShape) -> list[str]:
     """Where the config's declared shape disagrees with the file (the file wins)."""
     have = info.shape()
     out = []
-    for key in ("n_layer", "n_embd", "n_head", "n_head_kv", "head_dim", "n_vocab", "n_ctx_train",
-                "sliding_window", "swa_pattern"):
+    for key in (
+        "n_layer",
+        "n_embd",
+        "n_head",
+        "n_head_kv",
+        "head_dim",
+        "n_vocab",
+        "n_ctx_train",
+        "sliding_window",
+        "swa_pattern",
+    ):
         want, got = getattr(declared, key), getattr(have, key)
         if want and want != got:
             out.append(f"{key}: config says {want}, GGUF has {got}")

@@ -59,9 +59,14 @@ def tensors(arch: str, s: ModelShape, quantization: str = "F32", tied_output: bo
     for i in range(s.n_layer):
         b = f"blk.{i}"
         if arch == "bert":
-            for name, shape in (("attn_q", (s.n_embd, q_dim)), ("attn_k", (s.n_embd, kv_dim)),
-                                ("attn_v", (s.n_embd, kv_dim)), ("attn_output", (q_dim, s.n_embd)),
-                                ("ffn_up", (s.n_embd, s.n_ff)), ("ffn_down", (s.n_ff, s.n_embd))):
+            for name, shape in (
+                ("attn_q", (s.n_embd, q_dim)),
+                ("attn_k", (s.n_embd, kv_dim)),
+                ("attn_v", (s.n_embd, kv_dim)),
+                ("attn_output", (q_dim, s.n_embd)),
+                ("ffn_up", (s.n_embd, s.n_ff)),
+                ("ffn_down", (s.n_ff, s.n_embd)),
+            ):
                 out.append(TensorSpec(f"{b}.{name}.weight", shape, w))
                 out.append(TensorSpec(f"{b}.{name}.bias", (shape[1],), "F32"))
             for norm in ("attn_output_norm", "layer_output_norm"):
@@ -105,6 +110,7 @@ _FALLBACK = {"Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0", "Q2_K": "IQ4_NL", "
 
 def _fit_row(t: TensorSpec) -> TensorSpec:
     """The type llama.cpp's quantizer really writes for this tensor: a fallback type, else F16."""
+
     def block(q: str) -> int:
         return block_of(q)[0]
 
@@ -204,8 +210,16 @@ def _gemma_vocab(writer, n_vocab: int) -> None:
     writer.add_chat_template(GEMMA_CHAT_TEMPLATE)
 
 
-def write(path: str | os.PathLike, arch: str, shape: ModelShape, *, quantization: str = "F32",
-          data: str = "random", name: str = "rdic-ops model", seed: int = 0) -> Path:
+def write(
+    path: str | os.PathLike,
+    arch: str,
+    shape: ModelShape,
+    *,
+    quantization: str = "F32",
+    data: str = "random",
+    name: str = "rdic-ops model",
+    seed: int = 0,
+) -> Path:
     """Write a GGUF model to ``path`` atomically (temp file + rename). Returns the path."""
     import numpy as np
     from gguf import GGUFWriter
@@ -266,8 +280,9 @@ def _sparse_tensors(writer, specs: list[TensorSpec], tmp: Path) -> None:
     align = writer.data_alignment
     for spec in specs:
         n = nbytes(spec)
-        writer.add_tensor_info(spec.name, spec.shape[::-1], np.dtype(np.float32), n,
-                               raw_dtype=GGMLQuantizationType[spec.qtype])
+        writer.add_tensor_info(
+            spec.name, spec.shape[::-1], np.dtype(np.float32), n, raw_dtype=GGMLQuantizationType[spec.qtype]
+        )
         total += -(-n // align) * align
     writer.write_header_to_file()
     writer.write_kv_data_to_file()

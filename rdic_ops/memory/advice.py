@@ -37,43 +37,74 @@ def _kv_levers(a: _Advisor) -> None:
     if rt.kind is RuntimeKind.ollama:
         o = rt.ollama
         if o.kv_cache_type.value == "f16" or not o.flash_attention:
+
             def kv_q8(c):
                 c.env.runtime.ollama.kv_cache_type = type(o.kv_cache_type)("q8_0")
                 c.env.runtime.ollama.flash_attention = True
-            a.consider(1, "q8_0 KV cache", "halves the KV cache; needs flash attention (OLLAMA_FLASH_ATTENTION=1)",
-                       ["env.runtime.ollama.kv_cache_type=q8_0", "env.runtime.ollama.flash_attention=true"], kv_q8)
+
+            a.consider(
+                1,
+                "q8_0 KV cache",
+                "halves the KV cache; needs flash attention (OLLAMA_FLASH_ATTENTION=1)",
+                ["env.runtime.ollama.kv_cache_type=q8_0", "env.runtime.ollama.flash_attention=true"],
+                kv_q8,
+            )
         if o.num_parallel > 1:
-            a.consider(1, "one request at a time", "OLLAMA_NUM_PARALLEL multiplies every KV cache",
-                       ["env.runtime.ollama.num_parallel=1"],
-                       lambda c: setattr(c.env.runtime.ollama, "num_parallel", 1))
+            a.consider(
+                1,
+                "one request at a time",
+                "OLLAMA_NUM_PARALLEL multiplies every KV cache",
+                ["env.runtime.ollama.num_parallel=1"],
+                lambda c: setattr(c.env.runtime.ollama, "num_parallel", 1),
+            )
     elif rt.kv_cache_type.value == "f16" or not rt.flash_attention:
+
         def kv_q8_cpp(c):
             c.env.runtime.kv_cache_type = type(rt.kv_cache_type)("q8_0")
             c.env.runtime.flash_attention = True
-        a.consider(1, "q8_0 KV cache", "halves the KV cache (llama.cpp type_k/type_v, flash attention on)",
-                   ["env.runtime.kv_cache_type=q8_0", "env.runtime.flash_attention=true"], kv_q8_cpp)
+
+        a.consider(
+            1,
+            "q8_0 KV cache",
+            "halves the KV cache (llama.cpp type_k/type_v, flash attention on)",
+            ["env.runtime.kv_cache_type=q8_0", "env.runtime.flash_attention=true"],
+            kv_q8_cpp,
+        )
 
 
 def _embedding_lever(a: _Advisor) -> None:
     emb = a.cfg.embedding
     if emb.resident and emb.device is not Device.cpu and a.cfg.env.hardware.gpu_vendor is not GpuVendor.none:
+
         def emb_cpu(c):
             c.embedding.device, c.embedding.backend = Device.cpu, EmbeddingBackend.sentence_transformers
             c.embedding.resident = False
-        a.consider(1, "embeddings on the CPU", "sentence-transformers on the CPU frees the embedding model's VRAM",
-                   ["embedding.device=cpu", "embedding.backend=sentence_transformers", "embedding.resident=false"],
-                   emb_cpu)
+
+        a.consider(
+            1,
+            "embeddings on the CPU",
+            "sentence-transformers on the CPU frees the embedding model's VRAM",
+            ["embedding.device=cpu", "embedding.backend=sentence_transformers", "embedding.resident=false"],
+            emb_cpu,
+        )
 
 
 def _context_levers(a: _Advisor) -> None:
     for n_ctx in (16384, 8192, 4096, 2048):
         roles = [r for r in a.llm_roles if getattr(a.cfg, r).num_ctx > n_ctx]  # only roles above it shrink
         if roles:
+
             def smaller(c, n=n_ctx, roles=roles):
                 for r in roles:
                     getattr(c, r).num_ctx = n
-            rec = a.consider(2, f"context {n_ctx}", "a smaller num_ctx shrinks the KV cache and attention buffers",
-                             [f"{r}.num_ctx={n_ctx}" for r in roles], smaller)
+
+            rec = a.consider(
+                2,
+                f"context {n_ctx}",
+                "a smaller num_ctx shrinks the KV cache and attention buffers",
+                [f"{r}.num_ctx={n_ctx}" for r in roles],
+                smaller,
+            )
             if rec.fits:
                 break
 
@@ -88,10 +119,16 @@ def _one_model_levers(a: _Advisor) -> None:
         def same(c, keep=keep, drop=drop):
             getattr(c, drop).model = copy.deepcopy(getattr(c, keep).model)
             getattr(c, drop).num_ctx = getattr(c, keep).num_ctx
+
         # Keeping the extraction model is the chat benchmark's one-model outcome; giving extraction to the chat model
         # risks extraction quality, so it costs more.
-        a.consider(2 if keep == "extraction" else 3, f"{name} for both roles",
-                   "one resident model serves extraction and chat: no swaps", [f"{drop}.model={name}"], same)
+        a.consider(
+            2 if keep == "extraction" else 3,
+            f"{name} for both roles",
+            "one resident model serves extraction and chat: no swaps",
+            [f"{drop}.model={name}"],
+            same,
+        )
 
 
 def _quantization_levers(a: _Advisor) -> None:
@@ -99,12 +136,20 @@ def _quantization_levers(a: _Advisor) -> None:
         spec = getattr(a.cfg, role).model
         for alt in choices("model"):
             other = load_model_spec(alt)
-            if (other.arch == spec.arch and other.params == spec.params and other.name != spec.name
-                    and 0 < other.file_size < spec.file_size):
-                a.consider(3, f"{role}: {other.name}", f"lighter quantization ({other.quantization} instead "
-                           f"of {spec.quantization}): smaller and faster, some quality lost",
-                           [f"{role}.model={other.name}"],
-                           lambda c, r=role, o=other: setattr(getattr(c, r), "model", o))
+            if (
+                other.arch == spec.arch
+                and other.params == spec.params
+                and other.name != spec.name
+                and 0 < other.file_size < spec.file_size
+            ):
+                a.consider(
+                    3,
+                    f"{role}: {other.name}",
+                    f"lighter quantization ({other.quantization} instead "
+                    f"of {spec.quantization}): smaller and faster, some quality lost",
+                    [f"{role}.model={other.name}"],
+                    lambda c, r=role, o=other: setattr(getattr(c, r), "model", o),
+                )
 
 
 def _residency_levers(a: _Advisor) -> None:
@@ -115,11 +160,15 @@ def _residency_levers(a: _Advisor) -> None:
         return
     for demand, cost in (("chat", 2), ("extraction", 3)):
         keep = "extraction" if demand == "chat" else "chat"
-        a.consider(cost, f"{getattr(cfg, demand).model.name} on demand",
-                   f"{getattr(cfg, keep).model.name} stays resident (preloaded); the {demand} model loads when "
-                   f"a request needs it, evicting the other when both do not fit (routing sends {demand} to "
-                   "the resident model while it is warm)", [f"{demand}.resident=false"],
-                   lambda c, d=demand: setattr(getattr(c, d), "resident", False))
+        a.consider(
+            cost,
+            f"{getattr(cfg, demand).model.name} on demand",
+            f"{getattr(cfg, keep).model.name} stays resident (preloaded); the {demand} model loads when "
+            f"a request needs it, evicting the other when both do not fit (routing sends {demand} to "
+            "the resident model while it is warm)",
+            [f"{demand}.resident=false"],
+            lambda c, d=demand: setattr(getattr(c, d), "resident", False),
+        )
 
 
 def _offload_levers(a: _Advisor) -> None:
@@ -129,21 +178,30 @@ def _offload_levers(a: _Advisor) -> None:
             continue
         n = row.memory.n_layer
         for k in range(n - 1, -1, -1):
+
             def offload(c, k=k, roles=row.roles):
                 for r in roles:
                     getattr(c, r).n_gpu_layers = k
+
             trial = copy.deepcopy(a.cfg)
             offload(trial)
             if total_used(trial, a.info_cache) > a.limit:
                 continue
-            part = next(r for r in [*resident_rows(trial, a.info_cache), *on_demand_rows(trial, a.info_cache)]
-                        if r.model == row.model)
+            part = next(
+                r
+                for r in [*resident_rows(trial, a.info_cache), *on_demand_rows(trial, a.info_cache)]
+                if r.model == row.model
+            )
             share = 1 - part.memory.gpu_weights / max(part.memory.weights, 1)
-            a.consider(4, f"{row.model}: {k}/{n} layers on the GPU",
-                       f"partial offload: {share:.0%} of the weights stay in RAM and run on the CPU "
-                       f"({part.memory.cpu_total / GiB:.2f} GiB host memory); every token is slower "
-                       "(Ollama: options.num_gpu; llama.cpp: n_gpu_layers)",
-                       [f"{r}.n_gpu_layers={k}" for r in row.roles], offload)
+            a.consider(
+                4,
+                f"{row.model}: {k}/{n} layers on the GPU",
+                f"partial offload: {share:.0%} of the weights stay in RAM and run on the CPU "
+                f"({part.memory.cpu_total / GiB:.2f} GiB host memory); every token is slower "
+                "(Ollama: options.num_gpu; llama.cpp: n_gpu_layers)",
+                [f"{r}.n_gpu_layers={k}" for r in row.roles],
+                offload,
+            )
             break
 
 
@@ -154,19 +212,37 @@ def _move_levers(a: _Advisor) -> None:
         taken = {getattr(a.cfg, r).model.name for r in LLM_ROLES}  # "X for both roles" covers those
         for alt in choices("model"):
             other = load_model_spec(alt)
-            if (other.kind.value != "llm" or other.name in taken or other.arch == spec.arch
-                    and other.params == spec.params or not 0 < other.file_size < spec.file_size):
+            if (
+                other.kind.value != "llm"
+                or other.name in taken
+                or other.arch == spec.arch
+                and other.params == spec.params
+                or not 0 < other.file_size < spec.file_size
+            ):
                 continue
-            a.consider(3, f"{role} -> {other.name}", f"another model for {role} ({other.params} "
-                       f"{other.quantization}): smaller, but its quality for {role} is unmeasured (invoke bench)",
-                       [f"{role}.model={other.name}"], lambda c, r=role, o=other: setattr(getattr(c, r), "model", o))
+            a.consider(
+                3,
+                f"{role} -> {other.name}",
+                f"another model for {role} ({other.params} "
+                f"{other.quantization}): smaller, but its quality for {role} is unmeasured (invoke bench)",
+                [f"{role}.model={other.name}"],
+                lambda c, r=role, o=other: setattr(getattr(c, r), "model", o),
+            )
 
 
 def recommendations(cfg: RootConfig, info_cache: dict) -> list[Recommendation]:
     """Changes that bring the env under budget, cheapest first; each re-planned with numbers."""
     a = _Advisor(cfg, info_cache)
-    for lever in (_kv_levers, _embedding_lever, _context_levers, _one_model_levers, _residency_levers,
-                  _quantization_levers, _move_levers, _offload_levers):
+    for lever in (
+        _kv_levers,
+        _embedding_lever,
+        _context_levers,
+        _one_model_levers,
+        _residency_levers,
+        _quantization_levers,
+        _move_levers,
+        _offload_levers,
+    ):
         lever(a)
     a.out.sort(key=lambda r: (not r.fits, r.cost, r.total))
     return a.out

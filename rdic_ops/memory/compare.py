@@ -37,9 +37,15 @@ def compare_with_oracle(knobs: dict, rows: list[Row]) -> list[OracleComparison]:
         mem = row.memory
         has_kv = mem.kv.streams > 0
         setting = oracle.OracleSetting(
-            mem.n_ctx * (knobs["n_seq"] if knobs["unified"] and has_kv else 1), knobs["type_k"], knobs["type_v"],
-            knobs["n_seq"] if has_kv else 1, knobs["unified"], False, knobs["flash_attn"],
-            embeddings=not has_kv)
+            mem.n_ctx * (knobs["n_seq"] if knobs["unified"] and has_kv else 1),
+            knobs["type_k"],
+            knobs["type_v"],
+            knobs["n_seq"] if has_kv else 1,
+            knobs["unified"],
+            False,
+            knobs["flash_attn"],
+            embeddings=not has_kv,
+        )
         rep = oracle.run(row.source[5:], [setting])
         res = rep.results[0]
         if not res.ok:

@@ -25,8 +25,10 @@ from rdic_ops.gguf.qtypes import KV_CACHE_TYPES, TYPE_IDS, block_of, bytes_per_w
 KV_TYPES = {t: block_of(t) for t in KV_CACHE_TYPES}
 # Approximate bytes per weight of a quantization, for planning before the file exists: a ggml type's own, and
 # llama.cpp's K-quant mixes (Q4_K_M keeps some tensors in Q6_K: about 0.6; Q5_K_M about Q5_K's).
-BYTES_PER_WEIGHT = {name: bytes_per_weight(name) for name in TYPE_IDS} | {"Q5_K_M": bytes_per_weight("Q5_K"),
-                                                                         "Q4_K_M": 0.6}
+BYTES_PER_WEIGHT = {name: bytes_per_weight(name) for name in TYPE_IDS} | {
+    "Q5_K_M": bytes_per_weight("Q5_K"),
+    "Q4_K_M": 0.6,
+}
 
 
 def pad(n: int, to: int = 256) -> int:
@@ -62,8 +64,18 @@ class KvCache:
         return d
 
 
-def kv_cache(shape: ModelShape, n_ctx: int, *, type_k: str = "f16", type_v: str = "f16", n_seq: int = 1,
-             unified: bool = False, swa_full: bool = False, n_ubatch: int = 512, has_kv: bool = True) -> KvCache:
+def kv_cache(
+    shape: ModelShape,
+    n_ctx: int,
+    *,
+    type_k: str = "f16",
+    type_v: str = "f16",
+    n_seq: int = 1,
+    unified: bool = False,
+    swa_full: bool = False,
+    n_ubatch: int = 512,
+    has_kv: bool = True,
+) -> KvCache:
     """The KV cache llama.cpp allocates for this shape and context."""
     if not has_kv:
         return KvCache(streams=0)
@@ -97,8 +109,17 @@ def kv_cache(shape: ModelShape, n_ctx: int, *, type_k: str = "f16", type_v: str 
     return kv
 
 
-def compute_buffer(shape: ModelShape, n_ctx: int, *, n_ubatch: int = 512, n_seq: int = 1, unified: bool = False,
-                   flash_attn: bool = False, has_kv: bool = True, swa_full: bool = False) -> int:
+def compute_buffer(
+    shape: ModelShape,
+    n_ctx: int,
+    *,
+    n_ubatch: int = 512,
+    n_seq: int = 1,
+    unified: bool = False,
+    flash_attn: bool = False,
+    has_kv: bool = True,
+    swa_full: bool = False,
+) -> int:
     """Peak scratch memory of one forward pass of n_ubatch tokens (llama.cpp's compute buffer)."""
     n_ctx = pad(n_ctx)
     n_kv = n_ctx if (unified or not has_kv) else pad(n_ctx // n_seq)
@@ -150,10 +171,21 @@ class ModelMemory:
         return self.total - self.gpu_total
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "n_ctx": self.n_ctx, "weights": self.weights, "kv": self.kv.bytes,
-                "kv_detail": self.kv.to_dict(), "compute": self.compute, "output": self.output,
-                "overhead": self.overhead, "total": self.total, "gpu_layers": self.gpu_layers,
-                "n_layer": self.n_layer, "gpu_total": self.gpu_total, "cpu_total": self.cpu_total}
+        return {
+            "name": self.name,
+            "n_ctx": self.n_ctx,
+            "weights": self.weights,
+            "kv": self.kv.bytes,
+            "kv_detail": self.kv.to_dict(),
+            "compute": self.compute,
+            "output": self.output,
+            "overhead": self.overhead,
+            "total": self.total,
+            "gpu_layers": self.gpu_layers,
+            "n_layer": self.n_layer,
+            "gpu_total": self.gpu_total,
+            "cpu_total": self.cpu_total,
+        }
 
 
 @dataclass
@@ -184,17 +216,56 @@ class WeightsLayout:
         return cls(file_size, embd, 0, [body // n] * shape.n_layer)
 
 
-def model_memory(name: str, shape: ModelShape, weights: WeightsLayout, n_ctx: int, *, type_k: str = "f16",
-                 type_v: str = "f16", n_seq: int = 1, unified: bool = False, swa_full: bool = False,
-                 flash_attn: bool = False, n_ubatch: int = 512, n_gpu_layers: int = -1, has_kv: bool = True,
-                 gpu: bool = True, overhead: int = 0) -> ModelMemory:
+def model_memory(
+    name: str,
+    shape: ModelShape,
+    weights: WeightsLayout,
+    n_ctx: int,
+    *,
+    type_k: str = "f16",
+    type_v: str = "f16",
+    n_seq: int = 1,
+    unified: bool = False,
+    swa_full: bool = False,
+    flash_attn: bool = False,
+    n_ubatch: int = 512,
+    n_gpu_layers: int = -1,
+    has_kv: bool = True,
+    gpu: bool = True,
+    overhead: int = 0,
+) -> ModelMemory:
     """Everything one loaded model needs, split between the accelerator and the host."""
-    kv = kv_cache(shape, n_ctx, type_k=type_k, type_v=type_v, n_seq=n_seq, unified=unified,
-                  swa_full=swa_full, n_ubatch=n_ubatch, has_kv=has_kv)
-    compute = compute_buffer(shape, n_ctx, n_ubatch=n_ubatch, n_seq=n_seq, unified=unified,
-                             flash_attn=flash_attn, has_kv=has_kv, swa_full=swa_full)
-    mem = ModelMemory(name, n_ctx, weights.total, kv, compute, output_buffer(shape, n_seq, has_kv),
-                      overhead=overhead, n_layer=shape.n_layer)
+    kv = kv_cache(
+        shape,
+        n_ctx,
+        type_k=type_k,
+        type_v=type_v,
+        n_seq=n_seq,
+        unified=unified,
+        swa_full=swa_full,
+        n_ubatch=n_ubatch,
+        has_kv=has_kv,
+    )
+    compute = compute_buffer(
+        shape,
+        n_ctx,
+        n_ubatch=n_ubatch,
+        n_seq=n_seq,
+        unified=unified,
+        flash_attn=flash_attn,
+        has_kv=has_kv,
+        swa_full=swa_full,
+    )
+    mem = ModelMemory(
+        name,
+        n_ctx,
+        weights.total,
+        kv,
+        compute,
+        output_buffer(shape, n_seq, has_kv),
+        overhead=overhead,
+        n_layer=shape.n_layer,
+    )
     return _offload(mem, weights, n_gpu_layers) if gpu else mem
 
 

@@ -24,8 +24,10 @@ from rdic_ops.units import MiB
 # ggml type id of each KV cache type llama.cpp takes (iq4_nl was missing: a KeyError in the child)
 KV_TYPE_IDS = {t: TYPE_IDS[t.upper()] for t in KV_CACHE_TYPES}
 
-_KV = re.compile(r"llama_kv_cache(?:_unified)?: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers, +"
-                 r"(\d+)/(\d+) seqs\), K \((\w+)\): +([\d.]+) MiB, V \((\w+)\): +([\d.]+) MiB")
+_KV = re.compile(
+    r"llama_kv_cache(?:_unified)?: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers, +"
+    r"(\d+)/(\d+) seqs\), K \((\w+)\): +([\d.]+) MiB, V \((\w+)\): +([\d.]+) MiB"
+)
 _ISWA = re.compile(r"creating +(non-SWA|SWA) KV cache, size = (\d+) cells")
 _COMPUTE = re.compile(r"(\S+) compute buffer size = +([\d.]+) MiB")
 _OUTPUT = re.compile(r"(\S+) +output buffer size = +([\d.]+) MiB")
@@ -89,8 +91,18 @@ def parse(lines: str) -> dict:
     """The figures llama.cpp printed while creating one context."""
     out = {"kv": [], "iswa_cells": {}, "compute_mib": 0.0, "output_mib": 0.0}
     for m in _KV.finditer(lines):
-        out["kv"].append(dict(mib=float(m[1]), cells=int(m[2]), layers=int(m[3]), seqs=f"{m[4]}/{m[5]}",
-                              type_k=m[6], k_mib=float(m[7]), type_v=m[8], v_mib=float(m[9])))
+        out["kv"].append(
+            dict(
+                mib=float(m[1]),
+                cells=int(m[2]),
+                layers=int(m[3]),
+                seqs=f"{m[4]}/{m[5]}",
+                type_k=m[6],
+                k_mib=float(m[7]),
+                type_v=m[8],
+                v_mib=float(m[9]),
+            )
+        )
     for m in _ISWA.finditer(lines):
         out["iswa_cells"][m[1]] = int(m[2])
     out["compute_mib"] = sum(float(m[2]) for m in _COMPUTE.finditer(lines))
@@ -135,8 +147,9 @@ def _child(path: str, settings: list[dict]) -> None:
         cp.type_k = KV_TYPE_IDS[s["type_k"]]
         cp.type_v = KV_TYPE_IDS[s["type_v"]]
         cp.embeddings = s["embeddings"]
-        cp.flash_attn_type = (llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if s["flash_attn"]
-                              else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+        cp.flash_attn_type = (
+            llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if s["flash_attn"] else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
         ctx = llama_cpp.llama_init_from_model(model, cp)
         text = "".join(lines)
         entry = {"setting": s, **parse(text), "ok": bool(ctx)}
@@ -159,9 +172,16 @@ def run(path: str, settings: list[OracleSetting], timeout: float = 600) -> Oracl
     # imports the very rdic_ops this process runs
     pkg_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [pkg_root, os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.run([sys.executable, "-P", "-m", "rdic_ops.memory.oracle", str(Path(path).resolve())],
-                          input=payload, capture_output=True, text=True, timeout=timeout, check=False, cwd=pkg_root,
-                          env=env)
+    proc = subprocess.run(
+        [sys.executable, "-P", "-m", "rdic_ops.memory.oracle", str(Path(path).resolve())],
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=pkg_root,
+        env=env,
+    )
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     try:
         data = json.loads(last)
@@ -172,9 +192,17 @@ def run(path: str, settings: list[OracleSetting], timeout: float = 600) -> Oracl
         raise StepFailed(f"llama.cpp dry run of {path}: {data['error']}")
     results = []
     for r in data["results"]:
-        results.append(OracleResult(OracleSetting(**r["setting"]), [KvLine(**k) for k in r["kv"]],
-                                    r["iswa_cells"], r["compute_mib"], r["output_mib"], r["ok"],
-                                    r.get("error", "")))
+        results.append(
+            OracleResult(
+                OracleSetting(**r["setting"]),
+                [KvLine(**k) for k in r["kv"]],
+                r["iswa_cells"],
+                r["compute_mib"],
+                r["output_mib"],
+                r["ok"],
+                r.get("error", ""),
+            )
+        )
     return OracleReport(path, data["weights"], results)
 
 

@@ -29,8 +29,14 @@ class Recommendation:
     fits: bool
 
     def to_dict(self) -> dict:
-        return {"cost": self.cost, "title": self.title, "detail": self.detail, "overrides": self.overrides,
-                "total_bytes": self.total, "fits": self.fits}
+        return {
+            "cost": self.cost,
+            "title": self.title,
+            "detail": self.detail,
+            "overrides": self.overrides,
+            "total_bytes": self.total,
+            "fits": self.fits,
+        }
 
 
 @dataclass
@@ -71,12 +77,28 @@ class FitReport:
 
     def to_dict(self) -> dict:
         return {
-            "env": self.env, "budget_name": self.budget_name, "budget_bytes": self.budget, "budget_note": self.note,
-            "accelerator_bytes": self.accel_total, "host_bytes": self.host_total, "used_bytes": self.used,
-            "headroom_bytes": self.headroom, "resident_fits": self.resident_fits, "fits": self.fits,
-            "models": [{"roles": r.roles, "model": r.model, "where": r.where, "source": r.source,
-                        "warnings": r.warnings, "load_s": round(r.load_s, 2), **r.memory.to_dict()}
-                       for r in self.rows],
+            "env": self.env,
+            "budget_name": self.budget_name,
+            "budget_bytes": self.budget,
+            "budget_note": self.note,
+            "accelerator_bytes": self.accel_total,
+            "host_bytes": self.host_total,
+            "used_bytes": self.used,
+            "headroom_bytes": self.headroom,
+            "resident_fits": self.resident_fits,
+            "fits": self.fits,
+            "models": [
+                {
+                    "roles": r.roles,
+                    "model": r.model,
+                    "where": r.where,
+                    "source": r.source,
+                    "warnings": r.warnings,
+                    "load_s": round(r.load_s, 2),
+                    **r.memory.to_dict(),
+                }
+                for r in self.rows
+            ],
             "on_demand": [{**od.to_dict(), **od.row.memory.to_dict()} for od in self.on_demand],
             "recommendations": [x.to_dict() for x in self.recommendations],
         }
@@ -105,8 +127,7 @@ def budget_note(cfg: RootConfig) -> str:
     if not cfg.env.hardware.from_facts:
         return ""
     available, total, cores = machine_budget()
-    return (f"this machine's facts: {available / GiB:.1f} GiB of {total / GiB:.1f} GiB RAM available, "
-            f"{cores} cores")
+    return f"this machine's facts: {available / GiB:.1f} GiB of {total / GiB:.1f} GiB RAM available, {cores} cores"
 
 
 def counted(name: str, row: Row) -> int:
@@ -118,8 +139,10 @@ def place(cfg: RootConfig, rows: list[Row], info_cache: dict) -> list[OnDemand]:
     """Each on-demand model against what the resident rows leave of the budget."""
     name, limit = budget(cfg)
     held = [(r, counted(name, r)) for r in rows]
-    return [residency.on_demand(cfg.env.hardware, od, counted(name, od), held, limit)
-            for od in on_demand_rows(cfg, info_cache)]
+    return [
+        residency.on_demand(cfg.env.hardware, od, counted(name, od), held, limit)
+        for od in on_demand_rows(cfg, info_cache)
+    ]
 
 
 def total_used(cfg: RootConfig, info_cache: dict) -> int:
@@ -148,9 +171,25 @@ def plan_gguf(path: str | Path, n_ctx: int, *, kv_type: str = "f16", n_seq: int 
     """Plan one GGUF file on the CPU backend; returns the report and the llama.cpp settings it assumed."""
     info = inspect(path)
     quantized = kv_type != "f16"
-    knobs = {"type_k": kv_type, "type_v": kv_type, "n_seq": n_seq, "unified": False, "flash_attn": quantized,
-             "n_gpu_layers": 0}
-    mem = estimate.model_memory(info.name, info.shape(), WeightsLayout.from_gguf(info), n_ctx, type_k=kv_type,
-                                type_v=kv_type, n_seq=n_seq, flash_attn=quantized, has_kv=info.has_kv, gpu=False)
+    knobs = {
+        "type_k": kv_type,
+        "type_v": kv_type,
+        "n_seq": n_seq,
+        "unified": False,
+        "flash_attn": quantized,
+        "n_gpu_layers": 0,
+    }
+    mem = estimate.model_memory(
+        info.name,
+        info.shape(),
+        WeightsLayout.from_gguf(info),
+        n_ctx,
+        type_k=kv_type,
+        type_v=kv_type,
+        n_seq=n_seq,
+        flash_attn=quantized,
+        has_kv=info.has_kv,
+        gpu=False,
+    )
     row = Row(["file"], info.name, "cpu", f"gguf {info.path}", mem)
     return FitReport(info.name, "file", mem.total, [row]), knobs

@@ -53,8 +53,7 @@ def _bars(report) -> list[tuple[str, list[tuple[str, str, float]], str]]:
     for od in report.on_demand:
         kept = [(r.model, "kept", sum(parts(name, r.memory).values())) for r in counted if r.model not in od.evicts]
         own = [(od.row.model, comp, v) for comp, v in parts(name, od.row.memory).items()]
-        note = (f"evicts {', '.join(od.evicts)}\nswap ~{od.swap_s:.1f} s" if od.evicts
-                else f"load ~{od.load_s:.1f} s")
+        note = f"evicts {', '.join(od.evicts)}\nswap ~{od.swap_s:.1f} s" if od.evicts else f"load ~{od.load_s:.1f} s"
         if not od.fits:
             note = "does not fit"
         bars.append((f"on demand:\n{od.row.model}", kept + own, note))
@@ -82,8 +81,15 @@ def plot(report, path: str | Path) -> Path:
         ax.text(x, height + top * 0.01, note, ha="center", va="bottom", fontsize=8)
         top = max(top, height)
     ax.axhline(report.budget / GiB, color="#c44e52", linestyle="--", linewidth=1.5)
-    ax.text(-0.45, report.budget / GiB, f"{report.budget_name} {report.budget / GiB:.2f} GiB",
-            color="#c44e52", va="bottom", ha="left", fontsize=8)
+    ax.text(
+        -0.45,
+        report.budget / GiB,
+        f"{report.budget_name} {report.budget / GiB:.2f} GiB",
+        color="#c44e52",
+        va="bottom",
+        ha="left",
+        fontsize=8,
+    )
     ax.set_xticks(range(len(bars)), [b[0] for b in bars], fontsize=8)
     ax.set_ylim(0, top * 1.15)
     ax.set_ylabel("GiB")

@@ -55,15 +55,26 @@ class OnDemand:
         if self.beside:
             return f"loads beside the resident set in ~{self.load_s:.1f} s"
         if self.fits:
-            return (f"evicts {', '.join(self.evicts)} to load: ~{self.load_s:.1f} s now, "
-                    f"~{self.reload_s:.1f} s to reload {'them' if len(self.evicts) > 1 else 'it'} afterwards")
+            return (
+                f"evicts {', '.join(self.evicts)} to load: ~{self.load_s:.1f} s now, "
+                f"~{self.reload_s:.1f} s to reload {'them' if len(self.evicts) > 1 else 'it'} afterwards"
+            )
         return "does not fit even alone"
 
     def to_dict(self) -> dict:
-        return {"model": self.row.model, "roles": self.row.roles, "need_bytes": self.need, "left_bytes": self.left,
-                "beside": self.beside, "fits": self.fits, "load_s": round(self.load_s, 2),
-                "evicts": self.evicts, "reload_s": round(self.reload_s, 2), "swap_s": round(self.swap_s, 2),
-                "verdict": self.verdict()}
+        return {
+            "model": self.row.model,
+            "roles": self.row.roles,
+            "need_bytes": self.need,
+            "left_bytes": self.left,
+            "beside": self.beside,
+            "fits": self.fits,
+            "load_s": round(self.load_s, 2),
+            "evicts": self.evicts,
+            "reload_s": round(self.reload_s, 2),
+            "swap_s": round(self.swap_s, 2),
+            "verdict": self.verdict(),
+        }
 
 
 def on_demand(hw: HardwareSpec, row, need: int, resident: list[tuple[object, int]], budget: int) -> OnDemand:

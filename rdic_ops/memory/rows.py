@@ -43,11 +43,23 @@ def runtime_knobs(cfg: RootConfig) -> dict:
         o = rt.ollama
         # Ollama's runner gets num_ctx x OLLAMA_NUM_PARALLEL cells; a quantized KV cache needs flash attention.
         kv = o.kv_cache_type.value if o.flash_attention else "f16"
-        return {"type_k": kv, "type_v": kv, "n_seq": o.num_parallel, "unified": True,
-                "flash_attn": o.flash_attention, "n_gpu_layers": -1}
+        return {
+            "type_k": kv,
+            "type_v": kv,
+            "n_seq": o.num_parallel,
+            "unified": True,
+            "flash_attn": o.flash_attention,
+            "n_gpu_layers": -1,
+        }
     kv = rt.kv_cache_type.value if rt.flash_attention else "f16"
-    return {"type_k": kv, "type_v": kv, "n_seq": 1, "unified": False, "flash_attn": rt.flash_attention,
-            "n_gpu_layers": rt.n_gpu_layers}
+    return {
+        "type_k": kv,
+        "type_v": kv,
+        "n_seq": 1,
+        "unified": False,
+        "flash_attn": rt.flash_attention,
+        "n_gpu_layers": rt.n_gpu_layers,
+    }
 
 
 def _gguf(cfg: RootConfig, spec: ModelSpec) -> GgufInfo | None:
@@ -57,8 +69,16 @@ def _gguf(cfg: RootConfig, spec: ModelSpec) -> GgufInfo | None:
     return inspect(path)
 
 
-def _model_row(cfg: RootConfig, roles: list[str], spec: ModelSpec, n_ctx: int, device: Device,
-               embedding_backend: EmbeddingBackend | None, info_cache: dict, n_gpu_layers: int = -1) -> Row:
+def _model_row(
+    cfg: RootConfig,
+    roles: list[str],
+    spec: ModelSpec,
+    n_ctx: int,
+    device: Device,
+    embedding_backend: EmbeddingBackend | None,
+    info_cache: dict,
+    n_gpu_layers: int = -1,
+) -> Row:
     knobs = _knobs(cfg, n_gpu_layers)
     on_gpu = cfg.env.hardware.gpu_vendor is not GpuVendor.none and device is not Device.cpu
     overhead = cfg.env.runtime.backend_overhead_mb * MiB if on_gpu else 0
@@ -70,9 +90,19 @@ def _model_row(cfg: RootConfig, roles: list[str], spec: ModelSpec, n_ctx: int, d
     shape, layout, source, warnings, has_kv = _shape(spec, info)
     n_seq = knobs["n_seq"] if has_kv else 1
     mem = estimate.model_memory(
-        spec.name, shape, layout, n_ctx * (n_seq if knobs["unified"] else 1), type_k=knobs["type_k"],
-        type_v=knobs["type_v"], n_seq=n_seq, unified=knobs["unified"], flash_attn=knobs["flash_attn"],
-        n_gpu_layers=knobs["n_gpu_layers"], has_kv=has_kv, gpu=on_gpu, overhead=overhead,
+        spec.name,
+        shape,
+        layout,
+        n_ctx * (n_seq if knobs["unified"] else 1),
+        type_k=knobs["type_k"],
+        type_v=knobs["type_v"],
+        n_seq=n_seq,
+        unified=knobs["unified"],
+        flash_attn=knobs["flash_attn"],
+        n_gpu_layers=knobs["n_gpu_layers"],
+        has_kv=has_kv,
+        gpu=on_gpu,
+        overhead=overhead,
     )
     file_bytes = Path(info.path).stat().st_size if info is not None else spec.file_size
     load = residency.load_seconds(cfg.env.hardware, file_bytes or mem.weights, mem.gpu_weights)
@@ -83,8 +113,7 @@ def _knobs(cfg: RootConfig, n_gpu_layers: int) -> dict:
     """The runtime's knobs for one role: its own offload (n_gpu_layers >= 0) narrows the runtime's."""
     knobs = runtime_knobs(cfg)
     if n_gpu_layers >= 0:  # the role's own offload wins over the runtime's
-        knobs["n_gpu_layers"] = n_gpu_layers if knobs["n_gpu_layers"] < 0 else min(n_gpu_layers,
-                                                                                    knobs["n_gpu_layers"])
+        knobs["n_gpu_layers"] = n_gpu_layers if knobs["n_gpu_layers"] < 0 else min(n_gpu_layers, knobs["n_gpu_layers"])
     return knobs
 
 
@@ -93,20 +122,32 @@ def _torch_row(cfg: RootConfig, roles: list[str], spec: ModelSpec, n_ctx: int, o
     # PyTorch holds the weights in fp32: parameters x 4 bytes, plus activations of one batch.
     bpw = estimate.BYTES_PER_WEIGHT.get(spec.quantization.upper(), 4.0)
     weights = int(spec.file_size / bpw * 4)
-    mem = ModelMemory(spec.name, n_ctx, weights, estimate.KvCache(streams=0), 0, 0, overhead,
-                      n_layer=spec.shape.n_layer)
+    mem = ModelMemory(
+        spec.name, n_ctx, weights, estimate.KvCache(streams=0), 0, 0, overhead, n_layer=spec.shape.n_layer
+    )
     if on_gpu:
         mem.gpu_layers, mem.gpu_weights = spec.shape.n_layer, weights
-    return Row(roles, spec.name, "gpu" if on_gpu else "cpu", "config (sentence-transformers, fp32)", mem,
-               load_s=residency.load_seconds(cfg.env.hardware, spec.file_size, mem.gpu_weights))
+    return Row(
+        roles,
+        spec.name,
+        "gpu" if on_gpu else "cpu",
+        "config (sentence-transformers, fp32)",
+        mem,
+        load_s=residency.load_seconds(cfg.env.hardware, spec.file_size, mem.gpu_weights),
+    )
 
 
 def _shape(spec: ModelSpec, info: GgufInfo | None) -> tuple[ModelShape, WeightsLayout, str, list[str], bool]:
     """(shape, weights layout, source, warnings, has a KV cache) from the model's GGUF when it is on disk (and
     where the GGUF disagrees with conf/model), else from its config."""
     if info is not None:
-        return (info.shape(), WeightsLayout.from_gguf(info), f"gguf {info.path}", mismatches(info, spec.shape),
-                info.has_kv)
+        return (
+            info.shape(),
+            WeightsLayout.from_gguf(info),
+            f"gguf {info.path}",
+            mismatches(info, spec.shape),
+            info.has_kv,
+        )
     layout = WeightsLayout.from_config(spec.shape, spec.file_size, spec.quantization)
     return spec.shape, layout, "config", [], spec.kind is ModelKind.llm
 

@@ -22,8 +22,9 @@ from rdic_ops.migration.values import Table
 
 UNKNOWN, OTHER = "unknown", "other"
 # another model: a GGUF file, an Ollama tag (name:tag), a Hub repo id (owner/name)
-_LOOKS_LIKE_MODEL = re.compile(r"""\.gguf\b|^["']?[\w.-]+:(?!\d+["']?$)[\w.-]+["']?$|^["']?[\w.-]+/[\w.-]+["']?$""",
-                               re.IGNORECASE)
+_LOOKS_LIKE_MODEL = re.compile(
+    r"""\.gguf\b|^["']?[\w.-]+:(?!\d+["']?$)[\w.-]+["']?$|^["']?[\w.-]+/[\w.-]+["']?$""", re.IGNORECASE
+)
 
 
 @dataclass
@@ -70,8 +71,11 @@ def _pairs(body):
 
 
 def _unpacks(target, value) -> bool:
-    return isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)) and \
-        not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+    return (
+        isinstance(target, (cst.Tuple, cst.List))
+        and isinstance(value, (cst.Tuple, cst.List))
+        and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+    )
 
 
 def _assigns(body) -> dict[str, cst.BaseExpression]:
@@ -149,8 +153,11 @@ class Flow:
             inner = self.follow(e.value, sc)
             if inner and isinstance(inner[0], cst.Dict) and isinstance(getattr(key, "value", None), cst.SimpleString):
                 for el in inner[0].elements:
-                    if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString) and \
-                            el.key.evaluated_value == key.value.evaluated_value:
+                    if (
+                        isinstance(el, cst.DictElement)
+                        and isinstance(el.key, cst.SimpleString)
+                        and el.key.evaluated_value == key.value.evaluated_value
+                    ):
                         return el.value, inner[1]
         return None
 
@@ -170,8 +177,7 @@ class Flow:
         ``follow=False``: only a literal written in the expression itself (``int(getenv("N", "4096"))``)."""
         if e is None or depth > 12:
             return None
-        if isinstance(e, cst.Integer) or (isinstance(e, cst.SimpleString) and
-                                          str(e.evaluated_value).strip().isdigit()):
+        if isinstance(e, cst.Integer) or (isinstance(e, cst.SimpleString) and str(e.evaluated_value).strip().isdigit()):
             return sc.mod, e
         if isinstance(e, cst.Call):  # int(os.environ.get("N_CTX", "4096")), Field(4096), field(default=4096)
             name = (get_full_name_for_node(e.func) or "").rsplit(".", 1)[-1]
@@ -191,8 +197,11 @@ class Flow:
 
 
 def _self_assigns(fn: cst.FunctionDef) -> dict[str, cst.BaseExpression]:
-    return {t.attr.value: v for t, v in _pairs(fn.body.body)
-            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self"}
+    return {
+        t.attr.value: v
+        for t, v in _pairs(fn.body.body)
+        if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self"
+    }
 
 
 class _Sites(cst.CSTVisitor):
@@ -211,8 +220,13 @@ class _Sites(cst.CSTVisitor):
         self.flow.groups.append((self._scope(), _assigns(node.body.body)))
 
     def visit_Dict(self, node) -> None:
-        keys = {el.key.evaluated_value: el.value for el in node.elements if isinstance(el, cst.DictElement)
-                and isinstance(el.key, cst.SimpleString) and isinstance(el.key.evaluated_value, str)}
+        keys = {
+            el.key.evaluated_value: el.value
+            for el in node.elements
+            if isinstance(el, cst.DictElement)
+            and isinstance(el.key, cst.SimpleString)
+            and isinstance(el.key.evaluated_value, str)
+        }
         if keys:
             self.flow.groups.append((self._scope(), keys))
 
@@ -233,8 +247,9 @@ class _Sites(cst.CSTVisitor):
             key = str(first.evaluated_value).lstrip("-").replace("-", "_")
             default = arg(node, "default", 99)
             if default is not None:  # one parser's options sit side by side, like a settings file's keys
-                self.flow.options.setdefault((self.mod.src.rel, id(self.funcs[-1]) if self.funcs else 0),
-                                             (self._scope(), {}))[1][key] = default
+                self.flow.options.setdefault(
+                    (self.mod.src.rel, id(self.funcs[-1]) if self.funcs else 0), (self._scope(), {})
+                )[1][key] = default
 
     def visit_List(self, node) -> None:
         self.flow.argvs.append((self._scope(), [el.value for el in node.elements]))

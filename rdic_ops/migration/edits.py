@@ -42,7 +42,7 @@ class Edits:
 
     def after(self, f: SourceFile) -> str:
         fe = self.files.get(f.rel)
-        return f.text if fe is None else fe.after.decode("utf-8")[1 if f.bom else 0:]
+        return f.text if fe is None else fe.after.decode("utf-8")[1 if f.bom else 0 :]
 
 
 def plan_edits(spec: MigrationSpec, root: Path) -> Edits:
@@ -55,8 +55,13 @@ def plan_edits(spec: MigrationSpec, root: Path) -> Edits:
     out = Edits(scanned=files, table=table, root=root, unreadable=unreadable)
     by_rel = {f.rel: f for f in files}
     python = [f for f in files if f.kind == PYTHON]
-    needles = [*table.values, *table.values.values(), *table.names, *table.names.values(),
-               *(str(n) for n in (table.old_ctx, table.new_ctx) if n is not None)]
+    needles = [
+        *table.values,
+        *table.values.values(),
+        *table.names,
+        *table.names.values(),
+        *(str(n) for n in (table.old_ctx, table.new_ctx) if n is not None),
+    ]
     relevant = [f for f in python if any(n in f.text for n in needles)]  # the rest cannot change or decide
     py, undecided = edit_python(index(relevant, [f.rel for f in python]), table)
     out.undecided += undecided
@@ -96,8 +101,9 @@ def leftovers(spec: MigrationSpec, edits: Edits) -> list[Leftover]:
         raw = path.read_bytes() if path.stat().st_size < 64 * 1024 * 1024 else b""
         for n, line in enumerate(raw.split(b"\n"), 1):
             if any(v.encode() in line for v in t.values):
-                out.append(Leftover(rel, n, "names the old model; not edited (binary or not UTF-8)",
-                                    _allowed(spec, rel, "")))
+                out.append(
+                    Leftover(rel, n, "names the old model; not edited (binary or not UTF-8)", _allowed(spec, rel, ""))
+                )
                 break
     for rel, n, why in edits.undecided:
         text = next((f for f in edits.scanned if f.rel == rel), None)

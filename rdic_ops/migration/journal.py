@@ -97,8 +97,10 @@ class Journal:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise StepFailed(f"another migrate-model is changing {self.root} right now: not started",
-                                 remedy="wait for it to finish, then re-run") from None
+                raise StepFailed(
+                    f"another migrate-model is changing {self.root} right now: not started",
+                    remedy="wait for it to finish, then re-run",
+                ) from None
             yield
         finally:
             os.close(fd)
@@ -108,8 +110,10 @@ class Journal:
         restore never writes outside the project it migrated)."""
         path = self.root / rel
         if not path.parent.resolve().is_relative_to(self.root.resolve()):
-            raise StepFailed(f"{rel}: a folder on its way leads out of {self.root}: not restored",
-                             remedy="put the folder back as it was, then re-run")
+            raise StepFailed(
+                f"{rel}: a folder on its way leads out of {self.root}: not restored",
+                remedy="put the folder back as it was, then re-run",
+            )
         return path
 
     def state(self, rel: str) -> str:
@@ -141,9 +145,20 @@ class Journal:
             shutil.move(str(self.dir / "backups"), str(dest / "backups"))
         j = self.read()
         atomic_write(dest / "journal.json", json.dumps(j, indent=2))
-        self.write({"history": [*j.get("history", []), {"status": j.get("status"), "files": len(j.get("files", [])),
-                                                       "at": time.time(), "set_aside": str(dest)}],
-                    "status": "discarded"})
+        self.write(
+            {
+                "history": [
+                    *j.get("history", []),
+                    {
+                        "status": j.get("status"),
+                        "files": len(j.get("files", [])),
+                        "at": time.time(),
+                        "set_aside": str(dest),
+                    },
+                ],
+                "status": "discarded",
+            }
+        )
         return dest
 
     def _set_aside_backup(self, rel: str) -> None:
@@ -229,18 +244,25 @@ class Journal:
         note = ""
         if state != OURS:
             if not discard_later_edits:
-                raise StepFailed(f"{rel} changed after the migration: not restored",
-                                 remedy="pass --discard-later-edits to restore it (your version is saved first)")
+                raise StepFailed(
+                    f"{rel} changed after the migration: not restored",
+                    remedy="pass --discard-later-edits to restore it (your version is saved first)",
+                )
             saved = self.save_current(rel)
-            note = f"changed after the migration: that version saved to {saved}" if saved else \
-                "deleted after the migration: restored"
+            note = (
+                f"changed after the migration: that version saved to {saved}"
+                if saved
+                else "deleted after the migration: restored"
+            )
         atomic_write(self.inside(rel), self.backup_path(rel).read_bytes(), mode=self.files()[rel].get("mode"))
         return note
 
     def _mark(self, status: str, **extra) -> None:
         j = self.read()
-        j["history"] = [*j.get("history", []), {"status": j.get("status"), "files": len(j.get("files", [])),
-                                                 "at": time.time()}]
+        j["history"] = [
+            *j.get("history", []),
+            {"status": j.get("status"), "files": len(j.get("files", [])), "at": time.time()},
+        ]
         j["status"] = status
         j.update(extra)
         self.write(j)

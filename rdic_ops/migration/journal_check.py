@@ -22,9 +22,11 @@ MAX_BYTES = 64 * 1024 * 1024  # a journal lists files and hashes: megabytes at m
 
 
 def _bad(path: Path, why: str) -> UsageError:
-    return UsageError(f"{path}: damaged migration journal ({why})",
-                      remedy=f"nothing was restored; the backups are in {path.parent / 'backups'}: move the journal "
-                             "aside to start over, or restore the files from there by hand")
+    return UsageError(
+        f"{path}: damaged migration journal ({why})",
+        remedy=f"nothing was restored; the backups are in {path.parent / 'backups'}: move the journal "
+        "aside to start over, or restore the files from there by hand",
+    )
 
 
 def checked_error(path: Path) -> UsageError:
@@ -76,7 +78,8 @@ def checked(path: Path, text: str) -> dict:
         relative(path, rel, f"placed[{i}]")
     ids = data.get("placed_ids", {})
     if not isinstance(ids, dict) or not all(
-            isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v) for v in ids.values()):
+        isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v) for v in ids.values()
+    ):
         raise _bad(path, "placed_ids is not a map of [device, inode]")
     for rel in ids:
         relative(path, rel, "placed_ids")

@@ -49,8 +49,11 @@ def _ollama_ctx(flow: Flow, call: cst.Call, sc: Scope):
         where = flow.follow(opts, sc) or (None, sc)
     if isinstance(where[0], cst.Dict):
         for el in where[0].elements:
-            if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString) and \
-                    el.key.evaluated_value == "num_ctx":
+            if (
+                isinstance(el, cst.DictElement)
+                and isinstance(el.key, cst.SimpleString)
+                and el.key.evaluated_value == "num_ctx"
+            ):
                 return el.value, where[1]
     if isinstance(where[0], cst.Call) and _callee(where[0]) == "dict":  # options=dict(num_ctx=...)
         return arg(where[0], "num_ctx", 99), where[1]
@@ -100,8 +103,7 @@ def _beside(flow: Flow, d: Decisions, pending: dict) -> None:
     """Context settings no visible load uses, decided by the model settings beside them (a settings class,
     a module's constants, a dict of load arguments): the same prefix, or a bare ``N_CTX`` with one model."""
     for sc, group in flow.groups:
-        models = [(k, flow.model(e, sc)) for k, e in group.items()
-                  if not CTX_NAME.match(k) and MODEL_NAME.search(k)]
+        models = [(k, flow.model(e, sc)) for k, e in group.items() if not CTX_NAME.match(k) and MODEL_NAME.search(k)]
         models = [(k, kind) for k, kind in models if kind != UNKNOWN]
         for key, expr in group.items():
             if not CTX_NAME.match(key) or not models:
@@ -180,4 +182,3 @@ def decide(flow: Flow) -> Decisions:
             pending[key] = (mod.src.rel, mod.line(node), "one context value feeds the migrated model and another")
     d.undecided = [v for k, v in pending.items() if k not in d.change]
     return d
-

@@ -45,7 +45,7 @@ def load_paths(spec: MigrationSpec, root: Path, texts: list[str]) -> list[Path]:
         rx = re.compile(r"""(?<![\w/.:-])((?:[\w.-]+/)*)""" + re.escape(name) + r"(?![\w.-])")
         for text in texts:
             for m in rx.finditer(text):
-                before = text[max(0, m.start() - 200):m.start()]
+                before = text[max(0, m.start() - 200) : m.start()]
                 if "://" in before and "/resolve/" in before:
                     continue  # a download URL, not a place on disk
                 p = (root / m.group(0)).resolve()
@@ -67,8 +67,13 @@ def fetch(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec, where: list[Pa
     except RdicError as exc:
         pulled, why = None, exc.line()
     if pulled is None or pulled.status is Status.failed:
-        return Check("model", Status.warn, "downloaded and verified", f"model download pending: {why}",
-                     "re-run when the Hub (or Ollama) is reachable: the code migration is kept"), []
+        return Check(
+            "model",
+            Status.warn,
+            "downloaded and verified",
+            f"model download pending: {why}",
+            "re-run when the Hub (or Ollama) is reachable: the code migration is kept",
+        ), []
     store = model_file(tcfg, model)
     placed = []
     for p in where:
@@ -82,14 +87,20 @@ def fetch(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec, where: list[Pa
         placed.append(p)
     missing = [p for p in where if not p.exists()]
     if missing:
-        return Check("model", Status.warn, "where the code loads it", f"{store}; missing at {missing[0]}",
-                     f"put the model at {missing[0]}"), placed
+        return Check(
+            "model",
+            Status.warn,
+            "where the code loads it",
+            f"{store}; missing at {missing[0]}",
+            f"put the model at {missing[0]}",
+        ), placed
     shown = f"{store}" + (f" -> {', '.join(str(p) for p in where)}" if where else "")
     tracked = [p for p in placed if not git.is_ignored(p.parent, p.name)]
     if tracked:
         shown += f" ({tracked[0].parent} is not ignored by git: add it to .gitignore)"
-    return Check("model", Status.ok, "downloaded, verified, where the code loads it",
-                 ("linked " if placed else "") + shown), placed
+    return Check(
+        "model", Status.ok, "downloaded, verified, where the code loads it", ("linked " if placed else "") + shown
+    ), placed
 
 
 def present(cfg: RootConfig, model: ModelSpec, where: list[Path]) -> Check:
@@ -102,14 +113,27 @@ def present(cfg: RootConfig, model: ModelSpec, where: list[Path]) -> Check:
     store = model_file(tcfg, model)
     missing = [p for p in where if not p.exists()]
     if v.status is not Status.ok:
-        return Check("model", Status.warn, "downloaded and verified", "model download pending",
-                     f"invoke migrate-model (downloads to {store}" +
-                     (f", linked at {where[0]})" if where else ")"))
+        return Check(
+            "model",
+            Status.warn,
+            "downloaded and verified",
+            "model download pending",
+            f"invoke migrate-model (downloads to {store}" + (f", linked at {where[0]})" if where else ")"),
+        )
     if missing:
-        return Check("model", Status.warn, "where the code loads it", f"at {store}, not at {missing[0]}",
-                     "invoke migrate-model links it there")
-    return Check("model", Status.ok, "downloaded and verified",
-                 f"{store}" + (f" (loaded from {', '.join(str(p) for p in where)})" if where else ""))
+        return Check(
+            "model",
+            Status.warn,
+            "where the code loads it",
+            f"at {store}, not at {missing[0]}",
+            "invoke migrate-model links it there",
+        )
+    return Check(
+        "model",
+        Status.ok,
+        "downloaded and verified",
+        f"{store}" + (f" (loaded from {', '.join(str(p) for p in where)})" if where else ""),
+    )
 
 
 def check_fit(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec | None) -> Check | None:
@@ -119,9 +143,13 @@ def check_fit(cfg: RootConfig, spec: MigrationSpec, model: ModelSpec | None) -> 
         return None
     fit = planner.plan_env(target_cfg(cfg, model))
     gib = 1024**3
-    return Check("fit", Status.ok if fit.fits else Status.failed, f"{model.name} fits {cfg.env.name}",
-                 f"{fit.used / gib:.2f} GiB of {fit.budget / gib:.2f} GiB {fit.budget_name}",
-                 "" if fit.fits else "invoke plan-memory with the target model, or --skip-fit")
+    return Check(
+        "fit",
+        Status.ok if fit.fits else Status.failed,
+        f"{model.name} fits {cfg.env.name}",
+        f"{fit.used / gib:.2f} GiB of {fit.budget / gib:.2f} GiB {fit.budget_name}",
+        "" if fit.fits else "invoke plan-memory with the target model, or --skip-fit",
+    )
 
 
 def require_known(spec: MigrationSpec) -> None:
@@ -129,5 +157,7 @@ def require_known(spec: MigrationSpec) -> None:
 
     for side, facts in (("from", spec.source), ("to", spec.target)):
         if facts.model and facts.model not in choices("model"):
-            raise UsageError(f"migration {spec.name}: {side}.model: unknown model {facts.model!r} "
-                             f"(choices: {', '.join(choices('model'))})")
+            raise UsageError(
+                f"migration {spec.name}: {side}.model: unknown model {facts.model!r} "
+                f"(choices: {', '.join(choices('model'))})"
+            )

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import re
 
-CTX_NAME = re.compile(r"(?i)^(?:.*[_.-])?(n_ctx|num_ctx|ctx|ctx_size|context|context_length|context_size|"
-                      r"context_window|max_context|n-ctx|ctx-size|num-ctx)$")
+CTX_NAME = re.compile(
+    r"(?i)^(?:.*[_.-])?(n_ctx|num_ctx|ctx|ctx_size|context|context_length|context_size|"
+    r"context_window|max_context|n-ctx|ctx-size|num-ctx)$"
+)
 MODEL_NAME = re.compile(r"(?i)(model|gguf|weights|checkpoint|repo_id)")
-_SUFFIX = re.compile(r"(?i)[_.-]?(n_ctx|num_ctx|ctx_size|ctx|context_length|context_size|context_window|"
-                     r"max_context|context|model_path|model_file|model_name|model_id|model|path|file|gguf|tag|url|"
-                     r"repo_id|repo)$")
+_SUFFIX = re.compile(
+    r"(?i)[_.-]?(n_ctx|num_ctx|ctx_size|ctx|context_length|context_size|context_window|"
+    r"max_context|context|model_path|model_file|model_name|model_id|model|path|file|gguf|tag|url|"
+    r"repo_id|repo)$"
+)
 
 
 def prefix(key: str) -> str:

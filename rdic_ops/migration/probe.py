@@ -57,19 +57,35 @@ def which(load: Load, spec: MigrationSpec) -> str | None:
 def judge(loads: list[Load], spec: MigrationSpec) -> Check:
     old = [ld for ld in loads if which(ld, spec) == "old"]
     new = [ld for ld in loads if which(ld, spec) == "new"]
-    want = f"{' / '.join(spec.target.files + spec.target.ollama_tags)}" + \
-        (f" at n_ctx {spec.target.n_ctx}" if spec.target.n_ctx else "")
+    want = f"{' / '.join(spec.target.files + spec.target.ollama_tags)}" + (
+        f" at n_ctx {spec.target.n_ctx}" if spec.target.n_ctx else ""
+    )
     wrong_ctx = [ld for ld in new if spec.target.n_ctx and ld.n_ctx != spec.target.n_ctx]
     seen = "; ".join(sorted({ld.label() for ld in loads})[:6]) or "no model loaded"
     if old:
-        return Check("loads", Status.failed, want, f"the old model still loads: {old[0].label()}",
-                     "the code still reaches the old model: see the leftovers, fix, re-run")
+        return Check(
+            "loads",
+            Status.failed,
+            want,
+            f"the old model still loads: {old[0].label()}",
+            "the code still reaches the old model: see the leftovers, fix, re-run",
+        )
     if not new:
-        return Check("loads", Status.failed, want, f"the target never loaded ({seen})",
-                     "make the verify commands load the model (a test that calls it)")
+        return Check(
+            "loads",
+            Status.failed,
+            want,
+            f"the target never loaded ({seen})",
+            "make the verify commands load the model (a test that calls it)",
+        )
     if wrong_ctx:
-        return Check("loads", Status.failed, want, f"loaded with another context: {wrong_ctx[0].label()}",
-                     "a context value was not migrated: see the leftovers")
+        return Check(
+            "loads",
+            Status.failed,
+            want,
+            f"loaded with another context: {wrong_ctx[0].label()}",
+            "a context value was not migrated: see the leftovers",
+        )
     return Check("loads", Status.ok, want, seen)
 
 
@@ -78,8 +94,11 @@ def run_verify(spec: MigrationSpec, root: Path, probe_file: Path, timeout: float
     checks = []
     probe_file.parent.mkdir(parents=True, exist_ok=True)
     probe_file.unlink(missing_ok=True)
-    env = {**os.environ, "RDIC_PROBE_FILE": str(probe_file),
-           "PYTHONPATH": os.pathsep.join([str(SITE), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env = {
+        **os.environ,
+        "RDIC_PROBE_FILE": str(probe_file),
+        "PYTHONPATH": os.pathsep.join([str(SITE), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
     for cmd in spec.verify:
         argv = shlex.split(cmd)
         if argv and argv[0] in ("python", "python3"):
@@ -89,10 +108,16 @@ def run_verify(spec: MigrationSpec, root: Path, probe_file: Path, timeout: float
         t0 = time.perf_counter()
         out = run(argv, timeout=timeout, cwd=root, env=env)
         tail = (out.stdout + out.stderr).strip().splitlines()[-1:] or [""]
-        checks.append(Check(f"test: {cmd}", Status.ok if out.ok else Status.failed, "exit 0",
-                            f"{'passed' if out.ok else f'exit {out.returncode}'} in "
-                            f"{time.perf_counter() - t0:.1f} s: {tail[0][:200]}",
-                            "" if out.ok else "fix the project's tests"))
+        checks.append(
+            Check(
+                f"test: {cmd}",
+                Status.ok if out.ok else Status.failed,
+                "exit 0",
+                f"{'passed' if out.ok else f'exit {out.returncode}'} in "
+                f"{time.perf_counter() - t0:.1f} s: {tail[0][:200]}",
+                "" if out.ok else "fix the project's tests",
+            )
+        )
     if spec.verify:
         checks.append(judge(read_loads(probe_file), spec))
     return checks

@@ -50,8 +50,10 @@ class _Edit(cst.CSTTransformer):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         if isinstance(node.names, cst.ImportStar):
             return False
-        return not any((a.asname.name.value if a.asname else get_full_name_for_node(a.name)) in self.mod.external
-                       for a in node.names)
+        return not any(
+            (a.asname.name.value if a.asname else get_full_name_for_node(a.name)) in self.mod.external
+            for a in node.names
+        )
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         root = node.value
@@ -71,7 +73,7 @@ class _Edit(cst.CSTTransformer):
 
     def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString) -> cst.SimpleString:
         prefix, quote = updated.prefix, updated.quote
-        body = updated.value[len(prefix) + len(quote): len(updated.value) - len(quote)]
+        body = updated.value[len(prefix) + len(quote) : len(updated.value) - len(quote)]
         if id(original) in self.ctx:
             self.count += 1
             body = body.replace(str(self.t.old_ctx), str(self.t.new_ctx))
@@ -99,8 +101,9 @@ def check_renames(mods: dict[str, PyModule], table: Table) -> None:
     for m in mods.values():
         for old, new in table.names.items():
             if old in m.defs and new in m.defs:
-                raise UsageError(f"renames: {new!r} already exists in {m.src.rel}; renaming {old!r} to it "
-                                 "would collide")
+                raise UsageError(
+                    f"renames: {new!r} already exists in {m.src.rel}; renaming {old!r} to it would collide"
+                )
 
 
 def edit_python(mods: dict[str, PyModule], table: Table):

@@ -114,8 +114,10 @@ def index(files: list[SourceFile], all_rels: list[str] = ()) -> dict[str, PyModu
         try:
             tree = cst.parse_module(f.text)
         except cst.ParserSyntaxError as exc:
-            raise UsageError(f"{f.rel}:{exc.raw_line}: not valid Python ({exc.message}); fix it, or exclude the "
-                             "file in the migration") from None
+            raise UsageError(
+                f"{f.rel}:{exc.raw_line}: not valid Python ({exc.message}); fix it, or exclude the "
+                "file in the migration"
+            ) from None
         mods[f.rel] = PyModule(f, names, package, tree)
     known = {n for m in mods.values() for n in m.names} | {n for rel in all_rels for n in module_names(rel)[0]}
     known |= {n.rsplit(".", 1)[0] for n in known if "." in n}  # namespace packages

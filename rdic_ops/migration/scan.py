@@ -69,7 +69,7 @@ def read(root: Path, rel: str) -> SourceFile | None:
         return None
     bom = raw.startswith(BOM)
     try:
-        text = raw[len(BOM) if bom else 0:].decode("utf-8")
+        text = raw[len(BOM) if bom else 0 :].decode("utf-8")
     except UnicodeDecodeError:
         return None
     return SourceFile(rel, path, kind_of(rel), raw, bom, text)

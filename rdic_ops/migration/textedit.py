@@ -16,16 +16,26 @@ from rdic_ops.migration.pairing import pair
 from rdic_ops.migration.scan import CONFIG, SourceFile
 from rdic_ops.migration.values import Table
 
-_CTX_KEY = r"(?:[A-Za-z_][\w.-]*?[_.-])?(?:n_ctx|num_ctx|ctx|ctx_size|context|context_length|context_size|" \
-           r"context_window|max_context|n-ctx|ctx-size|num-ctx)"
-_KV = re.compile(rf"""^(?P<pre>\s*(?:export\s+|-\s+)?["']?(?P<key>{_CTX_KEY})["']?\s*(?:[?:+]?=|:)\s*["']?)"""
-                 r"(?P<num>\d+)\b", re.IGNORECASE)  # KEY: 4096, KEY=4096, Makefile's KEY := / ?= / += 4096
-_FLAG = re.compile(r"""(?P<pre>(?:--n[-_]ctx|--ctx[-_]size|--num[-_]ctx|--context[-_]length|(?<![\w-])-c)"""
-                   r"""(?:[ =]|["'],\s*["'])|"""
-                   r"""\bPARAMETER\s+num_ctx\s+|\b(?:n_ctx|num_ctx|context_length|ctx_size)["']?\s*[:=]\s*["']?)"""
-                   r"(?P<num>\d+)\b")  # flags, Modelfile lines, n_ctx=4096 inside a line
-_MODEL_KEY = re.compile(r"""^\s*(?:export\s+|-\s+)?["']?(?P<key>[A-Za-z_][\w.-]*)["']?\s*"""
-                        r"""(?:[?:+]?=|:)\s*(?P<val>.*)$""")
+_CTX_KEY = (
+    r"(?:[A-Za-z_][\w.-]*?[_.-])?(?:n_ctx|num_ctx|ctx|ctx_size|context|context_length|context_size|"
+    r"context_window|max_context|n-ctx|ctx-size|num-ctx)"
+)
+_KV = re.compile(
+    rf"""^(?P<pre>\s*(?:export\s+|-\s+)?["']?(?P<key>{_CTX_KEY})["']?\s*(?:[?:+]?=|:)\s*["']?)"""
+    r"(?P<num>\d+)\b",
+    re.IGNORECASE,
+)  # KEY: 4096, KEY=4096, Makefile's KEY := / ?= / += 4096
+_FLAG = re.compile(
+    r"""(?P<pre>(?:--n[-_]ctx|--ctx[-_]size|--num[-_]ctx|--context[-_]length|(?<![\w-])-c)"""
+    r"""(?:[ =]|["'],\s*["'])|"""
+    r"""\bPARAMETER\s+num_ctx\s+|\b(?:n_ctx|num_ctx|context_length|ctx_size)["']?\s*[:=]\s*["']?)"""
+    r"(?P<num>\d+)\b"
+)  # flags, Modelfile lines, n_ctx=4096 inside a line
+_MODEL_KEY = re.compile(
+    r"""^\s*(?:export\s+|-\s+)?["']?(?P<key>[A-Za-z_][\w.-]*)["']?\s*"""
+    r"""(?:[?:+]?=|:)\s*(?P<val>.*)$"""
+)
+
 
 def is_markdown(rel: str) -> bool:
     return rel.lower().endswith((".md", ".markdown", ".rst", ".txt"))
@@ -69,8 +79,14 @@ def _enclosing(lines: list[str], i: int, f: SourceFile):
         ind = _indent(lines[j])
         if ind == 0:
             return
-        end = next((k for k in range(j + 1, len(lines)) if lines[k].strip() and _indent(lines[k]) <= ind
-                    and not lines[k].lstrip().startswith("#")), len(lines))  # a comment ends no block
+        end = next(
+            (
+                k
+                for k in range(j + 1, len(lines))
+                if lines[k].strip() and _indent(lines[k]) <= ind and not lines[k].lstrip().startswith("#")
+            ),
+            len(lines),
+        )  # a comment ends no block
         yield list(range(j, end))
 
 
@@ -85,15 +101,20 @@ def _model_for(lines: list[str], i: int, key: str, f: SourceFile, t: Table) -> s
         if not m or j == i:
             continue
         kind = t.model_of(m["val"])
-        if kind is None and (".gguf" in m["val"] or re.search(r"(?i)model", m["key"])) and \
-                not _KV.match(lines[j]) and m["val"].strip():
+        if (
+            kind is None
+            and (".gguf" in m["val"] or re.search(r"(?i)model", m["key"]))
+            and not _KV.match(lines[j])
+            and m["val"].strip()
+        ):
             kind = "other"
         if kind:
             models.append((m["key"], kind))
     if not models:  # no model setting beside it: the enclosing block's one model, if it names just one
         for block in _enclosing(lines, i, f):
-            kinds = {k for k in (t.model_of(lines[j]) or ("other" if ".gguf" in lines[j] else None)
-                                 for j in block) if k}
+            kinds = {
+                k for k in (t.model_of(lines[j]) or ("other" if ".gguf" in lines[j] else None) for j in block) if k
+            }
             if kinds:
                 return kinds.pop() if len(kinds) == 1 else None
         return None
@@ -111,7 +132,7 @@ def edit_text(f: SourceFile, t: Table) -> tuple[str, int, list[tuple[int, str]]]
             out.append(line)
             continue
         body = line.rstrip("\r\n")
-        end = line[len(body):]
+        end = line[len(body) :]
         new, n = t.sub_all(body)
         count += n
         if t.old_ctx is not None:
@@ -131,7 +152,7 @@ def _context(lines: list[str], i: int, text: str, f: SourceFile, t: Table) -> tu
         kind = _model_for(lines, i, hits[0].groupdict().get("key") or "", f, t)
         if kind in ("old", "new"):
             for m in reversed(hits):
-                text = text[:m.start("num")] + str(t.new_ctx) + text[m.end("num"):]
+                text = text[: m.start("num")] + str(t.new_ctx) + text[m.end("num") :]
             return text, len(hits), ""
         if kind is None and (f.kind == CONFIG or rx is _FLAG or t.mentions_old(f.text)):
             return text, 0, "cannot tell which model this context belongs to"

@@ -110,11 +110,16 @@ def compile_table(spec: MigrationSpec) -> Table:
     keep = [k for k in spec.keep_lines if k]
     sections = [k for k in spec.record_sections if k]
     return Table(
-        values=values, names=names,
+        values=values,
+        names=names,
         value_re=_values_re(values, {o for k in ("labels", "ollama_tags", "chat_formats") for o, _ in spec.pairs(k)}),
         name_re=_alternation(names, r"\w", r"\w"),
-        keep_res=[re.compile(k) for k in keep], section_res=[re.compile(k) for k in sections],
-        old_files=set(spec.source.files), new_files=set(spec.target.files),
-        old_tags=set(spec.source.ollama_tags), new_tags=set(spec.target.ollama_tags),
-        old_ctx=spec.source.n_ctx, new_ctx=spec.target.n_ctx,
+        keep_res=[re.compile(k) for k in keep],
+        section_res=[re.compile(k) for k in sections],
+        old_files=set(spec.source.files),
+        new_files=set(spec.target.files),
+        old_tags=set(spec.source.ollama_tags),
+        new_tags=set(spec.target.ollama_tags),
+        old_ctx=spec.source.n_ctx,
+        new_ctx=spec.target.n_ctx,
     )

@@ -19,16 +19,35 @@ def ollama_store(root: Path, cache: VerifyCache, full: bool) -> list[Check]:
             checks.append(Check(f"ollama {m.tag}", Status.failed, "manifest", m.error, "re-pull it"))
             continue
         problems = check_blobs(m.blobs, cache, full)
-        checks.append(Check(f"ollama {m.tag}", Status.failed if problems else Status.ok,
-                            f"{len(m.blobs)} blobs", describe(problems) or "all verified",
-                            "invoke models.verify --repair" if problems else ""))
+        checks.append(
+            Check(
+                f"ollama {m.tag}",
+                Status.failed if problems else Status.ok,
+                f"{len(m.blobs)} blobs",
+                describe(problems) or "all verified",
+                "invoke models.verify --repair" if problems else "",
+            )
+        )
     for p in store.orphans():
-        checks.append(Check(f"blob {p.name[:19]}...", Status.warn, "named by a manifest", "orphaned",
-                            "not used by any model; `ollama rm`/restart prunes it (left untouched)"))
+        checks.append(
+            Check(
+                f"blob {p.name[:19]}...",
+                Status.warn,
+                "named by a manifest",
+                "orphaned",
+                "not used by any model; `ollama rm`/restart prunes it (left untouched)",
+            )
+        )
     for p in store.partials:
-        checks.append(Check(f"partial {p.name[:19]}...", Status.warn, "complete blob",
-                            f"leftover partial download ({p.stat().st_size} bytes)",
-                            "Ollama resumes it on the next pull (left untouched)"))
+        checks.append(
+            Check(
+                f"partial {p.name[:19]}...",
+                Status.warn,
+                "complete blob",
+                f"leftover partial download ({p.stat().st_size} bytes)",
+                "Ollama resumes it on the next pull (left untouched)",
+            )
+        )
     return checks
 
 
@@ -42,12 +61,16 @@ def gguf_files(models_dir: Path, known: set[Path], lock, cache: VerifyCache, ful
             continue
         try:
             inspect(g)
-            pin = next((e.file_sha(g.name) for e in (lock.models.values() if lock else []) if e.file_sha(g.name)),
-                       None)
+            pin = next((e.file_sha(g.name) for e in (lock.models.values() if lock else []) if e.file_sha(g.name)), None)
             problem = check_file(g, pin, None, cache, full) if pin else None
-            checks.append(Check(f"gguf {g.name}", Status.failed if problem else Status.ok,
-                                "pinned sha256" if pin else "well-formed GGUF",
-                                f"{problem.kind} ({problem.detail})" if problem else "ok"))
+            checks.append(
+                Check(
+                    f"gguf {g.name}",
+                    Status.failed if problem else Status.ok,
+                    "pinned sha256" if pin else "well-formed GGUF",
+                    f"{problem.kind} ({problem.detail})" if problem else "ok",
+                )
+            )
         except UsageError as exc:
             checks.append(Check(f"gguf {g.name}", Status.failed, "well-formed GGUF", exc.line()))
     return checks

@@ -43,8 +43,9 @@ def _pull(cfg: RootConfig, tag: str, on_progress=None) -> str:
 
     host, timeout = cfg.env.runtime.ollama.host.rstrip("/"), cfg.env.runtime.ollama.timeout_s
     status = ""
-    with ollama_errors(f"ollama pull {tag}", host, timeout,
-                       remedy="re-run to resume; Ollama keeps its partial downloads"):
+    with ollama_errors(
+        f"ollama pull {tag}", host, timeout, remedy="re-run to resume; Ollama keeps its partial downloads"
+    ):
         for part in ollama.Client(host=host, timeout=timeout).pull(tag, stream=True):
             error = getattr(part, "error", None) or (part.get("error") if hasattr(part, "get") else None)
             if error:  # the client raises on these too; never trust a stream without looking
@@ -69,12 +70,18 @@ def registry_digest(cfg: RootConfig, tag: str) -> str:
         base = f"https://{name.host}"
     url = f"{base}/v2/{name.namespace}/{name.model}/manifests/{name.tag}"
     try:
-        r = httpx.get(url, timeout=cfg.env.runtime.ollama.timeout_s, follow_redirects=True,
-                      headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+        r = httpx.get(
+            url,
+            timeout=cfg.env.runtime.ollama.timeout_s,
+            follow_redirects=True,
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        )
     except httpx.HTTPError as exc:
-        raise StepFailed(f"{tag}: cannot read the registry's manifest ({type(exc).__name__}) to check it against "
-                         "models.lock before pulling: not pulled",
-                         remedy="re-run when the registry is reachable") from None
+        raise StepFailed(
+            f"{tag}: cannot read the registry's manifest ({type(exc).__name__}) to check it against "
+            "models.lock before pulling: not pulled",
+            remedy="re-run when the registry is reachable",
+        ) from None
     if r.status_code != 200:
         raise StepFailed(f"{tag}: the registry answers HTTP {r.status_code} for its manifest: not pulled")
     return "sha256:" + hashlib.sha256(r.content).hexdigest()
@@ -111,18 +118,23 @@ def hf_download(cfg: RootConfig, spec: ModelSpec, revision: str, expected: str |
     for _ in Path(spec.hf.file).parts:
         root = root.parent
     try:
-        got = Path(hf_hub_download(spec.hf.repo, spec.hf.file, revision=revision, local_dir=root,
-                                   endpoint=_endpoint(), token=hf_token(cfg)))
+        got = Path(
+            hf_hub_download(
+                spec.hf.repo, spec.hf.file, revision=revision, local_dir=root, endpoint=_endpoint(), token=hf_token(cfg)
+            )
+        )
     except Exception as exc:  # network and Hub errors of every kind
         raise StepFailed(
             f"download of {spec.hf.repo}/{spec.hf.file}@{revision} failed: {type(exc).__name__}: {exc}",
-            remedy="re-run; note huggingface_hub (>= 1.18) restarts a failed file from zero") from None
+            remedy="re-run; note huggingface_hub (>= 1.18) restarts a failed file from zero",
+        ) from None
     if expected:
         digest = hash_files([got], full=True)[str(got)]
         if digest != expected:
             moved = quarantine(cfg, got, "sha256 mismatch")
-            raise StepFailed(f"{spec.hf.file}: sha256 {digest[:12]}... is not the expected {expected[:12]}... "
-                             f"(moved to {moved})")
+            raise StepFailed(
+                f"{spec.hf.file}: sha256 {digest[:12]}... is not the expected {expected[:12]}... (moved to {moved})"
+            )
 
 
 def snapshot_path(repo: str, revision: str) -> str | None:
@@ -142,5 +154,7 @@ def snapshot_fetch(repo: str, revision: str) -> None:
     try:
         snapshot_download(repo, revision=revision, endpoint=_endpoint())
     except Exception as exc:
-        raise StepFailed(f"download of {repo} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
-                         remedy="check the network (or HF_ENDPOINT) and re-run") from None
+        raise StepFailed(
+            f"download of {repo} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+            remedy="check the network (or HF_ENDPOINT) and re-run",
+        ) from None

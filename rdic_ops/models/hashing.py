@@ -26,8 +26,7 @@ from rdic_ops.fsutil import atomic_write
 BUFSIZE = 1024 * 1024
 
 
-def sha256_file(path: str | os.PathLike, progress: Callable[[int], None] | None = None,
-                bufsize: int = BUFSIZE) -> str:
+def sha256_file(path: str | os.PathLike, progress: Callable[[int], None] | None = None, bufsize: int = BUFSIZE) -> str:
     h = hashlib.sha256()
     buf = bytearray(bufsize)
     view = memoryview(buf)
@@ -92,8 +91,9 @@ class VerifyCache:
 
     def save(self) -> None:
         if self.path and self.dirty:
-            atomic_write(self.path, json.dumps({"version": 1, "files": self.entries, "recorded": self.records},
-                                               indent=1))
+            atomic_write(
+                self.path, json.dumps({"version": 1, "files": self.entries, "recorded": self.records}, indent=1)
+            )
             self.dirty = False
 
 
@@ -103,8 +103,14 @@ def _progress(total: int, show: bool | None):
     return byte_progress(show, transient=True) if total > 0 else None
 
 
-def hash_files(paths: Iterable[str | os.PathLike], *, cache: VerifyCache | None = None, full: bool = False,
-               workers: int | None = None, show_progress: bool | None = None) -> dict[str, str]:
+def hash_files(
+    paths: Iterable[str | os.PathLike],
+    *,
+    cache: VerifyCache | None = None,
+    full: bool = False,
+    workers: int | None = None,
+    show_progress: bool | None = None,
+) -> dict[str, str]:
     """sha256 of every file (path -> hex digest), in parallel; cache hits are not read."""
     paths = [str(p) for p in paths]
     out: dict[str, str] = {}

@@ -112,8 +112,10 @@ def _entry(raw: object) -> LockEntry:
     for key in _STRINGS:
         value = raw.get(key)
         if value is not None and (not isinstance(value, str) or not value):
-            raise _Bad(f"{key} must be a non-empty string" + (" (quote it: YAML read a number)"
-                                                               if isinstance(value, int | float) else ""))
+            raise _Bad(
+                f"{key} must be a non-empty string"
+                + (" (quote it: YAML read a number)" if isinstance(value, int | float) else "")
+            )
     digest = raw.get("manifest_digest")
     if digest is not None and not (digest.startswith("sha256:") and HEX64.fullmatch(digest[7:])):
         raise _Bad("manifest_digest must be sha256: and 64 hex characters")
@@ -137,8 +139,10 @@ def parse(data: object, path: str | Path) -> Lock:
         try:
             models[name] = _entry(raw)
         except _Bad as exc:
-            raise ConfigError(f"{path}: entry {_short(name)}: {exc}",
-                              remedy="fix it by hand, or delete the entry and run invoke models.lock") from None
+            raise ConfigError(
+                f"{path}: entry {_short(name)}: {exc}",
+                remedy="fix it by hand, or delete the entry and run invoke models.lock",
+            ) from None
     return Lock(models)
 
 
@@ -158,8 +162,7 @@ def load(path: str | Path) -> Lock | None:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not a valid models.lock (not YAML{where}: "
-                          f"{yaml_problem(exc)})") from None
+        raise ConfigError(f"{path}: not a valid models.lock (not YAML{where}: {yaml_problem(exc)})") from None
     return parse(data, path)
 
 

@@ -44,8 +44,9 @@ def entry_for(cfg: RootConfig, spec: ModelSpec, cache: VerifyCache) -> lockfile.
         commit, sha, _ = hf_metadata(spec, spec.hf.revision)
         for claim, who in ((sha, "the Hub's"), ((spec.hf.sha256 or "").lower(), "conf/model's")):
             if claim and claim != digest:
-                raise StepFailed(f"{spec.name}: {path.name} does not match {who} sha256",
-                                 remedy="run invoke models.verify --repair")
+                raise StepFailed(
+                    f"{spec.name}: {path.name} does not match {who} sha256", remedy="run invoke models.verify --repair"
+                )
         e.repo, e.file, e.revision = spec.hf.repo, spec.hf.file, commit
     e.files = [lockfile.LockedFile(lock_name(cfg, path), digest, path.stat().st_size)]
     return e

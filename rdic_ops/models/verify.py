@@ -19,13 +19,18 @@ from rdic_ops.plan import Change, Check, Status, StepResult, fold
 
 
 def _missing(cfg: RootConfig, spec) -> str:
-    """"missing", with where it was looked for (and why there: the setting or variable that named the store)."""
+    """ "missing", with where it was looked for (and why there: the setting or variable that named the store)."""
     import os
 
     path, root = model_file(cfg, spec), store_dir(cfg)
     if cfg.env.runtime.kind.value == "ollama":
-        why = ("env.runtime.ollama.models_dir" if cfg.env.runtime.ollama.models_dir
-               else "OLLAMA_MODELS" if os.environ.get("OLLAMA_MODELS") else "Ollama's default store")
+        why = (
+            "env.runtime.ollama.models_dir"
+            if cfg.env.runtime.ollama.models_dir
+            else "OLLAMA_MODELS"
+            if os.environ.get("OLLAMA_MODELS")
+            else "Ollama's default store"
+        )
     else:
         why = "paths.models_dir"
     if not root.exists():
@@ -47,16 +52,20 @@ def _model_checks(cfg: RootConfig, specs, lock, cache, full: bool) -> tuple[list
         if not change.is_noop:
             broken.append(spec.name)
             found = change.before or _missing(cfg, spec)
-            remedy = ("point that setting at the model store, or invoke models.verify --repair to fetch into it"
-                      if "does not exist" in found else "invoke models.verify --repair")
+            remedy = (
+                "point that setting at the model store, or invoke models.verify --repair to fetch into it"
+                if "does not exist" in found
+                else "invoke models.verify --repair"
+            )
             checks.append(Check(spec.name, Status.failed, "present and verified", found, remedy))
         else:
             checks.append(Check(spec.name, Status.ok, "present and verified", change.reason))
     return checks, broken
 
 
-def verify(cfg: RootConfig, *, all_: bool = False, full: bool = False, repair: bool = False,
-           only: list[str] | None = None) -> StepResult:
+def verify(
+    cfg: RootConfig, *, all_: bool = False, full: bool = False, repair: bool = False, only: list[str] | None = None
+) -> StepResult:
     """Re-hash the env's models (or, with all_, Ollama's whole store and every GGUF in models_dir)."""
     t0 = time.perf_counter()
     cache = cache_for(cfg)
@@ -76,8 +85,14 @@ def verify(cfg: RootConfig, *, all_: bool = False, full: bool = False, repair: b
         pulled = pull(cfg, broken, full=True)
         changes = pulled.changes
         if pulled.status is Status.failed:  # the rows stay failed; the pull's record says what it fetched first
-            return fold("models.verify", checks, t0=t0, changes=changes, message=f"repair failed: {pulled.message}",
-                        remedy=pulled.remedy)
+            return fold(
+                "models.verify",
+                checks,
+                t0=t0,
+                changes=changes,
+                message=f"repair failed: {pulled.message}",
+                remedy=pulled.remedy,
+            )
         for c in checks:
             if c.name in broken:  # present and verified now (pull re-planned): the step, not the row, is changed
                 c.status, c.found = Status.ok, f"repaired: {c.found}"

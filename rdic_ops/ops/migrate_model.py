@@ -73,19 +73,28 @@ def preflight(spec: MigrationSpec, root: Path, j: Journal, allow_dirty: bool) ->
         return ""
     code, path = dirty[0]
     more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
-    return f"--target {root} has uncommitted changes ({code.strip()} {path}{more}): commit or stash them, or pass " \
+    return (
+        f"--target {root} has uncommitted changes ({code.strip()} {path}{more}): commit or stash them, or pass "
         "--allow-dirty (a rollback restores only files that still hold what the migration wrote)"
+    )
 
 
 def make_plan(spec: MigrationSpec, root: Path, j: Journal) -> Plan:
     edits = E.plan_edits(spec, root)
     plan = Plan("migrate-model")
     for rel, fe in sorted(edits.files.items()):
-        plan.add(Change(rel, "edit", fe.before.decode("utf-8", "replace"), fe.after.decode("utf-8", "replace"),
-                        reason=f"{fe.count} edit(s)", apply=lambda fe=fe: j.edit(fe, spec.name)))
+        plan.add(
+            Change(
+                rel,
+                "edit",
+                fe.before.decode("utf-8", "replace"),
+                fe.after.decode("utf-8", "replace"),
+                reason=f"{fe.count} edit(s)",
+                apply=lambda fe=fe: j.edit(fe, spec.name),
+            )
+        )
     if not plan.changes:
-        plan.add(Change.noop(str(root), "migrated",
-                             reason=f"{len(edits.scanned)} files scanned, every edit in place"))
+        plan.add(Change.noop(str(root), "migrated", reason=f"{len(edits.scanned)} files scanned, every edit in place"))
     plan.check(leftover_check(spec, E.leftovers(spec, edits)))
     return plan
 
@@ -99,8 +108,17 @@ def migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool =
         return _migrate(cfg, spec, root, **options)
 
 
-def _migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool = False, allow_dirty: bool = False,
-             skip_fit: bool = False, skip_verify: bool = False, spec_path: Path | None = None) -> StepResult:
+def _migrate(
+    cfg: RootConfig,
+    spec: MigrationSpec,
+    root: Path,
+    *,
+    dry_run: bool = False,
+    allow_dirty: bool = False,
+    skip_fit: bool = False,
+    skip_verify: bool = False,
+    spec_path: Path | None = None,
+) -> StepResult:
     t0 = time.perf_counter()
     j = journal(cfg, spec, root)
     pre = _before(spec, root, j, dry_run=dry_run, allow_dirty=allow_dirty)
@@ -116,8 +134,9 @@ def _migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool 
         return result
     if result.status is Status.failed:  # the journal stays 'applying': the next run restores those files first
         undo = rollback_command(spec, root, spec_path)
-        result.remedy = (result.remedy + "; " if result.remedy else "") + \
-            f"fix and re-run (it restores the files edited so far first), or undo: {undo}"
+        result.remedy = (
+            result.remedy + "; " if result.remedy else ""
+        ) + f"fix and re-run (it restores the files edited so far first), or undo: {undo}"
         return result
     j.finish()
     edited = len(j.files())
@@ -125,8 +144,10 @@ def _migrate(cfg: RootConfig, spec: MigrationSpec, root: Path, *, dry_run: bool 
         return after_edits(cfg, spec, root, j, model, result, t0, skip_verify, rollback_command(spec, root, spec_path))
     except Exception as exc:  # whatever failed, say what is already edited and how to undo it
         why = exc.line() if isinstance(exc, RdicError) else f"{type(exc).__name__}: {exc}"
-        raise StepFailed(f"{why} - after {edited} file(s) were edited",
-                         remedy=f"fix and re-run, or undo: {rollback_command(spec, root, spec_path)}") from None
+        raise StepFailed(
+            f"{why} - after {edited} file(s) were edited",
+            remedy=f"fix and re-run, or undo: {rollback_command(spec, root, spec_path)}",
+        ) from None
 
 
 def _before(spec: MigrationSpec, root: Path, j: Journal, *, dry_run: bool, allow_dirty: bool) -> list[Check]:
@@ -136,25 +157,50 @@ def _before(spec: MigrationSpec, root: Path, j: Journal, *, dry_run: bool, allow
     pre: list[Check] = []
     if j.interrupted():
         if dry_run:
-            pre.append(Check("recovery", Status.warn, "no interrupted apply",
-                             f"would restore {len(j.interrupted())} file(s) of an interrupted apply"))
+            pre.append(
+                Check(
+                    "recovery",
+                    Status.warn,
+                    "no interrupted apply",
+                    f"would restore {len(j.interrupted())} file(s) of an interrupted apply",
+                )
+            )
         else:
             kept = j.conflicts()
-            pre.append(Check("recovery", Status.warn, "no interrupted apply",
-                             f"rolled back {len(j.recover())} file(s) of an interrupted apply" +
-                             (f"; {len(kept)} changed since, left as they are ({', '.join(kept[:3])})" if kept else ""),
-                             "applying again now"))
+            pre.append(
+                Check(
+                    "recovery",
+                    Status.warn,
+                    "no interrupted apply",
+                    f"rolled back {len(j.recover())} file(s) of an interrupted apply"
+                    + (f"; {len(kept)} changed since, left as they are ({', '.join(kept[:3])})" if kept else ""),
+                    "applying again now",
+                )
+            )
     refused = preflight(spec, root, j, allow_dirty)
     if refused and not dry_run:
         raise UsageError(refused)
     if j.stale():  # discarded since it was applied: its backups no longer describe the tree
-        pre.append(Check("journal", Status.warn, "the last apply still in the tree",
-                         "the last apply was discarded: " + ("its journal would be set aside" if dry_run else
-                                                             f"its journal set aside in {j.set_aside()}"),
-                         "starting over: the files as they are now are backed up"))
+        pre.append(
+            Check(
+                "journal",
+                Status.warn,
+                "the last apply still in the tree",
+                "the last apply was discarded: "
+                + ("its journal would be set aside" if dry_run else f"its journal set aside in {j.set_aside()}"),
+                "starting over: the files as they are now are backed up",
+            )
+        )
     if refused:  # a dry run still shows the plan, and says the apply would refuse
-        pre.append(Check("clean work tree", Status.warn, "nothing uncommitted", f"the apply would refuse: {refused}",
-                         "commit or stash first, or pass --allow-dirty"))
+        pre.append(
+            Check(
+                "clean work tree",
+                Status.warn,
+                "nothing uncommitted",
+                f"the apply would refuse: {refused}",
+                "commit or stash first, or pass --allow-dirty",
+            )
+        )
     return pre
 
 
@@ -165,9 +211,17 @@ def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
         raise UsageError(f"--target {root} is not a git work tree: there is no migration to report on")
     j = journal(cfg, spec, root)
     edits = E.plan_edits(spec, root)
-    checks = [Check("code", Status.ok if not edits.files else Status.warn, "every edit in place",
-                    "complete" if not edits.files else f"{len(edits.files)} file(s) pending: "
-                    + ", ".join(sorted(edits.files)[:8]), "" if not edits.files else "invoke migrate-model")]
+    checks = [
+        Check(
+            "code",
+            Status.ok if not edits.files else Status.warn,
+            "every edit in place",
+            "complete"
+            if not edits.files
+            else f"{len(edits.files)} file(s) pending: " + ", ".join(sorted(edits.files)[:8]),
+            "" if not edits.files else "invoke migrate-model",
+        )
+    ]
     checks.append(leftover_check(spec, E.leftovers(spec, edits)))
     model = M.target_spec(spec)
     texts = [f.text for f in edits.scanned]
@@ -175,14 +229,31 @@ def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
         checks.append(M.present(cfg, model, M.load_paths(spec, root, texts)))
     last = j.read().get("verify")
     if not spec.verify:
-        checks.append(Check("verified", Status.warn, "the new model loads", "the migration has no verify commands",
-                            "add verify: the project's tests, run with the probe, prove what loads"))
+        checks.append(
+            Check(
+                "verified",
+                Status.warn,
+                "the new model loads",
+                "the migration has no verify commands",
+                "add verify: the project's tests, run with the probe, prove what loads",
+            )
+        )
     elif last and last.get("tree") == git.tree_state(root):
-        checks.append(Check("verified", Status.ok if last["passed"] else Status.failed, "the new model loads",
-                            last.get("loads", "")))
+        checks.append(
+            Check(
+                "verified", Status.ok if last["passed"] else Status.failed, "the new model loads", last.get("loads", "")
+            )
+        )
     else:
-        checks.append(Check("verified", Status.warn, "the new model loads", "not run on the current tree",
-                            "invoke migrate-model (verification runs the tests with the probe)"))
+        checks.append(
+            Check(
+                "verified",
+                Status.warn,
+                "the new model loads",
+                "not run on the current tree",
+                "invoke migrate-model (verification runs the tests with the probe)",
+            )
+        )
     checks += provider_checks(cfg, strict=False).checks  # the env's model APIs (conf/provider/), as warnings
     done = worst(checks) is Status.ok
     open_ = [f"{c.name}: {c.found.split(':')[0]}" for c in checks if c.status not in (Status.ok, Status.skipped)]
@@ -191,8 +262,9 @@ def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:
     return fold("migrate-model --status", checks, t0=t0, message=msg)
 
 
-def rollback(cfg: RootConfig, spec: MigrationSpec, root: Path, dry_run: bool = False,
-             discard_later_edits: bool = False) -> StepResult:
+def rollback(
+    cfg: RootConfig, spec: MigrationSpec, root: Path, dry_run: bool = False, discard_later_edits: bool = False
+) -> StepResult:
     """The migration undone (ops/migrate_rollback.py), one apply or rollback at a time on a project."""
     from rdic_ops.ops.migrate_rollback import rollback as undo
 

@@ -18,9 +18,11 @@ def rollback(j: Journal, dry_run: bool = False, discard_later_edits: bool = Fals
     since (someone's work) stops the whole rollback before anything is restored, its diff shown, unless
     ``discard_later_edits`` (then its version is saved beside the backups first)."""
     root = j.root
-    conflicts = j.conflicts() + [rel for rel in j.read().get("placed", [])
-                                 if j.status in ("applied", "applying") and (root / rel).exists()
-                                 and not j.placed_here(rel)]
+    conflicts = j.conflicts() + [
+        rel
+        for rel in j.read().get("placed", [])
+        if j.status in ("applied", "applying") and (root / rel).exists() and not j.placed_here(rel)
+    ]
     if conflicts and not discard_later_edits:
         return _refused(j, root, conflicts)
 
@@ -35,15 +37,31 @@ def rollback(j: Journal, dry_run: bool = False, discard_later_edits: bool = Fals
             path = root / rel
             have = path.read_bytes() if path.is_file() else b""
             later = j.state(rel) != OURS
-            plan.add(Change(rel, "restore" if not dry_run else "would restore", have.decode("utf-8", "replace"),
-                            j.backup_path(rel).read_text("utf-8", "replace"),
-                            apply=lambda rel=rel: j.restore(rel, discard_later_edits=discard_later_edits),
-                            reason=f"changed after the migration: that version is saved to {j.dir / 'after-rollback'}"
-                            " first (--discard-later-edits)" if later else "holds what the migration wrote"))
+            plan.add(
+                Change(
+                    rel,
+                    "restore" if not dry_run else "would restore",
+                    have.decode("utf-8", "replace"),
+                    j.backup_path(rel).read_text("utf-8", "replace"),
+                    apply=lambda rel=rel: j.restore(rel, discard_later_edits=discard_later_edits),
+                    reason=f"changed after the migration: that version is saved to {j.dir / 'after-rollback'}"
+                    " first (--discard-later-edits)"
+                    if later
+                    else "holds what the migration wrote",
+                )
+            )
         for rel in j.read().get("placed", []):  # model links this migration made, and only those
             if j.placed_here(rel):
-                plan.add(Change(rel, "remove link", "model link", None, reason="linked by the migration",
-                                apply=lambda rel=rel: j.inside(rel).unlink()))
+                plan.add(
+                    Change(
+                        rel,
+                        "remove link",
+                        "model link",
+                        None,
+                        reason="linked by the migration",
+                        apply=lambda rel=rel: j.inside(rel).unlink(),
+                    )
+                )
         plan.add(Change("journal", "mark rolled-back", j.status, "rolled-back", apply=j.mark_rolled_back))
         return plan
 
@@ -57,11 +75,20 @@ def _refused(j: Journal, root: Path, conflicts: list[str]) -> StepResult:
         path = root / rel
         have = path.read_text("utf-8", "replace") if path.is_file() else None
         want = j.backup_path(rel).read_text("utf-8", "replace") if j.backup_path(rel).exists() else None
-        why = "deleted after the migration" if have is None else "changed after the migration" \
-            if want is not None else "replaced after the migration (not the link it made)"
+        why = (
+            "deleted after the migration"
+            if have is None
+            else "changed after the migration"
+            if want is not None
+            else "replaced after the migration (not the link it made)"
+        )
         changes.append(Change(rel, "keep", have, want, reason=f"{why}: kept"))
     names = ", ".join(conflicts[:3]) + (" ..." if len(conflicts) > 3 else "")
-    return StepResult("migrate-model --rollback", Status.failed, changes,
-                      message=f"{len(conflicts)} file(s) changed after the migration ({names}): nothing restored",
-                      remedy="keep that work (commit or copy it) and re-run, or pass --discard-later-edits: each "
-                      f"such file's version is saved under {j.dir / 'after-rollback'} before the original returns")
+    return StepResult(
+        "migrate-model --rollback",
+        Status.failed,
+        changes,
+        message=f"{len(conflicts)} file(s) changed after the migration ({names}): nothing restored",
+        remedy="keep that work (commit or copy it) and re-run, or pass --discard-later-edits: each "
+        f"such file's version is saved under {j.dir / 'after-rollback'} before the original returns",
+    )

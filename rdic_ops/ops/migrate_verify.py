@@ -24,13 +24,26 @@ def leftover_check(spec: MigrationSpec, found: list[E.Leftover]) -> Check:
     note = f" ({allowed} allowed by the migration)" if allowed else ""
     if not open_:
         return Check("leftovers", Status.ok, "no use of the old model or API", f"none{note}")
-    return Check("leftovers", Status.warn, "no use of the old model or API",
-                 f"{len(open_)}{note}: " + "; ".join(str(x) for x in open_[:12]),
-                 "review each: fix it, mark the line as a record (keep_lines), or allow it in the migration")
+    return Check(
+        "leftovers",
+        Status.warn,
+        "no use of the old model or API",
+        f"{len(open_)}{note}: " + "; ".join(str(x) for x in open_[:12]),
+        "review each: fix it, mark the line as a record (keep_lines), or allow it in the migration",
+    )
 
 
-def after_edits(cfg: RootConfig, spec: MigrationSpec, root: Path, j: Journal, model, result: StepResult,
-                t0: float, skip_verify: bool, undo: str) -> StepResult:
+def after_edits(
+    cfg: RootConfig,
+    spec: MigrationSpec,
+    root: Path,
+    j: Journal,
+    model,
+    result: StepResult,
+    t0: float,
+    skip_verify: bool,
+    undo: str,
+) -> StepResult:
     """``result`` (the converged edits) completed with the model, the verification, the leftovers and the
     providers; ``undo`` is the rollback command its remedy names."""
     edited = len(j.files())
@@ -54,8 +67,10 @@ def _place_model(cfg: RootConfig, spec: MigrationSpec, root: Path, j: Journal, m
     """The new model fetched and linked ``where`` the edited files load it; each link recorded in the journal
     with its device and inode (a rollback removes only those very files)."""
     row, placed = M.fetch(cfg, spec, model, where)
-    ids = {**j.read().get("placed_ids", {}), **{str(p.relative_to(root)): [p.lstat().st_dev, p.lstat().st_ino]
-                                               for p in placed}}
+    ids = {
+        **j.read().get("placed_ids", {}),
+        **{str(p.relative_to(root)): [p.lstat().st_dev, p.lstat().st_ino] for p in placed},
+    }
     j.finish(placed=sorted({*j.read().get("placed", []), *ids}), placed_ids=ids)
     return row
 
@@ -67,14 +82,33 @@ def _verification(spec: MigrationSpec, root: Path, j: Journal, *, run: bool, ski
 
     if run and spec.verify:
         tests = run_verify(spec, root, j.dir / "probe.jsonl")
-        j.finish(verify={"tree": git.tree_state(root), "passed": worst(tests) is Status.ok,
-                         "loads": tests[-1].found, "at": time.time()})
+        j.finish(
+            verify={
+                "tree": git.tree_state(root),
+                "passed": worst(tests) is Status.ok,
+                "loads": tests[-1].found,
+                "at": time.time(),
+            }
+        )
         return tests
     if spec.verify:
-        return [Check("tests", Status.skipped, "run with the probe",
-                      "not run: --skip-verify" if skip_verify else "not run: the model is not here yet")]
-    return [Check("loads", Status.warn, "the new model loads", "the migration has no verify commands",
-                  "add verify: the project's tests, run with the probe, prove what loads")]
+        return [
+            Check(
+                "tests",
+                Status.skipped,
+                "run with the probe",
+                "not run: --skip-verify" if skip_verify else "not run: the model is not here yet",
+            )
+        ]
+    return [
+        Check(
+            "loads",
+            Status.warn,
+            "the new model loads",
+            "the migration has no verify commands",
+            "add verify: the project's tests, run with the probe, prove what loads",
+        )
+    ]
 
 
 def _conclude(result: StepResult, checks: list[Check], edited: int, undo: str) -> StepResult:
@@ -89,7 +123,10 @@ def _conclude(result: StepResult, checks: list[Check], edited: int, undo: str) -
         result.status = Status.warn if result.status is Status.ok else result.status
         warn = next(c for c in checks if c.status is Status.warn)
         pending = warn.name == "model"
-        result.message = (f"code migration complete ({edited} file(s) edited); model download pending" if pending
-                          else f"{result.message}; {warn.name}: {warn.found}")
+        result.message = (
+            f"code migration complete ({edited} file(s) edited); model download pending"
+            if pending
+            else f"{result.message}; {warn.name}: {warn.found}"
+        )
         result.remedy = f"{'re-run when the model can be fetched' if pending else warn.remedy}; or undo: {undo}"
     return result

@@ -37,8 +37,16 @@ def write_lock(cfg: RootConfig, only: list[str] | None = None, dry_run: bool = F
         if before == after:
             plan.add(Change.noop(str(path), before, reason="already pins the verified state"))
         else:
-            plan.add(Change(str(path), "update" if before else "create", before, after,
-                            reason="pin the verified state", apply=lambda: lockfile.save(path, wanted)))
+            plan.add(
+                Change(
+                    str(path),
+                    "update" if before else "create",
+                    before,
+                    after,
+                    reason="pin the verified state",
+                    apply=lambda: lockfile.save(path, wanted),
+                )
+            )
         return plan
 
     return converge(make_plan, dry_run=dry_run)

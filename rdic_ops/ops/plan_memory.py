@@ -18,13 +18,25 @@ def overrides_for(ctx: int, kv_type: str) -> list[str]:
     if ctx:
         out += [f"extraction.num_ctx={ctx}", f"chat.num_ctx={ctx}"]
     if kv_type:
-        out += [f"env.runtime.kv_cache_type={kv_type}", f"env.runtime.ollama.kv_cache_type={kv_type}",
-                "env.runtime.flash_attention=true", "env.runtime.ollama.flash_attention=true"]
+        out += [
+            f"env.runtime.kv_cache_type={kv_type}",
+            f"env.runtime.ollama.kv_cache_type={kv_type}",
+            "env.runtime.flash_attention=true",
+            "env.runtime.ollama.flash_attention=true",
+        ]
     return out
 
 
-def run(env: str, overrides: list[str], *, ctx: int = 0, kv_type: str = "", gguf: str = "", parallel: int = 1,
-        oracle: bool = False):
+def run(
+    env: str,
+    overrides: list[str],
+    *,
+    ctx: int = 0,
+    kv_type: str = "",
+    gguf: str = "",
+    parallel: int = 1,
+    oracle: bool = False,
+):
     """(report, comparisons with llama.cpp's own figures when ``oracle``)."""
     from rdic_ops.memory.compare import compare_with_oracle
 
@@ -48,38 +60,64 @@ def _within_training(gguf: str, ctx: int) -> None:
 
     info = inspect(gguf)
     if info.n_ctx_train and ctx > info.n_ctx_train:
-        raise UsageError(f"--ctx={ctx}: above the trained context of {gguf} ({info.n_ctx_train} tokens; "
-                         f"expected an integer from 1 to {info.n_ctx_train})")
+        raise UsageError(
+            f"--ctx={ctx}: above the trained context of {gguf} ({info.n_ctx_train} tokens; "
+            f"expected an integer from 1 to {info.n_ctx_train})"
+        )
 
 
 def step(cfg) -> StepResult:
     """setup's memory step: the resident set together, each on-demand model against what is left."""
     t0 = time.perf_counter()
     report = planner.plan_env(cfg)
-    checks = [Check(f"{','.join(r.roles)}: {r.model}", Status.ok,
-                    "resident, gpu" if r.where == "gpu" else "on the CPU (host RAM)",
-                    f"{gib(r.memory.total, 2)} ({gib(r.memory.gpu_total, 2)} on the accelerator)")
-              for r in report.rows]
+    checks = [
+        Check(
+            f"{','.join(r.roles)}: {r.model}",
+            Status.ok,
+            "resident, gpu" if r.where == "gpu" else "on the CPU (host RAM)",
+            f"{gib(r.memory.total, 2)} ({gib(r.memory.gpu_total, 2)} on the accelerator)",
+        )
+        for r in report.rows
+    ]
     # The hybrid route keeps an evicting chat model off the GPU while extraction is warm: that swap is the policy.
     routed = cfg.routing.enabled and cfg.extraction.resident
     for od in report.on_demand:
         covered = od.beside or (od.fits and routed and od.row.roles == ["chat"])
         status = Status.ok if covered else Status.warn if od.fits else Status.failed
-        checks.append(Check(f"{','.join(od.row.roles)}: {od.row.model}", status, "on demand",
-                            f"{gib(od.need, 2)} of {gib(od.left, 2)} left: {od.verdict()}"
-                            + ("; routing sends chat to the resident model while it is warm"
-                               if covered and not od.beside else ""),
-                            "" if covered else "enable routing (routing.enabled) or make the model resident "
-                            "if it fits" if od.fits else "see invoke plan-memory for what to change"))
-    verdict = (f"{report.budget_name}: resident set {gib(report.used, 2)} of {gib(report.budget, 2)}, "
-               f"headroom {gib(report.headroom, 2)}" + (f" ({report.note})" if report.note else ""))
+        checks.append(
+            Check(
+                f"{','.join(od.row.roles)}: {od.row.model}",
+                status,
+                "on demand",
+                f"{gib(od.need, 2)} of {gib(od.left, 2)} left: {od.verdict()}"
+                + ("; routing sends chat to the resident model while it is warm" if covered and not od.beside else ""),
+                ""
+                if covered
+                else "enable routing (routing.enabled) or make the model resident if it fits"
+                if od.fits
+                else "see invoke plan-memory for what to change",
+            )
+        )
+    verdict = (
+        f"{report.budget_name}: resident set {gib(report.used, 2)} of {gib(report.budget, 2)}, "
+        f"headroom {gib(report.headroom, 2)}" + (f" ({report.note})" if report.note else "")
+    )
     if report.fits:
         return fold("memory", checks, t0=t0, message=f"fits; {verdict}")
     best = next((x for x in report.recommendations if x.fits), None)
-    remedy = (f"{best.title}: " + " ".join(f"--set {o}" for o in best.overrides) if best
-              else "see invoke plan-memory for what to change")
-    return StepResult("memory", Status.failed, checks=checks, message=f"does not fit; {verdict}", remedy=remedy,
-                      duration_s=time.perf_counter() - t0)
+    remedy = (
+        f"{best.title}: " + " ".join(f"--set {o}" for o in best.overrides)
+        if best
+        else "see invoke plan-memory for what to change"
+    )
+    return StepResult(
+        "memory",
+        Status.failed,
+        checks=checks,
+        message=f"does not fit; {verdict}",
+        remedy=remedy,
+        duration_s=time.perf_counter() - t0,
+    )
 
 
 def verdict(report, gguf: bool) -> str:
@@ -87,5 +125,7 @@ def verdict(report, gguf: bool) -> str:
     single --gguf file has no budget of its own: its plan is information, never a failure."""
     if gguf or report.fits:
         return ""
-    return (f"the env's resident models do not fit: {gib(report.used, 2)} needed of {report.budget_name} "
-            f"{gib(report.budget, 2)} (see 'what to change')")
+    return (
+        f"the env's resident models do not fit: {gib(report.used, 2)} needed of {report.budget_name} "
+        f"{gib(report.budget, 2)} (see 'what to change')"
+    )

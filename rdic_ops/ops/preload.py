@@ -34,15 +34,17 @@ def targets(cfg: RootConfig) -> list[Target]:
         r = getattr(cfg, role)
         if not r.resident:
             continue
-        if role == "embedding" and (cfg.env.runtime.kind is not RuntimeKind.ollama
-                                    or r.backend is not EmbeddingBackend.ollama):
+        if role == "embedding" and (
+            cfg.env.runtime.kind is not RuntimeKind.ollama or r.backend is not EmbeddingBackend.ollama
+        ):
             continue  # sentence-transformers / in-app embeddings are not the server's to keep
         name = runtime_model_name(r.model, cfg.env.runtime.kind)
         key = (name, r.num_ctx)
         if key in out:
             out[key].roles.append(role)
-            out[key].keep_alive = min(out[key].keep_alive, r.keep_alive) if r.keep_alive >= 0 and \
-                out[key].keep_alive >= 0 else -1
+            out[key].keep_alive = (
+                min(out[key].keep_alive, r.keep_alive) if r.keep_alive >= 0 and out[key].keep_alive >= 0 else -1
+            )
         else:
             out[key] = Target([role], name, r.num_ctx, r.keep_alive)
     return list(out.values())
@@ -104,9 +106,12 @@ def read_runtime(cfg: RootConfig, rt, wanted: list[Target], unload: bool, wait_s
             return RuntimeFacts(rt.name, capacity=rt.capacity, down=str(err))
     loaded = {resident_name(r.model, cfg.env.runtime.kind): r for r in rt.resident()}
     # asked only of the targets a load would touch (llama.cpp's answer needs the model's file)
-    asked = [] if unload else wanted if rt.capacity is None else wanted[:rt.capacity]
-    as_asked = {(t.name, t.num_ctx) for t in asked
-                if t.name in loaded and rt.matches(loaded[t.name], t.name, t.num_ctx, t.keep_alive)}
+    asked = [] if unload else wanted if rt.capacity is None else wanted[: rt.capacity]
+    as_asked = {
+        (t.name, t.num_ctx)
+        for t in asked
+        if t.name in loaded and rt.matches(loaded[t.name], t.name, t.num_ctx, t.keep_alive)
+    }
     return RuntimeFacts(rt.name, loaded, as_asked, rt.capacity)
 
 
@@ -117,16 +122,21 @@ def plan_preload(wanted: list[Target], facts: RuntimeFacts, *, unload: bool, rt=
         plan.add(Change.noop(f"{facts.name} runtime", "not running", reason=f"{facts.down}: no model is loaded"))
         return plan
     if facts.capacity is not None and len(wanted) > facts.capacity:
-        plan.notes.append(f"{facts.name} keeps {facts.capacity} model(s) loaded; "
-                          f"{', '.join(t.name for t in wanted[facts.capacity:])} load on demand")
-        wanted = wanted[:facts.capacity]
+        plan.notes.append(
+            f"{facts.name} keeps {facts.capacity} model(s) loaded; "
+            f"{', '.join(t.name for t in wanted[facts.capacity :])} load on demand"
+        )
+        wanted = wanted[: facts.capacity]
     if not wanted:
         plan.add(Change.noop(f"{facts.name} runtime", "", reason="the env keeps no model resident"))
     for t in wanted:
         label = f"{t.name} ({','.join(t.roles)})"
         have = facts.loaded.get(t.name)
-        plan.add(_unload_change(rt, t, have, label) if unload
-                 else _load_change(rt, t, have, label, (t.name, t.num_ctx) in facts.as_asked))
+        plan.add(
+            _unload_change(rt, t, have, label)
+            if unload
+            else _load_change(rt, t, have, label, (t.name, t.num_ctx) in facts.as_asked)
+        )
     return plan
 
 
@@ -138,8 +148,9 @@ def make_plan(cfg: RootConfig, unload: bool, wait_s: float) -> Plan:
     plan = plan_preload(wanted, facts, unload=unload, rt=rt)
     demand = [f"{getattr(cfg, r).model.name} ({r})" for r in LLM_ROLES if not getattr(cfg, r).resident]
     if demand and facts.down is None:
-        plan.notes.append(f"on demand, not preloaded: {', '.join(demand)} (resident: false; invoke plan-memory "
-                          "shows the swap cost)")
+        plan.notes.append(
+            f"on demand, not preloaded: {', '.join(demand)} (resident: false; invoke plan-memory shows the swap cost)"
+        )
     return plan
 
 

@@ -37,8 +37,9 @@ def elevate(argv: list[str], target: Path | None) -> list[str]:
     if target is None or writable(target):
         return argv
     if shutil.which("sudo") is None:
-        raise StepFailed(f"{argv[0]} needs root for {target} and sudo is not installed",
-                         remedy=f"run as root: {' '.join(argv)}")
+        raise StepFailed(
+            f"{argv[0]} needs root for {target} and sudo is not installed", remedy=f"run as root: {' '.join(argv)}"
+        )
     return ["sudo", "-n", *argv]
 
 
@@ -52,10 +53,14 @@ def sh(cmd: list[str], target: Path | None = None) -> str:
         msg = (out.stderr or out.stdout).strip().splitlines()
         last = msg[-1] if msg else "no output"
         if argv[0] == "sudo" and "password" in last:
-            raise StepFailed(f"{' '.join(cmd)} needs root and sudo asks for a password",
-                             remedy="run `sudo -v` first (or as root), then re-run") from None
-        raise StepFailed(f"{' '.join(argv)} failed ({out.returncode}): {last}",
-                         remedy="run with sudo" if "ermission" in (out.stderr or "") else None)
+            raise StepFailed(
+                f"{' '.join(cmd)} needs root and sudo asks for a password",
+                remedy="run `sudo -v` first (or as root), then re-run",
+            ) from None
+        raise StepFailed(
+            f"{' '.join(argv)} failed ({out.returncode}): {last}",
+            remedy="run with sudo" if "ermission" in (out.stderr or "") else None,
+        )
     return out.stdout
 
 
@@ -69,8 +74,9 @@ def write_file(path: Path, text: str) -> None:
             atomic_write(path, text)
             return
         except PermissionError:
-            raise StepFailed(f"cannot write {path}: permission denied",
-                             remedy="run with sudo, or point paths.system_root elsewhere") from None
+            raise StepFailed(
+                f"cannot write {path}: permission denied", remedy="run with sudo, or point paths.system_root elsewhere"
+            ) from None
     # through sudo: a private temp file, then install to <path>.rdic-new and mv over: the unit is replaced whole
     fd, tmp = tempfile.mkstemp(prefix="rdic-ops-", suffix=".unit")
     try:

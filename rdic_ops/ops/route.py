@@ -51,8 +51,9 @@ def extraction_age(cfg: RootConfig, resident: list[Resident], now: dt.datetime |
     return None
 
 
-def choose(cfg: RootConfig, resident: list[Resident], last_extraction_s: float | None = None,
-           now: dt.datetime | None = None) -> Route:
+def choose(
+    cfg: RootConfig, resident: list[Resident], last_extraction_s: float | None = None, now: dt.datetime | None = None
+) -> Route:
     chat, extraction = cfg.chat.model, cfg.extraction.model
     if chat.name == extraction.name:
         return Route(chat.name, _tag(cfg, "chat"), "one model serves both roles", last_extraction_s)
@@ -62,9 +63,13 @@ def choose(cfg: RootConfig, resident: list[Resident], last_extraction_s: float |
     age = last_extraction_s if last_extraction_s is not None else extraction_age(cfg, resident, now)
     window = cfg.routing.window_s
     if warm and age is not None and age < window:
-        return Route(extraction.name, _tag(cfg, "extraction"),
-                     f"extraction ran {age:.0f} s ago (< {window} s) and {extraction.name} is resident: "
-                     "no model swap", age, role="extraction")
+        return Route(
+            extraction.name,
+            _tag(cfg, "extraction"),
+            f"extraction ran {age:.0f} s ago (< {window} s) and {extraction.name} is resident: no model swap",
+            age,
+            role="extraction",
+        )
     if not warm:
         why = f"{extraction.name} is not resident"
     elif age is None:
@@ -105,8 +110,10 @@ def _load_cost(cfg: RootConfig, model: str, loaded: list[str]) -> tuple[float | 
         evicts = [m for m in od.evicts if tags.get(m) in loaded]
         if not evicts:
             return od.load_s, f"the first request loads it in ~{od.load_s:.1f} s"
-        return od.swap_s, (f"the first request evicts {', '.join(evicts)} (~{od.load_s:.1f} s now, "
-                           f"~{od.reload_s:.1f} s to reload afterwards)")
+        return od.swap_s, (
+            f"the first request evicts {', '.join(evicts)} (~{od.load_s:.1f} s now, "
+            f"~{od.reload_s:.1f} s to reload afterwards)"
+        )
     for row in report.rows:
         if row.model == model:
             return row.load_s, f"the first request loads it in ~{row.load_s:.1f} s (invoke preload keeps it warm)"

@@ -57,13 +57,17 @@ def warnings(cfg: RootConfig) -> list[str]:
     o = cfg.env.runtime.ollama
     out = []
     if o.models_dir and str(expand(o.models_dir)).startswith("/mnt/") and (cfg.env.hardware.wsl2 or is_wsl()):
-        out.append(f"OLLAMA_MODELS={o.models_dir} lies on the Windows drive: loads through /mnt are slow under "
-                   "WSL2 (ollama issues #6006, #8043); keep models on the Linux filesystem")
+        out.append(
+            f"OLLAMA_MODELS={o.models_dir} lies on the Windows drive: loads through /mnt are slow under "
+            "WSL2 (ollama issues #6006, #8043); keep models on the Linux filesystem"
+        )
     host = desired_env(cfg).get("OLLAMA_HOST", "")
     if host and not host.startswith(_LOOPBACK):
-        out.append(f"OLLAMA_HOST={host} makes Ollama listen beyond this machine: its API has no authentication; "
-                   "anyone who reaches the port can pull, delete and run models (keep 127.0.0.1 unless you "
-                   "firewall it)")
+        out.append(
+            f"OLLAMA_HOST={host} makes Ollama listen beyond this machine: its API has no authentication; "
+            "anyone who reaches the port can pull, delete and run models (keep 127.0.0.1 unless you "
+            "firewall it)"
+        )
     if o.kv_cache_type.value != "f16" and not o.flash_attention:
         out.append("OLLAMA_KV_CACHE_TYPE has no effect without OLLAMA_FLASH_ATTENTION=1")
     return out
@@ -83,15 +87,18 @@ def read_file(path: Path) -> str | None:
 
 # -- server settings -----------------------------------------------------------------------------
 
+
 def dropin_path(cfg: RootConfig) -> Path:
     unit = cfg.env.runtime.ollama.unit  # a service name: config/rules.py checked it
     return Path(cfg.paths.system_root) / "etc/systemd/system" / f"{unit}.d" / DROPIN_NAME
 
 
 def dropin_text(cfg: RootConfig) -> str:
-    lines = [f"# Written by rdic-ops for env {cfg.env.name}: the Ollama server's settings.",
-             "# Change conf/env/*.yaml and run `invoke setup` (or `invoke server-settings`) instead of editing.",
-             "[Service]"]
+    lines = [
+        f"# Written by rdic-ops for env {cfg.env.name}: the Ollama server's settings.",
+        "# Change conf/env/*.yaml and run `invoke setup` (or `invoke server-settings`) instead of editing.",
+        "[Service]",
+    ]
     lines += [f'Environment="{k}={v}"' for k, v in desired_env(cfg).items()]
     return "\n".join(lines) + "\n"
 
@@ -122,19 +129,36 @@ def plan_dropin(path: Path, unit: str, want: str, env: dict[str, str], facts: Sy
         sh(["systemctl", "restart", unit], path.parent)
 
     if have != want:
-        plan.add(Change(str(path), "create" if have is None else "update", have, want,
-                        reason="then systemctl daemon-reload and restart " + unit, apply=apply))
+        plan.add(
+            Change(
+                str(path),
+                "create" if have is None else "update",
+                have,
+                want,
+                reason="then systemctl daemon-reload and restart " + unit,
+                apply=apply,
+            )
+        )
         return plan
     if live is None:
         raise StepFailed(f"systemctl show {unit} failed: cannot read the service's environment")
     stale = {k: v for k, v in env.items() if live.get(k) != v}
     if stale:
+
         def reload():
             sh(["systemctl", "daemon-reload"], path.parent)
             sh(["systemctl", "restart", unit], path.parent)
-        plan.add(Change(f"systemd {unit}", "restart", ", ".join(f"{k}={live.get(k)}" for k in stale),
-                        ", ".join(f"{k}={v}" for k, v in stale.items()),
-                        reason="the drop-in is written but the service does not see it yet", apply=reload))
+
+        plan.add(
+            Change(
+                f"systemd {unit}",
+                "restart",
+                ", ".join(f"{k}={live.get(k)}" for k in stale),
+                ", ".join(f"{k}={v}" for k, v in stale.items()),
+                reason="the drop-in is written but the service does not see it yet",
+                apply=reload,
+            )
+        )
     else:
         plan.add(Change.noop(str(path), have, reason=f"{unit} runs with these settings"))
     return plan
@@ -155,14 +179,25 @@ def plan_launchd(env: dict[str, str], live: dict[str, str | None]) -> Plan:
             plan.add(Change.noop(f"launchctl {k}", have, reason="set"))
         else:
             pending = True
-            plan.add(Change(f"launchctl {k}", "setenv", have, v,
-                            apply=lambda k=k, v=v: sh(["launchctl", "setenv", k, v])))
+            plan.add(
+                Change(f"launchctl {k}", "setenv", have, v, apply=lambda k=k, v=v: sh(["launchctl", "setenv", k, v]))
+            )
     if pending:
+
         def restart():
             run(["osascript", "-e", 'tell application "Ollama" to quit'], timeout=60)
             sh(["open", "-a", "Ollama"])
-        plan.add(Change("Ollama.app", "restart", "running with old settings", "restarted",
-                        reason="the app reads its environment at start", apply=restart))
+
+        plan.add(
+            Change(
+                "Ollama.app",
+                "restart",
+                "running with old settings",
+                "restarted",
+                reason="the app reads its environment at start",
+                apply=restart,
+            )
+        )
     return plan
 
 
@@ -171,9 +206,12 @@ def server_settings(cfg: RootConfig, dry_run: bool = False) -> StepResult:
         return StepResult("server-settings", Status.skipped, message="the env's runtime is not Ollama")
     how = manager(cfg)
     if how is ServiceManager.none:
-        return StepResult("server-settings", Status.skipped,
-                          message="no systemd or launchd here: Ollama's environment cannot be set for it "
-                                  "(set env.runtime.ollama.service to systemd or launchd)")
+        return StepResult(
+            "server-settings",
+            Status.skipped,
+            message="no systemd or launchd here: Ollama's environment cannot be set for it "
+            "(set env.runtime.ollama.service to systemd or launchd)",
+        )
     return converge(lambda: plan_settings(cfg, how), dry_run=dry_run)
 
 
@@ -206,5 +244,3 @@ def run_all(cfg: RootConfig, dry_run: bool = False) -> StepResult:
         return plan
 
     return converge(make, dry_run=dry_run)
-
-

@@ -88,15 +88,27 @@ def _embedding(ctx: SetupContext) -> StepResult:
     from rdic_ops.plan import Check
 
     e = ctx.cfg.embedding
-    module = {EmbeddingBackend.sentence_transformers: "sentence_transformers",
-              EmbeddingBackend.llamacpp: "llama_cpp", EmbeddingBackend.ollama: "ollama"}[e.backend]
+    module = {
+        EmbeddingBackend.sentence_transformers: "sentence_transformers",
+        EmbeddingBackend.llamacpp: "llama_cpp",
+        EmbeddingBackend.ollama: "ollama",
+    }[e.backend]
     if importlib.util.find_spec(module) is None:
-        return StepResult("embedding", Status.failed, message=f"{module} is not installed",
-                          remedy="bash scripts/install.sh")
-    where = {EmbeddingBackend.ollama: "the Ollama server", EmbeddingBackend.llamacpp: "llama.cpp (GGUF)",
-             EmbeddingBackend.sentence_transformers: f"sentence-transformers on {e.device.value}"}[e.backend]
-    source = (f"package {e.model.package}" if e.model.source is ModelSource.package
-              else e.model.hf.repo if e.backend is EmbeddingBackend.sentence_transformers else e.model.name)
+        return StepResult(
+            "embedding", Status.failed, message=f"{module} is not installed", remedy="bash scripts/install.sh"
+        )
+    where = {
+        EmbeddingBackend.ollama: "the Ollama server",
+        EmbeddingBackend.llamacpp: "llama.cpp (GGUF)",
+        EmbeddingBackend.sentence_transformers: f"sentence-transformers on {e.device.value}",
+    }[e.backend]
+    source = (
+        f"package {e.model.package}"
+        if e.model.source is ModelSource.package
+        else e.model.hf.repo
+        if e.backend is EmbeddingBackend.sentence_transformers
+        else e.model.name
+    )
     check = Check("embedding", Status.ok, f"{e.model.name} via {where}", f"{module} installed; model from {source}")
     return StepResult("embedding", Status.ok, checks=[check], message=f"{e.model.name} via {where}")
 
@@ -132,14 +144,17 @@ STEPS: list[Step] = [
     Step("doctor", "machine facts against the env's declared hardware and runtime", _doctor),
     Step("memory", "the resident set fits together, each on-demand model beside it or alone", _memory),
     Step("wsl", "the Windows-side .wslconfig (memory, processors, swap) for the env", _wsl, _not_wsl),
-    Step("server-settings", "Ollama's environment (systemd drop-in / launchctl), preload at startup",
-         _server_settings, _not_ollama),
+    Step(
+        "server-settings",
+        "Ollama's environment (systemd drop-in / launchctl), preload at startup",
+        _server_settings,
+        _not_ollama,
+    ),
     Step("models", "every model pulled or built, and every file verified (models.lock honoured)", _models),
     Step("embedding", "the embedding backend installed and its model in place", _embedding),
     Step("preload", "resident models loaded with the options real traffic uses", _preload),
     Step("smoke", "the live machine checked: runtime, models, generation, embeddings, residency, GPU", _smoke),
-    Step("providers", "each model API the env declares answers (invoke providers.check)", _providers,
-         _no_providers),
+    Step("providers", "each model API the env declares answers (invoke providers.check)", _providers, _no_providers),
 ]
 
 
@@ -158,8 +173,15 @@ def _select(only: list[str], skip: list[str]) -> set[str]:
     return {n for n in names if (not only or n in only) and n not in skip}
 
 
-def run(cfg: RootConfig, *, dry_run: bool = False, only: list[str] = (), skip: list[str] = (),
-        facts: HardwareFacts | None = None, overrides: list[str] = ()) -> list[StepResult]:
+def run(
+    cfg: RootConfig,
+    *,
+    dry_run: bool = False,
+    only: list[str] = (),
+    skip: list[str] = (),
+    facts: HardwareFacts | None = None,
+    overrides: list[str] = (),
+) -> list[StepResult]:
     selected = _select(list(only), list(skip))
     ctx = SetupContext(cfg, facts or hardware.probe(store_dir(cfg)), dry_run, overrides=list(overrides))
     stopped = None
@@ -178,8 +200,7 @@ def run(cfg: RootConfig, *, dry_run: bool = False, only: list[str] = (), skip: l
         try:
             result = step.run(ctx)
         except RdicError as err:  # a step that cannot proceed: report it with its remedy
-            result = StepResult(step.name, Status.failed, message=str(err).splitlines()[0],
-                                remedy=err.remedy or "")
+            result = StepResult(step.name, Status.failed, message=str(err).splitlines()[0], remedy=err.remedy or "")
         result.duration_s = result.duration_s or time.perf_counter() - t0
         ctx.results.append(result)
         if result.status is Status.failed and not dry_run:

@@ -19,19 +19,37 @@ from rdic_ops.redact import mask_text
 SUITE = Path(__file__).resolve().parents[1] / "smoke"
 
 
-def run(env: str, overrides: list[str], junit: str | None = None, timeout: float = 900,
-        quick: bool = False) -> StepResult:
+def run(
+    env: str, overrides: list[str], junit: str | None = None, timeout: float = 900, quick: bool = False
+) -> StepResult:
     """The suite in a child pytest; ``quick`` (setup's re-run) reads back what verified files fix, e.g. the
     embedding dimension, instead of loading the embedding model again."""
     t0 = time.perf_counter()
     # pytest writes its XML to a temp dir; --junit's file is then written whole (a full disk leaves the old one)
     xml_path = Path(tempfile.mkdtemp(prefix="rdic-smoke-")) / "smoke.xml"
-    child_env = {**os.environ, "RDIC_SMOKE_ENV": env, "RDIC_SMOKE_SET": json.dumps(overrides),
-                 "RDIC_SMOKE_QUICK": "1" if quick else "0",
-                 # the suite needs no plugin; autoloaded ones cost seconds (Hydra's imports all of Hydra)
-                 "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    cmd = [sys.executable, "-m", "pytest", str(SUITE), "-q", "-rs", "-p", "no:cacheprovider",
-           "-W", "ignore::pytest.PytestConfigWarning", f"--junitxml={xml_path}", "-o", "junit_family=xunit2"]
+    child_env = {
+        **os.environ,
+        "RDIC_SMOKE_ENV": env,
+        "RDIC_SMOKE_SET": json.dumps(overrides),
+        "RDIC_SMOKE_QUICK": "1" if quick else "0",
+        # the suite needs no plugin; autoloaded ones cost seconds (Hydra's imports all of Hydra)
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(SUITE),
+        "-q",
+        "-rs",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "ignore::pytest.PytestConfigWarning",
+        f"--junitxml={xml_path}",
+        "-o",
+        "junit_family=xunit2",
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env, timeout=timeout, check=False)
         checks = parse_junit(xml_path) if xml_path.exists() else []
@@ -43,12 +61,17 @@ def run(env: str, overrides: list[str], junit: str | None = None, timeout: float
         shutil.rmtree(xml_path.parent, ignore_errors=True)
     if not checks:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
-        return StepResult("smoke", Status.failed, duration_s=time.perf_counter() - t0,
-                          message=f"the smoke suite did not run: {tail[0]}")
+        return StepResult(
+            "smoke",
+            Status.failed,
+            duration_s=time.perf_counter() - t0,
+            message=f"the smoke suite did not run: {tail[0]}",
+        )
     failed = [c for c in checks if c.status is Status.failed]
     skipped = [c for c in checks if c.status is Status.skipped]
-    msg = (f"{len(checks) - len(failed) - len(skipped)} passed, {len(failed)} failed, {len(skipped)} skipped"
-           + (f" (JUnit XML: {junit})" if junit else ""))
+    msg = f"{len(checks) - len(failed) - len(skipped)} passed, {len(failed)} failed, {len(skipped)} skipped" + (
+        f" (JUnit XML: {junit})" if junit else ""
+    )
     return fold("smoke", checks, t0=t0, message=msg, remedy=failed[0].found if failed else "")
 
 

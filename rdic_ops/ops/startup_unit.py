@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def quote(arg: str) -> str:
     """One ExecStart= argument as systemd reads it: '%' specifiers and '$' expansion escaped, quoted."""
-    escaped = (arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$"))
+    escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
     return f'"{escaped}"'
 
 
@@ -61,25 +61,27 @@ def unit_text(cfg: RootConfig) -> str:
     for value in (state, str(REPO)):
         if "\n" in value:
             raise UsageError(f"{value!r}: a path with a newline cannot go into a systemd unit")
-    return "\n".join([
-        f"# Written by rdic-ops: preload env {cfg.env.name}'s models after every start of {unit}.",
-        "[Unit]",
-        f"Description=rdic-ops preload of env {cfg.env.name}",
-        f"After={unit}",
-        f"Requires={unit}",
-        f"PartOf={unit}",
-        "",
-        "[Service]",
-        "Type=oneshot",
-        f"User={unit_user()}",  # the user's venv and checkout run as the user, never as root
-        f"WorkingDirectory={str(REPO).replace('%', '%%')}",
-        "Environment=" + quote(f"RDIC_STATE_DIR={state}"),
-        "ExecStart=" + " ".join(quote(a) for a in _invoke_argv(cfg)),
-        "",
-        "[Install]",
-        f"WantedBy={unit}",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"# Written by rdic-ops: preload env {cfg.env.name}'s models after every start of {unit}.",
+            "[Unit]",
+            f"Description=rdic-ops preload of env {cfg.env.name}",
+            f"After={unit}",
+            f"Requires={unit}",
+            f"PartOf={unit}",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            f"User={unit_user()}",  # the user's venv and checkout run as the user, never as root
+            f"WorkingDirectory={str(REPO).replace('%', '%%')}",
+            "Environment=" + quote(f"RDIC_STATE_DIR={state}"),
+            "ExecStart=" + " ".join(quote(a) for a in _invoke_argv(cfg)),
+            "",
+            "[Install]",
+            f"WantedBy={unit}",
+            "",
+        ]
+    )
 
 
 def agent_path(cfg: RootConfig) -> Path:
@@ -87,13 +89,17 @@ def agent_path(cfg: RootConfig) -> Path:
 
 
 def agent_bytes(cfg: RootConfig) -> bytes:
-    return plistlib.dumps({
-        "Label": AGENT_LABEL, "ProgramArguments": _invoke_argv(cfg), "RunAtLoad": True,
-        "WorkingDirectory": str(REPO),
-        "EnvironmentVariables": {"RDIC_STATE_DIR": str(expand(cfg.paths.state_dir))},
-        "StandardOutPath": str(expand(cfg.paths.state_dir) / "preload-agent.log"),
-        "StandardErrorPath": str(expand(cfg.paths.state_dir) / "preload-agent.log"),
-    })
+    return plistlib.dumps(
+        {
+            "Label": AGENT_LABEL,
+            "ProgramArguments": _invoke_argv(cfg),
+            "RunAtLoad": True,
+            "WorkingDirectory": str(REPO),
+            "EnvironmentVariables": {"RDIC_STATE_DIR": str(expand(cfg.paths.state_dir))},
+            "StandardOutPath": str(expand(cfg.paths.state_dir) / "preload-agent.log"),
+            "StandardErrorPath": str(expand(cfg.paths.state_dir) / "preload-agent.log"),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -118,18 +124,33 @@ def plan_unit(how: ServiceManager, path: Path, want: str, facts: UnitFacts) -> P
     plan = Plan("preload-at-startup")
     have = facts.text
     if have == want and facts.on:
-        plan.add(Change.noop(str(path), have, reason="installed and enabled" if how is ServiceManager.systemd
-                             else "installed and loaded"))
+        plan.add(
+            Change.noop(
+                str(path),
+                have,
+                reason="installed and enabled" if how is ServiceManager.systemd else "installed and loaded",
+            )
+        )
         return plan
     action = "create" if have is None else "update"
     if how is ServiceManager.systemd:
+
         def install():
             if have != want:
                 write_file(path, want)
             sh(["systemctl", "daemon-reload"], path.parent)
             sh(["systemctl", "enable", PRELOAD_UNIT], path.parent)
-        plan.add(Change(str(path), action, have, want,
-                        reason=f"then systemctl daemon-reload and enable {PRELOAD_UNIT}", apply=install))
+
+        plan.add(
+            Change(
+                str(path),
+                action,
+                have,
+                want,
+                reason=f"then systemctl daemon-reload and enable {PRELOAD_UNIT}",
+                apply=install,
+            )
+        )
         return plan
 
     def install_agent():
@@ -138,6 +159,7 @@ def plan_unit(how: ServiceManager, path: Path, want: str, facts: UnitFacts) -> P
         if facts.on:
             sh(["launchctl", "unload", str(path)])
         sh(["launchctl", "load", "-w", str(path)])
+
     plan.add(Change(str(path), action, have, want, reason="then launchctl load -w", apply=install_agent))
     return plan
 
@@ -153,8 +175,9 @@ def preload_at_startup(cfg: RootConfig, dry_run: bool = False) -> StepResult:
     if not cfg.env.runtime.preload_at_startup:
         return StepResult("preload-at-startup", Status.skipped, message="env.runtime.preload_at_startup is false")
     if cfg.env.runtime.kind is not RuntimeKind.ollama:
-        return StepResult("preload-at-startup", Status.skipped,
-                          message="the llama.cpp server is started by invoke preload itself")
+        return StepResult(
+            "preload-at-startup", Status.skipped, message="the llama.cpp server is started by invoke preload itself"
+        )
     how = manager(cfg)
     if how is ServiceManager.none:
         return StepResult("preload-at-startup", Status.skipped, message="no systemd or launchd on this machine")

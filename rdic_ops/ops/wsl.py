@@ -37,8 +37,10 @@ def locate(cfg: RootConfig, path: str | None) -> Path | None:
     if found is None and cfg.env.wsl and cfg.env.wsl.path:
         return expand(cfg.env.wsl.path)
     if found is None:
-        raise StepFailed("cannot find the Windows user profile through interop (cmd.exe, wslpath)",
-                         remedy="pass --path /mnt/c/Users/<you>/.wslconfig or set env.wsl.path")
+        raise StepFailed(
+            "cannot find the Windows user profile through interop (cmd.exe, wslpath)",
+            remedy="pass --path /mnt/c/Users/<you>/.wslconfig or set env.wsl.path",
+        )
     return found
 
 
@@ -53,8 +55,10 @@ def desired(cfg: RootConfig, host: WslFacts | None) -> dict[tuple[str, str], str
     out: dict[tuple[str, str], str] = {}
 
     def need(what: str, key: str):
-        raise UsageError(f"env.wsl.{key}=auto needs the Windows host's {what}, which is unknown here "
-                         f"({host.reason if host and host.reason else 'not inside WSL'}); set env.wsl.{key}")
+        raise UsageError(
+            f"env.wsl.{key}=auto needs the Windows host's {what}, which is unknown here "
+            f"({host.reason if host and host.reason else 'not inside WSL'}); set env.wsl.{key}"
+        )
 
     if w.memory == "auto":
         if not ram:
@@ -89,8 +93,10 @@ def _read(path: Path) -> str | None:
     if raw is None:
         return None
     if raw.startswith(b"\xef\xbb\xbf") or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise ConfigError(f"{path} starts with a byte-order mark (UTF-16 or UTF-8 BOM): WSL ignores the whole file",
-                          remedy="save it as UTF-8 without BOM, then run wsl.tune again")
+        raise ConfigError(
+            f"{path} starts with a byte-order mark (UTF-16 or UTF-8 BOM): WSL ignores the whole file",
+            remedy="save it as UTF-8 without BOM, then run wsl.tune again",
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -144,8 +150,10 @@ def read_wslconfig(path: Path) -> FileFacts:
 def _writable(path: Path, facts: FileFacts) -> None:
     """A read-only .wslconfig (no write bit, even for root) is the user's decision: refused, never overwritten."""
     if facts.text is not None and not facts.writable:
-        raise StepFailed(f"{path} is read-only (mode {facts.mode:o}): not overwritten",
-                         remedy=f"make it writable (chmod u+w {path}) to let wsl.tune edit it")
+        raise StepFailed(
+            f"{path} is read-only (mode {facts.mode:o}): not overwritten",
+            remedy=f"make it writable (chmod u+w {path}) to let wsl.tune edit it",
+        )
 
 
 def plan_tune(cfg: RootConfig, path: Path, host: WslFacts | None) -> Plan:
@@ -160,10 +168,14 @@ def plan_wslconfig(path: Path, want: dict[tuple[str, str], str], facts: FileFact
     lines = wslconfig.parse(have or "")
     bad = not_a_wslconfig(lines)
     if bad:  # the line is named, never quoted: --path may point at any file
-        raise ConfigError(f"{path}:{bad[0]}: does not parse as a .wslconfig ({bad[1]}): not edited",
-                          remedy="point --path at the Windows profile's .wslconfig, or fix that line by hand")
-    checks = [Check(f"{path.name}:{n}", Status.warn, "a line WSL reads as written", note,
-                    "left as it is: fix it by hand") for n, note in wslconfig.problems(lines)]
+        raise ConfigError(
+            f"{path}:{bad[0]}: does not parse as a .wslconfig ({bad[1]}): not edited",
+            remedy="point --path at the Windows profile's .wslconfig, or fix that line by hand",
+        )
+    checks = [
+        Check(f"{path.name}:{n}", Status.warn, "a line WSL reads as written", note, "left as it is: fix it by hand")
+        for n, note in wslconfig.problems(lines)
+    ]
     new = wslconfig.set_values(have or "", want)
     plan = Plan("wsl.tune", checks=checks)
     if new == (have or "") and have is not None:
@@ -181,10 +193,21 @@ def plan_wslconfig(path: Path, want: dict[tuple[str, str], str], facts: FileFact
         if path.read_bytes() != new.encode("utf-8"):
             raise StepFailed(f"{path}: re-read differs from what was written")
 
-    keys = [f"[{s}] {wslkeys.CANONICAL.get(k, k)}={v}" for (s, k), v in want.items()
-            if wslconfig.effective(lines).get((s, k)) != v]
-    plan.add(Change(str(path), "create" if have is None else "update", have, new,
-                    reason="; ".join(keys) + " (applies after `wsl --shutdown` from Windows)", apply=write))
+    keys = [
+        f"[{s}] {wslkeys.CANONICAL.get(k, k)}={v}"
+        for (s, k), v in want.items()
+        if wslconfig.effective(lines).get((s, k)) != v
+    ]
+    plan.add(
+        Change(
+            str(path),
+            "create" if have is None else "update",
+            have,
+            new,
+            reason="; ".join(keys) + " (applies after `wsl --shutdown` from Windows)",
+            apply=write,
+        )
+    )
     return plan
 
 

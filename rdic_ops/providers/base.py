@@ -14,8 +14,22 @@ from dataclasses import asdict, dataclass, field
 from rdic_ops.config.provider import ProviderSpec
 
 # Failure kinds, each with a one-line reason (built by the check) and a remedy (REMEDY below).
-KINDS = ("missing_key", "unauthorized", "model_not_found", "rate_limited", "timeout", "unreachable",
-         "server_error", "stalled", "stream_error", "rejected", "bad_response", "bad_answer", "not_installed", "error")
+KINDS = (
+    "missing_key",
+    "unauthorized",
+    "model_not_found",
+    "rate_limited",
+    "timeout",
+    "unreachable",
+    "server_error",
+    "stalled",
+    "stream_error",
+    "rejected",
+    "bad_response",
+    "bad_answer",
+    "not_installed",
+    "error",
+)
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 # C0/C1 controls, line/paragraph separators, bidi overrides and zero-width characters
@@ -141,5 +155,9 @@ class Outcome:
         return "pass" if self.ok else ("warn" if self.optional else "fail")
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "status": self.status, "latency_s": round(self.latency_s, 3),
-                "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 3)}
+        return {
+            **asdict(self),
+            "status": self.status,
+            "latency_s": round(self.latency_s, 3),
+            "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 3),
+        }

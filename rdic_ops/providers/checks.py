@@ -19,28 +19,33 @@ def _listed(probe: Probe, t: Target, ids: list[str] | None) -> None:
     probe.listed = t.model in ids
     if not probe.listed:
         offered = ", ".join(sorted(ids)[:6]) + (" ..." if len(ids) > 6 else "") if ids else "none"
-        raise Failure("model_not_found", t.clean(f"model {t.model!r} is not listed at {t.shown_endpoint} "
-                                                 f"(it offers: {offered})", 240))
+        raise Failure(
+            "model_not_found",
+            t.clean(f"model {t.model!r} is not listed at {t.shown_endpoint} (it offers: {offered})", 240),
+        )
 
 
 def anthropic_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:
     """Anthropic Messages API: GET /v1/models/{id}, then POST /v1/messages streamed."""
     import anthropic
 
-    client = anthropic.Anthropic(api_key=t.secret, base_url=t.endpoint, max_retries=t.spec.max_retries,
-                                 timeout=probe.left())
+    client = anthropic.Anthropic(
+        api_key=t.secret, base_url=t.endpoint, max_retries=t.spec.max_retries, timeout=probe.left()
+    )
     probe.stage = "list"
     client.with_options(timeout=probe.left()).models.retrieve(t.model)
     probe.listed = True
     probe.stage = "answer"
     messages = [{"role": "user", "content": t.spec.prompt}]
     with client.with_options(timeout=probe.left()).messages.stream(
-            model=t.model, max_tokens=t.spec.max_tokens, messages=messages) as stream:
+        model=t.model, max_tokens=t.spec.max_tokens, messages=messages
+    ) as stream:
         probe.stage = "stream"
         for event in stream:
             if event.type == "content_block_delta":
-                probe.piece(getattr(event.delta, "text", None) or "",
-                            counts=getattr(event.delta, "type", "") == "text_delta")
+                probe.piece(
+                    getattr(event.delta, "text", None) or "", counts=getattr(event.delta, "type", "") == "text_delta"
+                )
             else:
                 probe.left()
         final = stream.get_final_message()
@@ -65,8 +70,9 @@ def openai_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:
     """OpenAI-compatible chat API (DeepSeek, OpenRouter, vLLM, llama.cpp): GET /models, then a streamed chat."""
     import openai
 
-    client = openai.OpenAI(api_key=t.secret or "no-key", base_url=t.endpoint, max_retries=t.spec.max_retries,
-                           timeout=probe.left())
+    client = openai.OpenAI(
+        api_key=t.secret or "no-key", base_url=t.endpoint, max_retries=t.spec.max_retries, timeout=probe.left()
+    )
     probe.stage = "list"
     try:
         ids: list[str] | None = [m.id for m in client.with_options(timeout=probe.left()).models.list()]
@@ -79,8 +85,12 @@ def openai_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:
     _listed(probe, t, ids)
     probe.stage = "answer"
     stream = client.with_options(timeout=probe.left()).chat.completions.create(
-        model=t.model, messages=[{"role": "user", "content": t.spec.prompt}], max_tokens=t.spec.max_tokens,
-        stream=True, stream_options={"include_usage": True})
+        model=t.model,
+        messages=[{"role": "user", "content": t.spec.prompt}],
+        max_tokens=t.spec.max_tokens,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     usage, finished = None, False
     with stream:
         probe.stage = "stream"
@@ -116,8 +126,12 @@ def ollama_check(t: Target, probe: Probe) -> tuple[int | None, int | None]:
     probe.stage = "answer"
     client = ollama.Client(host=t.endpoint, timeout=probe.left())
     final = None
-    for chunk in client.chat(model=t.model, messages=[{"role": "user", "content": t.spec.prompt}], stream=True,
-                             options={"num_predict": t.spec.max_tokens}):
+    for chunk in client.chat(
+        model=t.model,
+        messages=[{"role": "user", "content": t.spec.prompt}],
+        stream=True,
+        options={"num_predict": t.spec.max_tokens},
+    ):
         probe.stage = "stream"
         probe.piece(chunk.message.content if chunk.message else "")
         if chunk.done:

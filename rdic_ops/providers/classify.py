@@ -94,19 +94,25 @@ def classify(exc: BaseException, probe: Probe, t: Target) -> Failure:
     if "ConnectTimeout" in names:
         return Failure("unreachable", f"no connection to {t.shown_endpoint} within {probe.timeout_s:g} s")
     if names & {"TimeoutException", "ReadTimeout", "APITimeoutError", "TimeoutError", "PoolTimeout"}:
-        return probe.expired() if probe.stage != "connect" else Failure(
-            "unreachable", f"no connection to {t.shown_endpoint} within {probe.timeout_s:g} s")
+        return (
+            probe.expired()
+            if probe.stage != "connect"
+            else Failure("unreachable", f"no connection to {t.shown_endpoint} within {probe.timeout_s:g} s")
+        )
     if names & {"ConnectError", "ConnectionError", "APIConnectionError", "OSError"} and probe.stage != "stream":
         cause = t.clean(chain[-1], 100) if len(chain) > 1 else t.clean(exc, 100)
         return Failure("unreachable", f"cannot connect to {t.shown_endpoint} ({cause})")
     if names & {"RemoteProtocolError", "ReadError", "APIConnectionError", "ConnectionError", "OSError"}:
         return Failure("stream_error", f"the connection closed mid-answer after {probe.chunks} chunk(s)")
     if names & {"JSONDecodeError", "APIResponseValidationError", "ValidationError"}:
-        return Failure("bad_response", f"the endpoint's answer is not this API's ({type(exc).__name__}: "
-                       f"{t.clean(exc, 80)})")
+        return Failure(
+            "bad_response", f"the endpoint's answer is not this API's ({type(exc).__name__}: {t.clean(exc, 80)})"
+        )
     if "APIError" in names:  # openai: an error object inside the stream (no status code)
-        return Failure("stream_error", f"the stream carried an error after {probe.chunks} chunk(s): "
-                       f"{t.clean(api_message(exc), 160)}")
+        return Failure(
+            "stream_error",
+            f"the stream carried an error after {probe.chunks} chunk(s): {t.clean(api_message(exc), 160)}",
+        )
     return Failure("error", f"{type(exc).__name__}: {t.clean(exc, 160)}")
 
 
@@ -114,14 +120,20 @@ def remedy(kind: str, t: Target) -> str:
     """What to do about a failure of this kind, for this provider."""
     p, key = t.spec, t.key
     local = p.kind in (ProviderKind.ollama, ProviderKind.llamacpp) and not p.endpoint
-    start = ("start the env's llama.cpp server: invoke preload" if p.kind is ProviderKind.llamacpp
-             else "start Ollama (systemctl start ollama, or ollama serve)")
+    start = (
+        "start the env's llama.cpp server: invoke preload"
+        if p.kind is ProviderKind.llamacpp
+        else "start Ollama (systemctl start ollama, or ollama serve)"
+    )
     return {
         "missing_key": f"export {p.api_key_env}=<your key> (in your shell profile); it is read only from there",
-        "unauthorized": (f"check the key in {p.api_key_env} (a new one from the provider's console)"
-                         if p.api_key_env else f"the endpoint wants a key: set providers.{key}.api_key_env"),
+        "unauthorized": (
+            f"check the key in {p.api_key_env} (a new one from the provider's console)"
+            if p.api_key_env
+            else f"the endpoint wants a key: set providers.{key}.api_key_env"
+        ),
         "model_not_found": f"use a model id the endpoint offers (--set providers.{key}.model=ID), "
-                           f"or check providers.{key}.endpoint",
+        f"or check providers.{key}.endpoint",
         "rate_limited": "wait for the retry-after time and re-run, or raise the account's rate limits",
         "timeout": f"re-run later, or raise providers.{key}.timeout_s (now {p.timeout_s:g} s)",
         "unreachable": start if local else f"check the network (proxy, DNS) and providers.{key}.endpoint",

@@ -18,8 +18,10 @@ def _found(o: Outcome) -> str:
     if o.ttft_s is not None:
         parts.append(f"first token {o.ttft_s:.2f} s")
     if o.input_tokens is not None or o.output_tokens is not None:
-        parts.append(f"{o.input_tokens if o.input_tokens is not None else '?'} in / "
-                     f"{o.output_tokens if o.output_tokens is not None else '?'} out tokens")
+        parts.append(
+            f"{o.input_tokens if o.input_tokens is not None else '?'} in / "
+            f"{o.output_tokens if o.output_tokens is not None else '?'} out tokens"
+        )
     parts.append(f"answer {o.answer!r}")
     return ", ".join(parts) + (f"; {o.note}" if o.note else "")
 
@@ -30,20 +32,25 @@ def to_check(o: Outcome, strict: bool = True) -> Check:
     if o.ok and o.note:
         status = Status.warn
     key = f"key {o.key_env}={o.key_shown}" if o.key_env else "no key"
-    return Check(f"provider {o.name}", status, f"{o.kind} {o.model} at {o.endpoint} ({key})", _found(o),
-                 "" if o.ok else o.remedy)
+    return Check(
+        f"provider {o.name}", status, f"{o.kind} {o.model} at {o.endpoint} ({key})", _found(o), "" if o.ok else o.remedy
+    )
 
 
-def step(outcomes: list[Outcome], *, t0: float | None = None, strict: bool = True,
-         name: str = "providers") -> StepResult:
+def step(
+    outcomes: list[Outcome], *, t0: float | None = None, strict: bool = True, name: str = "providers"
+) -> StepResult:
     checks = [to_check(o, strict) for o in outcomes]
     failed = [o for o in outcomes if not o.ok and not o.optional]
     if not outcomes:
         return StepResult(name, Status.skipped, message="the env declares no providers")
     required = sum(not o.optional for o in outcomes)
-    message = (f"{len(failed)} of {required} required provider(s) failed: "
-               + ", ".join(f"{o.name} ({o.failure.replace('_', ' ')})" for o in failed) if failed
-               else f"{sum(o.ok for o in outcomes)} of {len(outcomes)} providers answered")
+    message = (
+        f"{len(failed)} of {required} required provider(s) failed: "
+        + ", ".join(f"{o.name} ({o.failure.replace('_', ' ')})" for o in failed)
+        if failed
+        else f"{sum(o.ok for o in outcomes)} of {len(outcomes)} providers answered"
+    )
     return fold(name, checks, t0=t0, message=message)
 
 
@@ -63,8 +70,9 @@ def lines(outcomes: list[Outcome]) -> list[str]:
     if failed:
         out.append(f"✗ {len(failed)} of {sum(not o.optional for o in outcomes)} API requirements not met")
     else:
-        out.append(MET + (f" ({len(warned)} optional not available: {', '.join(o.name for o in warned)})"
-                          if warned else ""))
+        out.append(
+            MET + (f" ({len(warned)} optional not available: {', '.join(o.name for o in warned)})" if warned else "")
+        )
     return out
 
 

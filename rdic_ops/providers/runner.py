@@ -22,12 +22,22 @@ from rdic_ops.providers.checks import anthropic_check, ollama_check, openai_chec
 from rdic_ops.providers.classify import classify, remedy
 
 GRACE_S = 1.0
-SDK_DEFAULT = {ProviderKind.anthropic: ("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
-               ProviderKind.openai: ("OPENAI_BASE_URL", "https://api.openai.com/v1")}
-CHECKS = {ProviderKind.anthropic: anthropic_check, ProviderKind.openai: openai_check,
-          ProviderKind.ollama: ollama_check, ProviderKind.llamacpp: openai_check}
-SDK = {ProviderKind.anthropic: "anthropic", ProviderKind.openai: "openai", ProviderKind.ollama: "ollama",
-       ProviderKind.llamacpp: "openai"}
+SDK_DEFAULT = {
+    ProviderKind.anthropic: ("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+    ProviderKind.openai: ("OPENAI_BASE_URL", "https://api.openai.com/v1"),
+}
+CHECKS = {
+    ProviderKind.anthropic: anthropic_check,
+    ProviderKind.openai: openai_check,
+    ProviderKind.ollama: ollama_check,
+    ProviderKind.llamacpp: openai_check,
+}
+SDK = {
+    ProviderKind.anthropic: "anthropic",
+    ProviderKind.openai: "openai",
+    ProviderKind.ollama: "ollama",
+    ProviderKind.llamacpp: "openai",
+}
 
 
 def _import_sdks(targets: list[Target]) -> dict[str, str]:
@@ -80,17 +90,37 @@ def select(cfg: RootConfig, only: list[str] = ()) -> list[tuple[str, ProviderSpe
     return list({known[n][0]: known[n] for n in only}.values())
 
 
-def _outcome(t: Target, probe: Probe, ok: bool, kind: str = "", reason: str = "",
-             tokens: tuple[int | None, int | None] = (None, None)) -> Outcome:
+def _outcome(
+    t: Target,
+    probe: Probe,
+    ok: bool,
+    kind: str = "",
+    reason: str = "",
+    tokens: tuple[int | None, int | None] = (None, None),
+) -> Outcome:
     p = t.spec
     answer = "".join(probe.pieces)
     return Outcome(
-        key=t.key, name=p.name, kind=p.kind.value, model=t.model, endpoint=t.shown_endpoint,
-        key_env=p.api_key_env, key_shown=mask(t.secret) if p.api_key_env else "none needed", optional=p.optional,
-        ok=ok, failure=kind, reason=reason, remedy=remedy(kind, t) if kind else "", listed=probe.listed,
-        latency_s=probe.elapsed, ttft_s=probe.ttft_s, input_tokens=tokens[0],
-        output_tokens=tokens[1] if tokens[1] is not None else (probe.chunks or None), answer=t.clean(answer, 80),
-        note=probe.note)
+        key=t.key,
+        name=p.name,
+        kind=p.kind.value,
+        model=t.model,
+        endpoint=t.shown_endpoint,
+        key_env=p.api_key_env,
+        key_shown=mask(t.secret) if p.api_key_env else "none needed",
+        optional=p.optional,
+        ok=ok,
+        failure=kind,
+        reason=reason,
+        remedy=remedy(kind, t) if kind else "",
+        listed=probe.listed,
+        latency_s=probe.elapsed,
+        ttft_s=probe.ttft_s,
+        input_tokens=tokens[0],
+        output_tokens=tokens[1] if tokens[1] is not None else (probe.chunks or None),
+        answer=t.clean(answer, 80),
+        note=probe.note,
+    )
 
 
 def check_one(t: Target, probe: Probe, missing_sdk: str = "") -> Outcome:
@@ -110,8 +140,9 @@ def check_one(t: Target, probe: Probe, missing_sdk: str = "") -> Outcome:
     return _outcome(t, probe, True, tokens=tokens)
 
 
-def bounded(jobs: list[Callable[[], Outcome]], limits: list[float], late: Callable[[int], Outcome],
-            workers: int) -> list[Outcome]:
+def bounded(
+    jobs: list[Callable[[], Outcome]], limits: list[float], late: Callable[[int], Outcome], workers: int
+) -> list[Outcome]:
     """Run jobs in daemon threads, ``workers`` at a time; a job past its limit is given up as ``late(i)``."""
     results: dict[int, Outcome] = {}
     started: dict[int, float] = {}
@@ -124,6 +155,7 @@ def bounded(jobs: list[Callable[[], Outcome]], limits: list[float], late: Callab
             with cond:
                 results.setdefault(i, out)
                 cond.notify_all()
+
         started[i] = time.monotonic()
         threading.Thread(target=body, name=f"rdic-provider-{i}", daemon=True).start()
 
@@ -156,8 +188,10 @@ def run(cfg: RootConfig, only: list[str] = (), workers: int = 4) -> list[Outcome
             try:
                 return check_one(targets[i], probes[i], missing.get(SDK[targets[i].spec.kind], ""))
             except BaseException as exc:  # never a traceback from a worker thread
-                return _outcome(targets[i], probes[i], False, "error", f"{type(exc).__name__}: "
-                                f"{targets[i].clean(exc, 160)}")
+                return _outcome(
+                    targets[i], probes[i], False, "error", f"{type(exc).__name__}: {targets[i].clean(exc, 160)}"
+                )
+
         return go
 
     def late(i: int) -> Outcome:

@@ -19,6 +19,21 @@ from rdic_ops.render.steps import (
 from rdic_ops.terminal import UNBOUNDED, byte_progress, console, waiting
 from rdic_ops.terminal import escape as _e
 
-__all__ = ["UNBOUNDED", "_e", "_status", "byte_progress", "changes_table", "checks_table", "console", "emit_json",
-           "print_embedding_bench", "print_fit", "print_oracle", "print_report", "print_step", "report_dict",
-           "summary_table", "waiting"]
+__all__ = [
+    "UNBOUNDED",
+    "_e",
+    "_status",
+    "byte_progress",
+    "changes_table",
+    "checks_table",
+    "console",
+    "emit_json",
+    "print_embedding_bench",
+    "print_fit",
+    "print_oracle",
+    "print_report",
+    "print_step",
+    "report_dict",
+    "summary_table",
+    "waiting",
+]

@@ -26,8 +26,10 @@ def print_fit(report, comparisons=(), out=None) -> None:
         out.print(_on_demand_table(report.on_demand))
     if kind == "env":
         verdict = "[green]fits[/]" if report.fits else "[bold red]does not fit[/]"
-        out.print(f"{report.budget_name}: resident set {gib(report.used, 2)} of {gib(report.budget, 2)}, headroom "
-                  f"{gib(report.headroom, 2)} -> {verdict}" + (f" ({_e(report.note)})" if report.note else ""))
+        out.print(
+            f"{report.budget_name}: resident set {gib(report.used, 2)} of {gib(report.budget, 2)}, headroom "
+            f"{gib(report.headroom, 2)} -> {verdict}" + (f" ({_e(report.note)})" if report.note else "")
+        )
     if report.recommendations:
         out.print(_recommendations_table(report.recommendations))
     if comparisons:
@@ -39,14 +41,29 @@ def _on_demand_table(on_demand):
     from rich.table import Table
 
     t = Table(title="on demand - loaded when a request needs it (swap cost: file read + copy to the GPU)")
-    for col in ("roles", "model", "where", "ctx", "weights", "KV cache", "compute", "overhead", "total",
-                "left", "when it loads"):
-        t.add_column(col, justify="right" if col not in ("roles", "model", "where", "when it loads") else "left",
-                     overflow="fold")
+    for col in (
+        "roles",
+        "model",
+        "where",
+        "ctx",
+        "weights",
+        "KV cache",
+        "compute",
+        "overhead",
+        "total",
+        "left",
+        "when it loads",
+    ):
+        t.add_column(
+            col, justify="right" if col not in ("roles", "model", "where", "when it loads") else "left", overflow="fold"
+        )
     for od in on_demand:
         style = "green" if od.beside else "yellow" if od.fits else "red"
-        t.add_row(*_fit_cells(od.row.roles, od.row.model, od.row.where, od.row.memory), gib(od.left, 2),
-                  f"[{style}]{_e(od.verdict())}[/]")
+        t.add_row(
+            *_fit_cells(od.row.roles, od.row.model, od.row.where, od.row.memory),
+            gib(od.left, 2),
+            f"[{style}]{_e(od.verdict())}[/]",
+        )
     return t
 
 
@@ -58,16 +75,31 @@ def _recommendations_table(recommendations):
     for col in ("cost", "change", "then", "fits", "why", "apply with"):
         t.add_column(col, overflow="fold")
     for x in recommendations:
-        t.add_row(str(x.cost), _e(x.title), gib(x.total, 2), "yes" if x.fits else "no", _e(x.detail),
-                  _e(" ".join(f"--set {o}" for o in x.overrides)))
+        t.add_row(
+            str(x.cost),
+            _e(x.title),
+            gib(x.total, 2),
+            "yes" if x.fits else "no",
+            _e(x.detail),
+            _e(" ".join(f"--set {o}" for o in x.overrides)),
+        )
     return t
 
 
 def _fit_cells(roles, model, where, m) -> list[str]:
     where = where if where == "cpu" else f"gpu {m.gpu_layers}/{m.n_layer} layers"
     ctx = str(m.n_ctx) if m.kv.streams else "-"
-    return [_e(",".join(roles)), _e(model), where, ctx, mib(m.weights), mib(m.kv.bytes), mib(m.compute + m.output),
-            mib(m.overhead), mib(m.total)]
+    return [
+        _e(",".join(roles)),
+        _e(model),
+        where,
+        ctx,
+        mib(m.weights),
+        mib(m.kv.bytes),
+        mib(m.compute + m.output),
+        mib(m.overhead),
+        mib(m.total),
+    ]
 
 
 def print_oracle(comparisons, out=None) -> None:
@@ -78,6 +110,13 @@ def print_oracle(comparisons, out=None) -> None:
     for col in ("model", "ctx", "KV est", "KV llama.cpp", "total est", "total llama.cpp", "error"):
         t.add_column(col, justify="right" if col != "model" else "left")
     for c in comparisons:
-        t.add_row(_e(c.model), str(c.n_ctx), mib(c.estimate_kv), mib(c.oracle_kv), mib(c.estimate_total),
-                  mib(c.oracle_total), f"{c.error_pct:+.1f}%")
+        t.add_row(
+            _e(c.model),
+            str(c.n_ctx),
+            mib(c.estimate_kv),
+            mib(c.oracle_kv),
+            mib(c.estimate_total),
+            mib(c.oracle_total),
+            f"{c.error_pct:+.1f}%",
+        )
     out.print(t)

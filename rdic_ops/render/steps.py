@@ -12,8 +12,12 @@ from rdic_ops.terminal import console
 from rdic_ops.terminal import escape as _e
 
 _STYLE = {
-    Status.ok: "green", Status.changed: "yellow", Status.pending: "cyan", Status.skipped: "dim",
-    Status.warn: "yellow", Status.failed: "bold red",
+    Status.ok: "green",
+    Status.changed: "yellow",
+    Status.pending: "cyan",
+    Status.skipped: "dim",
+    Status.warn: "yellow",
+    Status.failed: "bold red",
 }
 
 
@@ -47,8 +51,13 @@ def changes_table(changes: Iterable[Change], title: str = "", failed: bool = Fal
         t.add_column(col, overflow="fold")
     for c in changes:
         one_line = lambda v: "" if v is None else (v if "\n" not in v else "(text, see diff)")
-        t.add_row(_e(c.target), _action(c, failed),
-                  _e(one_line(c.shown(c.before))), _e(one_line(c.shown(c.after))), _e(c.reason))
+        t.add_row(
+            _e(c.target),
+            _action(c, failed),
+            _e(one_line(c.shown(c.before))),
+            _e(one_line(c.shown(c.after))),
+            _e(c.reason),
+        )
     return t
 
 
@@ -59,8 +68,13 @@ def summary_table(results: Iterable[StepResult], title: str = "summary"):
     for col in ("step", "result", "changed", "duration", "message"):
         t.add_column(col, overflow="fold")
     for r in results:
-        t.add_row(_e(r.step), _status(r.status), str(r.change_count), f"{r.duration_s:.2f}s",
-                  _e(r.message + (f" -> {r.remedy}" if r.remedy else "")))
+        t.add_row(
+            _e(r.step),
+            _status(r.status),
+            str(r.change_count),
+            f"{r.duration_s:.2f}s",
+            _e(r.message + (f" -> {r.remedy}" if r.remedy else "")),
+        )
     return t
 
 

@@ -87,8 +87,9 @@ class Runtime(Protocol):
     def unload(self, tag: str) -> None:
         """Free a model."""
 
-    def generate(self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32,
-                 keep_alive: int | None = None) -> Generation:
+    def generate(
+        self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32, keep_alive: int | None = None
+    ) -> Generation:
         """One streamed completion, timed."""
 
     def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:

@@ -14,8 +14,17 @@ from rdic_ops.config.schema import RootConfig
 from rdic_ops.runtime.base import Generation
 
 # The settings a benchmark reports next to its figures (all are the server's; these decide the speed).
-ENGINE_KEYS = ("n_ctx", "n_threads", "n_threads_batch", "n_batch", "n_ubatch", "n_gpu_layers", "flash_attn",
-               "type_k", "type_v")
+ENGINE_KEYS = (
+    "n_ctx",
+    "n_threads",
+    "n_threads_batch",
+    "n_batch",
+    "n_ubatch",
+    "n_gpu_layers",
+    "flash_attn",
+    "type_k",
+    "type_v",
+)
 
 
 class InProcessLlamaCpp:
@@ -48,18 +57,31 @@ class InProcessLlamaCpp:
         # that emits byte tokens runs on to the end of its context; a stopping criterion counts every token.
         n_prompt = len(self.llama.tokenize(prompt.encode()))
         stop = self.lib.StoppingCriteriaList([lambda ids, _logits: len(ids) >= n_prompt + max_tokens])
-        for chunk in self.llama.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stream=True,
-                                                  stopping_criteria=stop):
+        for chunk in self.llama.create_completion(
+            prompt, max_tokens=max_tokens, temperature=0.0, stream=True, stopping_criteria=stop
+        ):
             if first is None:
                 first = time.perf_counter() - t0
             pieces.append(chunk["choices"][0]["text"])
         total = time.perf_counter() - t0
         perf = self.lib.llama_perf_context(ctx)
-        counters = {"t_p_eval_ms": perf.t_p_eval_ms, "t_eval_ms": perf.t_eval_ms, "n_p_eval": perf.n_p_eval,
-                    "n_eval": perf.n_eval}
-        return Generation("".join(pieces), first or 0.0, total, prompt_tokens=perf.n_p_eval, eval_tokens=perf.n_eval,
-                          prompt_s=perf.t_p_eval_ms / 1000, eval_s=perf.t_eval_ms / 1000, raw=counters,
-                          delivered=sum(1 for p in pieces if p))
+        counters = {
+            "t_p_eval_ms": perf.t_p_eval_ms,
+            "t_eval_ms": perf.t_eval_ms,
+            "n_p_eval": perf.n_p_eval,
+            "n_eval": perf.n_eval,
+        }
+        return Generation(
+            "".join(pieces),
+            first or 0.0,
+            total,
+            prompt_tokens=perf.n_p_eval,
+            eval_tokens=perf.n_eval,
+            prompt_s=perf.t_p_eval_ms / 1000,
+            eval_s=perf.t_eval_ms / 1000,
+            raw=counters,
+            delivered=sum(1 for p in pieces if p),
+        )
 
     def close(self) -> None:
         self.llama.close()

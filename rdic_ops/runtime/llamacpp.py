@@ -26,8 +26,7 @@ class LlamaCppRuntime(LlamaCppServer):
         deadline = time.monotonic() + timeout_s
         while not self.state().answering:
             if time.monotonic() >= deadline:
-                raise StepFailed(f"llama.cpp server on port {self.port} is not running",
-                                 remedy="run invoke preload")
+                raise StepFailed(f"llama.cpp server on port {self.port} is not running", remedy="run invoke preload")
             time.sleep(0.2)
         import importlib.metadata
 
@@ -38,8 +37,10 @@ class LlamaCppRuntime(LlamaCppServer):
         if not st.answering:
             return []
         # llama_cpp.server loads its configured model at start and keeps it until it is stopped.
-        return [Resident(m.alias, m.n_ctx, None, Path(m.path).stat().st_size, 0, fingerprint=st.config_hash)
-                for m in st.models[:1]]
+        return [
+            Resident(m.alias, m.n_ctx, None, Path(m.path).stat().st_size, 0, fingerprint=st.config_hash)
+            for m in st.models[:1]
+        ]
 
     def served_context(self, tag: str, at_least: int) -> int | None:
         """The context the server itself runs ``tag`` with (not what rdic-ops recorded): a prompt of twice
@@ -91,8 +92,9 @@ class LlamaCppRuntime(LlamaCppServer):
     def unload(self, tag: str) -> None:
         self.stop()
 
-    def generate(self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32,
-                 keep_alive: int | None = None) -> Generation:
+    def generate(
+        self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32, keep_alive: int | None = None
+    ) -> Generation:
         import httpx
 
         body = {"model": tag, "prompt": prompt, "max_tokens": max_tokens, "stream": True, "temperature": 0.0}
@@ -111,14 +113,22 @@ class LlamaCppRuntime(LlamaCppServer):
                         first = time.perf_counter() - t0
                     pieces.append(text)
                     if len(pieces) >= max_tokens:  # one event a token; llama_cpp.server can run past max_tokens
-                        break                      # on byte tokens, and stops when the client goes
+                        break  # on byte tokens, and stops when the client goes
         except httpx.HTTPError as exc:
-            raise StepFailed(f"generate {tag}: {type(exc).__name__}: {exc}",
-                             remedy="run invoke preload to start the llama.cpp server") from None
+            raise StepFailed(
+                f"generate {tag}: {type(exc).__name__}: {exc}",
+                remedy="run invoke preload to start the llama.cpp server",
+            ) from None
         total = time.perf_counter() - t0
         ttft = first if first is not None else total
-        return Generation("".join(pieces), ttft, total, eval_tokens=len(pieces), eval_s=max(total - ttft, 1e-9),
-                          delivered=sum(1 for p in pieces if p))
+        return Generation(
+            "".join(pieces),
+            ttft,
+            total,
+            eval_tokens=len(pieces),
+            eval_s=max(total - ttft, 1e-9),
+            delivered=sum(1 for p in pieces if p),
+        )
 
     def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
         """One chat turn through /v1/chat/completions: the server formats it with the GGUF's chat template."""
@@ -133,11 +143,18 @@ class LlamaCppRuntime(LlamaCppServer):
             data = r.json()
             text = data["choices"][0]["message"].get("content") or ""
         except httpx.HTTPError as exc:
-            raise StepFailed(f"chat {tag}: {type(exc).__name__}: {exc}",
-                             remedy="run invoke preload to start the llama.cpp server") from None
+            raise StepFailed(
+                f"chat {tag}: {type(exc).__name__}: {exc}", remedy="run invoke preload to start the llama.cpp server"
+            ) from None
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise StepFailed(f"chat {tag}: not an OpenAI-style chat answer ({type(exc).__name__}: {exc})") from None
         total = time.perf_counter() - t0
         usage = data.get("usage") or {}
-        return Generation(text, total, total, prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                          eval_tokens=int(usage.get("completion_tokens") or 0), raw=usage)
+        return Generation(
+            text,
+            total,
+            total,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            eval_tokens=int(usage.get("completion_tokens") or 0),
+            raw=usage,
+        )

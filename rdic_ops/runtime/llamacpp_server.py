@@ -61,12 +61,22 @@ class LlamaCppServer:
         rt = self.cfg.env.runtime
         kv = KV_TYPE_IDS[rt.kv_cache_type.value] if rt.flash_attention else KV_TYPE_IDS["f16"]
         return {
-            "host": "127.0.0.1", "port": self.port,
-            "models": [{"model": m.path, "model_alias": m.alias, "n_ctx": m.n_ctx,
-                        "n_threads": rt.n_threads or (os.cpu_count() or 1),
-                        "n_gpu_layers": _layers(rt.n_gpu_layers, role_gpu_layers(self.cfg, m.alias)),
-                        "flash_attn": rt.flash_attention, "type_k": kv, "type_v": kv, "verbose": False}
-                       for m in models],
+            "host": "127.0.0.1",
+            "port": self.port,
+            "models": [
+                {
+                    "model": m.path,
+                    "model_alias": m.alias,
+                    "n_ctx": m.n_ctx,
+                    "n_threads": rt.n_threads or (os.cpu_count() or 1),
+                    "n_gpu_layers": _layers(rt.n_gpu_layers, role_gpu_layers(self.cfg, m.alias)),
+                    "flash_attn": rt.flash_attention,
+                    "type_k": kv,
+                    "type_v": kv,
+                    "verbose": False,
+                }
+                for m in models
+            ],
         }
 
     @staticmethod
@@ -83,8 +93,11 @@ class LlamaCppServer:
     def _ours(self, info: dict) -> bool:
         """The recorded server is still running as that very process (start time, command line, boot)."""
         pid = info.get("pid")
-        return isinstance(pid, int) and isinstance(info.get("identity"), dict) and \
-            process.same(info["identity"], process.identity(pid))
+        return (
+            isinstance(pid, int)
+            and isinstance(info.get("identity"), dict)
+            and process.same(info["identity"], process.identity(pid))
+        )
 
     def state(self) -> DaemonState:
         info = self._record()
@@ -93,8 +106,13 @@ class LlamaCppServer:
             models = [ServedModel(**m) for m in info.get("models", [])] if alive else []
         except TypeError:  # not a record of ours
             models, alive = [], False
-        return DaemonState(info.get("pid") if alive else None, alive, info.get("config_hash", ""),
-                           alive and self._answering(info.get("pid"), [m.alias for m in models]), models)
+        return DaemonState(
+            info.get("pid") if alive else None,
+            alive,
+            info.get("config_hash", ""),
+            alive and self._answering(info.get("pid"), [m.alias for m in models]),
+            models,
+        )
 
     def _answering(self, pid: int | None = None, aliases: list[str] = ()) -> bool:
         """Our server answers: /v1/models lists our aliases and the listener on the port is our process."""
@@ -114,19 +132,34 @@ class LlamaCppServer:
                 raise StepFailed(f"{m.alias}: {m.path} does not exist", remedy="run invoke models.pull first")
         self.stop()
         if not process.port_free(self.port):
-            raise StepFailed(f"port {self.port} is in use by another program: the llama.cpp server cannot listen there",
-                             remedy="stop that program or set env.runtime.llamacpp_port to a free port")
+            raise StepFailed(
+                f"port {self.port} is in use by another program: the llama.cpp server cannot listen there",
+                remedy="stop that program or set env.runtime.llamacpp_port to a free port",
+            )
         config, t0 = self.server_config(models), time.perf_counter()
         atomic_write(self.config_path, json.dumps(config, indent=2))  # (creates self.dir)
         # the server's log grows on purpose (appended across starts, the server writes it itself): not atomic
         with open(self.log_path, "ab") as log:  # -P and a fixed cwd: no file of the user's shadows a module
-            proc = subprocess.Popen([sys.executable, "-P", "-m", "llama_cpp.server", "--config_file",
-                                     str(self.config_path)], stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)
+            proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "llama_cpp.server", "--config_file", str(self.config_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.dir,
+            )
         ident = process.identity(proc.pid)  # recorded before waiting: a stop can find it while it loads
-        atomic_write(self.pid_path, json.dumps({"pid": proc.pid, "identity": ident.to_dict() if ident else None,
-                                                "config_hash": self.config_hash(config),
-                                                "models": [m.__dict__ for m in models]}))
+        atomic_write(
+            self.pid_path,
+            json.dumps(
+                {
+                    "pid": proc.pid,
+                    "identity": ident.to_dict() if ident else None,
+                    "config_hash": self.config_hash(config),
+                    "models": [m.__dict__ for m in models],
+                }
+            ),
+        )
         self._wait(proc, [m.alias for m in models])
         return time.perf_counter() - t0
 
@@ -136,14 +169,17 @@ class LlamaCppServer:
             if proc.poll() is not None:
                 self.pid_path.unlink(missing_ok=True)
                 tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-                raise StepFailed(f"llama.cpp server exited ({proc.returncode}): {tail[0]}",
-                                 remedy=f"see {self.log_path}")
+                raise StepFailed(
+                    f"llama.cpp server exited ({proc.returncode}): {tail[0]}", remedy=f"see {self.log_path}"
+                )
             if self._answering(proc.pid, aliases):
                 return
             time.sleep(0.2)
         self.stop()
-        raise StepFailed(f"llama.cpp server did not answer on port {self.port} within "
-                         f"{self.cfg.env.runtime.ready_timeout_s:g} s", remedy=f"see {self.log_path}")
+        raise StepFailed(
+            f"llama.cpp server did not answer on port {self.port} within {self.cfg.env.runtime.ready_timeout_s:g} s",
+            remedy=f"see {self.log_path}",
+        )
 
     def stop(self) -> bool:
         """Stop our server: signals go only to the process recorded at start, checked again before each."""

@@ -47,21 +47,32 @@ class OllamaRuntime:
                 return srv.version
             if time.monotonic() >= deadline:
                 waited = f"did not answer within {timeout_s:g} s" if timeout_s > 0 else "is not reachable"
-                raise StepFailed(f"Ollama at {mask_url(self.host)} {waited} ({srv.reason})",
-                                 remedy="start it (systemctl start ollama, or ollama serve)")
+                raise StepFailed(
+                    f"Ollama at {mask_url(self.host)} {waited} ({srv.reason})",
+                    remedy="start it (systemctl start ollama, or ollama serve)",
+                )
             time.sleep(0.25)
 
     def resident(self) -> list[Resident]:
         out = []
         for m in self._call("ollama ps", self.client.ps).models:
-            out.append(Resident(m.model or m.name or "", m.context_length, m.expires_at,
-                                int(m.size or 0), int(m.size_vram or 0)))
+            out.append(
+                Resident(
+                    m.model or m.name or "", m.context_length, m.expires_at, int(m.size or 0), int(m.size_vram or 0)
+                )
+            )
         return out
 
     def load(self, tag: str, num_ctx: int, keep_alive: int) -> float:
         t0 = time.perf_counter()
-        r = self._call(f"load {tag}", self.client.generate, model=tag, prompt="", keep_alive=keep_alive,
-                       options=self.options(tag, num_ctx=num_ctx))
+        r = self._call(
+            f"load {tag}",
+            self.client.generate,
+            model=tag,
+            prompt="",
+            keep_alive=keep_alive,
+            options=self.options(tag, num_ctx=num_ctx),
+        )
         if r.done_reason not in ("load", None, "stop"):
             raise StepFailed(f"load {tag}: unexpected done_reason {r.done_reason!r}")
         return time.perf_counter() - t0
@@ -78,16 +89,21 @@ class OllamaRuntime:
     def unload(self, tag: str) -> None:
         self._call(f"unload {tag}", self.client.generate, model=tag, prompt="", keep_alive=0)
 
-    def generate(self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32,
-                 keep_alive: int | None = None) -> Generation:
+    def generate(
+        self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32, keep_alive: int | None = None
+    ) -> Generation:
         def run():
             t0 = time.perf_counter()
             first = None
             parts, final = [], None
             kwargs = {"keep_alive": keep_alive} if keep_alive is not None else {}
-            for chunk in self.client.generate(model=tag, prompt=prompt, stream=True,
-                                              options=self.options(tag, num_ctx=num_ctx, num_predict=max_tokens),
-                                              **kwargs):
+            for chunk in self.client.generate(
+                model=tag,
+                prompt=prompt,
+                stream=True,
+                options=self.options(tag, num_ctx=num_ctx, num_predict=max_tokens),
+                **kwargs,
+            ):
                 if chunk.response and first is None:
                     first = time.perf_counter() - t0
                 parts.append(chunk.response or "")
@@ -106,8 +122,14 @@ class OllamaRuntime:
     def chat(self, tag: str, messages: list[dict], *, num_ctx: int, max_tokens: int = 32) -> Generation:
         """One chat turn with the model's own template, greedy (temperature 0), timed."""
         t0 = time.perf_counter()
-        r = self._call(f"chat {tag}", self.client.chat, model=tag, messages=messages, stream=False,
-                       options={"num_ctx": num_ctx, "num_predict": max_tokens, "temperature": 0})
+        r = self._call(
+            f"chat {tag}",
+            self.client.chat,
+            model=tag,
+            messages=messages,
+            stream=False,
+            options={"num_ctx": num_ctx, "num_predict": max_tokens, "temperature": 0},
+        )
         total = time.perf_counter() - t0
         return timings_from_final(r, (r.message.content if r.message else "") or "", total, total)
 
@@ -116,10 +138,23 @@ def timings_from_final(final, text: str, ttft_s: float, total_s: float) -> Gener
     """Ollama's nanosecond counters on the final chunk -> seconds and tokens/s."""
     get = (lambda k: getattr(final, k, None)) if not isinstance(final, dict) else final.get
     return Generation(
-        text=text, ttft_s=ttft_s, total_s=total_s,
-        prompt_tokens=int(get("prompt_eval_count") or 0), eval_tokens=int(get("eval_count") or 0),
-        prompt_s=(get("prompt_eval_duration") or 0) / NS, eval_s=(get("eval_duration") or 0) / NS,
+        text=text,
+        ttft_s=ttft_s,
+        total_s=total_s,
+        prompt_tokens=int(get("prompt_eval_count") or 0),
+        eval_tokens=int(get("eval_count") or 0),
+        prompt_s=(get("prompt_eval_duration") or 0) / NS,
+        eval_s=(get("eval_duration") or 0) / NS,
         load_s=(get("load_duration") or 0) / NS,
-        raw={k: get(k) for k in ("total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration",
-                                 "eval_count", "eval_duration")},
+        raw={
+            k: get(k)
+            for k in (
+                "total_duration",
+                "load_duration",
+                "prompt_eval_count",
+                "prompt_eval_duration",
+                "eval_count",
+                "eval_duration",
+            )
+        },
     )

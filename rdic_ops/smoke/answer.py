@@ -39,8 +39,11 @@ def garbage_reason(reply: str) -> str | None:
     visible = [ch for ch in reply if not ch.isspace()]
     if not visible:
         return "empty reply"
-    bad = [ch for ch in reply if ch == "\ufffd" or (unicodedata.category(ch)[0] not in _TEXT_CATEGORIES
-                                                     and ch not in "\n\t\r")]
+    bad = [
+        ch
+        for ch in reply
+        if ch == "\ufffd" or (unicodedata.category(ch)[0] not in _TEXT_CATEGORIES and ch not in "\n\t\r")
+    ]
     if bad:
         return f"{len(bad)} undecodable or control character(s)"
     letters = sum(1 for ch in visible if unicodedata.category(ch)[0] == "L")
@@ -75,16 +78,16 @@ def contains_word(text: str, word: str) -> bool:
     for m in re.finditer(re.escape(word), text):
         before = text[m.start() - 1] if m.start() else " "
         after = text[m.end()] if m.end() < len(text) else " "
-        if all(not ch.isalnum() or _unspaced(ch) or _unspaced(edge)
-               for ch, edge in ((before, word[0]), (after, word[-1]))):
+        if all(
+            not ch.isalnum() or _unspaced(ch) or _unspaced(edge) for ch, edge in ((before, word[0]), (after, word[-1]))
+        ):
             return True
     return False
 
 
 def ask(cfg: RootConfig, runtime, tag: str, num_ctx: int, known: KnownAnswerSpec) -> tuple[Verdict, Generation]:
     """Ask the env's chat model the known question through its runtime; the judge's verdict and the timing."""
-    gen = runtime.chat(tag, [{"role": "user", "content": known.question}], num_ctx=num_ctx,
-                       max_tokens=known.max_tokens)
+    gen = runtime.chat(tag, [{"role": "user", "content": known.question}], num_ctx=num_ctx, max_tokens=known.max_tokens)
     verdict = judge(gen.text, known.answer)
     budget = cfg.env.latency_budget_s
     if verdict.ok and gen.total_s > budget:

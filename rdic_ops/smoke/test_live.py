@@ -63,14 +63,16 @@ def test_chat_model_answers_known_question(live):
     verdict, gen = answer.ask(live.cfg, live.runtime, CHAT.name, CHAT.num_ctx, known)
     assert verdict.ok, verdict.reason
 
+
 def test_routed_model_answers_within_latency_budget(live):
     """The model the route picks now (the hybrid route over live residency) answers, a load included, in budget."""
     from rdic_ops.ops.route import route
 
     r = route(live.cfg, live.runtime)
     role = getattr(live.cfg, r.role)
-    gen = live.runtime.generate(r.tag, PROMPT.format(time.time_ns()), num_ctx=role.num_ctx, max_tokens=16,
-                                keep_alive=role.keep_alive)
+    gen = live.runtime.generate(
+        r.tag, PROMPT.format(time.time_ns()), num_ctx=role.num_ctx, max_tokens=16, keep_alive=role.keep_alive
+    )
     assert gen.eval_tokens > 0, f"{r.tag}: no tokens generated"
     budget = live.cfg.env.latency_budget_s
     assert gen.total_s <= budget, f"{r.model} ({r.reason}): {gen.total_s:.1f} s for 16 tokens, budget {budget:g} s"

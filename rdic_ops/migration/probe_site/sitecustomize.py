@@ -32,8 +32,7 @@ def _wrap_llama(module):
     def __init__(self, *args, **kwargs):
         path = kwargs.get("model_path", args[0] if args else None)
         n_ctx = kwargs.get("n_ctx", 512)
-        _record(runtime="llama_cpp", model=os.path.abspath(str(path)) if path else None,
-                n_ctx=n_ctx, cwd=os.getcwd())
+        _record(runtime="llama_cpp", model=os.path.abspath(str(path)) if path else None, n_ctx=n_ctx, cwd=os.getcwd())
         return orig(self, *args, **kwargs)
 
     __init__._rdic_probe = True
@@ -48,8 +47,7 @@ def _wrap_ollama(module):
         def call(*args, **kwargs):
             opts = kwargs.get("options") or {}
             num_ctx = opts.get("num_ctx") if isinstance(opts, dict) else getattr(opts, "num_ctx", None)
-            _record(runtime="ollama", call=name, model=kwargs.get("model", args[0] if args else None),
-                    n_ctx=num_ctx)
+            _record(runtime="ollama", call=name, model=kwargs.get("model", args[0] if args else None), n_ctx=num_ctx)
             return fn(*args, **kwargs)
 
         call._rdic_probe = True
