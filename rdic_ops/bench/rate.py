@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -37,11 +38,76 @@ def summary_of(run_dir: str) -> dict:
     if raw is None:
         raise UsageError(f"--run {run_dir}: no summary.json there (run invoke bench first)")
     try:
-        return json.loads(raw)
+        summary = json.loads(raw)
     except ValueError as exc:
         raise UsageError(
             f"--run {run_dir}: summary.json is unreadable ({type(exc).__name__}); re-run invoke bench"
         ) from None
+    problem = summary_problem(summary)
+    if problem:
+        raise UsageError(f"{path}: {problem} (re-run invoke bench)")
+    return summary
+
+
+# summary.json's numbers (what invoke bench writes per model) -> (lowest, highest, what it is). A bench's counts
+# are at most 100 runs (--runs) x 1,000 questions (--questions); no model generates or reads a million tokens a
+# second; a day is past any load or first token; 16 TiB is past any GPU's memory.
+MAX_RUNS = 100_000
+SUMMARY_STATS = {
+    "gen_tps": (0, 1_000_000, "tokens/s"),
+    "prompt_tps": (0, 1_000_000, "tokens/s"),
+    "delivered_tps": (0, 1_000_000, "tokens/s"),
+    "ttft_s": (0, 86_400, "seconds"),
+}
+SUMMARY_NUMBERS = {"load_s": (0, 86_400, "seconds"), "peak_vram_mib": (0, 16_777_216, "MiB")}
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}")
+
+
+def _number_problem(value, lo: float, hi: float, what: str, *, whole: bool = False) -> str | None:
+    kind = "an integer" if whole else "a finite number"
+    is_number = isinstance(value, int) if whole else isinstance(value, (int, float))
+    if isinstance(value, bool) or not is_number or not math.isfinite(value) or not lo <= value <= hi:
+        return f"must be {kind} from {lo} to {hi} ({what})"
+    return None
+
+
+def _entry_problem(entry) -> str | None:
+    """What is wrong with one model's entry (the key and its range, never a value), or None."""
+    if not isinstance(entry, dict):
+        return "must be an object (load_s, runs, failed, gen_tps, ...)"
+    checks: list[tuple[str, object, tuple]] = []
+    for key, (lo, hi, what) in SUMMARY_STATS.items():
+        stats = entry.get(key)
+        if stats is not None and not isinstance(stats, dict):
+            return f"{key}: must be an object (median, min, max)"
+        checks += [(f"{key}.{k}", v, (lo, hi, what)) for k, v in (stats or {}).items() if k in ("median", "min", "max")]
+    if "median" not in (entry.get("gen_tps") or {}):  # the speed the outcome is decided on
+        return "gen_tps.median: missing"
+    checks += [(key, entry.get(key), bound) for key, bound in SUMMARY_NUMBERS.items()]
+    for key, value, (lo, hi, what) in checks:
+        problem = None if value is None else _number_problem(value, lo, hi, what)
+        if problem:
+            return f"{key}: {problem}"
+    for key in ("runs", "failed"):
+        problem = _number_problem(entry.get(key, 0), 0, MAX_RUNS, "a count", whole=True)
+        if problem:
+            return f"{key}: {problem}"
+    if entry.get("failed", 0) > entry.get("runs", 0) and "runs" in entry:
+        return "failed: more than runs"
+    return None
+
+
+def summary_problem(summary) -> str | None:
+    """What is wrong with a summary.json (model -> its figures), naming the model and the key, or None. A model's
+    name is shown only when it looks like one; otherwise its position (the message never quotes the file)."""
+    if not isinstance(summary, dict):
+        return "must be an object: model -> its figures"
+    for i, (name, entry) in enumerate(summary.items(), 1):
+        problem = _entry_problem(entry)
+        if problem:
+            shown = name if _SAFE_NAME.fullmatch(name) else f"model #{i}"
+            return f"{shown}: {problem}"
+    return None
 
 
 def _line_of(raw: bytes, at: int) -> int:

@@ -1,0 +1,66 @@
+"""The tester's second round of contract breaks: bad input is one line on stderr and exit 2 (never a traceback,
+never exit 1 or 0), naming the file or flag, the key and its range, and never quoting a file's contents."""
+
+import json
+
+import pytest
+from support.cli import run as cli
+
+# -- row 5: bench.rate reads summary.json with a schema ---------------------------------------------------------
+
+GOOD = {
+    "gemma3-4b-it-q8_0": {"load_s": 1.5, "runs": 3, "failed": 0, "gen_tps": {"median": 25, "min": 20, "max": 30}},
+    "llama3.2-3b-q4_k_m": {"load_s": 1.5, "runs": 3, "failed": 0, "gen_tps": {"median": 30, "min": 28, "max": 31}},
+}
+G = "gemma3-4b-it-q8_0"
+
+
+def _bad_summary(key_path, value):
+    summary = json.loads(json.dumps(GOOD))
+    *outer, last = key_path
+    target = summary
+    for k in outer:
+        target = target[k]
+    target[last] = value
+    return summary
+
+
+@pytest.mark.parametrize(
+    ("key_path", "value", "said"),
+    [
+        ((G, "gen_tps", "median"), "fast", f"{G}: gen_tps.median: must be a finite number from 0 to 1000000"),
+        ((G, "gen_tps", "median"), float("nan"), f"{G}: gen_tps.median: must be a finite number from 0 to 1000000"),
+        ((G, "gen_tps", "median"), -1, f"{G}: gen_tps.median: must be a finite number from 0 to 1000000"),
+        ((G, "runs"), -5, f"{G}: runs: must be an integer from 0 to 100000"),
+        ((G, "failed"), 2.5, f"{G}: failed: must be an integer from 0 to 100000"),
+        ((G, "load_s"), float("inf"), f"{G}: load_s: must be a finite number from 0 to 86400"),
+        ((G,), [1, 2], f"{G}: must be an object"),
+        ((G, "gen_tps"), "x", f"{G}: gen_tps: must be an object"),
+    ],
+)
+def test_bench_rate_bad_summary_is_exit_2_naming_file_and_key(tmp_path, key_path, value, said):
+    (tmp_path / "ratings.csv").write_text("model,question,run,answer,score\n")
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(_bad_summary(key_path, value)))  # NaN and Infinity as Python's json writes them
+    out = cli("bench.rate", f"--run={tmp_path}", "--env=local", "--json")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.startswith(f"rdic-ops: {path}: {said}"), out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "internal error" not in out.stderr
+    assert json.loads(out.stdout)["exit_code"] == 2
+
+
+def test_bench_rate_summary_model_name_is_not_quoted_when_odd(tmp_path):
+    (tmp_path / "ratings.csv").write_text("model,question,run,answer,score\n")
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps({"SECRET MARK\x1b[2J": {"gen_tps": {"median": "x"}}}))
+    out = cli("bench.rate", f"--run={tmp_path}", "--env=local")
+    assert out.returncode == 2 and out.stderr.startswith(f"rdic-ops: {path}: model #1: gen_tps.median: ")
+    assert "SECRET" not in out.stderr
+
+
+def test_bench_rate_good_summary_still_recommends(tmp_path):
+    (tmp_path / "ratings.csv").write_text("model,question,run,answer,score\n")
+    (tmp_path / "summary.json").write_text(json.dumps(GOOD))
+    out = cli("bench.rate", f"--run={tmp_path}", "--env=local")
+    assert out.returncode == 0, out.stderr
+    assert "recommendation:" in out.stdout
