@@ -8,6 +8,16 @@ import pytest
 from support.paths import FAKEBIN
 
 collect_ignore_glob = ["support/*"]  # stand-ins, helpers and sample projects (fixtures/), not tests of ours
+TESTS = Path(__file__).parent
+ROOMS = ("unit", "integration")  # tests/unit/: in-process, quick (guarded by unit/conftest.py); integration/: the rest
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks by directory, not by memory: `unit` under tests/unit/, `integration` under tests/integration/."""
+    for item in items:
+        room = item.path.relative_to(TESTS).parts[0]
+        if room in ROOMS:
+            item.add_marker(room)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+PKG = ROOT / "rdic_ops"  # the package the tests are about
 SUPPORT = ROOT / "tests" / "support"
 FAKEBIN = SUPPORT / "fakebin"  # systemctl, launchctl, sudo, ... that log their calls (the fake_system fixture)
 FAKEHW = SUPPORT / "fakehw"  # the stand-in NVML library's source, /proc trees of a WSL2 VM and a Mac
