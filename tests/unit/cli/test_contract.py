@@ -1,0 +1,61 @@
+"""One error contract for every task (issue 26, item 4), walked from `invoke --list` itself.
+
+Every task gets a bad flag, a bad value and environment faults (a state dir that is a file, a read-only state
+dir, a full disk, a runtime host nobody answers on, a port that does not speak SSH), with and without --json.
+Whatever the task makes of it, the answer keeps the contract: exit 0, 1 or 2; on failure exactly one line on
+stderr, `rdic-ops: ...`, never a traceback or "internal error"; with --json one JSON object on stdout, which
+on failure carries {"error", "step", "exit_code"}. Runs in-process (tests/support/cli.py): the subprocess is
+not what is tested here (tests/test_cli_errors.py runs the real command).
+"""
+
+from __future__ import annotations
+
+import pytest
+from support import cli
+from support.contract_table import BAD_VALUE, FLEET, PLAIN, check, walked
+
+
+def test_every_task_has_a_row():
+    assert set(walked()) == set(BAD_VALUE), set(walked()) ^ set(BAD_VALUE)
+    assert set(walked()) - set(FLEET) - {"fleet.inventory"} == set(PLAIN)
+
+
+def test_invokes_own_parse_errors():
+    check(cli.run("nosuchtask"), False, 2, "nosuchtask")
+    check(cli.run("--nope"), False, 2, "--nope")
+    check(cli.run("plan-memory", "--ctx", "--json"), True, 2, "--ctx")
+
+
+def test_help_survives_a_second_parse_in_one_process():
+    """Invoke pops each flag's help as it parses: a second run in one process showed flags without help."""
+    for _ in range(2):
+        out = cli.run("config", "--help")
+        assert "machine profile, a file of conf/env/" in " ".join(out.stdout.split()), out.stdout
+
+
+# An independent tester's rows (issue 26): each failed before its fix (a traceback, exit 0 or 1, or a password).
+TESTER_ROWS = [
+    (["-T", "nan", "config"], {}, "a flag's value could not be read"),
+    (["-T", "5", "config"], {}, "--command-timeout is one of Invoke's own flags"),
+    (["-f", "/tmp/no-such-invoke-config.yaml", "config"], {}, "--config is one of Invoke's own flags"),
+    (["-D", "nan", "--list"], {}, "a flag's value could not be read"),
+    (["--list", "-F", "xml"], {}, "--list-format=xml: choose flat, nested, json"),
+    (["--help", "nosuchtask"], {}, "No idea what 'nosuchtask' is!"),
+    (["config", "--env="], {}, "--env=: give an env name"),
+    (["plan-memory", "--env=local", "--ctx="], {}, "--ctx=: give a value (an integer from 1 to 1048576)"),
+    (["setup", "--env=local", "--only=,,,", "--dry-run"], {}, "--only=,,,: give at least one name"),
+    (["setup", "--env=local", "--only=models", "--skip=models", "--dry-run"], {}, "both in --only and in --skip"),
+    (["fleet.doctor", "--fleet=lab", "--hosts="], {}, "--hosts=: give at least one name"),
+    (["models.pull", "--env=local", "--model=", "--dry-run"], {}, "--model=: give at least one name"),
+    (["route", "--env=rtx3060"], {"OLLAMA_HOST": "http://127.0.0.1:99999"}, "OLLAMA_HOST is not a URL"),
+    (["models.pull", "--env=cpu", "--dry-run"], {"HF_ENDPOINT": "http://[::1"}, "HF_ENDPOINT is not a URL"),
+    (["config"], {"HF_ENDPOINT": "admin:PLANTPW9@127.0.0.1:9"}, "HF_ENDPOINT is not an http(s):// URL"),
+]
+
+
+@pytest.mark.parametrize("json_", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("args, env, says", TESTER_ROWS, ids=[" ".join(r[0]) for r in TESTER_ROWS])
+def test_the_testers_rows_are_one_line_exit_2(args, env, says, json_):
+    out = cli.run(*args, *(["--json"] if json_ and "--list" not in args and "--help" not in args else []), env=env)
+    check(out, json_ and "--list" not in args and "--help" not in args, 2, says)
+    assert "PLANTPW9" not in out.stdout + out.stderr

@@ -1,0 +1,25 @@
+"""Which env `setup` proposes without --env: a matching GPU's, else `cpu` when the Hub serves its model, else
+`local`; and the `auto` threads and context of the cpu env, chosen from this machine's facts."""
+
+
+import pytest
+from support.env_facts import facts
+
+from rdic_ops.config.choose import choose_env
+from rdic_ops.config.compose import compose
+
+
+@pytest.fixture(autouse=True)
+def _not_offline(monkeypatch):
+    """HF_HUB_OFFLINE of the environment the suite runs in is not a fact of these tests."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+
+
+def test_model_already_downloaded_keeps_cpu_offline():
+    from rdic_ops.models.store import model_file
+
+    path = model_file(compose("cpu"), compose("cpu").chat.model)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"GGUF...")
+    name, why = choose_env(facts())  # the Hub is unreachable (conftest), the file is here
+    assert name == "cpu" and "already in" in why

@@ -1,0 +1,16 @@
+"""Which env `setup` proposes without --env: a matching GPU's, else `cpu` when the Hub serves its model, else
+`local`; and the `auto` threads and context of the cpu env, chosen from this machine's facts."""
+
+
+
+from rdic_ops.facts import cpu
+
+
+def test_physical_cores_from_cpuinfo(tmp_path):
+    block = "processor\t: {p}\nphysical id\t: 0\ncore id\t\t: {c}\nsiblings\t: 4\n\n"
+    (tmp_path / "cpuinfo").write_text("".join(block.format(p=p, c=p // 2) for p in range(4)))  # 2 cores, SMT
+    assert cpu._from_cpuinfo((tmp_path / "cpuinfo").read_text(), None) == 2
+    assert cpu._from_cpuinfo((tmp_path / "cpuinfo").read_text(), {0, 1}) == 1  # both siblings of core 0
+    assert cpu._from_cpuinfo("processor\t: 0\nBogoMIPS\t: 50\n\n", None) is None  # arm: no core ids
+    got = cpu.probe(tmp_path)
+    assert got.physical <= got.logical and got.source == "/proc/cpuinfo"

@@ -1,0 +1,63 @@
+"""The probe on this machine (no GPU here) and on fake /proc trees (WSL2)."""
+
+from rdic_ops.facts import hardware
+from rdic_ops.facts.hardware import GiB
+
+
+def _fake_proc(tmp_path, release):
+    (tmp_path / "sys/kernel").mkdir(parents=True)
+    (tmp_path / "sys/kernel/osrelease").write_text(release)
+    (tmp_path / "meminfo").write_text("MemTotal:        8912896 kB\nMemAvailable:    5242880 kB\n")
+    return tmp_path
+
+
+def test_wsl2_detected_with_host_facts_through_interop(tmp_path):
+    proc = _fake_proc(tmp_path, "5.15.167.4-microsoft-standard-WSL2\n")
+    (proc / "sys/fs/binfmt_misc").mkdir(parents=True)
+    (proc / "sys/fs/binfmt_misc/WSLInterop").write_text("enabled\n")
+    calls = []
+
+    def fake_run(cmd, timeout):
+        calls.append(cmd[0])
+        return "17179869184 16\r\n"
+
+    f = hardware.wsl(proc, {"WSL_DISTRO_NAME": "Ubuntu"}, fake_run)
+    assert f.distro == "Ubuntu" and f.interop
+    assert f.host_ram == 16 * GiB and f.host_logical_processors == 16
+    assert calls == ["powershell.exe"]
+    assert hardware.memory(proc) == (8912896 * 1024, 5242880 * 1024)
+
+
+def test_wsl2_without_interop_says_why(tmp_path):
+    proc = _fake_proc(tmp_path, "5.15.0-microsoft-standard-WSL2")
+    f = hardware.wsl(proc, {}, lambda cmd, t: None)
+    assert f is not None and not f.interop and "interop" in f.reason and f.host_ram is None
+
+
+def test_not_wsl(tmp_path):
+    assert hardware.wsl(_fake_proc(tmp_path, "6.1.0-18-amd64"), {}, lambda c, t: None) is None
+
+
+def test_metal_budget():
+    assert hardware.metal_budget(32 * GiB) == int(32 * GiB * 0.67)
+    assert hardware.metal_budget(64 * GiB) == int(64 * GiB * 0.75)
+    assert hardware.metal_budget(64 * GiB, wired_limit_mb=57344) == 56 * GiB
+
+
+def test_cores_from_proc_self_status_and_hostile_contents(tmp_path, monkeypatch):
+    (tmp_path / "self").mkdir()
+    status = tmp_path / "self/status"
+    for text, want in (("Cpus_allowed_list:\t0-3,8-11\n", 8), ("Cpus_allowed_list:\t5\n", 1),
+                       ("Cpus_allowed_list:\t0-15\n", 16)):
+        status.write_text(text)
+        assert hardware.cpu_cores(tmp_path) == want
+    import os
+
+    mine = len(os.sched_getaffinity(0))
+    for junk in ("Cpus_allowed_list:\tzz-1\n", "Cpus_allowed_list:\t9-2\n", "\x00\xff garbage", ""):
+        status.write_bytes(junk.encode("latin-1"))
+        assert hardware.cpu_cores(tmp_path) == mine  # unreadable: this process's own affinity
+    monkeypatch.setenv("RDIC_PROC_ROOT", str(tmp_path / "missing"))
+    assert hardware.proc_root() == tmp_path / "missing" and hardware.is_wsl(environ={}) is False
+    monkeypatch.setenv("RDIC_PROC_ROOT", "")
+    assert hardware.proc_root() == hardware.Path("/proc")

@@ -1,0 +1,58 @@
+"""Ollama's store as a hostile place: manifests whose digests or names would lead outside the store are refused."""
+
+import struct
+
+import pytest
+from support.manifests import HEX, write_manifest
+
+from rdic_ops.config.compose import compose, expand
+from rdic_ops.errors import UsageError
+from rdic_ops.facts.ollama_store import blob_path, read_manifest
+from rdic_ops.gguf.read import inspect
+from rdic_ops.ops import models
+from rdic_ops.plan import Status
+
+
+@pytest.mark.parametrize("digest", ["sha256:../../../etc/passwd", "/etc/passwd", "sha256:" + "AB" * 32,
+                                    "sha256:" + "ab" * 31, "md5:" + HEX, 7, None, "sha256:" + HEX + "/../x"])
+def test_bad_digests_never_become_paths(tmp_path, digest):
+    with pytest.raises(ValueError):
+        blob_path(tmp_path, digest)
+    m = read_manifest(tmp_path, write_manifest(tmp_path, "evil:latest", [
+        {"digest": "sha256:" + HEX, "size": 1}, {"digest": digest, "size": 10, "mediaType": "x"}]))
+    assert m.error and not m.blobs
+
+
+def test_blob_link_outside_the_store_refused(tmp_path):
+    (tmp_path / "blobs").mkdir()
+    (tmp_path / "blobs" / f"sha256-{HEX}").symlink_to("/etc/passwd")
+    with pytest.raises(ValueError, match="outside the store"):
+        blob_path(tmp_path, "sha256:" + HEX)
+
+
+def test_verify_all_goes_on_past_a_hostile_gguf(tmp_path, monkeypatch, tiny_gguf):
+    monkeypatch.chdir(tmp_path)
+    cfg = compose("local", ["embedding.model=minilm-l6-v2"])
+    models.pull(cfg, ["tiny-llama-gguf"])
+    root = expand(cfg.paths.models_dir)
+    def kv(key, vtype, value):
+        return struct.pack("<Q", len(key)) + key + struct.pack("<I", vtype) + value
+
+    arch = kv(b"general.architecture", 8, struct.pack("<Q", 5) + b"llama")
+    zero = kv(b"general.alignment", 4, struct.pack("<I", 0))  # a ZeroDivisionError for a scanner that obeys it
+    (root / "a-hostile.gguf").write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 2) + arch + zero + b"\0" * 64)
+    (root / "b-fine.gguf").write_bytes(tiny_gguf)
+    r = models.verify(cfg, all_=True)
+    by = {c.name: c for c in r.checks}
+    assert by["gguf a-hostile.gguf"].status is Status.failed and by["gguf b-fine.gguf"].status is Status.ok
+
+
+def test_gguf_inspect_of_a_hostile_manifest_is_a_usage_error(tmp_path):
+    p = write_manifest(tmp_path, "evil:latest", [{"digest": "sha256:" + HEX, "size": 1},
+                                                 {"mediaType": "application/vnd.ollama.image.model",
+                                                  "digest": "sha256:../../../../etc/passwd", "size": 5}])
+    with pytest.raises(UsageError, match="sha256:<64 hex"):
+        inspect(p)
+    p.write_text("[1, 2]")  # JSON, but not a manifest
+    with pytest.raises(UsageError):
+        inspect(p)
