@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rdic_ops.errors import UsageError
-from rdic_ops.fsutil import atomic_write
+from rdic_ops.fsutil import atomic_write, user_file_problem
 
 logging.getLogger("nano-vectordb").setLevel(logging.WARNING)  # it logs every load at INFO
 
@@ -94,20 +95,32 @@ def fmt_for(path: Path):
     for f in FORMATS:
         if f.matches(path):
             return f
-    raise UsageError(f"{path}: unknown vector store format (known: {', '.join(f.name for f in FORMATS)})")
+    raise UsageError(
+        f"{path}: a file of no known vector store format (known: {', '.join(f.name for f in FORMATS)}, *.json)"
+    )
+
+
+def _checked(p: Path) -> Path:
+    """A store file as it enters: a regular file (fsutil's words for what else it is: a directory, a device, a
+    FIFO, a dangling link) of a known format, before any backend is asked; else a UsageError naming it."""
+    why = user_file_problem(p, sys.maxsize)  # no bound on a store's size: only what it is
+    if why:
+        raise UsageError(f"--store {p}: {why} (--store names a vector store file or a LightRAG working directory)")
+    fmt_for(p)
+    return p
 
 
 def stores_in(path: str | os.PathLike) -> list[Path]:
-    """A store file, or every vdb_*.json in a LightRAG working directory."""
+    """A store file, or every vdb_*.json in a LightRAG working directory; each checked by _checked."""
     p = Path(path).expanduser()
     if p.is_dir():
         found = sorted(f for f in p.glob("vdb_*.json") if "." not in f.name.removesuffix(".json"))
         if not found:
             raise UsageError(f"{p}: no vdb_*.json stores in this directory")
-        return found
-    if not p.exists():
+        return [_checked(f) for f in found]
+    if not os.path.lexists(p):
         raise UsageError(f"{p}: no such store")
-    return [p]
+    return [_checked(p)]
 
 
 def sidecar(path: Path) -> Path:

@@ -64,3 +64,29 @@ def test_bench_rate_good_summary_still_recommends(tmp_path):
     out = cli("bench.rate", f"--run={tmp_path}", "--env=local")
     assert out.returncode == 0, out.stderr
     assert "recommendation:" in out.stdout
+
+
+# -- row 10: migrate-embeddings --store is checked where it enters ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("store", "said"),
+    [
+        ("/etc/passwd", "/etc/passwd: a file of no known vector store format"),
+        ("/dev/zero", "--store /dev/zero: a character device, not a regular file"),
+    ],
+)
+def test_migrate_embeddings_store_that_is_no_store_is_exit_2_before_any_backend(store, said):
+    out = cli("migrate-embeddings", "--env=local", "--from=ollama", "--to=sentence_transformers",
+              f"--store={store}", "--dry-run", env={"OLLAMA_HOST": "http://127.0.0.1:9"})
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.startswith(f"rdic-ops: {said}"), out.stderr
+    assert "ollama" not in out.stderr.lower() and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_migrate_embeddings_store_dir_with_a_vdb_that_is_a_directory(tmp_path):
+    (tmp_path / "vdb_chunks.json").mkdir()
+    out = cli("migrate-embeddings", "--env=local", "--from=ollama", "--to=sentence_transformers",
+              f"--store={tmp_path}", "--dry-run", env={"OLLAMA_HOST": "http://127.0.0.1:9"})
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.startswith(f"rdic-ops: --store {tmp_path / 'vdb_chunks.json'}: a directory, not a regular file")
