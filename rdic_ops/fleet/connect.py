@@ -12,12 +12,14 @@ from __future__ import annotations
 import base64
 import getpass
 import os
+import sys
 import threading
 from pathlib import Path
 
 from rdic_ops.config.compose import expand
 from rdic_ops.config.fleet import FleetHost, FleetSpec
 from rdic_ops.errors import StepFailed
+from rdic_ops.fsutil import user_file_problem
 
 _record_lock = threading.Lock()
 
@@ -123,9 +125,10 @@ def connect(fleet: FleetSpec, name: str, *, accept_new: bool = False):
     logging.getLogger("paramiko").addHandler(logging.NullHandler())
     host = fleet.hosts[name]
     auth = {"allow_agent": True, "look_for_keys": True}  # no gss_auth: paramiko 5 has no GSS-API (TypeError)
-    if host.key_file and not expand(host.key_file).is_file():
+    why = host.key_file and user_file_problem(expand(host.key_file), sys.maxsize)  # what it is, if not a file
+    if why:
         raise StepFailed(
-            f"key_file {expand(host.key_file)}: no such file on this machine", remedy=f"fix fleet.hosts.{name}.key_file"
+            f"key_file {expand(host.key_file)}: {why} on this machine", remedy=f"fix fleet.hosts.{name}.key_file"
         )
     if host.key_file:
         auth = {"key_filename": [str(expand(host.key_file))], "allow_agent": False, "look_for_keys": False}

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import os
 import struct
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rdic_ops.config.schema import ModelShape
 from rdic_ops.errors import UsageError
+from rdic_ops.fsutil import user_file_problem
 from rdic_ops.gguf.header import MAX_LAYERS, Malformed, _Array, _Header
 
 # llama.cpp hard-codes the sliding-window pattern of these architectures when the file has no key for it.
@@ -95,16 +97,22 @@ def _ollama_blob(path: Path) -> Path:
     raise UsageError(f"{path}: Ollama manifest has no model layer")
 
 
+def _must_be_a_file(path: Path) -> None:
+    """A regular file, or a UsageError in fsutil's words for what it is (no such file, a directory, a character
+    device, a FIFO, a dangling link): opened otherwise, a FIFO would block and /dev/zero read as zeros."""
+    why = user_file_problem(path, sys.maxsize)  # a model is as large as it is: only what it is matters here
+    if why:
+        raise UsageError(f"{path}: {why}")
+
+
 def _read_header(path: Path) -> tuple[Path, _Header]:
     """The header of a GGUF file (an Ollama manifest is followed to its model blob); UsageError otherwise."""
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+    _must_be_a_file(path)
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic[:1] == b"{":  # an Ollama manifest: follow it to the model blob
         path = _ollama_blob(path)
-        if not path.is_file():
-            raise UsageError(f"{path}: no such file")
+        _must_be_a_file(path)
         with open(path, "rb") as fh:
             magic = fh.read(4)
     if magic != b"GGUF":

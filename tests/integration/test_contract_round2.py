@@ -90,3 +90,26 @@ def test_migrate_embeddings_store_dir_with_a_vdb_that_is_a_directory(tmp_path):
               f"--store={tmp_path}", "--dry-run", env={"OLLAMA_HOST": "http://127.0.0.1:9"})
     assert out.returncode == 2, out.stdout + out.stderr
     assert out.stderr.startswith(f"rdic-ops: --store {tmp_path / 'vdb_chunks.json'}: a directory, not a regular file")
+
+
+# -- row 12: a device or a directory is said as such (fsutil's user_file_problem), not "no such file" -----------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--gguf=/dev/zero"], "/dev/zero: a character device, not a regular file"),
+        (["--gguf=/tmp", "--oracle"], "/tmp: a directory, not a regular file"),
+    ],
+)
+def test_plan_memory_gguf_that_is_no_file_says_what_it_is(args, said):
+    out = cli("plan-memory", *args)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == f"rdic-ops: {said}"
+
+
+def test_fleet_key_file_that_is_a_directory_says_so():
+    out = cli("fleet.doctor", "--fleet=lab", "--hosts=rtx-a", "--set", "hosts.rtx-a.key_file=/tmp")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "key_file /tmp: a directory, not a regular file on this machine (fix" in out.stderr, out.stderr
+    assert "no such file" not in out.stdout + out.stderr
