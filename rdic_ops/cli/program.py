@@ -19,6 +19,7 @@ from invoke import Exit, Program
 from invoke.exceptions import ParseError
 
 from rdic_ops.cli.contract import fail_json
+from rdic_ops.cli.flags import NUMBERS
 from rdic_ops.redact import mask_text
 
 # The core flags `rdic-ops` takes of Invoke's: the others set shell commands' options (--echo, --pty, --hide,
@@ -42,6 +43,7 @@ class RdicProgram(Program):
         with self._usage():
             self._missing_set_value()
             super().parse_tasks()
+            self._empty_values()
 
     def parse_cleanup(self):
         try:
@@ -73,6 +75,20 @@ class RdicProgram(Program):
                     "Flag '--set' needed value and was not given one!",
                     cast(Any, SimpleNamespace(name=task)) if task else None,
                 )  # Invoke reads .name
+
+    def _empty_values(self) -> None:
+        """A flag given empty (`--plot=`) is an error, not "not given": the user meant something. A flag whose
+        default is None reaches its task as "" and its own check says what it takes (flags.names, auto_env: the
+        choices), and so does a numeric flag (flags.number: its range); any other reaches it as if not given (a
+        default of "": `if plot:`) or as a value no check expects (`--text-field=`), so only the parser can tell:
+        refused here, for every task's flags."""
+        for ctx in self.tasks:
+            for arg in {id(a): a for a in ctx.args.values()}.values():
+                flag = arg.names[0].strip("_").replace("_", "-")
+                if arg.kind is not str or arg.default is None or flag in NUMBERS or not arg.got_value:
+                    continue
+                if not str(arg.raw_value).strip():
+                    raise ParseError(f"--{flag}=: give a value, or leave the flag out", ctx)
 
     def _usage(self):
         return _ParseErrors(self)

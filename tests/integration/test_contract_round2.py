@@ -113,3 +113,31 @@ def test_fleet_key_file_that_is_a_directory_says_so():
     assert out.returncode == 1, out.stdout + out.stderr
     assert "key_file /tmp: a directory, not a regular file on this machine (fix" in out.stderr, out.stderr
     assert "no such file" not in out.stdout + out.stderr
+
+
+# -- row 9: a flag given empty is exit 2 for every task, not only where the default is None ----------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan-memory", "--env=local", "--plot="],
+        ["plan-memory", "--env=local", "--plot= "],
+        ["plan-memory", "--env=local", "--kv-type="],
+        ["plan-memory", "--gguf="],
+        ["migrate-embeddings", "--env=local", "--store=", "--dry-run"],
+        ["migrate-embeddings", "--env=local", "--text-field=", "--dry-run"],
+    ],
+)
+def test_a_flag_given_empty_is_exit_2(args, tmp_path):
+    flag = next(a for a in args if a.rstrip().endswith("=")).split("=")[0]
+    out = cli(*args, "--json", cwd=tmp_path, env={"OLLAMA_HOST": "http://127.0.0.1:9"})
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.startswith(f"rdic-ops: {flag}=: give a value, or leave the flag out"), out.stderr
+    assert json.loads(out.stdout)["exit_code"] == 2 and not list(tmp_path.iterdir())
+
+
+def test_a_numeric_flag_given_empty_still_says_its_range():
+    out = cli("plan-memory", "--env=local", "--parallel=")
+    assert out.returncode == 2
+    assert out.stderr.strip() == "rdic-ops: --parallel=: give a value (an integer from 1 to 256)"
