@@ -25,9 +25,19 @@ from rdic_ops.plan import Change, Check, Plan, Status, StepResult, converge
 from rdic_ops.units import GiB
 
 
+def _target(where: Path) -> Path:
+    """The file a .wslconfig path stands for: a symlink's target (edited in place there, its backup beside it:
+    an atomic write to the link itself would replace the link with a file and leave the target as it was). A
+    dangling link stays the link: reading it says so (exit 2), nothing is created where it points."""
+    try:
+        return where.resolve(strict=True) if where.is_symlink() else where
+    except (OSError, RuntimeError):  # dangling, a loop
+        return where
+
+
 def locate(cfg: RootConfig, path: str | None) -> Path | None:
     if path:
-        where = expand(path)
+        where = _target(expand(path))
         if not where.parent.is_dir():  # a typo in --path must not grow a directory tree
             raise UsageError(f"--path {where}: the directory {where.parent} does not exist")
         return where
@@ -35,13 +45,13 @@ def locate(cfg: RootConfig, path: str | None) -> Path | None:
         return None
     found = windows.profile_wslconfig()
     if found is None and cfg.env.wsl and cfg.env.wsl.path:
-        return expand(cfg.env.wsl.path)
+        return _target(expand(cfg.env.wsl.path))
     if found is None:
         raise StepFailed(
             "cannot find the Windows user profile through interop (cmd.exe, wslpath)",
             remedy="pass --path /mnt/c/Users/<you>/.wslconfig or set env.wsl.path",
         )
-    return found
+    return _target(found)
 
 
 def desired(cfg: RootConfig, host: WslFacts | None) -> dict[tuple[str, str], str]:
@@ -217,6 +227,8 @@ def tune(cfg: RootConfig, *, path: str | None = None, dry_run: bool = False, res
         return StepResult("wsl.tune", Status.skipped, message="not WSL: nothing to do (pass --path to edit a file)")
     facts = hardware.wsl()
     result = converge(lambda: plan_tune(cfg, where, facts), dry_run=dry_run)
+    if path and where != expand(path) and result.status is Status.changed:
+        result.message += f"; edited {where} (the file the link {expand(path)} points to)"
     if result.status is Status.changed:
         result.message += "; the VM picks it up after `wsl --shutdown` (run from Windows, wait ~8 s)"
         if restart:

@@ -141,3 +141,30 @@ def test_a_numeric_flag_given_empty_still_says_its_range():
     out = cli("plan-memory", "--env=local", "--parallel=")
     assert out.returncode == 2
     assert out.stderr.strip() == "rdic-ops: --parallel=: give a value (an integer from 1 to 256)"
+
+
+# -- row 7: wsl.tune --path=LINK edits the link's target, in place, and says so ---------------------------------
+
+
+def test_wsl_tune_through_a_symlink_edits_its_target(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / ".wslconfig"
+    target.write_text("[wsl2]\nmemory=4GB\n")
+    link = tmp_path / "LINK"
+    link.symlink_to(target)
+    out = cli("wsl.tune", "--env=rtx3060", f"--path={link}", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert link.is_symlink() and link.resolve() == target  # still the link
+    assert "memory=12GB" in target.read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name not in ("real", "state")] == ["LINK"]  # no LINK.<ts>.bak
+    assert len(list((tmp_path / "real").glob(".wslconfig.*.bak"))) == 1  # the backup beside the target
+    report = json.loads(out.stdout)
+    assert f"edited {target} (the file the link {link} points to)" in json.dumps(report)
+
+
+def test_wsl_tune_through_a_dangling_symlink_is_exit_2_and_creates_nothing(tmp_path):
+    link = tmp_path / "LINK"
+    link.symlink_to(tmp_path / "gone" / ".wslconfig")
+    out = cli("wsl.tune", "--env=rtx3060", f"--path={link}")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert link.is_symlink() and not (tmp_path / "gone").exists()
