@@ -55,6 +55,25 @@ def dirty_paths(root: Path) -> list[tuple[str, str]]:
     return items
 
 
+def hidden_changes(root: Path) -> list[tuple[str, str]]:
+    """(status, path) of tracked files whose bytes differ from HEAD while ``git status`` shows them clean: marked
+    ``--assume-unchanged`` (a lowercase tag in ``ls-files -v``) or ``--skip-worktree`` (tag S). Status "hM" (or
+    "hD" when gone); the bytes are compared as ``git add`` would see them (``hash-object --path``: the path's
+    filters applied)."""
+    ok, out = _git(root, "ls-files", "-v", "-z", "--", ".")
+    flagged = [e[2:] for e in out.split("\0") if len(e) > 2 and (e[0].islower() or e[0] == "S")] if ok else []
+    items = []
+    for rel in flagged:
+        if not (root / rel).is_file():
+            items.append(("hD", rel))
+            continue
+        in_head, head_id = _git(root, "rev-parse", "--verify", "-q", f"HEAD:./{rel}")
+        hashed, work_id = _git(root, "hash-object", f"--path={rel}", "--", rel)
+        if not (in_head and hashed) or head_id.strip() != work_id.strip():
+            items.append(("hM", rel))
+    return items
+
+
 def head(root: Path) -> str:
     ok, out = _git(root, "rev-parse", "HEAD")
     return out.strip() if ok else ""

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdic_ops.errors import StepFailed
-from rdic_ops.fsutil import atomic_write, stamp, unique_path
+from rdic_ops.fsutil import ChangedMeanwhile, atomic_write, leftover_temps, stamp, unique_path
+from rdic_ops.migration import project_lock
 from rdic_ops.migration.journal_check import MAX_BYTES, checked, checked_error
 
 OURS, ORIGINAL, CHANGED, MISSING = "ours", "original", "changed", "missing"
@@ -83,27 +82,9 @@ class Journal:
     def backup_path(self, rel: str) -> Path:
         return self.dir / "backups" / rel
 
-    @contextmanager
     def exclusive(self):
-        """One apply or rollback at a time on a project, whatever the migration: a second one is refused while
-        the first runs (two at once left a project half-migrated, and the rollback then said "nothing to do").
-        An advisory lock on a file beside the journals: the kernel drops it when the process ends, a crash too."""
-        import fcntl
-
-        key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
-        self.dir.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.dir.parent / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise StepFailed(
-                    f"another migrate-model is changing {self.root} right now: not started",
-                    remedy="wait for it to finish, then re-run",
-                ) from None
-            yield
-        finally:
-            os.close(fd)
+        """One apply or rollback at a time on a project, whatever the migration (migration/project_lock.py)."""
+        return project_lock.exclusive(self.dir.parent, self.root)
 
     def inside(self, rel: str) -> Path:
         """The project file ``rel`` names, refused when a folder on its way is a link out of the project (a
@@ -178,10 +159,13 @@ class Journal:
                 shutil.move(str(self.dir / "backups"), str(unique_path(self.dir / "stale", suffix="-before-apply")))
             j = {"migration": migration, "target": str(self.root), "files": [], "history": j.get("history", [])}
         path = self.root / fe.rel
+        if _read(path) != fe.before:  # edited since the plan read it: someone's work, never written over
+            raise ChangedMeanwhile(f"{fe.rel}: changed while the migration ran: left as it is")
         entries = {f["path"]: f for f in j["files"]}
         if fe.rel in entries and entries[fe.rel].get("after_sha256") != sha(fe.before):
             self._set_aside_backup(fe.rel)  # not what we wrote (discarded, or edited since): a stale backup
             del entries[fe.rel]
+        earlier = dict(entries[fe.rel]) if fe.rel in entries else None
         if fe.rel not in entries:
             mode = path.stat().st_mode & 0o7777
             atomic_write(self.backup_path(fe.rel), fe.before, mode=mode)
@@ -191,7 +175,16 @@ class Journal:
         j["status"] = "applying"
         j.setdefault("started_at", time.time())
         self.write(j)
-        write_file(path, fe.after)
+        try:
+            write_file(path, fe.after, unchanged=fe.before)
+        except ChangedMeanwhile:  # edited between the check above and the rename: the journal as it was for it
+            if earlier is None:
+                del entries[fe.rel]
+                self.backup_path(fe.rel).unlink(missing_ok=True)
+            else:
+                entries[fe.rel] = earlier
+            self.write({**j, "files": list(entries.values())})
+            raise
 
     def finish(self, **extra) -> None:
         j = self.read()
@@ -224,6 +217,14 @@ class Journal:
         if self.status == "applying":
             self._mark("rolled-back", recovered_at=time.time())
         return restored
+
+    def temps(self) -> list[Path]:
+        """Temp files a killed apply or rollback left beside the files it was writing (atomic_write's names,
+        made since the journal started): the next apply would find them uncommitted. Removed by the next run."""
+        if self.status not in ("applying", "applied"):
+            return []
+        since = self.read().get("started_at", 0) - 1
+        return [tmp for rel in self.files() for tmp in leftover_temps(self.inside(rel), since)]
 
     def save_current(self, rel: str) -> Path | None:
         """Copy what ``rel`` holds now under ``after-rollback/`` (beside the backups); None when it is gone."""
@@ -271,6 +272,14 @@ class Journal:
         self._mark("rolled-back", rolled_back_at=time.time())
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """One project file written (atomically, mode kept): the seam a crash test slows down from outside."""
-    atomic_write(path, data)
+def write_file(path: Path, data: bytes, unchanged: bytes | None = None) -> None:
+    """One project file written (atomically, mode kept; refused when it no longer holds ``unchanged``): the seam a
+    crash test slows down from outside."""
+    atomic_write(path, data, unchanged=unchanged)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

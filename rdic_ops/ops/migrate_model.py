@@ -68,14 +68,16 @@ def preflight(spec: MigrationSpec, root: Path, j: Journal, allow_dirty: bool) ->
         return ""
     ours = {rel for rel in j.files() if j.state(rel) == OURS} if j.status == "applied" else set()
     ours |= {rel for rel in j.read().get("placed", []) if j.placed_here(rel)}
-    dirty = [(code, path) for code, path in git.dirty_paths(root) if path not in ours]
+    found = git.dirty_paths(root) + git.hidden_changes(root)  # what git status hides differs from HEAD too
+    dirty = [(code, path) for code, path in found if path not in ours]
     if not dirty:
         return ""
     code, path = dirty[0]
     more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
+    hidden = ", hidden from git status by --assume-unchanged or --skip-worktree" if code.startswith("h") else ""
     return (
-        f"--target {root} has uncommitted changes ({code.strip()} {path}{more}): commit or stash them, or pass "
-        "--allow-dirty (a rollback restores only files that still hold what the migration wrote)"
+        f"--target {root} has uncommitted changes ({code.strip().lstrip('h')} {path}{hidden}{more}): commit or "
+        "stash them, or pass --allow-dirty (a rollback restores only files that still hold what the migration wrote)"
     )
 
 
@@ -154,7 +156,7 @@ def _before(spec: MigrationSpec, root: Path, j: Journal, *, dry_run: bool, allow
     """What stands before the edits, in order: an interrupted apply restored first (a dry run says it would),
     the preflight (an apply refuses a dirty tree: UsageError), a discarded apply's journal set aside, and on a dry
     run the refusal the apply would meet."""
-    pre: list[Check] = []
+    pre: list[Check] = [c for c in [_temps(j, dry_run)] if c]
     if j.interrupted():
         if dry_run:
             pre.append(
@@ -202,6 +204,20 @@ def _before(spec: MigrationSpec, root: Path, j: Journal, *, dry_run: bool, allow
             )
         )
     return pre
+
+
+def _temps(j: Journal, dry_run: bool) -> Check | None:
+    """Temp files a killed run left in the project beside the files it was writing: removed first."""
+    temps = j.temps()
+    if not temps:
+        return None
+    for tmp in [] if dry_run else temps:
+        tmp.unlink(missing_ok=True)
+    names = ", ".join(str(t.relative_to(j.root)) for t in temps[:3])
+    verb = "would remove" if dry_run else "removed"
+    return Check(
+        "leftovers", Status.warn, "no temp files", f"{verb} {len(temps)} temp file(s) a killed run left ({names})"
+    )
 
 
 def status(cfg: RootConfig, spec: MigrationSpec, root: Path) -> StepResult:

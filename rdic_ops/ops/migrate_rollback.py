@@ -50,22 +50,42 @@ def rollback(j: Journal, dry_run: bool = False, discard_later_edits: bool = Fals
                     else "holds what the migration wrote",
                 )
             )
-        for rel in j.read().get("placed", []):  # model links this migration made, and only those
-            if j.placed_here(rel):
-                plan.add(
-                    Change(
-                        rel,
-                        "remove link",
-                        "model link",
-                        None,
-                        reason="linked by the migration",
-                        apply=lambda rel=rel: j.inside(rel).unlink(),
-                    )
-                )
+        for change in _cleanup(j, root):
+            plan.add(change)
         plan.add(Change("journal", "mark rolled-back", j.status, "rolled-back", apply=j.mark_rolled_back))
         return plan
 
     return converge(make, dry_run=dry_run)
+
+
+def _cleanup(j: Journal, root: Path) -> list[Change]:
+    """What a rollback removes besides restoring files: the model links the migration made (and only those),
+    temp files a killed run left."""
+    out: list[Change] = []
+    for rel in j.read().get("placed", []):  # model links this migration made, and only those
+        if j.placed_here(rel):
+            out.append(
+                Change(
+                    rel,
+                    "remove link",
+                    "model link",
+                    None,
+                    reason="linked by the migration",
+                    apply=lambda rel=rel: j.inside(rel).unlink(),
+                )
+            )
+    for tmp in j.temps():  # left by a killed apply or rollback beside the file it was writing
+        out.append(
+            Change(
+                str(tmp.relative_to(root)),
+                "remove",
+                "temp file",
+                None,
+                apply=tmp.unlink,
+                reason="left by a killed run",
+            )
+        )
+    return out
 
 
 def _refused(j: Journal, root: Path, conflicts: list[str]) -> StepResult:

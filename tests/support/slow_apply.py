@@ -14,8 +14,8 @@ from rdic_ops.migration import journal
 _write = journal.write_file
 
 
-def _slow_write(path, data):
-    _write(path, data)
+def _slow_write(path, data, *args, **kwargs):
+    _write(path, data, *args, **kwargs)
     time.sleep(float(os.environ.get("SLOW_WRITE_S", "3")))
 
 
