@@ -178,4 +178,16 @@ def version(c, json_=False):
 @rdic_task("test", help={"args": "extra pytest arguments, e.g. '-k config -x' [default: none: the whole suite]"})
 def test(c, args=""):
     """Run the project's test suite (pytest). Takes no --env: the tests build their own envs and state."""
-    c.run(f"{sys.executable} -m pytest {args}", pty=False)
+    import shlex
+    import subprocess
+
+    from rdic_ops.errors import UsageError
+
+    try:
+        argv = shlex.split(args)  # pytest's own arguments, split as a shell would, never run by one
+    except ValueError as exc:
+        raise UsageError(f"--args: {exc} (quote as a shell would)") from None
+    code = subprocess.run([sys.executable, "-m", "pytest", *argv]).returncode
+    if code:
+        # pytest's exit codes: 1 tests failed, 2 interrupted, 3 internal error, 4 usage, 5 nothing collected
+        raise TaskFailed(f"pytest exited {code}", code=2 if code == 4 else 1)
