@@ -167,7 +167,6 @@ NO_UNIT_TEST = {
     "config/from_env": "no unit file yet; reached only through the modules importing it",
     "config/migration": "no unit file yet; exercised by unit/config/test_rules_ranges.py",
     "config/model_spec": "no unit file yet; reached only through the modules importing it",
-    "config/schema": "no unit file yet; exercised by unit/config/test_compose.py, unit/config/test_compose_envs.py",
     "config/statedir": "no unit file yet; reached only through the modules importing it",
     "embeddings/__init__": "__init__: the package's docstring only",
     "embeddings/app_setting": "no unit file yet; reached only through the modules importing it",
@@ -177,7 +176,6 @@ NO_UNIT_TEST = {
     "embeddings/parity": "no unit file yet; exercised by integration/test_embeddings.py",
     "embeddings/sample": "no unit file yet; exercised by unit/embeddings/test_reembed.py",
     "embeddings/store": "no unit file yet; exercised by unit/test_fsutil.py, integration/test_embeddings.py",
-    "errors": "no unit file yet; exercised by unit/config/test_auto.py, unit/config/test_compose.py",
     "facts/__init__": "__init__: the package's docstring only",
     "facts/git": "no unit file yet; reached only through the modules importing it",
     "facts/hub": "no unit file yet; exercised by integration/test_env_choice.py",
@@ -255,8 +253,6 @@ NO_UNIT_TEST = {
     "smoke/conftest": "the shipped smoke suite, run by `invoke smoke` (integration/test_known_answer.py)",
     "smoke/test_live": "the shipped smoke suite, run by `invoke smoke` (integration/test_known_answer.py)",
     "status": "no unit file yet; reached only through the modules importing it",
-    "terminal": "no unit file yet; reached only through the modules importing it",
-    "units": "no unit file yet; exercised by unit/config/test_auto.py, unit/config/test_compose_cache.py",
 }
 
 

@@ -1,0 +1,46 @@
+"""Errors that reach the user as one line and an exit code (rdic_ops/errors.py)."""
+
+import errno
+
+import pytest
+
+from rdic_ops.errors import ConfigError, NotConverged, RdicError, StepFailed, UsageError, os_error_line
+
+
+@pytest.mark.parametrize("cls, code", [(RdicError, 1), (StepFailed, 1), (NotConverged, 1), (UsageError, 2),
+                                       (ConfigError, 2)])
+def test_exit_codes_two_for_usage_and_config_one_for_the_rest(cls, code):
+    assert cls("x").exit_code == code
+
+
+def test_the_families():
+    assert issubclass(ConfigError, UsageError) and issubclass(NotConverged, StepFailed)
+    assert not issubclass(StepFailed, UsageError)
+
+
+def test_line_is_the_first_line_and_the_remedy_in_brackets():
+    assert RdicError("the port is busy\nmore detail").line() == "the port is busy"
+    assert StepFailed("the port is busy", remedy="pick another with --set").line() == (
+        "the port is busy (pick another with --set)")
+    assert StepFailed("x", remedy="").line() == "x"
+
+
+def test_an_empty_message_is_the_error_s_name():
+    assert UsageError("").line() == "UsageError"
+    assert UsageError("", remedy="see --help").line() == "UsageError (see --help)"
+
+
+def test_remedy_is_kept():
+    assert StepFailed("x", remedy="y").remedy == "y" and StepFailed("x").remedy is None
+
+
+@pytest.mark.parametrize("exc, line", [
+    (OSError(errno.EROFS, "Read-only file system", "/x/y"), "read-only file system: /x/y"),
+    (OSError(errno.ENOSPC, "No space left on device", "/x/y"), "no space left on device: /x/y"),
+    (OSError(errno.EXDEV, "Invalid cross-device link", "/a", None, "/b"), "invalid cross-device link: /a -> /b"),
+    (OSError(errno.ENOTDIR, "Not a directory", ""), "not a directory"),
+    (OSError("plain words"), "plain words"),
+    (PermissionError(errno.EACCES, "Permission denied", "/etc/x"), "permission denied: /etc/x"),
+])
+def test_os_error_line(exc, line):
+    assert os_error_line(exc) == line

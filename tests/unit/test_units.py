@@ -1,0 +1,26 @@
+"""Byte units and how sizes are printed (rdic_ops/units.py): the one place every table takes them from."""
+
+import pytest
+
+from rdic_ops.units import GiB, KiB, MiB, gib, mib
+
+
+def test_the_units_are_binary():
+    assert (KiB, MiB, GiB) == (1024, 1024**2, 1024**3)
+
+
+@pytest.mark.parametrize("n, digits, shown", [(None, 1, "?"), (0, 1, "0.0 GiB"), (GiB, 1, "1.0 GiB"),
+                                              (int(1.25 * GiB), 2, "1.25 GiB"), (5 * GiB // 2, 0, "2 GiB"),
+                                              (3 * MiB, 3, "0.003 GiB")])
+def test_gib(n, digits, shown):
+    assert gib(n, digits) == shown
+
+
+def test_gib_shows_one_digit_unless_asked():
+    assert gib(int(4.9 * GiB)) == "4.9 GiB"
+
+
+@pytest.mark.parametrize("n, shown", [(None, "?"), (0, "0 MiB"), (MiB, "1 MiB"), (5021 * MiB, "5,021 MiB"),
+                                      (MiB // 2 + 1, "1 MiB"), (1.4 * MiB, "1 MiB")])
+def test_mib_rounds_to_whole_mebibytes_with_thousands_separators(n, shown):
+    assert mib(n) == shown
