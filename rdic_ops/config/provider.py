@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Optional
 
+from rdic_ops.config.regexguard import regex_problem
 from rdic_ops.errors import ConfigError
 
 
@@ -65,9 +66,8 @@ def check_providers(providers: dict) -> None:
             )
         if p.endpoint is not None and not re.match(r"^https?://[^\s/]+", p.endpoint):
             raise ConfigError(f"{where}.endpoint: expected an http(s):// URL")
-        try:
-            re.compile(p.expect)
-        except re.error as exc:
-            raise ConfigError(f"{where}.expect: not a regular expression ({exc})") from None
+        why = regex_problem(p.expect)  # searched in a server's reply: one that backtracks without end is refused
+        if why:
+            raise ConfigError(f"{where}.expect: {why}")
         if p.kind in (ProviderKind.anthropic, ProviderKind.openai) and not p.model:
             raise ConfigError(f"{where}.model: a {p.kind.value} provider needs a model id")
