@@ -2,9 +2,9 @@
 
 hashlib releases the GIL while it digests a large buffer, so threads hash several files at once on
 several cores. Two records live in state_dir/cache/verify.json:
-- the stat cache: (path, size, mtime_ns, inode) -> the digest of a file as it was when last hashed. It is
-  only a shortcut: an edit that keeps size, mtime and inode (a bit flip by a disk, a tool that restores
-  mtime) is not seen through it; ``full=True`` (`--full`) ignores it and re-hashes every file;
+- the stat cache: (path, size, mtime_ns, inode) -> the digest of a file as it was when last hashed (the path
+  kept as its sha256: path_key). It is only a shortcut: an edit that keeps size, mtime and inode (a bit flip
+  by a disk, a tool that restores mtime) is not seen through it; ``full=True`` (`--full`) ignores it and re-hashes every file;
 - recorded digests: the sha256 and size of every file rdic-ops built or adopted that models.lock does not
   pin, taken when it was built or first verified; later checks compare against it.
 """
@@ -51,8 +51,22 @@ class FileKey:
         return cls(str(Path(path).resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
 
 
+def path_key(path: str | os.PathLike) -> str:
+    """A file's key in verify.json: the sha256 of its resolved path, never the path itself (a path may come
+    from an environment variable, `paths.models_dir=${oc.env:...}`, and such values never reach a cache)."""
+    return hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()
+
+
+def _keyed(table) -> dict[str, dict]:
+    """A table read back: version 1 keyed entries by the path itself; they are re-keyed (and written back so)."""
+    if not isinstance(table, dict):
+        return {}
+    return {k if len(k) == 64 and "/" not in k else path_key(k): v for k, v in table.items()}
+
+
 class VerifyCache:
-    """digests of files as they were when last verified; a changed size, mtime or inode misses."""
+    """digests of files as they were when last verified; a changed size, mtime or inode misses. Keyed by
+    path_key: the file holds digests and stat figures, no path."""
 
     def __init__(self, path: str | os.PathLike | None):
         self.path = Path(path) if path else None
@@ -62,37 +76,39 @@ class VerifyCache:
         if self.path and self.path.exists():
             try:
                 data = json.loads(self.path.read_text())
-                self.entries, self.records = dict(data.get("files", {})), dict(data.get("recorded", {}))
+                self.entries, self.records = _keyed(data.get("files", {})), _keyed(data.get("recorded", {}))
+                self.dirty = data.get("version") != 2  # a version 1 file holds paths: written back without them
             except (OSError, ValueError, AttributeError, TypeError):
                 self.entries = {}  # a damaged cache is only a slower verify
 
     def get(self, key: FileKey) -> str | None:
-        e = self.entries.get(key.path)
+        e = self.entries.get(path_key(key.path))
         if e and (e["size"], e["mtime_ns"], e["inode"]) == (key.size, key.mtime_ns, key.inode):
             return e["sha256"]
         return None
 
     def put(self, key: FileKey, digest: str) -> None:
-        self.entries[key.path] = {"size": key.size, "mtime_ns": key.mtime_ns, "inode": key.inode, "sha256": digest}
+        entry = {"size": key.size, "mtime_ns": key.mtime_ns, "inode": key.inode, "sha256": digest}
+        self.entries[path_key(key.path)] = entry
         self.dirty = True
 
     def forget(self, path: str | os.PathLike) -> None:
-        if self.entries.pop(str(Path(path).resolve()), None) is not None:
+        if self.entries.pop(path_key(path), None) is not None:
             self.dirty = True
 
     def recorded(self, path: str | os.PathLike) -> tuple[str, int] | None:
         """(sha256, size) recorded when rdic-ops built or adopted this file; None when never recorded."""
-        e = self.records.get(str(Path(path).resolve()))
+        e = self.records.get(path_key(path))
         return (e["sha256"], e["size"]) if isinstance(e, dict) and "sha256" in e and "size" in e else None
 
     def record(self, path: str | os.PathLike, digest: str, size: int) -> None:
-        self.records[str(Path(path).resolve())] = {"sha256": digest, "size": size}
+        self.records[path_key(path)] = {"sha256": digest, "size": size}
         self.dirty = True
 
     def save(self) -> None:
         if self.path and self.dirty:
             atomic_write(
-                self.path, json.dumps({"version": 1, "files": self.entries, "recorded": self.records}, indent=1)
+                self.path, json.dumps({"version": 2, "files": self.entries, "recorded": self.records}, indent=1)
             )
             self.dirty = False
 

@@ -11,7 +11,7 @@ from support.blobs import _file
 
 from rdic_ops.models import hashing
 from rdic_ops.models.check import check_file
-from rdic_ops.models.hashing import FileKey, VerifyCache, hash_files
+from rdic_ops.models.hashing import FileKey, VerifyCache, hash_files, path_key
 
 BUF = hashing.BUFSIZE
 
@@ -96,9 +96,10 @@ def test_the_cache_file_round_trips_and_is_written_only_when_changed(tmp_path):
     fresh.save()
     assert not fresh.dirty
     data = json.loads(f.read_text())
-    assert data == {"version": 1, "files": {key.path: {"size": 10, "mtime_ns": key.mtime_ns, "inode": key.inode,
-                                                         "sha256": "d1"}},
-                    "recorded": {str(p.resolve()): {"sha256": "d2", "size": 10}}}
+    assert data == {"version": 2, "files": {path_key(p): {"size": 10, "mtime_ns": key.mtime_ns, "inode": key.inode,
+                                                            "sha256": "d1"}},
+                    "recorded": {path_key(p): {"sha256": "d2", "size": 10}}}
+    assert str(tmp_path) not in f.read_text()  # no path: one may come from an environment variable
     stamp = f.stat().st_mtime_ns
     os.utime(f, ns=(stamp - 10**9, stamp - 10**9))
     fresh.save()  # saved already: not written again
@@ -215,3 +216,17 @@ def test_one_file_hasher():
     bad = [f"{p.relative_to(pkg.parent)}:{n}" for p in sorted(pkg.rglob("*.py")) if p.name != "hashing.py"
            for n, line in enumerate(p.read_text().splitlines(), 1) if copy.search(line)]
     assert bad == []
+
+
+def test_a_version_1_cache_is_read_and_written_back_without_paths(tmp_path):
+    """verify.json kept each file's path (a models_dir from ${oc.env:...} reached the cache, found by the second
+    tester of issue 26): an older file is still a hit, and the next save drops the paths."""
+    f, p = tmp_path / "cache.json", _file(tmp_path, "m.gguf", 10)
+    key = FileKey.of(p)
+    old = {"size": 10, "mtime_ns": key.mtime_ns, "inode": key.inode, "sha256": "d1"}
+    f.write_text(json.dumps({"version": 1, "files": {key.path: old}, "recorded": {key.path: {"sha256": "d2",
+                                                                                              "size": 10}}}))
+    cache = VerifyCache(f)
+    assert cache.get(key) == "d1" and cache.recorded(p) == ("d2", 10) and cache.dirty
+    cache.save()
+    assert str(tmp_path) not in f.read_text() and VerifyCache(f).get(key) == "d1"
