@@ -14,16 +14,24 @@ from rdic_ops.gguf.qtypes import KV_CACHE_TYPES
 ENUMS = [S.GpuVendor, S.RuntimeKind, S.EmbeddingBackend, S.Device, S.ServiceManager, S.KvCacheType]
 
 
-def test_register_puts_the_three_schemas_where_the_defaults_lists_look():
+def test_register_puts_the_three_schemas_where_the_defaults_lists_look(monkeypatch):
+    """Into an empty store (the process's own already holds them): the root under the name conf/config.yaml's
+    defaults list uses, a model file's and a provider file's schema in their groups, and nothing else."""
     from hydra.core.config_store import ConfigStore
 
-    S.register()
+    from rdic_ops.config.files import CONF_DIR
+
     cs = ConfigStore.instance()
-    root = cs.load("rdic_schema.yaml").node
-    assert set(root.keys()) == {f.name for f in dataclasses.fields(S.RootConfig)}
+    monkeypatch.setattr(cs, "repo", {})
+    S.register()
+    assert sorted(cs.repo) == ["model", "provider", "rdic_schema.yaml"]
+    assert sorted(cs.repo["model"]) == ["model_schema.yaml"] and sorted(cs.repo["provider"]) == ["provider_schema.yaml"]
+    fields = {f.name for f in dataclasses.fields(S.RootConfig)}
+    assert set(cs.load("rdic_schema.yaml").node.keys()) == fields
     assert set(cs.load("model/model_schema.yaml").node.keys()) == {f.name for f in dataclasses.fields(S.ModelSpec)}
     provider = cs.load("provider/provider_schema.yaml").node
     assert set(provider.keys()) == {f.name for f in dataclasses.fields(S.ProviderSpec)}
+    assert "  - rdic_schema " in (CONF_DIR / "config.yaml").read_text()
 
 
 @pytest.mark.parametrize("enum", ENUMS, ids=lambda e: e.__name__)
