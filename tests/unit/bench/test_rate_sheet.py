@@ -1,0 +1,49 @@
+"""Every file rdic-ops reads has a schema: models.lock, ratings.csv, .wslconfig (before an edit) and GGUF headers.
+
+A file that breaks it is one line naming the file and the entry or line, exit 2, never a traceback, never read
+as something milder ("not pinned", "not rated yet", a file to edit); GGUF errors never quote the file's bytes.
+"""
+
+
+import pytest
+
+from rdic_ops.errors import UsageError
+
+HEADER = "model,question,run,answer,score\n"
+
+
+BAD_SHEETS = {
+    "NUL bytes": ((HEADER + "gemma,q01,0,ok,5\n").encode() + b"\0\0\0\0", 3, "NUL byte"),
+    "other columns": (b"name,age\nx,1\n", 1, "the header is not model,question,run,answer,score"),
+    "a row of three fields": ((HEADER + "gemma,q01,0,ok,5\nllama,q01,0\n").encode(), 3, "3 fields, expected 5"),
+    "score not a number": ((HEADER + "gemma,q01,0,ok,good\n").encode(), 2, "score is not a number"),
+    "score out of range": ((HEADER + "gemma,q01,0,ok,nan\n").encode(), 2, "score is not 1-5"),
+    "run not a number": ((HEADER + "gemma,q01,first,ok,\n").encode(), 2, "run is not a whole number"),
+    "no model": ((HEADER + ",q01,0,ok,\n").encode(), 2, "no model or no question"),
+    "empty file": (b"", 1, "empty"),
+    "not UTF-8": ((HEADER + "gemma,q01,0,").encode() + b"\xff\xfe" + b",\n", 2, "not UTF-8"),
+    "row after a multi-line answer": ((HEADER + 'gemma,q01,0,"two\nlines",4\nx\n').encode(), 4, "1 fields"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SHEETS))
+def test_a_garbage_ratings_sheet_is_refused_naming_file_and_line(tmp_path, case):
+    from rdic_ops.bench import runner
+
+    data, line, why = BAD_SHEETS[case]
+    sheet = tmp_path / "ratings.csv"
+    sheet.write_bytes(data)
+    with pytest.raises(UsageError) as err:
+        runner.read_ratings(sheet)
+    msg = str(err.value)
+    assert why in msg and err.value.exit_code == 2
+    assert msg.startswith(f"{sheet}: line {line}: ") or (case == "empty file" and msg.startswith(f"{sheet}: empty"))
+
+
+def test_a_spreadsheet_saved_sheet_still_reads(tmp_path):
+    from rdic_ops.bench import runner
+
+    sheet = tmp_path / "ratings.csv"
+    sheet.write_bytes(b"\xef\xbb\xbfmodel,question,run,answer,score\r\ngemma,q01,0,\"a, b\",4.5\r\n"
+                      b"llama,q01,0,x,\r\n\r\n")
+    assert runner.read_ratings(sheet) == {"gemma": 4.5}
