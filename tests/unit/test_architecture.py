@@ -167,7 +167,6 @@ NO_UNIT_TEST = {
     "config/from_env": "no unit file yet; reached only through the modules importing it",
     "config/migration": "no unit file yet; exercised by unit/config/test_rules_ranges.py",
     "config/model_spec": "no unit file yet; reached only through the modules importing it",
-    "config/statedir": "no unit file yet; reached only through the modules importing it",
     "embeddings/__init__": "__init__: the package's docstring only",
     "embeddings/app_setting": "no unit file yet; reached only through the modules importing it",
     "embeddings/backends": "no unit file yet; exercised by integration/test_embeddings.py",
