@@ -199,7 +199,6 @@ NO_UNIT_TEST = {
     "memory/compare": "no unit file yet; exercised by integration/test_real_models.py",
     "memory/oracle": "no unit file yet; exercised by unit/gguf/test_qtypes.py, integration/test_memory_oracle.py",
     "memory/plot": "no unit file yet; exercised by integration/test_memory_planner.py",
-    "memory/residency": "no unit file yet; reached only through the modules importing it",
     "memory/rows": "no unit file yet; reached only through the modules importing it",
     "migration/__init__": "__init__: the package's docstring only",
     "migration/edits": "no unit file yet; exercised by integration/test_migration_engine.py",

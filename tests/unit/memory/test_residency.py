@@ -1,0 +1,74 @@
+"""Residency as a declared policy (rdic_ops/memory/residency.py): what a load costs from the machine's disk and
+PCIe figures, and where an on-demand model goes: beside the resident set, by evicting it (largest first), or not
+at all. Rows here are plain stand-ins with the two fields the module reads (model, memory.weights/gpu_weights)."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from rdic_ops.config.schema import HardwareSpec
+from rdic_ops.errors import ConfigError
+from rdic_ops.memory.residency import OnDemand, load_seconds, on_demand, row_load_seconds
+from rdic_ops.units import GiB, MiB
+
+HW = HardwareSpec(disk_read_mb_s=1000.0, pcie_gb_s=10.0)
+
+
+def row(model: str, weights: int, gpu_weights: int | None = None, roles=("chat",)):
+    gpu = weights if gpu_weights is None else gpu_weights
+    return SimpleNamespace(model=model, roles=list(roles), memory=SimpleNamespace(weights=weights, gpu_weights=gpu))
+
+
+def test_a_load_reads_the_file_then_copies_the_offloaded_weights():
+    assert load_seconds(HW, 2000 * MiB, 5 * GiB) == pytest.approx(2.0 + 0.5)
+    assert load_seconds(HW, 2000 * MiB, 0) == pytest.approx(2.0)
+
+
+def test_a_zero_figure_is_no_such_cost():
+    assert load_seconds(HardwareSpec(disk_read_mb_s=0.0, pcie_gb_s=10.0), 2000 * MiB, 10 * GiB) == pytest.approx(1.0)
+    assert load_seconds(HardwareSpec(disk_read_mb_s=500.0, pcie_gb_s=0.0), 1000 * MiB, 10 * GiB) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("key", ["disk_read_mb_s", "pcie_gb_s"])
+def test_a_negative_figure_is_a_config_error_naming_the_key(key):
+    hw = HardwareSpec(**{key: -1.0})
+    with pytest.raises(ConfigError, match=rf"^env\.hardware\.{key}: -1 is negative \(0 = no such cost\)$"):
+        load_seconds(hw, MiB, MiB)
+
+
+def test_row_load_seconds_uses_the_row_s_file_and_gpu_weights():
+    assert row_load_seconds(HW, row("m", 1000 * MiB, 10 * GiB)) == pytest.approx(1.0 + 1.0)
+
+
+def test_beside_the_resident_set_when_it_fits_in_what_is_left():
+    od = on_demand(HW, row("small", 1000 * MiB), 3 * GiB, [(row("big", 4 * GiB), 4 * GiB)], 8 * GiB)
+    assert (od.beside, od.fits, od.evicts, od.reload_s, od.left) == (True, True, [], 0.0, 4 * GiB)
+    assert od.verdict() == "loads beside the resident set in ~1.1 s"
+    exact = on_demand(HW, row("exact", MiB), 4 * GiB, [(row("big", 4 * GiB), 4 * GiB)], 8 * GiB)
+    assert exact.beside  # need == left fits
+
+
+def test_evicts_the_largest_first_until_it_fits_and_counts_their_reload():
+    resident = [(row("a", 1 * GiB), 1 * GiB), (row("b", 3 * GiB), 3 * GiB), (row("c", 2 * GiB), 2 * GiB)]
+    od = on_demand(HW, row("x", 1000 * MiB), 4 * GiB, resident, 7 * GiB)  # 1 GiB left; b frees 3 -> 4
+    assert od.evicts == ["b"] and not od.beside and od.fits
+    assert od.reload_s == pytest.approx(row_load_seconds(HW, resident[1][0]))
+    assert od.swap_s == pytest.approx(od.load_s + od.reload_s)
+    assert od.verdict() == f"evicts b to load: ~{od.load_s:.1f} s now, ~{od.reload_s:.1f} s to reload it afterwards"
+    two = on_demand(HW, row("y", MiB), 6 * GiB, resident, 7 * GiB)  # b then c
+    assert two.evicts == ["b", "c"] and "to reload them afterwards" in two.verdict()
+
+
+def test_a_resident_model_that_takes_nothing_from_the_budget_is_never_evicted():
+    resident = [(row("big", 3 * GiB), 3 * GiB), (row("cpu", 2 * GiB), 0)]
+    od = on_demand(HW, row("x", MiB), 6 * GiB, resident, 4 * GiB)
+    assert od.evicts == ["big"] and not od.fits
+    assert od.verdict() == "does not fit even alone"
+
+
+def test_the_report_row():
+    od = OnDemand(row("m", GiB, roles=("chat", "extraction")), need=3, left=2, budget=5, load_s=1.234,
+                  evicts=["r"], reload_s=2.345)
+    assert od.to_dict() == {"model": "m", "roles": ["chat", "extraction"], "need_bytes": 3, "left_bytes": 2,
+                            "beside": False, "fits": True, "load_s": 1.23, "evicts": ["r"], "reload_s": 2.35,
+                            "swap_s": 3.58, "verdict": "evicts r to load: ~1.2 s now, ~2.3 s to reload it afterwards"}
