@@ -234,7 +234,6 @@ NO_UNIT_TEST = {
     "providers/__init__": "__init__: re-exports only",
     "providers/base": "no unit file yet; reached only through the modules importing it",
     "providers/checks": "no unit file yet; reached only through the modules importing it",
-    "providers/classify": "no unit file yet; reached only through the modules importing it",
     "providers/report": "no unit file yet; exercised by integration/test_providers.py",
     "render/__init__": "__init__: re-exports only",
     "render/bench": "no unit file yet; reached only through the modules importing it",
