@@ -206,7 +206,6 @@ NO_UNIT_TEST = {
     "migration/journal_check": "no unit file yet; reached only through the modules importing it",
     "migration/loads": "no unit file yet; reached only through the modules importing it",
     "migration/model": "no unit file yet; reached only through the modules importing it",
-    "migration/pairing": "no unit file yet; reached only through the modules importing it",
     "migration/probe": "no unit file yet; reached only through the modules importing it",
     "migration/probe_site/sitecustomize": "runs only in a migrated project's child (integration/test_migrate_model)",
     "migration/pyedit": "no unit file yet; exercised by unit/migration/test_context.py",
