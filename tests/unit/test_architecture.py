@@ -142,7 +142,6 @@ def test_readme_layout_names_every_room():
 NO_UNIT_TEST = {
     "__init__": "__init__: the package's docstring only",
     "bench/__init__": "__init__: the package's docstring only",
-    "bench/questions": "no unit file yet; exercised by unit/config/test_rules_ranges.py, unit/config/test_yamlguard.py",
     "bench/runner": "no unit file yet; exercised by unit/bench/test_rate.py, unit/models/test_lock.py",
     "cli/__init__": "no unit file yet; exercised by unit/config/test_rules_ranges.py, integration/test_cli_promises.py",
     "cli/__main__": "`python -m rdic_ops.cli`, a process: tests/integration/test_tasks.py runs it",
