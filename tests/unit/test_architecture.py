@@ -178,7 +178,6 @@ NO_UNIT_TEST = {
     "facts/git": "no unit file yet; reached only through the modules importing it",
     "facts/hub": "no unit file yet; exercised by integration/test_env_choice.py",
     "facts/ollama_api": "no unit file yet; reached only through the modules importing it",
-    "facts/process": "no unit file yet; exercised by integration/test_trust_llamacpp.py",
     "facts/run": "no unit file yet; reached only through the modules importing it",
     "facts/services": "no unit file yet; reached only through the modules importing it",
     "facts/versions": "no unit file yet; reached only through the modules importing it",

@@ -1,0 +1,52 @@
+"""Is this pid still the process rdic-ops started (rdic_ops/facts/process.py), read from /proc in this process.
+Who listens on a port needs a socket: tests/integration/test_trust_llamacpp.py and test_serving.py."""
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from rdic_ops.facts.process import Identity, boot_id, identity, same
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+
+
+def test_this_process_is_itself():
+    me = identity(os.getpid())
+    assert me.pid == os.getpid() and me.boot == boot_id() != ""
+    assert me.cmdline[0] == sys.executable or Path(me.cmdline[0]).name.startswith("python")
+    assert me.start == Path(f"/proc/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    assert same(me.to_dict(), identity(os.getpid()))
+
+
+def test_no_such_process_is_none():
+    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    assert identity(pid_max + 1) is None
+
+
+def test_the_boot_id_is_the_kernel_s():
+    assert boot_id() == Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+NOW = Identity(4242, "1234", ["python", "-m", "llama_cpp.server"], "boot-a")
+
+
+@pytest.mark.parametrize("key, other", [("pid", 4243), ("start", "1235"), ("boot", "boot-b"),
+                                         ("cmdline", ["bash"])])
+def test_any_difference_is_another_process(key, other):
+    recorded = {**NOW.to_dict(), key: other}
+    assert not same(recorded, NOW)
+
+
+def test_the_same_record_is_the_same_process():
+    assert same(NOW.to_dict(), NOW)
+    assert not same(NOW.to_dict(), None)
+
+
+def test_an_empty_command_line_now_is_not_compared():
+    """A leader whose main thread ended while its other threads serve reads an empty cmdline."""
+    leader = dataclasses.replace(NOW, cmdline=[""])
+    assert same(NOW.to_dict(), leader)
+    assert not same({**NOW.to_dict(), "start": "1"}, leader)
