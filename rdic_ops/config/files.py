@@ -56,7 +56,7 @@ def to_container(cfg: RootConfig) -> dict:
     return data
 
 
-def one_line(exc: BaseException | None, origin=lambda key: "") -> str:
+def one_line(exc: BaseException | None, origin=lambda key: "", ranges: dict | None = None, prefix: str = "") -> str:
     """The most specific message in an exception chain: the file and line of a YAML error, the full key
     (and the file that set it) when OmegaConf knows it, the key of a bad override."""
     import yaml
@@ -75,12 +75,13 @@ def one_line(exc: BaseException | None, origin=lambda key: "") -> str:
         from rdic_ops.config.yamlguard import undecodable
 
         return undecodable(CONF_DIR) or str(chain[-1])
-    from rdic_ops.config.rules import error_text  # never the value a file holds: it may be a pasted secret
+    from rdic_ops.config.rules import error_text, range_hint  # never a file's value: it may be a pasted secret
 
     for err in chain:
         full_key = getattr(err, "full_key", None)
         if full_key:
             msg = error_text(err)
+            msg += range_hint(full_key, ranges, prefix, whole="Integer" in msg)  # rules.RANGES unless given
             where = origin(full_key)
             return f"{full_key}: {msg}" + (f" (set in {where})" if where else "")
     msg = error_text(chain[-1]) if str(chain[-1]).strip() else str(chain[0]).strip()

@@ -119,6 +119,18 @@ def out_of_range(value, lo: float, hi: float, meaning: str) -> str | None:
     return None
 
 
+def range_hint(key: str, ranges: dict | None = None, prefix: str = "", *, whole: bool = False) -> str:
+    """``: must be a number between LO and HI (MEANING)`` for a key with a range (``*`` matches one key of a
+    mapping), '' for one without: a value of the wrong type is told the range as an out-of-range one is.
+    ``whole``: the key's type is an integer."""
+    parts = key.removeprefix(prefix).split(".")
+    for pattern, (lo, hi, meaning) in (RANGES if ranges is None else ranges).items():
+        want = pattern.split(".")
+        if len(want) == len(parts) and all(w in ("*", p) for w, p in zip(want, parts, strict=True)):
+            return f": must be {'a whole number' if whole else 'a number'} {_bound(lo, hi)} ({meaning})"
+    return ""
+
+
 def range_problems(obj, ranges: dict, prefix: str = "") -> list[tuple[str, str]]:
     """(prefix + key, why) for every value of ``obj`` out of its range in ``ranges``."""
     out = []

@@ -28,11 +28,13 @@ from rdic_ops.units import GiB
 def _target(where: Path) -> Path:
     """The file a .wslconfig path stands for: a symlink's target (edited in place there, its backup beside it:
     an atomic write to the link itself would replace the link with a file and leave the target as it was). A
-    dangling link stays the link: reading it says so (exit 2), nothing is created where it points."""
+    dangling link, or one to something that is no file (a device, a FIFO), stays the link: reading it says so
+    under the name the user gave (exit 2), nothing is created where it points."""
     try:
-        return where.resolve(strict=True) if where.is_symlink() else where
+        target = where.resolve(strict=True) if where.is_symlink() else where
     except (OSError, RuntimeError):  # dangling, a loop
         return where
+    return target if target.is_file() else where
 
 
 def locate(cfg: RootConfig, path: str | None) -> Path | None:

@@ -83,8 +83,9 @@ def test_a_value_given_with_set_is_still_shown_where_it_was_set():
 
     with pytest.raises(ConfigError) as err:
         compose("local", ["chat.keep_alive=forever"])
-    assert str(err.value) == ("config error: chat.keep_alive: Value of type 'str' could not be converted to Integer "
-                              "(set in --set chat.keep_alive=forever)")
+    assert str(err.value) == ("config error: chat.keep_alive: Value of type 'str' could not be converted to Integer: "
+                              "must be a whole number between -1 and 31536000 (-1 keeps the model loaded forever, 0 "
+                              "unloads after each request, N > 0 is seconds) (set in --set chat.keep_alive=forever)")
 
 
 @pytest.mark.parametrize("edit, mark, needle", [

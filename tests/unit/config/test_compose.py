@@ -41,7 +41,8 @@ def _error(env: str, overrides=()) -> str:
     ("env/local.yaml", "chat:\n  nope: 1\n", "local",
      "config error: chat.nope: Key 'nope' not in 'RoleSpec' (set in conf/env/local.yaml:12)"),
     ("env/local.yaml", "chat:\n  keep_alive: forever\n", "local",
-     "config error: chat.keep_alive: Value of type 'str' could not be converted to Integer "
+     "config error: chat.keep_alive: Value of type 'str' could not be converted to Integer: must be a whole number "
+     "between -1 and 31536000 (-1 keeps the model loaded forever, 0 unloads after each request, N > 0 is seconds) "
      "(set in conf/env/local.yaml:12)"),
     ("env/rtx3060.yaml", "chat:\n  keep_alive: -2\n", "rtx3060",
      "config error: chat.keep_alive: -2 is out of range: must be between -1 and 31536000 (-1 keeps the model "
@@ -49,16 +50,16 @@ def _error(env: str, overrides=()) -> str:
     ("machine/any_cpu.yaml", "colour: red\n", "local",
      "config error: env.colour: Key 'colour' not in 'EnvSpec' (set in conf/machine/any_cpu.yaml:14)"),
     ("model/tiny-llama-gguf.yaml", "embedding_dim: lots\n", "local",
-     "config error: extraction.model.embedding_dim: Value of type 'str' could not be converted to Integer "
-     "(set in conf/model/tiny-llama-gguf.yaml:13)"),
+     "config error: extraction.model.embedding_dim: Value of type 'str' could not be converted to Integer: must be "
+     "a whole number between 0 and 65536 (dimensions) (set in conf/model/tiny-llama-gguf.yaml:13)"),
     ("model/tiny-llama-gguf.yaml", "colour: red\n", "local",
      "config error: extraction.model.colour: Key 'colour' not in 'ModelSpec' "
      "(set in conf/model/tiny-llama-gguf.yaml:13)"),
     ("site/default.yaml", "env:\n  runtime:\n    nope: 1\n", "local",
      "config error: env.runtime.nope: Key 'nope' not in 'RuntimeSpec' (set in conf/site/default.yaml:3)"),
     ("site/default.yaml", "env:\n  runtime:\n    n_threads: many\n", "local",
-     "config error: env.runtime.n_threads: Value of type 'str' could not be converted to Integer "
-     "(set in conf/site/default.yaml:3)"),
+     "config error: env.runtime.n_threads: Value of type 'str' could not be converted to Integer: must be a whole "
+     "number between 0 and 1024 (threads; 0 = all cores) (set in conf/site/default.yaml:3)"),
     ("site/default.yaml", "env:\n  runtime:\n    llamacpp_port: 65536\n", "local",
      "config error: env.runtime.llamacpp_port: 65536 is out of range: must be between 1 and 65535 (a TCP port) "
      "(set in conf/site/default.yaml:3)"),
