@@ -235,7 +235,6 @@ NO_UNIT_TEST = {
     "render/__init__": "__init__: re-exports only",
     "render/bench": "no unit file yet; reached only through the modules importing it",
     "render/memory": "no unit file yet; reached only through the modules importing it",
-    "render/steps": "no unit file yet; reached only through the modules importing it",
     "runtime/__init__": "no unit file yet; exercised by integration/test_bench.py, integration/test_serving.py",
     "runtime/base": "no unit file yet; exercised by unit/facts/test_ollama_name.py, unit/ops/test_route.py",
     "runtime/inprocess": "no unit file yet; exercised by integration/test_bench.py",

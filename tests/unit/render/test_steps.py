@@ -1,0 +1,70 @@
+"""Step results as people read them and as CI reads them (rdic_ops/render/steps.py), printed to a string."""
+
+import io
+import json
+
+from rich.console import Console
+
+from rdic_ops.plan import Change, Check, Status, StepResult
+from rdic_ops.render.steps import emit_json, print_report, report_dict
+
+SECRET = "hunter2-not-for-logs"
+
+
+def out() -> Console:
+    return Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
+
+
+def text(c: Console) -> str:
+    return c.file.getvalue()
+
+
+def applied(change: Change) -> Change:
+    change.applied = True
+    return change
+
+
+def results() -> list[StepResult]:
+    doctor = StepResult("doctor", Status.warn, checks=[Check("vram", Status.warn, "6 GiB", "4 GiB", "close apps [x]")])
+    wsl = StepResult("wsl", Status.failed, duration_s=1.234, message="could not write", remedy="run as admin",
+                     changes=[applied(Change(".wslconfig", "update", "memory=4GB\n", "memory=8GB\n")),
+                              Change("wsl --shutdown", "run")])
+    models = StepResult("models", Status.ok, changes=[Change.noop("gemma", reason="already verified")])
+    return [doctor, wsl, models]
+
+
+def test_the_report_shows_checks_changes_diffs_and_a_summary():
+    c = out()
+    print_report(results(), c)
+    t = text(c)
+    assert "vram" in t and "close apps [x]" in t  # a remedy's brackets are text, not markup
+    assert "update (applied)" in t and "run (not applied)" in t  # a failed step says what it applied
+    assert "(text, see diff)" in t and "-memory=4GB" in t and "+memory=8GB" in t
+    assert "none" in t and "already verified" in t
+    assert "could not write -> run as admin" in t and "1.23s" in t
+    assert t.rstrip().endswith("1 changed")
+
+
+def test_a_dry_run_says_would_change():
+    plan = StepResult("wsl", Status.pending, changes=[Change(".wslconfig", "update", "a", "b"),
+                                                      Change.noop("x", reason="fine")])
+    c = out()
+    print_report([plan], c)
+    assert text(c).rstrip().endswith("1 would change")
+    assert "(applied)" not in text(c)  # only a failed step marks what was applied
+
+
+def test_report_dict_counts_changes_and_names_the_failed_steps():
+    d = report_dict(results(), env="local")
+    assert d["env"] == "local" and d["changed"] == 1 and d["failed"] == ["wsl"]
+    assert [s["step"] for s in d["steps"]] == ["doctor", "wsl", "models"]
+
+
+def test_emit_json_masks_secrets_and_writes_what_json_cannot_hold_as_text(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setenv("RDIC_TEST_TOKEN", SECRET)
+    stream = io.StringIO()
+    emit_json({"url": f"http://me:{SECRET}@host:11434/", "path": Path("/x/y")}, stream)
+    assert SECRET not in stream.getvalue() and stream.getvalue().endswith("}\n")
+    assert json.loads(stream.getvalue())["path"] == "/x/y"
