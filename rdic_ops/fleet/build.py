@@ -38,7 +38,7 @@ def sources(root: Path) -> list[str]:
 
 
 def build_id(root: Path) -> tuple[str, str]:
-    """(version, id): ``0.1.0+<12 hex of the shipped files' sha256>``."""
+    """(version, id): ``<version>+<12 hex of the shipped files sha256>``, e.g. ``0.2.0+5f1c0e9a2b7d``."""
     try:
         version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:

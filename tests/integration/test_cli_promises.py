@@ -10,7 +10,7 @@ import time
 
 import pytest
 from support.cli import run_invoke
-from support.paths import ROOT
+from support.paths import ROOT, VERSION
 
 CLOSED = "http://127.0.0.1:9"
 
@@ -132,7 +132,7 @@ def test_version_names_what_it_runs_on():
     data = json.loads(out.stdout)
     for key in ("rdic-ops", "config dir", "state dir", "python", "invoke", "hydra-core", "llama.cpp build"):
         assert data[key], key
-    assert data["rdic-ops"] == "0.1.0" and (ROOT / "conf").resolve() == __import__("pathlib").Path(data["config dir"])
+    assert data["rdic-ops"] == VERSION and (ROOT / "conf").resolve() == __import__("pathlib").Path(data["config dir"])
     text = run_invoke("version").stdout
     assert "llama.cpp build" in text and "python" in text
 

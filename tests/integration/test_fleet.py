@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support.cli import run_invoke
-from support.paths import INVOKE, ROOT
+from support.paths import INVOKE, ROOT, VERSION
 from support.sshd import Host, available, keygen, site_packages_view
 
 from rdic_ops.config.fleet import compose_fleet
@@ -297,7 +297,7 @@ def _old_checkout(tmp_path) -> Path:
     (old / "conf" / "site").mkdir()
     (old / "conf" / "site" / "default.yaml").write_text("# this machine's own paths and secrets\n")
     pyproject = old / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'version = "0.0.9"', 1))
+    pyproject.write_text(pyproject.read_text().replace(f'version = "{VERSION}"', 'version = "0.0.9"', 1))
     return old
 
 
@@ -316,7 +316,7 @@ def test_older_rdic_ops_is_upgraded(lab, tmp_path):
     out, data = fleet("fleet.bootstrap", f"--fleet={lab.inventory()}", "--hosts=ha")
     assert out.returncode == 0, out.stderr
     change = steps(by_host(data)["ha"])["bootstrap"]["changes"][0]
-    assert change["action"] == "update" and change["before"] == old.id and change["after"].startswith("0.1.0+")
+    assert change["action"] == "update" and change["before"] == old.id and change["after"].startswith(f"{VERSION}+")
     conn = connect(inv, "ha")
     try:
         venv = lab.hosts["ha"].home / ".rdic-ops" / "venv" / "bin" / "python"
@@ -324,7 +324,7 @@ def test_older_rdic_ops_is_upgraded(lab, tmp_path):
                        in_stream=False)
     finally:
         conn.close()
-    assert got.stdout.strip() == "0.1.0"
+    assert got.stdout.strip() == VERSION
     releases = sorted(p.name for p in (lab.hosts["ha"].home / ".rdic-ops" / "releases").iterdir())
     assert len(releases) <= 2 and change["after"] in releases
 

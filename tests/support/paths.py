@@ -12,3 +12,5 @@ FAKEBIN = SUPPORT / "fakebin"  # systemctl, launchctl, sudo, ... that log their 
 FAKEHW = SUPPORT / "fakehw"  # the stand-in NVML library's source, /proc trees of a WSL2 VM and a Mac
 SEED_PROJECT = SUPPORT / "fixtures" / "seed_project"  # a sample project that tests copy and migrate
 INVOKE = str(Path(sys.executable).with_name("invoke"))
+# the version pyproject.toml declares: what an install of this checkout reports (importlib.metadata)
+VERSION = __import__("tomllib").loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
