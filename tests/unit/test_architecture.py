@@ -208,7 +208,6 @@ NO_UNIT_TEST = {
     "migration/probe_site/sitecustomize": "runs only in a migrated project's child (integration/test_migrate_model)",
     "migration/pyedit": "no unit file yet; exercised by unit/migration/test_context.py",
     "migration/pyindex": "no unit file yet; exercised by unit/migration/test_context.py",
-    "migration/scan": "no unit file yet; exercised by unit/migration/test_context.py, unit/migration/test_textedit.py",
     "models/__init__": "__init__: the package's docstring only",
     "models/fetch": "no unit file yet; exercised by unit/facts/test_ollama_name.py",
     "models/pin": "no unit file yet; reached only through the modules importing it",
