@@ -163,7 +163,6 @@ NO_UNIT_TEST = {
     "config/cache": "no unit file yet; exercised by unit/config/test_compose.py, unit/config/test_compose_cache.py",
     "config/files": "no unit file yet; exercised by unit/config/test_compose.py, unit/config/test_compose_cache.py",
     "config/fleet": "no unit file yet; exercised by unit/config/test_rules_ranges.py, unit/config/test_yamlguard.py",
-    "config/from_env": "no unit file yet; reached only through the modules importing it",
     "config/migration": "no unit file yet; exercised by unit/config/test_rules_ranges.py",
     "config/model_spec": "no unit file yet; reached only through the modules importing it",
     "embeddings/__init__": "__init__: the package's docstring only",
