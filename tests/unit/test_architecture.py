@@ -187,7 +187,6 @@ NO_UNIT_TEST = {
     "fleet/bootstrap": "no unit file yet; reached only through the modules importing it",
     "fleet/build": "no unit file yet; exercised by integration/test_fleet.py, integration/test_wheel_install.py",
     "fleet/connect": "no unit file yet; exercised by unit/test_fsutil.py, integration/test_fleet.py",
-    "fleet/report": "no unit file yet; exercised by unit/test_fsutil.py, unit/test_plan_core.py",
     "fleet/run": "no unit file yet; exercised by integration/test_fleet.py",
     "gguf/__init__": "__init__: the package's docstring only",
     "gguf/header": "no unit file yet; reached only through the modules importing it",
