@@ -212,7 +212,6 @@ NO_UNIT_TEST = {
     "models/pull": "no unit file yet; reached only through the modules importing it",
     "models/sources": "no unit file yet; exercised by integration/test_models_pypi.py",
     "models/sources_local": "no unit file yet; reached only through the modules importing it",
-    "models/store": "no unit file yet; exercised by unit/config/test_choose.py, unit/memory/test_planner.py",
     "models/verify": "no unit file yet; reached only through the modules importing it",
     "ops/__init__": "__init__: the package's docstring only",
     "ops/doctor": "no unit file yet; exercised by integration/test_doctor.py, integration/test_fake_hardware.py",
