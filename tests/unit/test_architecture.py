@@ -166,7 +166,6 @@ NO_UNIT_TEST = {
     "config/migration": "no unit file yet; exercised by unit/config/test_rules_ranges.py",
     "config/model_spec": "no unit file yet; reached only through the modules importing it",
     "embeddings/__init__": "__init__: the package's docstring only",
-    "embeddings/app_setting": "no unit file yet; reached only through the modules importing it",
     "embeddings/backends": "no unit file yet; exercised by integration/test_embeddings.py",
     "embeddings/bench": "no unit file yet; exercised by integration/test_embeddings.py",
     "embeddings/convert": "no unit file yet; reached only through the modules importing it",
