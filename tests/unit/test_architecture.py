@@ -198,7 +198,6 @@ NO_UNIT_TEST = {
     "migration/__init__": "__init__: the package's docstring only",
     "migration/edits": "no unit file yet; exercised by integration/test_migration_engine.py",
     "migration/journal": "no unit file yet; exercised by unit/test_fsutil.py, integration/test_migrate_work_kept.py",
-    "migration/journal_check": "no unit file yet; reached only through the modules importing it",
     "migration/loads": "no unit file yet; reached only through the modules importing it",
     "migration/model": "no unit file yet; reached only through the modules importing it",
     "migration/probe": "no unit file yet; reached only through the modules importing it",
