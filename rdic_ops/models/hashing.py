@@ -4,7 +4,8 @@ hashlib releases the GIL while it digests a large buffer, so threads hash severa
 several cores. Two records live in state_dir/cache/verify.json:
 - the stat cache: (path, size, mtime_ns, inode) -> the digest of a file as it was when last hashed (the path
   kept as its sha256: path_key). It is only a shortcut: an edit that keeps size, mtime and inode (a bit flip
-  by a disk, a tool that restores mtime) is not seen through it; ``full=True`` (`--full`) ignores it and re-hashes every file;
+  by a disk, a tool that restores mtime) is not seen through it; ``full=True`` (`--full`) ignores it and
+  re-hashes every file;
 - recorded digests: the sha256 and size of every file rdic-ops built or adopted that models.lock does not
   pin, taken when it was built or first verified; later checks compare against it.
 """
