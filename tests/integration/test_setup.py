@@ -159,8 +159,12 @@ def test_github_workflow_runs_the_full_suite_and_is_valid():
 
     path = ROOT / ".github/workflows/smoke.yml"
     wf = yaml.safe_load(path.read_text())
-    runs = " ".join(step.get("run", "") for step in wf["jobs"]["tests"]["steps"])
-    assert "python -m pytest -q" in runs and "scripts/install.sh" in runs
+    # the full suite in two jobs: tests/unit first, tests/integration only once those pass
+    unit, integration = (" ".join(s.get("run", "") for s in wf["jobs"][j]["steps"]) for j in ("unit", "integration"))
+    assert "python -m pytest -q tests/unit" in unit and "python -m pytest -q tests/integration" in integration
+    assert "scripts/install.sh" in unit and "scripts/install.sh" in integration
+    assert wf["jobs"]["integration"]["needs"] == "unit"
+    assert {p.name for p in (ROOT / "tests").iterdir() if p.name.startswith("test_")} == set()  # no third room
     tool = shutil.which("check-jsonschema", path=str(ROOT / ".venv/bin")) or shutil.which(
         "check-jsonschema", path=str(Path(sys.executable).parent))
     assert tool, "check-jsonschema is a dev dependency (pyproject [dev])"
