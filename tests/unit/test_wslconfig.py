@@ -213,6 +213,8 @@ def test_one_scanner():
     from pathlib import Path
 
     pkg = Path(w.__file__).resolve().parent
+    if pkg.parent.name == "mutants":  # benchmarks/mutation.py: mutmut's copy holds every function many times
+        pytest.skip("reads the package's source; under mutmut that is the mutated copy")
     hits = [f"{p.relative_to(pkg.parent)}:{n}" for p in sorted(pkg.rglob("*.py"))
             for n, line in enumerate(p.read_text().splitlines(), 1) if "quoted = not quoted" in line]
     assert [h.split(":")[0] for h in hits] == ["rdic_ops/wslconfig.py"]
