@@ -3,7 +3,7 @@ systemctl calls are elevated (sudo), never the tool; unit names are checked; a n
 
 import os
 
-from support.systemd_privileged import cfg_for
+from support.systemd import cfg_for
 
 from rdic_ops.ops import server_settings as service
 from rdic_ops.ops import startup_unit

@@ -1,4 +1,4 @@
-"""hash_files and VerifyCache against hashlib: sizes around the read buffer, many files at once, the cache's key."""
+"""Files of random bytes for the hashing and check tests (tests/unit/models/test_hashing.py, test_check.py)."""
 
 from __future__ import annotations
 

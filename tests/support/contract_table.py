@@ -1,12 +1,6 @@
-"""One error contract for every task (issue 26, item 4), walked from `invoke --list` itself.
-
-Every task gets a bad flag, a bad value and environment faults (a state dir that is a file, a read-only state
-dir, a full disk, a runtime host nobody answers on, a port that does not speak SSH), with and without --json.
-Whatever the task makes of it, the answer keeps the contract: exit 0, 1 or 2; on failure exactly one line on
-stderr, `rdic-ops: ...`, never a traceback or "internal error"; with --json one JSON object on stdout, which
-on failure carries {"error", "step", "exit_code"}. Runs in-process (tests/support/cli.py): the subprocess is
-not what is tested here (tests/test_cli_errors.py runs the real command).
-"""
+"""The CLI error contract's table, shared by its in-process rows (tests/unit/cli/test_contract.py) and its
+process and file-system rows (tests/integration/test_cli_contract.py): bad values per flag, tasks not walked,
+and the one check of a one-line error."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Which env `setup` proposes without --env: a matching GPU's, else `cpu` when the Hub serves its model, else
-`local`; and the `auto` threads and context of the cpu env, chosen from this machine's facts."""
-
-
+"""This machine's facts as the env choice reads them, built by hand (tests/unit/config/test_choose.py and
+tests/integration/test_env_choice.py), and the cpu env's model on the Hub."""
 
 from rdic_ops.facts.hardware import HardwareFacts, NvidiaFacts
 from rdic_ops.units import GiB

@@ -1,9 +1,5 @@
-"""Hostile GGUF headers are refused with one clear line (UsageError, exit 2), never obeyed.
-
-The fuzz test mutates real headers 1,000 times; every mutation must end in a GgufInfo or a UsageError,
-each within 1 s and 100 MB. It runs in a forked child with an address-space limit (so a header that asks
-for terabytes cannot take the test run down) and a per-mutation timer; the whole loop has a time budget.
-"""
+"""Hostile GGUF headers built byte by byte, for read.inspect's refusals (tests/unit/gguf/test_read.py) and the
+same headers through the command line (tests/integration/test_gguf_hostile.py)."""
 
 import struct
 

@@ -1,10 +1,5 @@
-"""Every file rdic-ops writes is written whole or not at all.
-
-A full disk is simulated at the bottom, without root: a forked child (or the `invoke` process) runs under the
-kernel's own file size limit (RLIMIT_FSIZE, SIGXFSZ ignored), so every write past it fails with EFBIG exactly
-where a full disk fails with ENOSPC; or the temp file's write itself writes half and raises ENOSPC. Afterwards
-the old file must be byte-identical and no half file or temp file may be left.
-"""
+"""What a write that failed half-way may leave beside its target (tests/unit/test_fsutil_writes.py and
+tests/integration/test_trust_writes.py)."""
 
 from pathlib import Path
 

@@ -1,4 +1,5 @@
-"""Ollama's store as a hostile place: manifests whose digests or names would lead outside the store are refused."""
+"""Ollama manifests written by hand into a store (tests/unit/models/test_audit.py and
+tests/integration/test_trust_store.py)."""
 
 import json
 

@@ -1,7 +1,5 @@
-"""The migrate-model engine's by-value matching (migration/values.py) and line-exact edits of non-Python files
-(migration/textedit.py), in process: exact texts and exact lists, every expected value written by hand."""
-
-
+"""A small migration spec and its value table, for the engine's unit tests (tests/unit/migration/test_values.py
+and test_textedit.py)."""
 
 from rdic_ops.config.migration import MigrationSpec, ModelFacts
 from rdic_ops.migration.values import compile_table

@@ -1,8 +1,5 @@
-"""invoke providers.check: the second seed's `python -m tests.test_apis` as a check of the env's model APIs.
-
-The official SDKs (anthropic, openai) talk real HTTP to loopback stand-ins (tests/provider_servers.py); the
-local model is the tiny GGUF served by the real llama.cpp runtime under m_series_max's chat model alias.
-"""
+"""A provider API key made up for the tests (tests/unit/config/test_provider.py and
+tests/integration/test_providers.py): a value no output may show."""
 
 import secrets
 

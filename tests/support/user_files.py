@@ -1,12 +1,5 @@
-"""Every file rdic-ops reads from a user is read one way (fsutil.read_user_file): a regular file of bounded size,
-never blocking. A FIFO, a device, a directory, a dangling link or a file past its bound is exit 2 in one line
-naming the file, never a hang, never memory without end, never its contents; output flags are checked before
-any work; config errors name the key and file:line, never a value read from a file; a migration's regular
-expressions that could backtrack without end are refused when it is loaded.
-
-Every CLI row runs in a child with its address space capped (3 GB: /dev/zero read whole would take it all)
-and a timeout (a FIFO read blocks for ever): on the code before this, each row failed or timed out instead.
-"""
+"""Files a user hands rdic-ops in the shapes it must refuse (FIFO, device, directory, dangling link, too large),
+for tests/unit/test_fsutil_reads.py and tests/integration/test_trust_reads.py."""
 
 import os
 from pathlib import Path

@@ -1,7 +1,5 @@
-"""wsl.tune over realistic .wslconfig files: only intended lines change, everything else byte-identical."""
-
-
-
+"""A realistic .wslconfig (comments, other sections, odd spacing) for wsl.tune's tests (tests/unit/ops/test_wsl.py
+and tests/integration/test_wsl.py)."""
 
 REALISTIC = (
     "# Settings apply across all Linux distros running on WSL 2\r\n"

@@ -1,7 +1,5 @@
-"""Issue 26 item 3: YAML aliases are bounded in every YAML file rdic-ops reads from a user. A billion-laughs
-file (nine anchors, each a list of nine aliases of the one before) took about 2 minutes and gigabytes in
-the site file before its error; now every reader refuses it in milliseconds, naming the file and the line of
-the anchor whose aliases cross the bound (1,000 nodes added by aliases)."""
+"""YAML alias bombs (a billion laughs) and a copy of conf/ to plant them in, for tests/unit/config/test_yamlguard.py
+and tests/integration/test_yaml_aliases.py."""
 
 from __future__ import annotations
 

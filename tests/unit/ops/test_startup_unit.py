@@ -6,7 +6,7 @@ import pwd
 
 import pytest
 from support.paths import FAKEBIN
-from support.systemd_privileged import cfg_for
+from support.systemd import cfg_for
 
 from rdic_ops.errors import UsageError
 from rdic_ops.ops import server_settings as service
