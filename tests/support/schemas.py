@@ -1,5 +1,5 @@
 """Broken models.lock entries, a /etc/passwd look-alike and the marker a refused file must never echo, for the
-file-schema tests (tests/unit/models/test_lock.py and its neighbours, tests/integration/test_trust_schemas.py)."""
+file-schema tests (tests/unit/models/test_lock.py and its neighbours, tests/unit/cli/test_contract_files.py)."""
 
 SHA = "ab" * 32
 
