@@ -1,11 +1,13 @@
 """The file schemas' refusals through the command line, in this process (support.cli.run; the process itself
-is not what is tested): a broken models.lock, a garbage ratings.csv, a /etc/passwd copy given as .wslconfig and
-a link to a private file given as a GGUF are each one line naming the file, exit 2, and never echo its contents.
+is not what is tested): a broken models.lock, a garbage ratings.csv, a /etc/passwd copy given as .wslconfig, a
+link to a private file and a hostile header given as a GGUF are each one line naming the file, exit 2, and never
+echo its contents.
 """
 
 import json
 
 from support import cli
+from support.gguf_bytes import HOSTILE
 from support.schemas import BAD_LOCKS, MARK, PASSWD, _no_secret, lock_text
 
 
@@ -47,3 +49,12 @@ def test_cli_plan_memory_on_a_link_to_a_private_file(tmp_path):
     out = cli.run("plan-memory", f"--gguf={link}")
     assert out.returncode == 2 and out.stderr.startswith(f"rdic-ops: {link}: not a GGUF file")
     _no_secret(out.stderr.replace(str(tmp_path), ""))
+
+
+def test_cli_exits_2_on_hostile_file(tmp_path):
+    path = tmp_path / "hostile.gguf"
+    path.write_bytes(HOSTILE["block_count 2**40"][0])
+    out = cli.run("plan-memory", f"--gguf={path}")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.startswith("rdic-ops: ") and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
