@@ -149,7 +149,6 @@ NO_UNIT_TEST = {
     "cli/core": "the command line: unit/cli/test_contract.py in-process, integration/test_cli_*.py",
     "cli/embeddings": "the command line: unit/cli/test_contract.py in-process, integration/test_cli_*.py",
     "cli/env": "the command line: unit/cli/test_contract.py in-process, integration/test_cli_*.py",
-    "cli/flags": "no unit file yet; exercised by unit/config/test_rules_ranges.py",
     "cli/fleet": "the command line: unit/cli/test_contract.py in-process, integration/test_cli_*.py",
     "cli/migrate": "the command line: unit/cli/test_contract.py in-process, integration/test_cli_*.py",
     "cli/models": "the command line: unit/cli/test_contract.py in-process, integration/test_cli_*.py",

@@ -1,12 +1,12 @@
-"""Issue 26 item 3: every numeric input has a range with a lower and an upper bound, checked where it enters
-(flags, config files and --set, inventories, migration files, question files), one line naming the flag or
-key and its range, exit 2. The bounds are written out here by hand: a wrong limit in the code is a failing
-test, never a test that agrees with it."""
+"""The flags' ranges (rdic_ops/cli/flags.py; issue 26 item 3) through the command line, in this process
+(support.cli.run): each range stated in --help, and the reported inputs refused at once, one line naming the flag
+and its range, exit 2. The bounds are written out here by hand: a wrong limit in the code is a failing test,
+never a test that agrees with it. The config's side is tests/unit/config/test_rules_ranges.py."""
 
 from __future__ import annotations
 
 import pytest
-from support.cli import run_invoke
+from support import cli
 
 
 def one_line(out, code=2) -> str:
@@ -17,7 +17,7 @@ def one_line(out, code=2) -> str:
 
 
 def test_help_states_each_range():
-    out = run_invoke("embeddings.bench", "--help")
+    out = cli.run("embeddings.bench", "--help")
     text = " ".join(out.stdout.split())
     assert "[integer from 1 to 100000; default: 256]" in text
     assert "[comma-separated integers from 1 to 4096; default: 8,32]" in text
@@ -25,7 +25,7 @@ def test_help_states_each_range():
 
 def test_fleet_help_states_its_ranges():
     """The fleet tasks' help is derived the same way (one task decorator for every task)."""
-    text = " ".join(run_invoke("fleet.bench", "--help").stdout.split())
+    text = " ".join(cli.run("fleet.bench", "--help").stdout.split())
     assert "[integer from 1 to 256; default: 1]" in text and "[integer from 1 to 100; default: 3]" in text
 
 
@@ -40,14 +40,14 @@ def test_fleet_help_states_its_ranges():
 ])
 def test_the_reported_inputs_are_refused_at_once(args, line):
     """The tester's inputs: 6 minutes and 24 GB, a 979,614,258 MiB plan; now one line, exit 2, in seconds."""
-    assert one_line(run_invoke(*args, timeout=60)) == f"rdic-ops: {line}"
+    assert one_line(cli.run(*args)) == f"rdic-ops: {line}"
 
 
 def test_ctx_of_a_gguf_is_held_to_its_trained_context(tmp_path, tiny_gguf):
     path = tmp_path / "tiny.gguf"
     path.write_bytes(tiny_gguf)  # n_ctx_train 2048 (conf/model/tiny-llama-gguf.yaml)
-    assert run_invoke("plan-memory", f"--gguf={path}", "--ctx=2048", timeout=120).returncode == 0
-    out = run_invoke("plan-memory", f"--gguf={path}", "--ctx=2049", "--json", timeout=120)
+    assert cli.run("plan-memory", f"--gguf={path}", "--ctx=2048").returncode == 0
+    out = cli.run("plan-memory", f"--gguf={path}", "--ctx=2049", "--json")
     want = f"--ctx=2049: above the trained context of {path} (2048 tokens; expected an integer from 1 to 2048)"
     assert one_line(out) == f"rdic-ops: {want}"
     import json
