@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/mutation.py [plan wslconfig hashing check estimate config ...] [--children 2]
 
 Each module is mutated in a scratch copy of the tracked tree (mutmut writes mutants/ there, never here),
-with only the test files that exercise it, so a module takes minutes on 2 cores. Prints one row per
+with only its unit test files (tests/unit/<room>/test_<module>.py and test_<module>_*.py beside it, found
+from the layout), so a module takes minutes on 2 cores. Prints one row per
 module: mutants, killed, survived, timeout, no tests, and the score; `--survivors` lists each survivor's diff.
 """
 
@@ -22,26 +23,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-# module -> (source file, the tests that exercise it)
-MODULES = {
-    "plan": ("rdic_ops/plan.py", ["tests/test_plan.py", "tests/test_plan_core.py"]),
-    "wslconfig": ("rdic_ops/wslconfig.py", ["tests/test_wsl.py", "tests/test_wslconfig_parser.py"]),
-    "wslkeys": ("rdic_ops/wslkeys.py", ["tests/test_wsl.py", "tests/test_wslconfig_parser.py"]),
-    "hashing": ("rdic_ops/models/hashing.py", ["tests/test_hashing.py"]),
-    "check": ("rdic_ops/models/check.py", ["tests/test_hashing.py"]),
-    "estimate": ("rdic_ops/memory/estimate.py",
-                 ["tests/test_memory_estimate.py", "tests/test_memory_estimate_rules.py"]),
-    "config": ("rdic_ops/config/compose.py",
-               ["tests/test_config_compose.py", "tests/test_config_overrides.py", "tests/test_config_cache.py"]),
-    "schema": ("rdic_ops/config/schema.py", ["tests/test_config_rules.py", "tests/test_config_compose.py"]),
-    "rules": ("rdic_ops/config/rules.py", ["tests/test_config_rules.py", "tests/test_config_compose.py"]),
-    "migration-values": ("rdic_ops/migration/values.py",
-                          ["tests/test_migration_engine.py", "tests/test_migration_values_textedit.py"]),
-    "migration-context": ("rdic_ops/migration/context.py", ["tests/test_migration_engine.py",
-                          "tests/test_migrate_projects.py", "tests/test_migration_context.py"]),
-    "migration-textedit": ("rdic_ops/migration/textedit.py",
-                          ["tests/test_migration_engine.py", "tests/test_migration_values_textedit.py"]),
+# module -> its source file; its tests come from the layout (unit_tests below), not from a hand-kept list
+SOURCES = {
+    "plan": "rdic_ops/plan.py",
+    "wslconfig": "rdic_ops/wslconfig.py",
+    "wslkeys": "rdic_ops/wslkeys.py",
+    "hashing": "rdic_ops/models/hashing.py",
+    "check": "rdic_ops/models/check.py",
+    "estimate": "rdic_ops/memory/estimate.py",
+    "config": "rdic_ops/config/compose.py",
+    "schema": "rdic_ops/config/schema.py",
+    "rules": "rdic_ops/config/rules.py",
+    "migration-values": "rdic_ops/migration/values.py",
+    "migration-context": "rdic_ops/migration/context.py",
+    "migration-textedit": "rdic_ops/migration/textedit.py",
 }
+
+
+def unit_tests(source: str) -> list[str]:
+    """rdic_ops/<room>/<module>.py -> tests/unit/<room>/test_<module>.py and its test_<module>_*.py siblings."""
+    rel = Path(source).relative_to("rdic_ops")
+    room = ROOT / "tests" / "unit" / rel.parent
+    own = room / f"test_{rel.stem}.py"
+    found = ([own] if own.exists() else []) + sorted(room.glob(f"test_{rel.stem}_*.py"))
+    return [str(p.relative_to(ROOT)) for p in found]
+
+
+# module -> (source file, the tests that exercise it)
+MODULES = {name: (source, unit_tests(source)) for name, source in SOURCES.items()}
 
 
 def scratch_copy() -> Path:
@@ -63,14 +72,18 @@ def run_module(name: str, children: int, survivors: bool, tests: list[str] | Non
     work = scratch_copy()
     (work / "rdic_ops" / "conf").symlink_to(work / "conf")
     with open(work / "pyproject.toml", "a") as fh:  # mutmut reads [tool.mutmut] from the scratch copy only
-        fh.write("\n[tool.mutmut]\n" f"source_paths = ['rdic_ops']\nonly_mutate = ['{source}']\n"
-                 f"pytest_add_cli_args_test_selection = {tests!r}\n"
-                 "pytest_add_cli_args = ['-p', 'no:cacheprovider']\n"
-                 "also_copy = ['conf', 'tasks.py', 'README.md', '.github', 'scripts', 'benchmarks']\n")
+        fh.write(
+            "\n[tool.mutmut]\n"
+            f"source_paths = ['rdic_ops']\nonly_mutate = ['{source}']\n"
+            f"pytest_add_cli_args_test_selection = {tests!r}\n"
+            "pytest_add_cli_args = ['-p', 'no:cacheprovider']\n"
+            "also_copy = ['conf', 'tasks.py', 'README.md', '.github', 'scripts', 'benchmarks']\n"
+        )
     t0 = time.perf_counter()
     env = {**os.environ, "RDIC_CONF_DIR": str(work / "conf")}  # mutants/ holds a copy of the package only
-    proc = subprocess.run([str(BIN / "mutmut"), "run", "--max-children", str(children)], cwd=work,
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [str(BIN / "mutmut"), "run", "--max-children", str(children)], cwd=work, capture_output=True, text=True, env=env
+    )
     subprocess.run([str(BIN / "mutmut"), "export-cicd-stats"], cwd=work, capture_output=True, text=True)
     stats_file = work / "mutants" / "mutmut-cicd-stats.json"
     if not stats_file.exists() or "not checked" in proc.stdout[-500:]:
@@ -83,8 +96,9 @@ def run_module(name: str, children: int, survivors: bool, tests: list[str] | Non
         for line in out.splitlines():
             mutant = line.split(":")[0].strip()
             if mutant:
-                diff = subprocess.run([str(BIN / "mutmut"), "show", mutant], cwd=work, capture_output=True,
-                                      text=True).stdout
+                diff = subprocess.run(
+                    [str(BIN / "mutmut"), "show", mutant], cwd=work, capture_output=True, text=True
+                ).stdout
                 print(f"--- {line}\n{diff}")
     shutil.rmtree(work, ignore_errors=True)
     return s
@@ -103,8 +117,11 @@ def main() -> None:
         s = run_module(name, args.children, args.survivors, args.tests)
         tested = s["killed"] + s["survived"] + s["timeout"]
         score = (s["killed"] + s["timeout"]) / tested if tested else 0.0
-        print(f"| {name} | {s['source']} | {s['total']} | {s['killed']} | {s['survived']} | {s['timeout']} | "
-              f"{s['no_tests']} | {score:.0%} | {s['minutes']} |", flush=True)
+        print(
+            f"| {name} | {s['source']} | {s['total']} | {s['killed']} | {s['survived']} | {s['timeout']} | "
+            f"{s['no_tests']} | {score:.0%} | {s['minutes']} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
