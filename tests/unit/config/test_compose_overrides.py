@@ -110,9 +110,10 @@ class Keyed(Exception):
 def test_one_line_names_the_full_key_and_where():
     chain = RuntimeError("Error merging\nmore")
     chain.__cause__ = Keyed("  Value 'x' is not an int  \nfull_key: ...")
-    assert files.one_line(chain) == "env.runtime.n_threads: Value 'x' is not an int"
+    rng = "must be a number between 0 and 1024 (threads; 0 = all cores)"  # the key's range (rules.RANGES)
+    assert files.one_line(chain) == f"env.runtime.n_threads: Value 'x' is not an int: {rng}"
     assert files.one_line(chain, lambda key: f"{key}@f.yaml:2") == (
-        "env.runtime.n_threads: Value 'x' is not an int (set in env.runtime.n_threads@f.yaml:2)")
+        f"env.runtime.n_threads: Value 'x' is not an int: {rng} (set in env.runtime.n_threads@f.yaml:2)")
 
 
 def test_one_line_of_a_file_of_the_wrong_shape(conf):
