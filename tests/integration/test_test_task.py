@@ -20,6 +20,7 @@ def test_pytest_failing_is_the_tasks_failure_and_bad_quoting_is_usage(tmp_path):
     out = run_invoke("test", f"--args=-q -p no:cacheprovider {failing}")
     assert out.returncode == 1 and out.stderr.strip() == "rdic-ops: pytest exited 1"
     bad = run_invoke("test", "--args='unbalanced")
-    assert bad.returncode == 2 and bad.stderr.strip() == "rdic-ops: --args: No closing quotation (quote as a shell would)"
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "rdic-ops: --args: No closing quotation (quote as a shell would)"
     ok = run_invoke("test", f"--args=-q -p no:cacheprovider {failing} --deselect {failing}::test_x")
     assert ok.returncode == 1  # nothing left to run (pytest exits 5): a failure too

@@ -71,3 +71,19 @@ def test_setup_and_smoke_from_the_wheel_with_no_checkout(installed, tmp_path):
     finally:
         _run(env_dir, work, "preload", "--env=local", "--unload", *port)  # the server setup started
     assert sorted(p.name for p in work.iterdir()) == []  # nothing written into the user's project
+
+
+def test_the_wheel_requires_what_setup_and_smoke_run(installed):
+    """The venv above borrows the test venv's packages, so a dependency the wheel forgets is found here: smoke
+    (and setup's smoke step) runs the shipped live checks with pytest in a child (a user's fresh venv had none:
+    'No module named pytest', found by a new user following the README)."""
+    import zipfile
+
+    _, base = installed
+    (wheel,) = (base / "build").rglob("rdic_ops-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        meta = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    requires = [ln.split(":", 1)[1] for ln in meta.splitlines() if ln.startswith("Requires-Dist:")]
+    always = {r.split(";")[0].split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower()
+              for r in requires if "extra ==" not in r}
+    assert {"pytest", "invoke", "hydra-core", "huggingface-hub", "gguf", "pyyaml"} <= always, sorted(always)
