@@ -1,7 +1,7 @@
 """Fleet over real SSH: `invoke fleet.doctor` on 4 loopback hosts vs 1, and bootstrap time per host.
 
 Run (as root, openssh-server installed): .venv/bin/python benchmarks/fleet.py [--runs 7]
-The hosts are this machine behind sshd instances on 127.0.0.2-127.0.0.5 (tests/sshd.py), each with its own
+The hosts are this machine behind sshd instances on 127.0.0.2-127.0.0.5 (tests/support/sshd.py), each with its own
 HOME. Bootstrap installs the wheel with --no-deps into a venv whose Python sees this venv's packages.
 Doctor: the two sides alternate run by run; the figure is the median of the paired ratios (4 hosts / 1).
 Prints Markdown for docs/BENCHMARKS.md.

@@ -17,7 +17,7 @@ ENV_HELP = (
 SET_HELP = "override a config value, KEY=VALUE (repeatable), e.g. --set chat.keep_alive=1800"
 COMMON = {"env": ENV_HELP, "set": SET_HELP, "json": "print machine-readable JSON instead of tables"}
 # flag -> (type, lowest, highest value). The highest values are the config's for the same quantity
-# (rdic_ops/config/rules.py says why each; tests/test_ranges.py holds the two together):
+# (rdic_ops/config/rules.py says why each; tests/unit/cli/test_flags.py holds the two together):
 NUMBERS = {
     "ctx": (int, 1, 1_048_576),  # context length: 2^20 tokens, rules.MAX_CTX (a 1M KV cache fills any machine)
     "parallel": (int, 1, 256),  # llama.cpp's LLAMA_MAX_SEQ for --gguf; hosts at a time for fleet.* (fleet.parallel)

@@ -15,7 +15,7 @@ from rdic_ops.errors import ConfigError
 
 FOREVER = "-1 keeps the model loaded forever, 0 unloads after each request, N > 0 is seconds"
 # Every numeric setting has both bounds: a value past them is a typo or an attack, never a wish (a context of
-# 10^11 tokens planned 979,614,258 MiB). tests/test_ranges.py walks the schema and fails on a numeric
+# 10^11 tokens planned 979,614,258 MiB). tests/unit/config/test_rules_ranges.py walks the schema and fails on a numeric
 # field without a row here (or in config/fleet.py's and config/migration.py's own tables).
 # Context lengths: at most 2^20 tokens. The longest trained contexts llama.cpp runs are 128K-1M (Llama 3.1,
 # Gemma 3, Qwen 2.5-1M), and a KV cache of 1M tokens is already 128 GiB for an 8B model at f16: past what any

@@ -1,7 +1,7 @@
 """Name, block size and bytes per block of each ggml tensor type (the one table: GGUF reading and writing, the
 memory estimator and llama.cpp's oracle all look types up here), without importing the `gguf` package (numpy and
 all of gguf cost about 0.3 s, most of what `invoke plan-memory --gguf` did). The table is ggml's own
-(ggml.h / gguf.constants.GGML_QUANT_SIZES); tests/test_gguf_qtypes.py holds it equal to the installed gguf's.
+(ggml.h / gguf.constants.GGML_QUANT_SIZES); tests/unit/gguf/test_qtypes.py holds it equal to the installed gguf's.
 A type id not in it (a newer ggml) falls back to the gguf package.
 """
 
