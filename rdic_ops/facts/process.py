@@ -54,11 +54,14 @@ def identity(pid: int) -> Identity | None:
 
 def same(recorded: dict, now: Identity | None) -> bool:
     """Is the recorded process still the one running under its pid? pid, start time and boot id name one
-    process for good; the command line is compared too, except when /proc shows none (a leader whose main
-    thread ended while its other threads serve: its cmdline reads empty)."""
+    process for good; the command line is compared too, except when /proc shows none, now or when it was
+    recorded: a leader whose main thread ended while its other threads serve reads empty, and so does a child
+    read in the instant between its exec and the kernel setting its arguments (a loaded machine recorded a
+    server that way, then took it for a stranger: "still differs after apply", and a server nothing stopped)."""
     if not now:
         return False
-    keys = ["pid", "start", "boot"] + (["cmdline"] if any(now.cmdline) else [])
+    both = any(now.cmdline) and any(recorded.get("cmdline") or [])
+    keys = ["pid", "start", "boot"] + (["cmdline"] if both else [])
     return all(recorded.get(k) == getattr(now, k) for k in keys)
 
 

@@ -50,3 +50,11 @@ def test_an_empty_command_line_now_is_not_compared():
     leader = dataclasses.replace(NOW, cmdline=[""])
     assert same(NOW.to_dict(), leader)
     assert not same({**NOW.to_dict(), "start": "1"}, leader)
+
+
+def test_an_empty_command_line_recorded_is_not_compared():
+    """A child read between its exec and the kernel setting its arguments reads an empty cmdline: recorded so
+    (a loaded machine did), the running server was taken for a stranger and never stopped."""
+    assert same({**NOW.to_dict(), "cmdline": [""]}, NOW)
+    assert same({**NOW.to_dict(), "cmdline": []}, NOW)
+    assert not same({**NOW.to_dict(), "cmdline": [""], "start": "1"}, NOW)
