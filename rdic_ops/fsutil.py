@@ -91,7 +91,7 @@ def atomic_write(
             os.fsync(fh.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
-        if unchanged is not None and _current(path) != unchanged:
+        if unchanged is not None and current_bytes(path) != unchanged:
             raise ChangedMeanwhile(f"{path}: changed while rdic-ops was editing it: left as it is")
         os.replace(tmp, path)
     except BaseException as exc:
@@ -103,7 +103,8 @@ def atomic_write(
     return path
 
 
-def _current(path: Path) -> bytes | None:
+def current_bytes(path: Path) -> bytes | None:
+    """What ``path`` holds now; None when it cannot be read (gone, a directory)."""
     try:
         return path.read_bytes()
     except OSError:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rdic_ops.config import files
 from rdic_ops.config.auto import AUTO_SETTINGS
-from rdic_ops.config.files import choices, one_line, to_container
+from rdic_ops.config.files import choices, one_line, set_by, to_container
 
 # Re-exported from files.py, where conf/'s own reading now lives (below composition, so every room may use it).
 from rdic_ops.config.files import conf_dir as conf_dir
@@ -92,10 +92,9 @@ def _origin(key: str, overrides: list[str], hydra_overrides: list[str]) -> str:
     """Where a key got its value: the last --set that names it, RDIC_STATE_DIR, or a file:line."""
     from rdic_ops.config.rules import locate
 
-    for o in reversed(overrides):
-        k = o.split("=", 1)[0].strip()
-        if key == k or key.startswith(k + "."):
-            return f"--set {o}"
+    found = set_by(key, overrides)
+    if found:
+        return found
     if key == "paths.state_dir" and os.environ.get("RDIC_STATE_DIR") is not None:
         return "the environment variable RDIC_STATE_DIR"
     return locate(key, _sources(hydra_overrides))

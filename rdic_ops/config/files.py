@@ -56,6 +56,17 @@ def to_container(cfg: RootConfig) -> dict:
     return data
 
 
+def set_by(key: str, overrides, prefix: str = "") -> str:
+    """``--set OVERRIDE``: the last override that names ``key`` or a section above it ('' when none did);
+    ``prefix`` (``fleet.``) may be given or left out on either side."""
+    key = key.removeprefix(prefix)
+    for o in reversed(overrides):
+        k = o.split("=", 1)[0].strip().removeprefix(prefix)
+        if key == k or key.startswith(k + "."):
+            return f"--set {o}"
+    return ""
+
+
 def one_line(exc: BaseException | None, origin=lambda key: "", ranges: dict | None = None, prefix: str = "") -> str:
     """The most specific message in an exception chain: the file and line of a YAML error, the full key
     (and the file that set it) when OmegaConf knows it, the key of a bad override."""

@@ -105,7 +105,7 @@ def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Fle
     """Compose one inventory with ``--set`` overrides into a validated FleetSpec (ConfigError on any fault)."""
     from rdic_ops.config import from_env
     from rdic_ops.config.compose import _translate
-    from rdic_ops.config.files import one_line
+    from rdic_ops.config.files import one_line, set_by
 
     path = inventory_path(name)
     # Keys are the inventory's own (parallel, hosts.NAME.port); the "fleet." that errors print is accepted too.
@@ -125,7 +125,7 @@ def compose_fleet(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Fle
         cfg = OmegaConf.merge(OmegaConf.structured(FleetSpec), cfg)  # type: ignore[assignment]
         obj = from_env.to_object(cfg)  # the values it reads from the environment: masked from here on
     except Exception as exc:  # Hydra and OmegaConf raise many types; all mean "the inventory is wrong"
-        line = one_line(exc, lambda key: _set_by(key, overrides), RANGES, "fleet.")
+        line = one_line(exc, lambda key: set_by(key, overrides, "fleet."), RANGES, "fleet.")
         if re.match(r"^[a-z_][\w.\-]*: ", line) and not line.startswith("fleet."):
             line = f"fleet.{line}"  # the key's full name, as the user would --set it
         raise ConfigError(f"fleet {path.stem}: {line}") from exc
@@ -172,15 +172,6 @@ def _host(name: str, h: FleetHost, envs: list[str]) -> None:
             _translate(item)
         except ConfigError:  # its message quotes the item: the inventory's text
             raise ConfigError(f"{key}.set: entry {n}: not a --set KEY=VALUE of the config") from None
-
-
-def _set_by(key: str, overrides: list[str] | tuple[str, ...]) -> str:
-    """The last --set that names ``key`` (with or without "fleet."), or '' when a file set it."""
-    for o in reversed(overrides):
-        k = o.split("=", 1)[0].strip().removeprefix("fleet.")
-        if key.removeprefix("fleet.") == k or key.removeprefix("fleet.").startswith(k + "."):
-            return f"--set {o}"
-    return ""
 
 
 def check(f: FleetSpec) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdic_ops.errors import StepFailed
-from rdic_ops.fsutil import ChangedMeanwhile, atomic_write, leftover_temps, stamp, unique_path
+from rdic_ops.fsutil import ChangedMeanwhile, atomic_write, current_bytes, leftover_temps, stamp, unique_path
 from rdic_ops.migration import project_lock
 from rdic_ops.migration.journal_check import MAX_BYTES, checked, checked_error
 
@@ -159,7 +159,7 @@ class Journal:
                 shutil.move(str(self.dir / "backups"), str(unique_path(self.dir / "stale", suffix="-before-apply")))
             j = {"migration": migration, "target": str(self.root), "files": [], "history": j.get("history", [])}
         path = self.root / fe.rel
-        if _read(path) != fe.before:  # edited since the plan read it: someone's work, never written over
+        if current_bytes(path) != fe.before:  # edited since the plan read it: someone's work, never written over
             raise ChangedMeanwhile(f"{fe.rel}: changed while the migration ran: left as it is")
         entries = {f["path"]: f for f in j["files"]}
         if fe.rel in entries and entries[fe.rel].get("after_sha256") != sha(fe.before):
@@ -276,10 +276,3 @@ def write_file(path: Path, data: bytes, unchanged: bytes | None = None) -> None:
     """One project file written (atomically, mode kept; refused when it no longer holds ``unchanged``): the seam a
     crash test slows down from outside."""
     atomic_write(path, data, unchanged=unchanged)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None

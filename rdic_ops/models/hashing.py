@@ -55,7 +55,11 @@ class FileKey:
 def path_key(path: str | os.PathLike) -> str:
     """A file's key in verify.json: the sha256 of its resolved path, never the path itself (a path may come
     from an environment variable, `paths.models_dir=${oc.env:...}`, and such values never reach a cache)."""
-    return hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()
+    return _hashed(str(Path(path).resolve()))
+
+
+def _hashed(resolved: str) -> str:
+    return hashlib.sha256(resolved.encode()).hexdigest()
 
 
 def _keyed(table) -> dict[str, dict]:
@@ -83,14 +87,14 @@ class VerifyCache:
                 self.entries = {}  # a damaged cache is only a slower verify
 
     def get(self, key: FileKey) -> str | None:
-        e = self.entries.get(path_key(key.path))
+        e = self.entries.get(_hashed(key.path))  # FileKey.path is resolved already
         if e and (e["size"], e["mtime_ns"], e["inode"]) == (key.size, key.mtime_ns, key.inode):
             return e["sha256"]
         return None
 
     def put(self, key: FileKey, digest: str) -> None:
         entry = {"size": key.size, "mtime_ns": key.mtime_ns, "inode": key.inode, "sha256": digest}
-        self.entries[path_key(key.path)] = entry
+        self.entries[_hashed(key.path)] = entry
         self.dirty = True
 
     def forget(self, path: str | os.PathLike) -> None:
