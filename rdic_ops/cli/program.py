@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from invoke import Exit, Program
 from invoke.exceptions import ParseError
+from invoke.parser import Parser, ParserContext
 
 from rdic_ops.cli.contract import fail_json
 from rdic_ops.cli.flags import NUMBERS
@@ -24,20 +25,36 @@ from rdic_ops.redact import mask_text
 
 # The core flags `rdic-ops` takes of Invoke's: the others set shell commands' options (--echo, --pty, --hide,
 # --warn-only, --command-timeout, --dry), read an Invoke config file (-f) or tune --list (-D): nothing a task of
-# rdic-ops reads, and each was a way to a traceback (-T nan, -f bad.yaml, -D nan). `invoke` in a checkout keeps
-# Invoke's own: it parses them before it reads tasks.py.
+# rdic-ops reads, and each was a way to a traceback (-T nan, -f bad.yaml, -D nan); --debug, --write-pyc and
+# --prompt-for-sudo-password tune Invoke itself. `rdic-ops --help` lists only these (RdicProgram.initial_context).
+# `invoke` in a checkout keeps Invoke's own: it parses them, and prints its --help, before it reads tasks.py.
 CORE = {"complete", "help", "list", "list-format", "print-completion-script", "version"}
 LIST_FORMATS = ("flat", "nested", "json")
 
 
 class RdicProgram(Program):
+    @property
+    def initial_context(self) -> ParserContext:
+        """The core flags that `rdic-ops --help` lists, completion offers and a task's flags may be mixed with:
+        only those it takes (CORE). `invoke` keeps all of Invoke's (it printed its help before tasks.py loaded)."""
+        if self.binary != "rdic-ops":
+            return super().initial_context
+        return ParserContext(args=[a for a in self.core_args() if a.name in CORE])
+
     def parse_core(self, argv):
         with self._usage():
             super().parse_core(argv)
-            if self.binary == "rdic-ops":
-                given = [a.names[0] for a in self.core[0].args.values() if a.got_value and a.names[0] not in CORE]
-                if given:
-                    raise ParseError(f"--{given[0]} is one of Invoke's own flags, which rdic-ops does not take")
+
+    def parse_core_args(self) -> None:
+        """argv's leading core flags, read against every one of Invoke's: self.args then holds each key Invoke's
+        own code reads, and one of Invoke's that `rdic-ops` does not take is refused by name before Invoke acts on
+        it (-d turned debug logging on first). After a task name only CORE is known (initial_context)."""
+        every = Program.initial_context.fget(self)  # type: ignore[attr-defined]  # Invoke's own property
+        self.core = Parser(initial=every, ignore_unknown=True).parse_argv(self.argv[1:])
+        if self.binary == "rdic-ops":
+            given = [a.name for a in self.core[0].args.values() if a.got_value and a.name not in CORE]
+            if given:
+                raise ParseError(f"--{given[0]} is one of Invoke's own flags, which rdic-ops does not take")
 
     def parse_tasks(self):
         with self._usage():

@@ -1,0 +1,55 @@
+"""`rdic-ops`'s core flags (issue 27, a new user's round): --help and shell completion offer only the core flags
+the program takes (program.CORE); each of Invoke's others is refused, before a task name and after it, as one
+line and exit 2. In-process (support.cli): the parse is the subject, not the process."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from support import cli
+from support.contract_table import check
+
+from rdic_ops.cli.program import CORE
+
+# Invoke's core flags that `rdic-ops` refuses (Program.core_args less CORE), as a user would type them, and each
+# one's long name.
+REFUSED = [
+    (["--echo"], "echo"),
+    (["--pty"], "pty"),
+    (["--hide=both"], "hide"),
+    (["--warn-only"], "warn-only"),
+    (["--prompt-for-sudo-password"], "prompt-for-sudo-password"),
+    (["--write-pyc"], "write-pyc"),
+    (["--debug"], "debug"),
+    (["--dry"], "dry"),
+    (["-T", "5"], "command-timeout"),
+    (["-f", "no-such-invoke.yaml"], "config"),
+    (["-D", "1"], "list-depth"),
+]
+
+
+def _core_section(help_text: str) -> str:
+    return help_text.split("Core options:", 1)[1].split("Subcommands:", 1)[0]
+
+
+def test_help_lists_exactly_the_core_flags_rdic_ops_takes():
+    out = cli.run("--help")
+    assert out.returncode == 0, out.stderr
+    listed = set(re.findall(r"(?m)^  (?:-\w(?: \S+)?, )?--([a-z-]+)", _core_section(out.stdout)))
+    assert listed == CORE, listed ^ CORE
+
+
+def test_completion_offers_exactly_the_core_flags_rdic_ops_takes():
+    out = cli.run("--complete", "--", "rdic-ops", "--")
+    assert out.returncode == 0, out.stderr
+    assert set(out.stdout.split()) == {f"--{name}" for name in CORE}
+
+
+@pytest.mark.parametrize("json_", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("flag, name", REFUSED, ids=[" ".join(r[0]) for r in REFUSED])
+def test_invokes_own_flags_are_refused_before_and_after_a_task(flag, name, json_):
+    more = ["--json"] if json_ else []
+    check(cli.run(*flag, "version", *more), json_, 2, f"--{name} is one of Invoke's own flags")
+    typed = flag[0].split("=")[0]  # after a task name Invoke took it as a core flag and ignored it (exit 0)
+    check(cli.run("version", *flag, *more), json_, 2, f"No idea what '{typed}' is!")
