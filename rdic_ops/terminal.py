@@ -8,6 +8,7 @@ render/ alone, which the front ends call. Nothing here is shown in a log or a pi
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from rdic_ops.redact import mask_text
@@ -31,11 +32,19 @@ def console(stderr: bool = False):
     return Quiet(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
+# The front end that runs may name the commands data speaks of as the user typed them (cli/streams.as_ran: `invoke
+# TASK` -> `rdic-ops TASK`), here, before rich measures a table's cell, as well as on each line it prints.
+NAMED: list[Callable[[str], str]] = []
+
+
 def escape(text: object) -> str:
     """Escape data so rich does not read `[extra]` in a remedy as markup."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(mask_text("" if text is None else str(text)))
+    out = mask_text("" if text is None else str(text))
+    for named in NAMED:
+        out = named(out)
+    return rich_escape(out)
 
 
 @contextmanager

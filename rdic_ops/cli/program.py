@@ -21,6 +21,7 @@ from invoke.parser import Parser, ParserContext
 
 from rdic_ops.cli.contract import fail_json
 from rdic_ops.cli.flags import NUMBERS
+from rdic_ops.cli.streams import use_command
 from rdic_ops.redact import mask_text
 
 # The core flags `rdic-ops` takes of Invoke's: the others set shell commands' options (--echo, --pty, --hide,
@@ -41,6 +42,12 @@ class RdicProgram(Program):
             return super().initial_context
         return ParserContext(args=[a for a in self.core_args() if a.name in CORE])
 
+    def run(self, argv=None, exit: bool = True) -> None:
+        try:
+            super().run(argv, exit)
+        finally:  # the next Program in this process (a test's) names its own command
+            use_command("invoke", {})
+
     def parse_core(self, argv):
         with self._usage():
             super().parse_core(argv)
@@ -57,6 +64,7 @@ class RdicProgram(Program):
                 raise ParseError(f"--{given[0]} is one of Invoke's own flags, which rdic-ops does not take")
 
     def parse_tasks(self):
+        use_command(_binary(self), self.collection.task_names)  # remedies name the command the user ran
         with self._usage():
             self._missing_set_value()
             super().parse_tasks()

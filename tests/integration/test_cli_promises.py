@@ -191,3 +191,26 @@ def test_rdic_ops_and_invoke_list_the_same_tasks():
     assert via_invoke.returncode == 0 and via_script.returncode == 0, via_script.stderr
     assert names(via_invoke.stdout) == names(via_script.stdout) and "fleet.doctor" in names(via_script.stdout)
     assert len((ROOT / "tasks.py").read_text().splitlines()) < 30
+
+
+def test_each_command_names_itself_in_remedies_and_lists_only_flags_it_takes(tmp_path):
+    """The real processes (issue 27, a new user's round): `rdic-ops` (a wheel's user, no tasks.py) is told
+    `rdic-ops TASK` and its --help lists only the core flags it takes; `invoke` from a checkout keeps `invoke TASK`."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rdic_ops.cli.program import CORE
+
+    args = ["config", "--env=local", "--set", "chat.nosuch.x=1"]
+    env = {"RDIC_STATE_DIR": str(tmp_path / "state")}
+    script = str(Path(sys.executable).with_name("rdic-ops"))
+    wheel = subprocess.run([script, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                           env={**__import__("os").environ, **env})
+    checkout = run_invoke(*args, env=env)
+    assert wheel.returncode == checkout.returncode == 2, wheel.stderr + checkout.stderr
+    assert "(`rdic-ops config --env=local` prints them)" in wheel.stderr, wheel.stderr
+    assert "(`invoke config --env=local` prints them)" in checkout.stderr, checkout.stderr
+    shown = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    core = shown.stdout.split("Core options:", 1)[1].split("Subcommands:", 1)[0]
+    assert set(re.findall(r"(?m)^  (?:-\w(?: \S+)?, )?--([a-z-]+)", core)) == CORE, core

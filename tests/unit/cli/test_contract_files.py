@@ -18,7 +18,7 @@ def test_cli_bad_lock_is_exit_2_one_line(tmp_path):
     assert out.returncode == 2, out.stdout + out.stderr
     assert out.stderr.strip() == (f"rdic-ops: {path}: entry gemma3-1b-it-q4_k_m: file gemma-3-1b-it-Q4_K_M.gguf: "
                                   "size must be an integer >= 0 (fix it by hand, or delete the entry and run "
-                                  "invoke models.lock)")
+                                  "rdic-ops models.lock)")  # the command the user ran (cli/streams.as_ran)
     assert json.loads(out.stdout)["exit_code"] == 2
 
 
