@@ -138,11 +138,16 @@ def output_dir(path: str | os.PathLike, flag: str) -> Path:
 def output_file(path: str | os.PathLike, flag: str) -> Path:
     """A file a flag names for output (smoke --junit, plan-memory --plot), written whole by atomic_write: a
     regular file or nothing yet, never a directory, a device or a FIFO (replaced by a rename, /dev/null would be
-    gone); else a UsageError (exit 2) naming the flag, before any work is done."""
-    path = Path(path)
+    gone), in a directory that exists (a mistyped directory is a mistake to report, not one to create: the file
+    would land where nobody looks); else a UsageError (exit 2) naming the flag, before any work is done. ``~`` is
+    the home directory, as the shell would have it (``--plot=~/x.png`` reaches us unexpanded); the path returned
+    is the one to write."""
+    path = Path(path).expanduser()
     if path.exists() and not path.is_file():
         raise UsageError(f"{flag} {path}: {_kind(path.stat().st_mode)}, not a file ({flag} names a file to write)")
     why = _ancestor_problem(path)
     if why:
         raise UsageError(f"{flag} {path}: cannot be created: {why}")
+    if not path.absolute().parent.is_dir():
+        raise UsageError(f"{flag} {path}: no such directory {path.parent} (create it first, or fix the path)")
     return path

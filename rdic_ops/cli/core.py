@@ -80,7 +80,7 @@ def plan_memory(
 
     ctx, parallel = number("ctx", ctx) or 0, number("parallel", parallel)
     if plot:
-        output_file(plot, "--plot")  # a file, never a directory: checked before the plan
+        plot = str(output_file(plot, "--plot"))  # a file in a directory that exists: checked before the plan
     report, comparisons = op.run(
         None if gguf else auto_env(env),
         list(set_ or []),
@@ -156,7 +156,7 @@ def smoke(c, env=None, set_=None, junit="", json_=False):
     from rdic_ops.ops import smoke as smoke_op
 
     if junit:
-        output_file(junit, "--junit")  # a file, never a directory: checked before the suite runs
+        junit = str(output_file(junit, "--junit"))  # a file in a directory that exists: checked before the suite
     cfg = compose_auto(env, set_)  # validates the overrides before the suite runs
     finish([smoke_op.run(cfg.env.name, list(set_ or []), junit or None)], json_, env=cfg.env.name)
 

@@ -50,7 +50,9 @@ def conf(tmp_path):
 
 def test_output_paths_in_process(tmp_path):
     assert fsutil.output_dir(tmp_path / "new" / "dir", "--out") == tmp_path / "new" / "dir"
-    assert fsutil.output_file(tmp_path / "new" / "x.xml", "--junit") == tmp_path / "new" / "x.xml"
+    assert fsutil.output_file(tmp_path / "x.xml", "--junit") == tmp_path / "x.xml"
+    with pytest.raises(UsageError, match="no such directory"):  # a mistyped directory is refused, never made
+        fsutil.output_file(tmp_path / "new" / "x.xml", "--junit")
     with pytest.raises(UsageError, match="--junit /dev/null: a character device, not a file"):
         fsutil.output_file("/dev/null", "--junit")
     with pytest.raises(UsageError, match="cannot be created: /dev/null is not a directory"):
