@@ -38,8 +38,8 @@ def _translate(override: str) -> str:
         )
     if not _KEY.match(key):
         raise ConfigError(f"--set {override!r}: {key!r} is not a config key")
-    role = key.removesuffix(".name").removesuffix(".model")  # ROLE.model.name=NAME: that model's file too
-    if key in (f"{role}.model", f"{role}.model.name") and role in ROLES:
+    role = _picks_model(key)
+    if role:
         if value not in choices("model"):
             raise ConfigError(f"{key}: unknown model {value!r} (choices: {', '.join(choices('model'))})")
         return f"model@{role}.model={value}"
@@ -48,6 +48,19 @@ def _translate(override: str) -> str:
     if value.strip().lower() == "auto" and key in AUTO_SETTINGS:  # chosen from this machine's facts (config/auto.py)
         return f"{key}='{AUTO_SETTINGS[key]}'"
     return f"{key}={value}"
+
+
+def _picks_model(key: str) -> str | None:
+    """The role whose model file ``--set KEY=NAME`` picks (ROLE.model, ROLE.model.name: that model's file too)."""
+    role = key.removesuffix(".name").removesuffix(".model")
+    return role if key in (f"{role}.model", f"{role}.model.name") and role in ROLES else None
+
+
+def _set_here(key: str, override: str) -> bool:
+    """Whether ``--set OVERRIDE`` is where ``key`` got its value: a --set that picks a model's file sets the
+    choice (ROLE.model, ROLE.model.name); every other key below it comes from that file, at its own line."""
+    role = _picks_model(override.split("=", 1)[0].strip())
+    return role is None or key in (f"{role}.model", f"{role}.model.name")
 
 
 def _parsed(override: str, hydra_override: str) -> str:
@@ -92,7 +105,7 @@ def _origin(key: str, overrides: list[str], hydra_overrides: list[str]) -> str:
     """Where a key got its value: the last --set that names it, RDIC_STATE_DIR, or a file:line."""
     from rdic_ops.config.rules import locate
 
-    found = set_by(key, overrides)
+    found = set_by(key, [o for o in overrides if _set_here(key, o)])
     if found:
         return found
     if key == "paths.state_dir" and os.environ.get("RDIC_STATE_DIR") is not None:
@@ -194,10 +207,14 @@ def check(cfg: RootConfig, origin=lambda key: "") -> None:
         if spec.model.kind.value != want:
             raise ConfigError(
                 f"{role}.model: {spec.model.name} is an {spec.model.kind.value} model, the role needs {want}"
+                + _where(origin, f"{role}.model", f"{role}.model.kind")
             )
         train = spec.model.shape.n_ctx_train
         if role != "embedding" and train and spec.num_ctx > train:
-            raise ConfigError(f"{role}.num_ctx: {spec.num_ctx} exceeds {spec.model.name}'s trained context {train}")
+            raise ConfigError(
+                f"{role}.num_ctx: {spec.num_ctx} exceeds {spec.model.name}'s trained context {train}"
+                + _where(origin, f"{role}.num_ctx", f"{role}.model.shape.n_ctx_train")
+            )
         if spec.model.source.value == "ollama" and not spec.model.ollama_tag:
             raise ConfigError(f"{role}.model.ollama_tag: source is ollama but no tag is set")
         if spec.model.ollama_tag:
@@ -213,3 +230,9 @@ def check(cfg: RootConfig, origin=lambda key: "") -> None:
             if not getattr(known, key).strip():
                 raise ConfigError(f"env.known_answer.{key}: must not be empty")
     check_providers(cfg.providers)
+
+
+def _where(origin, *keys: str) -> str:
+    """`` (KEY set in WHERE; ...)``: where each key a rule holds together got its value ('' when none is known)."""
+    said = [f"{key} set in {where}" for key in keys if (where := origin(key))]
+    return f" ({'; '.join(said)})" if said else ""

@@ -3,6 +3,8 @@ was set (the last --set, a file of Hydra's merge order), and how any failure bec
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import yaml
 
@@ -76,7 +78,11 @@ def test_sources_in_merge_order_with_their_packages():
 def test_origin_is_the_last_set_of_that_key_or_a_section_above_it():
     sets = ["chat.model=a", "chat.keep_alive=1", "chat.keep=2", "chat.keep_alive=3"]
     assert C._origin("chat.keep_alive", sets, []) == "--set chat.keep_alive=3"
-    assert C._origin("chat.model.kind", sets, []) == "--set chat.model=a"
+    assert C._origin("chat.model", sets, []) == "--set chat.model=a"  # picking the file is the --set's
+    assert C._origin("chat.model.name", ["chat.model.name=a"], []) == "--set chat.model.name=a"
+    in_file = C._origin("chat.model.kind", sets, [])  # the file's own key: at its line (of the default env here)
+    assert "model/" in in_file and not in_file.startswith("--set"), in_file
+    assert C._origin("chat.model.path", [*sets, "chat.model.path=x"], []) == "--set chat.model.path=x"
     assert C._origin("chat", [" chat =1"], []) == "--set  chat =1"
     assert C._origin("chat.keepx", sets, []) == ""  # no file either: no hydra overrides, no sources
     assert C._origin("chat.keep_alive", ["chat.keep_alive='a=b'"], []) == "--set chat.keep_alive='a=b'"
@@ -150,3 +156,63 @@ def test_one_line_of_a_decode_error_without_a_bad_file(conf):
 
 def test_one_line_of_a_yaml_error_without_a_mark():
     assert files.one_line(yaml.MarkedYAMLError(problem="no mark")) == "no mark"
+
+
+# A model file of its own (issue 27, a new user's round): its values reached through --set chat.model=NAME were
+# said to be "set in --set chat.model=NAME"; they are set in conf/model/NAME.yaml, at their own line.
+TYPO_MODEL = """name: typo-model
+kind: llm
+arch: llama
+params: 0.1M
+quantization: F32
+file_size: {file_size}
+source: generated
+path: typo-model.gguf
+shape: {{n_layer: 2, n_embd: 64, n_head: 4, n_head_kv: 4, head_dim: 16, n_ff: 128, n_vocab: 259,
+        n_ctx_train: {n_ctx_train}}}
+"""
+
+
+@pytest.fixture
+def real_conf(tmp_path, monkeypatch):
+    """A copy of conf/ as CONF_DIR, the working directory above it (messages read conf/...), composed uncached."""
+    shutil.copytree(files.CONF_DIR, tmp_path / "conf")
+    monkeypatch.setattr(files, "CONF_DIR", tmp_path / "conf")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RDIC_CONFIG_CACHE", "0")
+    return tmp_path / "conf"
+
+
+@pytest.mark.parametrize("file_size, n_ctx_train, key, line, says", [
+    ("PASTEDVALUE", 2048, "chat.model.file_size", 6, "could not be converted to Integer"),
+    (0, -7, "chat.model.shape.n_ctx_train", 10, "out of range"),
+])
+def test_a_bad_value_in_a_model_file_a_set_picked_names_the_file_and_line(real_conf, file_size, n_ctx_train, key,
+                                                                          line, says):
+    model = TYPO_MODEL.format(file_size=file_size, n_ctx_train=n_ctx_train)
+    (real_conf / "model" / "typo-model.yaml").write_text(model)
+    with pytest.raises(ConfigError) as err:
+        C.compose("local", ["chat.model=typo-model"])
+    text = str(err.value)
+    assert text.startswith(f"config error: {key}: ") and says in text, text
+    assert text.endswith(f"(set in conf/model/typo-model.yaml:{line})"), text
+    assert "--set" not in text and "PASTEDVALUE" not in text and err.value.exit_code == 2
+
+
+def test_a_model_below_the_context_names_where_both_were_set(real_conf):
+    (real_conf / "model" / "typo-model.yaml").write_text(TYPO_MODEL.format(file_size=0, n_ctx_train=256))
+    with pytest.raises(ConfigError) as err:
+        C.compose("local", ["chat.model=typo-model", "chat.num_ctx=1024"])
+    assert str(err.value) == (
+        "chat.num_ctx: 1024 exceeds typo-model's trained context 256 (chat.num_ctx set in --set chat.num_ctx=1024; "
+        "chat.model.shape.n_ctx_train set in conf/model/typo-model.yaml:10)")
+
+
+def test_an_embedding_model_for_chat_names_the_set_that_picked_it(real_conf):
+    with pytest.raises(ConfigError) as err:
+        C.compose("local", ["chat.model=minilm-l6-v2"])
+    text = (real_conf / "model" / "minilm-l6-v2.yaml").read_text()
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("kind:"))
+    assert str(err.value) == (
+        "chat.model: minilm-l6-v2 is an embedding model, the role needs llm (chat.model set in --set "
+        f"chat.model=minilm-l6-v2; chat.model.kind set in conf/model/minilm-l6-v2.yaml:{line})")
