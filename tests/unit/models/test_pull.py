@@ -1,0 +1,49 @@
+"""models.pull's core (rdic_ops/models/pull.py): one change per distinct model, named by the model; a dry run
+plans without writing even the verify cache; a pull converges and a second one changes nothing."""
+
+import pytest
+
+from rdic_ops.errors import UsageError
+from rdic_ops.models import pull
+from rdic_ops.models.store import cache_for, model_file
+from rdic_ops.plan import Status
+
+from .conftest import tiny
+
+
+def test_one_change_per_distinct_model_named_by_it(cfg):
+    cfg.embedding.model = tiny("emb")
+    plan = pull.plan_pull(cfg, save=False)
+    assert [c.target.split(":")[0] for c in plan.changes] == ["tiny", "emb"]  # chat and extraction share one
+    assert all(
+        c.action == "build" and c.target.startswith(f"{c.target.split(':')[0]}: generated ") for c in plan.changes
+    )
+
+
+def test_only_picks_models_and_an_unknown_name_is_a_usage_error(cfg):
+    assert [c.target.split(":")[0] for c in pull.plan_pull(cfg, ["tiny"], save=False).changes] == ["tiny"]
+    with pytest.raises(UsageError, match=r"--model 'nope' is not a model of env unit \(its models: tiny, emb\)"):
+        pull.plan_pull(cfg, ["nope"], save=False)
+
+
+def test_an_unsafe_model_path_is_refused_before_anything_is_planned(cfg):
+    cfg.chat.model = cfg.extraction.model = tiny(path="../outside.gguf")
+    with pytest.raises(UsageError, match="path '../outside.gguf' is not a safe name"):
+        pull.plan_pull(cfg, ["tiny"], save=False)
+
+
+def test_a_dry_run_changes_nothing_not_even_the_verify_cache(cfg):
+    r = pull.pull(cfg, ["tiny"], dry_run=True)
+    assert r.status is Status.pending and len(r.changes) == 1
+    assert not model_file(cfg, cfg.chat.model).exists() and not cache_for(cfg).path.exists()
+    pull.pull(cfg, ["tiny"])
+    cache_for(cfg).path.unlink()  # the file is there; planning hashes it and would record it
+    assert pull.pull(cfg, ["tiny"], dry_run=True).status is Status.ok
+    assert not cache_for(cfg).path.exists()
+
+
+def test_a_pull_converges_and_a_second_changes_nothing(cfg):
+    r = pull.pull(cfg, ["tiny"])
+    assert r.status is Status.changed and model_file(cfg, cfg.chat.model).exists()
+    again = pull.pull(cfg, ["tiny"])
+    assert again.status is Status.ok and all(c.is_noop for c in again.changes)

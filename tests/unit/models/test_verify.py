@@ -1,0 +1,69 @@
+"""models.verify's core (rdic_ops/models/verify.py): each model re-hashed into one row, where a missing file
+was looked for and why there, and --repair fetching only what is broken."""
+
+from rdic_ops.config.model_spec import ModelSource
+from rdic_ops.config.schema import RuntimeKind
+from rdic_ops.models import verify
+from rdic_ops.models.store import model_file
+from rdic_ops.plan import Status
+
+from .conftest import tiny
+
+
+def test_missing_says_where_it_looked_and_which_setting_named_the_store(cfg, tmp_path, monkeypatch):
+    spec = cfg.chat.model
+    assert verify._missing(cfg, spec) == f"missing: the store {tmp_path / 'models'} does not exist (paths.models_dir)"
+    (tmp_path / "models").mkdir()
+    assert verify._missing(cfg, spec) == f"missing: not at {tmp_path / 'models' / 'tiny.gguf'} (paths.models_dir)"
+    cfg.env.runtime.kind = RuntimeKind.ollama
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "models"))
+    ospec = tiny("q", source=ModelSource.ollama, ollama_tag="qwen3:0.6b", path=None)
+    assert verify._missing(cfg, ospec).endswith("(OLLAMA_MODELS)")
+    cfg.env.runtime.ollama.models_dir = str(tmp_path / "elsewhere")
+    assert verify._missing(cfg, ospec) == (
+        f"missing: the store {tmp_path / 'elsewhere'} does not exist (env.runtime.ollama.models_dir)"
+    )
+
+
+def test_every_model_is_a_row_and_the_message_names_the_first_problem(cfg):
+    r = verify.verify(cfg)
+    assert r.status is Status.failed and [c.name for c in r.checks] == ["tiny", "emb"]
+    assert [c.status for c in r.checks] == [Status.failed, Status.failed]
+    assert r.message == "2 problem(s): tiny: missing (not on disk); also emb"
+    assert r.remedy == "invoke models.verify --repair"
+    assert "emb.gguf: missing" in r.checks[1].found  # a local file: the source's own words
+
+
+def test_an_ollama_store_that_does_not_exist_is_named_with_its_setting(cfg, tmp_path):
+    cfg.env.runtime.kind = RuntimeKind.ollama
+    cfg.env.runtime.ollama.models_dir = str(tmp_path / "no-store")
+    cfg.chat.model = cfg.extraction.model = tiny("q", source=ModelSource.ollama, ollama_tag="qwen3:0.6b", path=None)
+    r = verify.verify(cfg, only=["q"])
+    assert (
+        r.checks[0].found
+        == f"missing: the store {tmp_path / 'no-store'} does not exist (env.runtime.ollama.models_dir)"
+    )
+    assert r.remedy.startswith("point that setting at the model store")
+
+
+def test_repair_fetches_what_is_broken_and_reports_it_changed(cfg):
+    cfg.embedding.model = tiny("emb")
+    r = verify.verify(cfg, only=["tiny"], repair=True)
+    assert r.status is Status.changed and r.message == "1 checked, 1 repaired"
+    assert r.checks[0].status is Status.ok and r.checks[0].found.startswith("repaired: missing")
+    assert model_file(cfg, cfg.chat.model).exists() and not model_file(cfg, cfg.embedding.model).exists()
+    ok = verify.verify(cfg, only=["tiny"])
+    assert ok.status is Status.ok and ok.message == "1 checked" and ok.changes == []
+
+
+def test_a_corrupted_file_is_found_with_full_and_repaired(cfg):
+    cfg.embedding.model = tiny("emb")
+    verify.verify(cfg, repair=True)
+    path = model_file(cfg, cfg.chat.model)
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    r = verify.verify(cfg, full=True)
+    assert r.status is Status.failed and r.checks[0].found.startswith("corrupted")
+    assert r.remedy == "invoke models.verify --repair" and r.checks[1].status is Status.ok
+    assert verify.verify(cfg, full=True, repair=True).status is Status.changed
+    assert path.read_bytes() == data
