@@ -1,0 +1,140 @@
+"""The chat benchmark's bookkeeping (rdic_ops/bench/runner.py): runs recorded (a failed load or answer as
+failed, the others kept), the partial log gone once raw.jsonl is whole, medians per model, the artifacts and
+the outcome for the env's two roles. The engine and the plot are faked: no model is loaded, no matplotlib."""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from rdic_ops.bench import runner
+from rdic_ops.bench.rate import FIELDS
+from rdic_ops.errors import StepFailed, UsageError
+
+QS = [{"id": "q1", "turns": ["Was ist eine SPS?"]}, {"id": "q2", "turns": ["Was ist OB1?"]}]
+
+
+def cfg(name):
+    return SimpleNamespace(chat=SimpleNamespace(model=SimpleNamespace(name=name)))
+
+
+@pytest.fixture
+def bench(monkeypatch):
+    """Two models: `fast` answers (q2's second run fails), `broken` fails to load."""
+    asked = []
+
+    def engine(c, max_tokens):
+        name = c.chat.model.name
+        if name == "broken":
+            raise StepFailed("broken: no such file")
+        n = iter(range(100))
+
+        def ask(q):
+            asked.append((name, q))
+            i = next(n)
+            if i == 4:  # warm-up, q1 x2, q2 x2: q2's second run
+                raise StepFailed("answer: timed out")
+            return {
+                "answer": f"a{i}",
+                "ttft_s": 0.1 * i,
+                "prompt_tokens": 10,
+                "eval_tokens": 20,
+                "prompt_tps": 100.0,
+                "gen_tps": 10.0 * i,
+                "delivered_tps": 9.0,
+                "counters": {},
+            }
+
+        return 1.5, ask, lambda: asked.append((name, "closed")), {"server": "fake"}
+
+    monkeypatch.setattr(runner, "sweep", lambda env, overrides, models: [cfg(m) for m in models])
+    monkeypatch.setattr(runner, "_engine", engine)
+    monkeypatch.setattr(runner, "plot", lambda path, summary: path.write_bytes(b"png"))
+    return asked
+
+
+def test_a_sweep_records_every_run_and_writes_the_artifacts(bench, tmp_path):
+    out, results, summary = runner.run("local", [], ["fast", "broken"], questions=QS, runs=2, out_dir=tmp_path / "r")
+    assert [(r.model, r.question, r.run, r.ok) for r in results] == [
+        ("fast", "q1", 0, True),
+        ("fast", "q1", 1, True),
+        ("fast", "q2", 0, True),
+        ("fast", "q2", 1, False),
+        ("broken", "q1", 0, False),
+        ("broken", "q2", 0, False),
+    ]
+    assert results[3].error == "answer: timed out" and results[4].error == "load: broken: no such file"
+    assert bench[-1] == ("fast", "closed") and len(bench) == 6  # warm-up + 4 runs, then closed
+    raw = [json.loads(line) for line in (out / "raw.jsonl").read_text().splitlines()]
+    assert len(raw) == 6 and not (out / "raw.jsonl.partial").exists()
+    s = summary["fast"]
+    assert (s["load_s"], s["runs"], s["failed"], s["engine"]) == (1.5, 4, 1, {"server": "fake"})
+    assert s["gen_tps"] == {"median": 20.0, "min": 10.0, "max": 30.0}
+    assert (summary["broken"]["runs"], summary["broken"]["failed"], summary["broken"]["load_s"]) == (2, 2, None)
+    sheet = (out / "ratings.csv").read_text().splitlines()
+    assert sheet[0] == ",".join(FIELDS) and sheet[1:] == ["fast,q1,0,a1,", "fast,q2,0,a3,"]
+    md = (out / "summary.md").read_text()
+    assert md.splitlines()[2].startswith("| fast | 1.50 | 0.200 |") and md.splitlines()[2].endswith("| 1/4 |")
+    assert json.loads((out / "summary.json").read_text())["fast"]["failed"] == 1 and (out / "plot.png").exists()
+
+
+def test_fewer_than_one_run_is_a_usage_error(bench, tmp_path):
+    with pytest.raises(UsageError, match="--runs must be at least 1"):
+        runner.run("local", [], ["fast"], questions=QS, runs=0, out_dir=tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+
+
+def test_summarize_counts_failures_and_leaves_a_model_without_results_empty():
+    R = runner.Run
+    results = [
+        R("m", "q1", 0, True, ttft_s=0.5, gen_tps=10.0, peak_vram_mib=900.0),
+        R("m", "q1", 1, True, ttft_s=0.7, gen_tps=14.0, peak_vram_mib=1100.0),
+        R("m", "q2", 0, False, error="x"),
+        R("dead", "q1", 0, False, error="load: x"),
+    ]
+    s = runner.summarize(results, {"m": 2.0})
+    assert s["m"]["ttft_s"] == {"median": 0.6, "min": 0.5, "max": 0.7} and s["m"]["peak_vram_mib"] == 1100.0
+    assert (s["m"]["runs"], s["m"]["failed"]) == (3, 1)
+    assert s["dead"]["gen_tps"] == {"median": None, "min": None, "max": None} and s["dead"]["load_s"] is None
+    assert s["dead"]["peak_vram_mib"] is None
+
+
+def test_measure_takes_the_client_s_and_the_runtime_s_figures():
+    from rdic_ops.runtime.base import Generation
+
+    g = Generation(
+        "Antwort",
+        ttft_s=0.2,
+        total_s=1.2,
+        prompt_tokens=8,
+        eval_tokens=30,
+        prompt_s=0.1,
+        eval_s=1.0,
+        raw={"n": 1},
+        delivered=11,
+    )
+    m = runner.measure(g)
+    assert m == {
+        "answer": "Antwort",
+        "ttft_s": 0.2,
+        "prompt_tokens": 8,
+        "eval_tokens": 30,
+        "prompt_tps": 80.0,
+        "gen_tps": 30.0,
+        "delivered_tps": 10.0,
+        "counters": {"n": 1},
+    }
+
+
+def test_the_outcome_is_extraction_s_model_against_chat_s():
+    c = SimpleNamespace(
+        extraction=SimpleNamespace(model=SimpleNamespace(name="g")),
+        chat=SimpleNamespace(model=SimpleNamespace(name="l")),
+    )
+    med = lambda v: {"gen_tps": {"median": v}}
+    assert runner.recommend(c, {"g": med(5.0), "l": med(10.0)})[0] == "keep"
+    assert runner.recommend(c, {"g": med(8.0), "l": med(10.0)})[0] == "undecided"
+    assert runner.recommend(c, {"g": med(8.0), "l": med(10.0)}, {"g": 4.0, "l": 3.5})[0] == "one-model"
+    assert runner.recommend(c, {"g": med(8.0), "l": med(10.0)}, {"g": 3.0, "l": 3.5})[0] == "hybrid"
+    c.chat.model.name = "g"
+    assert runner.default_models(c) == ["g"]
