@@ -1,0 +1,36 @@
+"""The embedding benchmark's table (rdic_ops/render/bench.py), printed to a string."""
+
+import io
+from types import SimpleNamespace
+
+from rich.console import Console
+
+from rdic_ops.render.bench import print_embedding_bench
+
+
+def test_one_row_per_backend_batch_and_length_with_parity_or_a_dash():
+    o = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
+    rows = [
+        SimpleNamespace(
+            backend="sentence_transformers",
+            batch_size=32,
+            max_seq_length=256,
+            texts_per_s=123.456,
+            parity_min=0.9999876,
+            note="",
+        ),
+        SimpleNamespace(
+            backend="llamacpp",
+            batch_size=8,
+            max_seq_length=128,
+            texts_per_s=50.0,
+            parity_min=None,
+            note="[gpu] skipped",
+        ),
+    ]
+    print_embedding_bench(rows, 64, out=o)
+    text = o.file.getvalue()
+    assert "embeddings on this machine (64 texts)" in text
+    assert "sentence_transformers" in text and "123.5" in text and "0.999988" in text
+    lines = [ln for ln in text.splitlines() if "llamacpp" in ln]
+    assert lines and " - " in lines[0] and "[gpu] skipped" in lines[0]  # a note is data, not markup

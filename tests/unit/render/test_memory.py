@@ -1,0 +1,118 @@
+"""The memory plan as people read it (rdic_ops/render/memory.py), printed to a string: a row per resident
+model, on-demand loads with their verdict, the verdict against the budget, the advice with the --set that
+applies it, and the estimate beside llama.cpp's; data never read as markup."""
+
+import io
+from types import SimpleNamespace
+
+from rich.console import Console
+
+from rdic_ops.memory.compare import OracleComparison
+from rdic_ops.memory.estimate import KvCache, ModelMemory
+from rdic_ops.memory.planner import Recommendation
+from rdic_ops.memory.residency import OnDemand
+from rdic_ops.render.memory import print_fit, print_oracle
+from rdic_ops.units import GiB, MiB
+
+
+def out() -> Console:
+    return Console(file=io.StringIO(), width=250, color_system=None, highlight=False)
+
+
+def mem(weights_mib, kv_mib, n_ctx=4096, gpu_layers=0, n_layer=0):
+    m = ModelMemory(
+        "m",
+        n_ctx,
+        weights_mib * MiB,
+        KvCache(streams=1 if kv_mib else 0),
+        100 * MiB,
+        0,
+        gpu_layers=gpu_layers,
+        n_layer=n_layer,
+    )
+    m.kv.bytes = kv_mib * MiB
+    return m
+
+
+def row(model, roles, where="gpu", warnings=(), **kw):
+    return SimpleNamespace(model=model, roles=roles, where=where, memory=mem(**kw), load_s=2.0, warnings=list(warnings))
+
+
+def report(**kw):
+    base = dict(
+        env="rtx3060",
+        budget_name="VRAM",
+        budget=6 * GiB,
+        used=5 * GiB,
+        headroom=1 * GiB,
+        fits=True,
+        note="",
+        rows=[
+            row(
+                "gemma[bold]",
+                ["extraction", "chat"],
+                weights_mib=4000,
+                kv_mib=500,
+                gpu_layers=34,
+                n_layer=34,
+                warnings=["n_layer 34 in the GGUF, 26 in conf/model"],
+            )
+        ],
+        on_demand=[],
+        recommendations=[],
+    )
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_the_resident_set_its_warnings_and_the_verdict():
+    o = out()
+    print_fit(report(), out=o)
+    text = o.file.getvalue()
+    assert "memory plan: env rtx3060 - resident set" in text and "gemma[bold]" in text  # not read as markup
+    assert "gpu 34/34 layers" in text and "extraction,chat" in text and "~2.0 s" in text
+    assert "warning gemma[bold]: n_layer 34 in the GGUF, 26 in conf/model (the GGUF wins)" in text
+    assert "VRAM: resident set 5.00 GiB of 6.00 GiB, headroom 1.00 GiB -> fits" in text
+
+
+def test_a_plan_that_does_not_fit_shows_the_levers_with_their_set():
+    o = out()
+    rec = Recommendation(
+        1, "q8_0 KV cache", "halves the KV cache", ["env.runtime.ollama.kv_cache_type=q8_0"], 5 * GiB, True
+    )
+    print_fit(report(fits=False, headroom=-GiB, recommendations=[rec], note="budget from NVML"), out=o)
+    text = o.file.getvalue()
+    assert "-> does not fit (budget from NVML)" in text
+    assert "what to change (cheapest first" in text and "--set env.runtime.ollama.kv_cache_type=q8_0" in text
+
+
+def test_on_demand_loads_say_where_they_go():
+    od = OnDemand(
+        row("llama", ["chat"], weights_mib=2000, kv_mib=200),
+        need=3 * GiB,
+        left=1 * GiB,
+        budget=6 * GiB,
+        load_s=1.5,
+        evicts=["gemma"],
+        reload_s=3.0,
+    )
+    o = out()
+    print_fit(report(on_demand=[od]), out=o)
+    text = o.file.getvalue()
+    assert "on demand - loaded when a request needs it" in text and "evicts gemma to load" in text
+
+
+def test_a_file_plan_has_no_verdict_and_a_cpu_row_no_layers():
+    o = out()
+    print_fit(
+        report(budget_name="file", rows=[row("emb", ["embedding"], where="cpu", weights_mib=100, kv_mib=0)]), out=o
+    )
+    text = o.file.getvalue()
+    assert "memory plan: file rtx3060" in text and "resident set" not in text and "fits" not in text
+    assert " cpu " in text and "layers" not in text
+
+
+def test_the_estimate_beside_llama_cpp():
+    o = out()
+    print_oracle([OracleComparison("tiny", 2048, 64 * MiB, 66 * MiB, 990 * MiB, 1000 * MiB)], o)
+    text = o.file.getvalue()
+    assert "estimate vs llama.cpp" in text and "tiny" in text and "-1.0%" in text and "2048" in text
