@@ -1,0 +1,126 @@
+"""`invoke doctor` (rdic_ops/ops/doctor.py): this machine's facts, built by hand, against an env: the GPU and
+its VRAM, the OS, WSL2 and the Windows host behind it, RAM and cores, disk for the models still to fetch, and
+the runtime (Ollama's answer faked at facts.ollama_api)."""
+
+import copy
+
+import pytest
+from support.env_facts import NO_GPU, facts
+
+from rdic_ops.config.compose import compose
+from rdic_ops.facts import ollama_api
+from rdic_ops.facts.hardware import AppleFacts, GpuFact, NvidiaFacts, WslFacts
+from rdic_ops.ops import doctor
+from rdic_ops.plan import Status
+from rdic_ops.units import GiB
+
+
+@pytest.fixture(scope="module")
+def envs():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RDIC_CONFIG_CACHE", "0")
+        return {name: compose(name) for name in ("rtx3060", "m_series_max")}
+
+
+@pytest.fixture(autouse=True)
+def ollama_up(monkeypatch):
+    """Ollama answers (a test that says otherwise sets its own)."""
+    monkeypatch.setattr(ollama_api, "server", lambda host: ollama_api.ServerFacts(host, "0.9.0"))
+
+
+@pytest.fixture
+def rtx(envs, tmp_path):
+    cfg = copy.deepcopy(envs["rtx3060"])
+    cfg.env.runtime.ollama.models_dir = str(tmp_path / "ollama")
+    return cfg
+
+
+def gpu(name="NVIDIA GeForce RTX 3060 Laptop GPU", vram_gib=6.0):
+    return NvidiaFacts(True, driver="560.1", gpus=[GpuFact(0, name, int(vram_gib * GiB), int(5 * GiB), "560.1")])
+
+
+def by_name(rows):
+    return {c.name: c for c in rows}
+
+
+def laptop(**kw):
+    f = facts(ram_gib=16, nvidia=kw.pop("nvidia", gpu()))
+    f.cpu_cores = kw.pop("cores", 16)
+    f.wsl = kw.pop("wsl", WslFacts("Ubuntu", True, 16 * GiB, 16))
+    f.disk_free = kw.pop("disk_free", 500 * GiB)
+    return f
+
+
+def test_the_laptop_it_was_written_for_passes(rtx):
+    rows = by_name(doctor.checks(rtx, laptop()))
+    assert rows["gpu"].status is Status.ok and rows["gpu"].found.startswith("NVIDIA GeForce RTX 3060 Laptop GPU, 6")
+    assert rows["wsl2"].found == "WSL2 Ubuntu (host 16.0 GiB, 16 logical CPUs)" and rows["os"].status is Status.ok
+    assert rows["disk"].status is Status.ok and rows["ram"].found.startswith("host 16.0 GiB; VM 16.0 GiB total")
+
+
+@pytest.mark.parametrize(
+    ("f", "status", "found"),
+    [
+        (laptop(nvidia=NO_GPU), Status.failed, "none: no driver"),
+        (laptop(nvidia=gpu(vram_gib=4)), Status.failed, "NVIDIA GeForce RTX 3060 Laptop GPU, 4"),
+        (laptop(nvidia=gpu("NVIDIA RTX A2000", 6)), Status.warn, "NVIDIA RTX A2000, 6"),
+    ],
+)
+def test_the_gpu_missing_too_small_or_another_model(rtx, f, status, found):
+    row = by_name(doctor.checks(rtx, f))["gpu"]
+    assert row.status is status and row.found.startswith(found) and row.remedy
+
+
+def test_fewer_cores_and_less_ram_are_warnings_not_failures(rtx):
+    f = laptop(cores=4, wsl=None)
+    f.ram_total = 8 * GiB
+    rows = by_name(doctor.checks(rtx, f))
+    assert rows["cpu"].status is Status.warn and rows["ram"].status is Status.warn
+    assert rows["wsl2"].status is Status.failed and rows["wsl2"].found == "not WSL"
+
+
+def test_disk_counts_only_models_still_to_fetch(rtx):
+    rows = by_name(doctor.checks(rtx, laptop(disk_free=1 * GiB)))
+    assert rows["disk"].status is Status.failed and "free disk space" in rows["disk"].remedy
+    assert by_name(doctor.checks(rtx, laptop(disk_free=None)))["disk"].status is Status.warn
+
+
+def test_ollama_that_answers_or_not(rtx, monkeypatch):
+    monkeypatch.setattr(ollama_api, "server", lambda host: ollama_api.ServerFacts(host, "0.9.0"))
+    assert by_name(doctor.checks(rtx, laptop()))["runtime"].found == "Ollama 0.9.0"
+    monkeypatch.setattr(ollama_api, "server", lambda host: ollama_api.ServerFacts(host, None, "ConnectError"))
+    row = by_name(doctor.checks(rtx, laptop()))["runtime"]
+    assert (row.status, row.found) == (Status.failed, "not reachable (ConnectError)")
+
+
+def test_an_apple_profile_on_a_mac_and_elsewhere(envs):
+    cfg = envs["m_series_max"]
+    mac = facts(ram_gib=128, machine="arm64")
+    mac.system, mac.apple = "Darwin", AppleFacts("Apple M2 Max", 128 * GiB, 96 * GiB)
+    row = by_name(doctor._gpu_checks(cfg, mac))["gpu"]
+    assert row.status is Status.ok and row.found == "Apple M2 Max, 128.0 GiB, Metal budget 96.0 GiB"
+    assert by_name(doctor._gpu_checks(cfg, facts()))["gpu"].found == "not Apple Silicon (Linux x86_64)"
+
+
+def test_a_cpu_profile_mentions_a_gpu_it_does_not_use(envs, rtx):
+    rtx.env.hardware.gpu_vendor = type(rtx.env.hardware.gpu_vendor)("none")
+    (row,) = doctor._gpu_checks(rtx, laptop())
+    assert (row.status, row.found) == (Status.ok, "NVIDIA GeForce RTX 3060 Laptop GPU present (unused by this profile)")
+    assert doctor._gpu_checks(rtx, laptop(nvidia=NO_GPU))[0].found == "no GPU (no driver)"
+
+
+def test_a_module_check_finds_without_importing():
+    assert doctor._module_check("x", "json", "r").found == "installed"
+    missing = doctor._module_check("x", "no_such_module_rdic", "pip install it")
+    assert (missing.status, missing.remedy) == (Status.failed, "pip install it")
+
+
+def test_a_model_already_in_the_store_needs_no_disk(rtx, tmp_path):
+    store = tmp_path / "ollama"
+    store.mkdir()
+    for role in ("chat", "extraction", "embedding"):
+        m = getattr(rtx, role).model
+        m.path = f"{m.name}.gguf"
+        (store / m.path).write_bytes(b"")
+    row = by_name(doctor.checks(rtx, laptop(disk_free=0)))["disk"]
+    assert (row.status, row.expected) == (Status.ok, ">= 0.0 GiB for models")

@@ -1,0 +1,99 @@
+"""migrate-model after the edits (rdic_ops/ops/migrate_verify.py): leftovers as one row, the verification run
+or the row that says why not, the model link recorded in the journal by device and inode, and the step's
+verdict (a failed row fails it, a pending download is a warning that keeps the code). The model fetch and the
+probe's run are faked at their modules."""
+
+import pytest
+from support.migration_specs import spec
+
+from rdic_ops.migration import model as M
+from rdic_ops.migration import probe
+from rdic_ops.migration.edits import Leftover
+from rdic_ops.migration.journal import Journal
+from rdic_ops.ops import migrate_verify as V
+from rdic_ops.plan import Check, Status, StepResult
+
+UNDO = "invoke migrate-model --rollback --target=proj"
+
+
+def test_leftovers_are_one_row_the_allowed_ones_counted_apart():
+    assert V.leftover_check(spec(), []).found == "none"
+    ok = V.leftover_check(spec(), [Leftover("r.md", 1, "old", allowed=True)])
+    assert (ok.status, ok.found) == (Status.ok, "none (1 allowed by the migration)")
+    found = [Leftover(f"f{i}.py", i, "old-8b.gguf") for i in range(14)] + [Leftover("r.md", 1, "x", allowed=True)]
+    c = V.leftover_check(spec(), found)
+    assert c.status is Status.warn and c.found.startswith("14 (1 allowed by the migration): f0.py:0: old-8b.gguf; ")
+    assert c.found.count(";") == 11 and "f12.py" not in c.found  # at most 12 shown
+
+
+def test_verification_rows_when_not_run(tmp_path):
+    j = Journal(tmp_path / "j", tmp_path)
+    assert V._verification(spec(verify=["pytest"]), tmp_path, j, run=False, skip_verify=True)[0].found == (
+        "not run: --skip-verify"
+    )
+    assert V._verification(spec(verify=["pytest"]), tmp_path, j, run=False, skip_verify=False)[0].found == (
+        "not run: the model is not here yet"
+    )
+    none = V._verification(spec(verify=[]), tmp_path, j, run=True, skip_verify=False)[0]
+    assert (none.name, none.status) == ("loads", Status.warn) and none.remedy.startswith("add verify")
+
+
+def test_a_verification_run_is_kept_in_the_journal_for_status(tmp_path, monkeypatch):
+    j = Journal(tmp_path / "j", tmp_path)
+    rows = [Check("test: pytest", Status.ok), Check("loads", Status.ok, "", "llama_cpp new-12b.gguf n_ctx=32768")]
+    monkeypatch.setattr(probe, "run_verify", lambda s, root, path: rows)
+    monkeypatch.setattr(V.git, "tree_state", lambda root: "abc123")
+    assert V._verification(spec(verify=["pytest"]), tmp_path, j, run=True, skip_verify=False) == rows
+    kept = j.read()["verify"]
+    assert (kept["tree"], kept["passed"], kept["loads"]) == ("abc123", True, "llama_cpp new-12b.gguf n_ctx=32768")
+
+
+def test_placed_links_are_recorded_with_device_and_inode(tmp_path, monkeypatch):
+    root = tmp_path / "proj"
+    (root / "models").mkdir(parents=True)
+    link = root / "models" / "new.gguf"
+    link.write_bytes(b"GGUF")
+    j = Journal(tmp_path / "j", root)
+    monkeypatch.setattr(M, "fetch", lambda cfg, s, model, where: (Check("model", Status.ok), [link]))
+    assert V._place_model(None, spec(), root, j, object(), [link]).status is Status.ok
+    st = link.lstat()
+    assert j.read()["placed"] == ["models/new.gguf"] and j.read()["placed_ids"] == {
+        "models/new.gguf": [st.st_dev, st.st_ino]
+    }
+    assert j.placed_here("models/new.gguf")
+
+
+@pytest.mark.parametrize(
+    ("rows", "status", "message", "remedy"),
+    [
+        (
+            [Check("tests", Status.failed, "", "exit 1", "fix the project's tests")],
+            Status.failed,
+            "tests: exit 1 (3 file(s) edited)",
+            f"fix the project's tests; or undo: {UNDO}",
+        ),
+        (
+            [Check("model", Status.warn, "", "pending", "later")],
+            Status.changed,
+            "code migration complete (3 file(s) edited); model download pending",
+            f"re-run when the model can be fetched; or undo: {UNDO}",
+        ),
+        (
+            [Check("leftovers", Status.warn, "", "2: a.py:1", "review each")],
+            Status.changed,
+            "3 edits; leftovers: 2: a.py:1",
+            f"review each; or undo: {UNDO}",
+        ),
+        ([Check("leftovers", Status.ok)], Status.changed, "3 edits", ""),
+    ],
+)
+def test_the_step_s_verdict(rows, status, message, remedy):
+    r = V._conclude(StepResult("migrate-model", Status.changed, message="3 edits"), rows, 3, UNDO)
+    assert (r.status, r.message, r.remedy) == (status, message, remedy)
+
+
+def test_a_warning_turns_an_ok_step_into_warn():
+    r = V._conclude(
+        StepResult("migrate-model", Status.ok, message="0 edits"), [Check("x", Status.warn, "", "y")], 0, UNDO
+    )
+    assert r.status is Status.warn

@@ -1,0 +1,132 @@
+"""`invoke plan-memory` and setup's memory step (rdic_ops/ops/plan_memory.py): flags as overrides, a --ctx
+past a file's training refused, each row a check, an on-demand swap the hybrid route covers, the cheapest
+lever that fits as the remedy, and exit 1 only for an env that does not fit. The planner is faked for the
+step (its arithmetic is tests/unit/memory/'s)."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from rdic_ops.config.model_spec import ModelShape
+from rdic_ops.config.schema import RootConfig
+from rdic_ops.errors import UsageError
+from rdic_ops.memory import planner
+from rdic_ops.memory.estimate import KvCache, ModelMemory
+from rdic_ops.memory.planner import Recommendation
+from rdic_ops.memory.residency import OnDemand
+from rdic_ops.ops import plan_memory
+from rdic_ops.plan import Status
+from rdic_ops.units import GiB
+
+
+def test_flags_become_overrides_of_every_llm_role_and_both_runtimes():
+    assert plan_memory.overrides_for(0, "") == []
+    assert plan_memory.overrides_for(8192, "q8_0") == [
+        "extraction.num_ctx=8192",
+        "chat.num_ctx=8192",
+        "env.runtime.kv_cache_type=q8_0",
+        "env.runtime.ollama.kv_cache_type=q8_0",
+        "env.runtime.flash_attention=true",
+        "env.runtime.ollama.flash_attention=true",
+    ]
+
+
+def test_bad_numbers_and_a_context_past_the_file_s_training(tmp_path):
+    with pytest.raises(UsageError, match="--ctx must be >= 1 and --parallel >= 1"):
+        plan_memory.run("local", [], ctx=-1)
+    with pytest.raises(UsageError):
+        plan_memory.run("local", [], parallel=0)
+    from rdic_ops.gguf import write
+
+    path = tmp_path / "m.gguf"
+    write.write(
+        path,
+        "llama",
+        ModelShape(n_layer=1, n_embd=8, n_head=1, n_head_kv=1, head_dim=8, n_ff=8, n_vocab=259, n_ctx_train=64),
+        data="sparse",
+        name="m",
+    )
+    with pytest.raises(UsageError, match=rf"^--ctx=65: above the trained context of {path} \(64 tokens; "):
+        plan_memory.run("local", [], ctx=65, gguf=str(path))
+    report, comparisons = plan_memory.run("local", [], ctx=64, gguf=str(path))
+    assert report.rows[0].memory.n_ctx == 64 and comparisons == []
+
+
+def mem(total_gib, gpu_gib):
+    m = ModelMemory("m", 4096, int(total_gib * GiB), KvCache(streams=1), 0, 0, gpu_layers=1)
+    m.gpu_weights = int(gpu_gib * GiB)
+    return m
+
+
+def row(model, roles, where="gpu", total=4.0):
+    return SimpleNamespace(model=model, roles=roles, where=where, memory=mem(total, total if where == "gpu" else 0))
+
+
+@pytest.fixture
+def fake_plan(monkeypatch):
+    state = {}
+
+    def plan_env(cfg):
+        base = dict(
+            budget_name="VRAM",
+            budget=6 * GiB,
+            used=4 * GiB,
+            headroom=2 * GiB,
+            note="",
+            fits=True,
+            rows=[row("gemma", ["extraction"]), row("bge", ["embedding"], "cpu", 1.0)],
+            on_demand=state.get("on_demand", []),
+            recommendations=state.get("recs", []),
+        )
+        return SimpleNamespace(**{**base, **state.get("over", {})})
+
+    monkeypatch.setattr(planner, "plan_env", plan_env)
+    return state
+
+
+def test_the_step_makes_a_row_per_model_and_says_it_fits(fake_plan):
+    r = plan_memory.step(RootConfig())
+    assert r.status is Status.ok and r.message == "fits; VRAM: resident set 4.00 GiB of 6.00 GiB, headroom 2.00 GiB"
+    assert [(c.name, c.expected) for c in r.checks] == [
+        ("extraction: gemma", "resident, gpu"),
+        ("embedding: bge", "on the CPU (host RAM)"),
+    ]
+    assert r.checks[0].found == "4.00 GiB (4.00 GiB on the accelerator)"
+
+
+def test_an_evicting_chat_model_is_fine_on_the_hybrid_route_and_a_warning_without(fake_plan):
+    od = OnDemand(row("llama", ["chat"]), need=4 * GiB, left=2 * GiB, budget=6 * GiB, load_s=1.0, evicts=["gemma"])
+    fake_plan["on_demand"] = [od]
+    cfg = RootConfig()
+    cfg.routing.enabled, cfg.extraction.resident = True, True
+    covered = plan_memory.step(cfg).checks[-1]
+    assert covered.status is Status.ok and covered.found.endswith(
+        "routing sends chat to the resident model while it is warm"
+    )
+    cfg.routing.enabled = False
+    warned = plan_memory.step(cfg).checks[-1]
+    assert warned.status is Status.warn and warned.remedy.startswith("enable routing")
+    fake_plan["on_demand"] = [OnDemand(row("big", ["chat"]), need=9 * GiB, left=2 * GiB, budget=6 * GiB, load_s=1.0)]
+    assert plan_memory.step(cfg).checks[-1].status is Status.failed
+
+
+def test_a_plan_that_does_not_fit_names_the_cheapest_lever_that_does(fake_plan):
+    fake_plan["over"] = {"fits": False, "used": 7 * GiB, "headroom": -GiB}
+    fake_plan["recs"] = [
+        Recommendation(1, "q8_0 KV cache", "", ["a=1"], 7 * GiB, False),
+        Recommendation(2, "context 2048", "", ["chat.num_ctx=2048", "extraction.num_ctx=2048"], 5 * GiB, True),
+    ]
+    r = plan_memory.step(RootConfig())
+    assert r.status is Status.failed and r.message.startswith("does not fit; VRAM: resident set 7.00 GiB")
+    assert r.remedy == "context 2048: --set chat.num_ctx=2048 --set extraction.num_ctx=2048"
+    fake_plan["recs"] = []
+    assert plan_memory.step(RootConfig()).remedy == "see invoke plan-memory for what to change"
+
+
+def test_only_an_env_that_does_not_fit_exits_1():
+    over = SimpleNamespace(fits=False, used=7 * GiB, budget=6 * GiB, budget_name="VRAM")
+    assert plan_memory.verdict(over, gguf=False) == (
+        "the env's resident models do not fit: 7.00 GiB needed of VRAM 6.00 GiB (see 'what to change')"
+    )
+    assert plan_memory.verdict(over, gguf=True) == ""
+    assert plan_memory.verdict(SimpleNamespace(fits=True), gguf=False) == ""

@@ -1,0 +1,127 @@
+"""`invoke preload` (rdic_ops/ops/preload.py) around its pure plan (test_plan_tables.py has plan_preload's
+rows): which models the env keeps loaded, what the runtime holds read through the Runtime interface only, and
+a preload that converges and a second run that changes nothing. The runtime is a stand-in object."""
+
+import copy
+
+import pytest
+
+from rdic_ops.config.compose import compose
+from rdic_ops.config.schema import EmbeddingBackend, RuntimeKind
+from rdic_ops.errors import StepFailed
+from rdic_ops.ops import preload
+from rdic_ops.plan import Status
+from rdic_ops.runtime.base import Resident
+
+
+@pytest.fixture(scope="module")
+def rtx3060():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RDIC_CONFIG_CACHE", "0")
+        return compose("rtx3060")
+
+
+@pytest.fixture
+def cfg(rtx3060):
+    return copy.deepcopy(rtx3060)
+
+
+def test_targets_are_the_resident_llm_roles_merged_by_model_and_context(cfg):
+    (t,) = preload.targets(cfg)  # chat is on demand; bge-m3 is sentence-transformers
+    assert (t.roles, t.name, t.num_ctx) == (["extraction"], "gemma3:4b-it-q8_0", 4096)
+    cfg.chat.model, cfg.chat.resident = cfg.extraction.model, True
+    cfg.extraction.keep_alive, cfg.chat.keep_alive = 600, -1
+    (t,) = preload.targets(cfg)
+    assert t.roles == ["extraction", "chat"] and t.keep_alive == -1  # one role keeps it forever: forever
+    cfg.chat.num_ctx = 8192
+    assert [(t.roles, t.num_ctx) for t in preload.targets(cfg)] == [(["extraction"], 4096), (["chat"], 8192)]
+
+
+def test_an_embedding_is_the_server_s_to_keep_only_through_ollama(cfg):
+    cfg.embedding.resident = True
+    assert [t.roles for t in preload.targets(cfg)] == [["extraction"]]
+    cfg.embedding.backend = EmbeddingBackend.ollama
+    assert [t.roles for t in preload.targets(cfg)] == [["extraction"], ["embedding"]]
+    cfg.env.runtime.kind = RuntimeKind.llamacpp
+    assert [t.roles for t in preload.targets(cfg)] == [["extraction"]]
+
+
+class FakeRuntime:
+    name, managed, capacity = "ollama", False, None
+
+    def __init__(self, up=True):
+        self.up, self.loaded, self.calls = up, {}, []
+
+    def wait_ready(self, timeout_s):
+        self.calls.append(("wait", timeout_s))
+        if not self.up:
+            raise StepFailed("Ollama at http://h:11434 is not reachable")
+        return "0.9"
+
+    def resident(self):
+        return [Resident(tag, context_length=ctx) for tag, ctx in self.loaded.items()]
+
+    def matches(self, r, tag, num_ctx, keep_alive):
+        return r.context_length == num_ctx
+
+    def load(self, tag, num_ctx, keep_alive):
+        self.calls.append(("load", tag, num_ctx, keep_alive))
+        self.loaded[tag] = num_ctx
+        return 1.25
+
+    def unload(self, tag):
+        self.calls.append(("unload", tag))
+        self.loaded.pop(tag, None)
+
+
+@pytest.fixture
+def runtime(monkeypatch):
+    rt = FakeRuntime()
+    monkeypatch.setattr(preload, "for_env", lambda cfg: rt)
+    return rt
+
+
+def test_a_preload_loads_with_traffic_s_options_and_a_second_changes_nothing(cfg, runtime):
+    r = preload.preload(cfg)
+    assert (
+        r.status is Status.changed and ("load", "gemma3:4b-it-q8_0", 4096, cfg.extraction.keep_alive) in runtime.calls
+    )
+    assert r.changes[0].after.endswith("; loaded in 1.25 s")
+    assert ("wait", min(preload.REACH_S, cfg.env.runtime.ready_timeout_s)) in runtime.calls
+    again = preload.preload(cfg)
+    assert again.status is Status.ok and again.changes[0].reason == "resident with the options traffic uses"
+
+
+def test_a_model_loaded_with_another_context_is_reloaded(cfg, runtime):
+    runtime.loaded["gemma3:4b-it-q8_0"] = 2048
+    plan = preload.make_plan(cfg, unload=False, wait_s=0)
+    assert plan.changes[0].action == "load" and "a real request would reload it" in plan.changes[0].reason
+    assert any(n.startswith("on demand, not preloaded: llama3.2-3b-q4_k_m (chat)") for n in plan.notes)
+
+
+def test_a_server_that_is_down_fails_a_load_and_is_nothing_to_unload(cfg, runtime):
+    runtime.up = False
+    with pytest.raises(StepFailed, match="not reachable"):
+        preload.read_runtime(cfg, runtime, preload.targets(cfg), unload=False, wait_s=0)
+    runtime.calls.clear()
+    r = preload.preload(cfg, unload=True)
+    assert r.status is Status.ok and r.changes[0].reason.endswith(": no model is loaded")
+    assert {c for c in runtime.calls if c[0] == "wait"} == {("wait", 0.0)}  # an unload never waits
+
+
+def test_unload_frees_what_is_loaded(cfg, runtime):
+    runtime.loaded["gemma3:4b-it-q8_0"] = 4096
+    r = preload.preload(cfg, unload=True)
+    assert r.status is Status.changed and runtime.loaded == {}
+    assert preload.preload(cfg, unload=True).changes[0].reason == "already unloaded"
+
+
+def test_describe_what_the_runtime_holds():
+    import datetime as dt
+
+    assert preload._describe(None) == "not loaded"
+    r = Resident(
+        "m", context_length=4096, expires_at=dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC), size_vram=512 * 2**20
+    )
+    assert preload._describe(r) == "loaded, num_ctx 4096, until 2030-01-02T03:04:05+00:00, 512 MiB in VRAM"
+    assert preload._describe(Resident("m", 8192)) == "loaded, num_ctx 8192, until forever"

@@ -1,0 +1,73 @@
+"""`invoke smoke` as checks (rdic_ops/ops/smoke.py): the suite's JUnit XML read into rows (secrets masked,
+messages cut after masking), and the step's verdict; the child pytest is faked at subprocess.run here (the
+real suite runs in tests/integration/test_known_answer.py)."""
+
+import subprocess
+
+import pytest
+
+from rdic_ops.ops import smoke
+from rdic_ops.plan import Status
+
+XML = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="test_live" name="test_runtime_answers" time="0.25"/>
+<testcase classname="test_live" name="test_known_answer" time="1.5">
+<failure message="AssertionError: no Paris in 'Lyon'&#10;more lines"/></testcase>
+<testcase classname="test_live" name="test_gpu" time="0"><skipped message="Skipped: no GPU on this machine"/></testcase>
+<testcase classname="test_live" name="test_embedding" time="0">
+<error>GET http://h:11434/api/embed?token=hunter2secret: 401</error></testcase>
+</testsuite></testsuites>
+"""
+
+
+def test_parse_junit_reads_passes_failures_errors_and_skips(tmp_path):
+    p = tmp_path / "s.xml"
+    p.write_text(XML)
+    rows = smoke.parse_junit(p)
+    assert [(c.name, c.status) for c in rows] == [
+        ("test_runtime_answers", Status.ok),
+        ("test_known_answer", Status.failed),
+        ("test_gpu", Status.skipped),
+        ("test_embedding", Status.failed),
+    ]
+    assert rows[0].found == "passed in 0.25 s" and rows[1].found == "AssertionError: no Paris in 'Lyon'"
+    assert rows[2].found == "no GPU on this machine"
+    assert "hunter2secret" not in rows[3].found and rows[3].found.startswith("GET http://h:11434/api/embed?token=")
+
+
+@pytest.fixture
+def child(monkeypatch):
+    said = {"xml": XML, "out": "", "calls": []}
+
+    def fake(cmd, **kw):
+        said["calls"].append((cmd, kw))
+        if said.get("timeout"):
+            raise subprocess.TimeoutExpired(cmd, kw["timeout"])
+        xml = next(a.split("=", 1)[1] for a in cmd if a.startswith("--junitxml="))
+        if said["xml"]:
+            open(xml, "w").write(said["xml"])
+        return subprocess.CompletedProcess(cmd, 1, said["out"], "")
+
+    monkeypatch.setattr(smoke.subprocess, "run", fake)
+    return said
+
+
+def test_the_step_counts_rows_and_copies_the_junit_file(child, tmp_path):
+    r = smoke.run("local", ["chat.keep_alive=5"], junit=str(tmp_path / "out.xml"))
+    assert (
+        r.status is Status.failed and r.message == f"1 passed, 2 failed, 1 skipped (JUnit XML: {tmp_path / 'out.xml'})"
+    )
+    assert r.remedy == "AssertionError: no Paris in 'Lyon'" and (tmp_path / "out.xml").read_text() == XML
+    cmd, kw = child["calls"][0]
+    assert cmd[1:4] == ["-m", "pytest", str(smoke.SUITE)] and kw["env"]["RDIC_SMOKE_ENV"] == "local"
+    assert kw["env"]["RDIC_SMOKE_SET"] == '["chat.keep_alive=5"]' and kw["env"]["RDIC_SMOKE_QUICK"] == "0"
+
+
+def test_a_suite_that_did_not_run_or_did_not_finish(child):
+    child.update(xml="", out="collected 0 items\nImportError: no module named x\n")
+    r = smoke.run("local", [], quick=True)
+    assert (r.status, r.message) == (Status.failed, "the smoke suite did not run: ImportError: no module named x")
+    assert child["calls"][0][1]["env"]["RDIC_SMOKE_QUICK"] == "1"
+    child["timeout"] = True
+    r = smoke.run("local", [], timeout=3)
+    assert (r.status, r.message) == (Status.failed, "smoke tests did not finish within 3 s")
