@@ -1,0 +1,128 @@
+"""The llama_cpp.server behind the llama.cpp runtime (rdic_ops/runtime/llamacpp_server.py), without starting
+it: the server's config from the env, a record that is ours only while the very process still runs, a busy
+port or a missing model refused before anything starts, and signals never sent to a process not ours. The
+process facts, httpx and os.killpg are faked at their edges."""
+
+import json
+
+import httpx
+import pytest
+
+from rdic_ops.config.schema import KvCacheType, RootConfig
+from rdic_ops.errors import StepFailed
+from rdic_ops.memory.oracle import KV_TYPE_IDS
+from rdic_ops.runtime import llamacpp_server as S
+
+
+@pytest.fixture
+def server(tmp_path):
+    cfg = RootConfig()
+    cfg.paths.state_dir = str(tmp_path / "state")
+    cfg.chat.model.name = "tiny"
+    return S.LlamaCppServer(cfg)
+
+
+def test_the_server_config_carries_the_env_s_knobs(server, monkeypatch):
+    monkeypatch.setattr(S.os, "cpu_count", lambda: 12)
+    rt = server.cfg.env.runtime
+    rt.kv_cache_type, rt.flash_attention, rt.n_threads = KvCacheType.q8_0, False, 0
+    (m,) = server.server_config([S.ServedModel("tiny", "/m/tiny.gguf", 2048)])["models"]
+    assert (m["model"], m["model_alias"], m["n_ctx"], m["n_threads"]) == ("/m/tiny.gguf", "tiny", 2048, 12)
+    assert m["type_k"] == m["type_v"] == KV_TYPE_IDS["f16"]  # a quantized KV cache needs flash attention
+    rt.flash_attention, rt.n_threads = True, 4
+    (m,) = server.server_config([S.ServedModel("tiny", "/m/tiny.gguf", 2048)])["models"]
+    assert m["type_k"] == KV_TYPE_IDS["q8_0"] and m["n_threads"] == 4 and m["flash_attn"] is True
+
+
+@pytest.mark.parametrize(("runtime", "role", "want"), [(-1, None, -1), (-1, 8, 8), (20, 8, 8), (4, 8, 4), (0, None, 0)])
+def test_a_role_s_offload_narrows_the_runtime_s(runtime, role, want):
+    assert S._layers(runtime, role) == want
+
+
+def test_the_config_hash_follows_the_config_not_the_key_order(server):
+    a = {"port": 1, "models": [{"n_ctx": 2}]}
+    assert S.LlamaCppServer.config_hash(a) == S.LlamaCppServer.config_hash({"models": [{"n_ctx": 2}], "port": 1})
+    assert S.LlamaCppServer.config_hash(a) != S.LlamaCppServer.config_hash({"port": 1, "models": [{"n_ctx": 3}]})
+
+
+def record(server, **info):
+    server.pid_path.parent.mkdir(parents=True, exist_ok=True)
+    server.pid_path.write_text(
+        json.dumps(
+            {
+                "pid": 4242,
+                "identity": {"start": 1},
+                "config_hash": "h",
+                "models": [{"alias": "tiny", "path": "/m/tiny.gguf", "n_ctx": 2048}],
+                **info,
+            }
+        )
+    )
+
+
+@pytest.fixture
+def identity(monkeypatch):
+    said = {"same": True, "listens": True}
+    monkeypatch.setattr(S.process, "identity", lambda pid: {"start": 1})
+    monkeypatch.setattr(S.process, "same", lambda a, b: said["same"])
+    monkeypatch.setattr(S.process, "listens", lambda pid, port: said["listens"])
+    return said
+
+
+def test_the_state_of_our_server_that_answers(server, identity, monkeypatch):
+    record(server)
+    monkeypatch.setattr(httpx, "get", lambda url, timeout: httpx.Response(200, json={"data": [{"id": "tiny"}]}))
+    st = server.state()
+    assert (st.pid, st.alive, st.config_hash, st.answering) == (4242, True, "h", True)
+    assert st.models == [S.ServedModel("tiny", "/m/tiny.gguf", 2048)]
+    identity["listens"] = False  # another process holds the port
+    assert not server.state().answering
+
+
+def test_a_record_of_a_process_that_is_not_ours_any_more(server, identity):
+    record(server)
+    identity["same"] = False  # the pid was reused
+    st = server.state()
+    assert (st.pid, st.alive, st.answering, st.models) == (None, False, False, [])
+
+
+@pytest.mark.parametrize(
+    "text", ["not json", "[1, 2]", '{"pid": "x"}', '{"pid": 1, "identity": {}, "models": [{"x": 1}]}']
+)
+def test_a_damaged_record_is_no_server(server, identity, text):
+    server.pid_path.parent.mkdir(parents=True)
+    server.pid_path.write_text(text)
+    st = server.state()
+    assert not st.alive and st.models == []
+
+
+def test_stop_signals_only_our_recorded_process(server, identity, monkeypatch):
+    sent = []
+    monkeypatch.setattr(S.os, "killpg", lambda pid, sig: sent.append((pid, sig)) or identity.update(same=False))
+    record(server)
+    assert server.stop() is True and sent == [(4242, S.signal.SIGTERM)] and not server.pid_path.exists()
+    record(server)
+    sent.clear()
+    assert server.stop() is False and sent == [] and not server.pid_path.exists()  # not ours: never signalled
+
+
+def test_start_refuses_a_missing_model_and_a_busy_port_before_starting(server, identity, monkeypatch, tmp_path):
+    with pytest.raises(StepFailed, match=r"tiny: /no/tiny\.gguf does not exist") as err:
+        server.start([S.ServedModel("tiny", "/no/tiny.gguf", 2048)])
+    assert err.value.remedy == "run invoke models.pull first"
+    gguf = tmp_path / "tiny.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setattr(S.process, "port_free", lambda port: False)
+    with pytest.raises(StepFailed, match=rf"port {server.port} is in use by another program"):
+        server.start([S.ServedModel("tiny", str(gguf), 2048)])
+    assert not server.config_path.exists()  # nothing written, nothing started
+
+
+def test_a_server_that_does_not_answer(server, monkeypatch):
+    def refused(url, timeout):
+        raise httpx.ConnectError("refused")
+
+    monkeypatch.setattr(httpx, "get", refused)
+    assert server._answering() is False
+    monkeypatch.setattr(httpx, "get", lambda url, timeout: httpx.Response(200, json={"data": [{"id": "other"}]}))
+    assert server._answering(None, ["tiny"]) is False
