@@ -187,6 +187,7 @@ class LlamaCppEmbedder:
 
         msl = cfg.embedding.max_seq_length or cfg.embedding.model.max_tokens or 512
         self.n_ctx = msl
+        threads = cfg.env.runtime.n_threads or os.cpu_count() or 1  # the env's llama.cpp threads; 0 = all cores
         # n_batch caps the tokens of one text: it must equal the truncation length to match
         # sentence-transformers (REFERENCE.md); texts are embedded one at a time.
         self.llama = Llama(
@@ -197,7 +198,8 @@ class LlamaCppEmbedder:
             n_ubatch=msl,
             verbose=False,
             pooling_type=1,
-            n_threads=os.cpu_count() or 1,
+            n_threads=threads,
+            n_threads_batch=threads,  # an embedding is one batch: these are the threads that compute it
         )
 
     def embed(self, texts: list[str]) -> np.ndarray:

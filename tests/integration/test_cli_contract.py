@@ -21,6 +21,7 @@ from support import cli
 from support.contract_table import BAD_VALUE, FLEET, PLAIN, check, walked
 from support.loopback import free_port
 from support.paths import SEED_PROJECT
+from support.threads import ONE_THREAD_ENV, one_compute_thread
 
 CLOSED = "http://127.0.0.1:9"
 
@@ -84,12 +85,15 @@ def state_faults(tmp_path):
 @pytest.mark.parametrize("fault", ["file", "read-only", "full"])
 @pytest.mark.parametrize("task", sorted(PLAIN))
 def test_a_state_dir_that_cannot_hold_state(task, fault, state_faults, tmp_path):
-    env = {"RDIC_STATE_DIR": state_faults[fault], "RDIC_CONFIG_CACHE": "0"}
+    env = {"RDIC_STATE_DIR": state_faults[fault], "RDIC_CONFIG_CACHE": "0", **ONE_THREAD_ENV}
     if task == "migrate-model":
         _project(tmp_path / "p")
-    port = ["--set", f"env.runtime.llamacpp_port={free_port()}"] if "--env=local" in PLAIN[task] else []
-    for json_ in (False, True):  # (a server it might start listens on a free port, never the default)
-        out = cli.run(task, *_plain(task, tmp_path), *port, *(["--json"] if json_ else []), env=env)
+    # a server it might start listens on a free port, never the default; llama.cpp on one thread (support/threads.py)
+    port = ["--set", f"env.runtime.llamacpp_port={free_port()}", "--set", "env.runtime.n_threads=1"]
+    port = port if "--env=local" in PLAIN[task] else []
+    for json_ in (False, True):
+        with one_compute_thread(torch_too=task == "embeddings.bench"):
+            out = cli.run(task, *_plain(task, tmp_path), *port, *(["--json"] if json_ else []), env=env)
         if fault == "file" and task not in STATELESS:
             check(out, json_, 2, "RDIC_STATE_DIR: ")
         elif fault == "read-only" and task in WRITERS:

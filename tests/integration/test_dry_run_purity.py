@@ -19,6 +19,7 @@ from support.cli import run_invoke
 from support.loopback import free_port
 from support.ollama_server import ollama_env, publish
 from support.paths import SEED_PROJECT
+from support.threads import ONE_THREAD_ENV, one_compute_thread
 
 TAGS = ("gemma3:4b-it-q8_0", "llama3.2:3b", "bge-m3")
 
@@ -82,6 +83,7 @@ def world(ollama_server, tiny_gguf, minilm_gguf, fake_system, fake_rtx3060, tmp_
     for cmd in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
         subprocess.run(["git", *cmd], cwd=project, check=True, capture_output=True)
     local = ["--set", f"env.runtime.llamacpp_port={free_port()}", "--set", f"paths.lockfile={work / 'models.lock'}",
+             "--set", "env.runtime.n_threads=1",  # rdic-ops' llama.cpp on one thread (tests/support/threads.py)
              "--set", f"embedding.gguf={minilm_gguf}", "--set", f"embedding.app_setting_file={work / '.env'}"]
     return {"rtx": rtx, "local": local, "work": work, "store": store, "project": project,
             "roots": [tmp_path / "state", fake_system.root, ollama_server.models, work, fake_rtx3060]}
@@ -113,7 +115,8 @@ def test_every_mutating_task_dry_run_changes_nothing(world, ollama_server, fake_
     for name, argv in tasks(world).items():
         files, models, calls = snapshot(*world["roots"]), loaded(ollama_server), len(fake_system.calls())
         requests = len(ollama_server.requests)
-        out = run_invoke(*argv, "--dry-run", "--json")
+        with one_compute_thread(torch_too=False):  # the loopback Ollama's models
+            out = run_invoke(*argv, "--dry-run", "--json", env=ONE_THREAD_ENV)
         if out.returncode not in (0, 1) or not out.stdout.strip():
             impure.append(f"{name}: did not run (exit {out.returncode}): {out.stderr.strip()[-300:]}")
             continue

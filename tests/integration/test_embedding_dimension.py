@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from support.threads import ONE_THREAD_ENV
 
 from rdic_ops.config.compose import compose
 from rdic_ops.embeddings import dimension
@@ -16,7 +17,7 @@ from rdic_ops.plan import Status, StepResult
 
 def _embedding_check(quick: bool):
     env = {**os.environ, "RDIC_SMOKE_ENV": "local", "RDIC_SMOKE_SET": "[]", "RDIC_SMOKE_QUICK": "1" if quick else "0",
-           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **ONE_THREAD_ENV}
     return subprocess.run([sys.executable, "-m", "pytest", str(smoke_op.SUITE), "-q", "-p", "no:cacheprovider",
                            "-k", "embeddings_have_the_expected_dimension"], capture_output=True, text=True, env=env,
                           timeout=600)

@@ -2,6 +2,7 @@
 converted from the same weights, and through the loopback Ollama server."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from nano_vectordb import NanoVectorDB
 from nano_vectordb.dbs import load_storage
 from support.ollama_server import ollama_env, publish
 from support.paths import ROOT
+from support.threads import ONE_THREAD_ENV, one_compute_thread
 
 from rdic_ops.config.compose import compose
 from rdic_ops.embeddings import backends, store
@@ -22,12 +24,21 @@ from rdic_ops.errors import StepFailed, UsageError
 from rdic_ops.ops import migrate_embeddings as migrate
 from rdic_ops.plan import Status
 
-TEXTS = [f"{t} (Abschnitt {i})" for i, t in enumerate(SAMPLE * 4)]
+# 40 texts: more than the two checkpoints the kill test waits for at --batch-size=2 (32 texts), the parity sample
+# is the whole store. Each is a sample text numbered, so all 40 differ.
+TEXTS = [f"{t} (Abschnitt {i})" for i, t in enumerate((SAMPLE * 2)[:40])]
+ONE_THREAD = "env.runtime.n_threads=1"  # rdic-ops' llama.cpp embedder (support/threads.py says why)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with one_compute_thread():
+        yield
 
 
 @pytest.fixture
 def cfg(minilm_gguf):
-    return compose("local", [f"embedding.gguf={minilm_gguf}"])
+    return compose("local", [f"embedding.gguf={minilm_gguf}", ONE_THREAD])
 
 
 def make_store(path, cfg, backend="sentence_transformers", n=None):
@@ -145,11 +156,11 @@ def test_kill_9_mid_reembed_resumes_to_the_same_store(cfg, minilm_gguf, tmp_path
     make_store(a / "vdb_chunks.json", cfg)
     (b / "vdb_chunks.json").write_bytes((a / "vdb_chunks.json").read_bytes())
     original = (a / "vdb_chunks.json").read_bytes()
-    batch = 4
+    batch = 2
     args = ["migrate-embeddings", "--env=local", "--from=sentence_transformers", "--to=llamacpp", "--force",
-            f"--batch-size={batch}", "--set", f"embedding.gguf={minilm_gguf}", f"--store={a}"]
+            f"--batch-size={batch}", "--set", f"embedding.gguf={minilm_gguf}", "--set", ONE_THREAD, f"--store={a}"]
     crash = subprocess.run([sys.executable, str(ROOT / "tests/support/crash_after.py"), "2", *args], cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)
+                           capture_output=True, text=True, timeout=600, env={**os.environ, **ONE_THREAD_ENV})
     assert crash.returncode == -signal.SIGKILL, crash.stderr[-2000:]
     progress = a / "vdb_chunks.json.rdic-work" / "progress.json"
     done = json.loads(progress.read_text())["done"]

@@ -9,6 +9,7 @@ import re
 import secrets
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -37,7 +38,9 @@ def llamacpp_port(tmp_path_factory, tiny_gguf):
     state = tmp_path_factory.mktemp("llamacpp")
     (state / "tiny.gguf").write_bytes(tiny_gguf)
     port = free_port()
-    cfg = compose("m_series_max", [f"env.runtime.llamacpp_port={port}", f"paths.state_dir={state}"])
+    # one llama.cpp thread: two would spin against the other pytest worker's process (tests/support/threads.py)
+    cfg = compose("m_series_max", [f"env.runtime.llamacpp_port={port}", f"paths.state_dir={state}",
+                                   "env.runtime.n_threads=1"])
     rt = LlamaCppRuntime(cfg)
     rt.start([ServedModel(cfg.chat.model.name, str(state / "tiny.gguf"), 512)])
     yield port
@@ -230,11 +233,15 @@ def test_no_key_ever_reaches_any_output(apis, llamacpp_port):
         yield {}, [], (f"--only={KEY_A}",)  # and one typed as a provider name
 
     outputs = []
-    for env, extra, args in scenarios():
-        for fmt, logs in (((), {}), (("--json",), debug)):  # the SDKs' debug logs on for the JSON run
-            out = cli(apis, *fmt, *args, env={**logs, **env}, extra=extra)
-            assert out.returncode in (0, 1, 2) and (logs or "Traceback" not in out.stderr), out.stderr
-            outputs.append(out.stdout + out.stderr)
+    formats = (((), {}), (("--json",), debug))  # the SDKs' debug logs on for the JSON run
+    with ThreadPoolExecutor(2) as pool:  # a scenario's two runs at once: both wait on the same stand-ins' answers
+        for env, extra, args in scenarios():
+            runs = [(logs, pool.submit(cli, apis, *fmt, *args, env={**logs, **env}, extra=extra))
+                    for fmt, logs in formats]
+            for logs, run_ in runs:
+                out = run_.result()
+                assert out.returncode in (0, 1, 2) and (logs or "Traceback" not in out.stderr), out.stderr
+                outputs.append(out.stdout + out.stderr)
     text = "\n".join(outputs)
     assert "unauthorized" in text and "rate limited" in text and "unreachable" in text  # the paths did run
     for key in keys:

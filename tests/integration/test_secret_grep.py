@@ -12,6 +12,7 @@ from support.cli import run_invoke
 from support.loopback import free_port
 from support.ollama_server import publish
 from support.paths import FAKEBIN, INVOKE, ROOT
+from support.threads import ONE_THREAD_ENV, one_compute_thread
 
 URL_PASSWORD = "pw-7f3a-in-the-url"
 
@@ -67,8 +68,8 @@ def test_no_secret_in_any_output_or_log(ollama_server, tiny_gguf, fake_system, t
             heavy_and_live = url == live and argv[0] in HEAVY  # once is enough to see what they print
             runs += [[*argv, "--json"]] if heavy_and_live else [argv, [*argv, "--json"]]
     # HF_HUB_OFFLINE: sentence-transformers would retry the dead Hub for over a minute (HF_ENDPOINT is the walk's)
-    env = {**ENV_SECRETS, "RDIC_STATE_DIR": str(tmp_path / "state"), "HF_HUB_OFFLINE": "1"}
-    with ThreadPoolExecutor(4) as pool:
+    env = {**ENV_SECRETS, "RDIC_STATE_DIR": str(tmp_path / "state"), "HF_HUB_OFFLINE": "1", **ONE_THREAD_ENV}
+    with one_compute_thread(torch_too=False), ThreadPoolExecutor(4) as pool:  # the loopback Ollama's models
         outs = list(pool.map(lambda a: (a, run_invoke(*a, env=env, timeout=600)), runs))
     failures = sum(o.returncode != 0 for _, o in outs)
     assert failures >= len(runs) // 4, "the dead server should have made many runs fail"
