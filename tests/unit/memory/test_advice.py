@@ -3,6 +3,7 @@ config and planned again, offered only where it applies, cheapest first and what
 The planner's arithmetic is faked here (total_used, budget): its own tests are test_planner.py's."""
 
 import copy
+import functools
 
 import pytest
 
@@ -13,9 +14,10 @@ from rdic_ops.units import GiB
 
 
 @pytest.fixture(scope="module")
-def rtx3060():
+def rtx3060(tmp_path_factory):
+    """Composed once a module; the composed-config cache shared by the modules of this run (not the user's)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RDIC_CONFIG_CACHE", "0")
+        mp.setenv("RDIC_STATE_DIR", str(tmp_path_factory.getbasetemp() / "composed"))
         return compose("rtx3060")
 
 
@@ -118,7 +120,10 @@ def test_embedding_lever_only_for_a_resident_embedding_on_the_gpu(cfg, plan):
     assert a.out == []
 
 
-def test_recommendations_put_what_fits_first_then_the_cheapest(cfg, plan):
+def test_recommendations_put_what_fits_first_then_the_cheapest(cfg, plan, monkeypatch):
+    models = ["gemma3-1b-it-q4_k_m", "gemma3-4b-it-q4_k_m", "llama3.2-3b-q4_k_m"]  # a quantization and a move each
+    monkeypatch.setattr(advice, "choices", lambda group: models)
+    monkeypatch.setattr(advice, "load_model_spec", functools.lru_cache(advice.load_model_spec))
     plan.append(lambda c: 1 if c.env.runtime.ollama.kv_cache_type is KvCacheType.q8_0 else 0)
     plan.append(lambda c: 2 if c.chat.model.name == c.extraction.model.name else 0)
     recs = advice.recommendations(cfg, {})

@@ -13,9 +13,10 @@ from rdic_ops.units import MiB
 
 
 @pytest.fixture(scope="module")
-def rtx3060():
-    with pytest.MonkeyPatch.context() as mp:  # composed once, before any test's state dir: no cache written
-        mp.setenv("RDIC_CONFIG_CACHE", "0")
+def rtx3060(tmp_path_factory):
+    """Composed once a module; the composed-config cache shared by the modules of this run (not the user's)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RDIC_STATE_DIR", str(tmp_path_factory.getbasetemp() / "composed"))
         return compose("rtx3060")
 
 

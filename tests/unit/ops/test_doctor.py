@@ -16,9 +16,10 @@ from rdic_ops.units import GiB
 
 
 @pytest.fixture(scope="module")
-def envs():
+def envs(tmp_path_factory):
+    """Composed once a module; the composed-config cache shared by the modules of this run (not the user's)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RDIC_CONFIG_CACHE", "0")
+        mp.setenv("RDIC_STATE_DIR", str(tmp_path_factory.getbasetemp() / "composed"))
         return {name: compose(name) for name in ("rtx3060", "m_series_max")}
 
 

