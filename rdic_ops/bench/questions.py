@@ -21,13 +21,20 @@ QUESTIONS = [
 ]
 
 
-def prompt_of(q: dict, answers: list[str] | None = None) -> str:
-    """A plain chat transcript; a multi-turn question carries the earlier turns (with their answers)."""
-    lines = []
+def messages_of(q: dict, answers: list[str] | None = None) -> list[dict]:
+    """The question as chat messages; a multi-turn question carries the earlier turns (with their answers)."""
+    out: list[dict] = []
     for i, turn in enumerate(q["turns"]):
-        lines.append(f"Benutzer: {turn}")
+        out.append({"role": "user", "content": turn})
         if i < len(q["turns"]) - 1:
-            lines.append(f"Assistent: {(answers or [''] * 9)[i] or '(Antwort)'}")
+            out.append({"role": "assistant", "content": (answers or [""] * len(q["turns"]))[i] or "(Antwort)"})
+    return out
+
+
+def prompt_of(q: dict, answers: list[str] | None = None) -> str:
+    """A plain chat transcript of messages_of (for a model without a chat template: a base model)."""
+    speaker = {"user": "Benutzer", "assistant": "Assistent"}
+    lines = [f"{speaker[m['role']]}: {m['content']}" for m in messages_of(q, answers)]
     lines.append("Assistent:")
     return "\n".join(lines)
 

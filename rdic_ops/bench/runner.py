@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rdic_ops.bench.questions import QUESTIONS, prompt_of
+from rdic_ops.bench.questions import QUESTIONS, messages_of, prompt_of
 from rdic_ops.bench.rate import FIELDS, read_sheet
 from rdic_ops.config.compose import compose
 from rdic_ops.config.schema import RootConfig, RuntimeKind
@@ -38,7 +38,7 @@ class Run:
     ttft_s: float = 0.0
     prompt_tokens: int = 0
     eval_tokens: int = 0
-    prompt_tps: float = 0.0
+    prompt_tps: float | None = 0.0  # None: the runtime's prompt counter could not be a measurement
     gen_tps: float = 0.0
     delivered_tps: float = 0.0  # at the client: tokens after the first / seconds after the first
     peak_vram_mib: float | None = None
@@ -62,19 +62,25 @@ def measure(g: Generation) -> dict:
     }
 
 
+def _salted(q: dict) -> str:
+    """The question as plain text behind a fresh salt: no cached prompt flatters a model."""
+    return f"[{time.time_ns()}]\n" + prompt_of(q)
+
+
 def _engine(cfg: RootConfig, max_tokens: int):
-    """(load seconds, ask(prompt) -> measurements, close, engine settings) for the env's runtime.
+    """(load seconds, ask(question) -> measurements, close, engine settings) for the env's runtime.
 
     llama.cpp: the model loaded in this process with the settings the served runtime gives llama_cpp.server
-    (threads, batch, context, KV types), so the counters are those of what is served."""
+    (threads, batch, context, KV types), so the counters are those of what is served; an instruct model is asked
+    through its own chat template, as the server's chat endpoint asks it (a fresh context each time: no cache),
+    a base model (no template in its file) in plain text."""
     if cfg.env.runtime.kind is RuntimeKind.llamacpp:
         engine = InProcessLlamaCpp(cfg)
-        return (
-            engine.load_s,
-            lambda prompt: measure(engine.generate(prompt, max_tokens)),
-            engine.close,
-            engine.settings,
-        )
+
+        def ask(q: dict) -> dict:
+            return measure(engine.generate(engine.chat_tokens(messages_of(q)) or _salted(q), max_tokens))
+
+        return engine.load_s, ask, engine.close, engine.settings
     from rdic_ops.runtime import for_env
 
     rt = for_env(cfg)
@@ -83,7 +89,7 @@ def _engine(cfg: RootConfig, max_tokens: int):
     load_s = rt.load(tag, cfg.chat.num_ctx, cfg.chat.keep_alive)
     return (
         load_s,
-        lambda prompt: measure(rt.generate(tag, prompt, num_ctx=cfg.chat.num_ctx, max_tokens=max_tokens)),
+        lambda q: measure(rt.generate(tag, _salted(q), num_ctx=cfg.chat.num_ctx, max_tokens=max_tokens)),
         lambda: None,
         {"server": "ollama"},
     )
@@ -121,16 +127,15 @@ def run(
         name = cfg.chat.model.name
         try:
             loads[name], one, close, engines[name] = _engine(cfg, max_tokens)
-            one(f"[warm-up {time.time_ns()}] Hallo.")
+            one({"id": "warm-up", "turns": ["Hallo."]})
         except RdicError as exc:
             for q in questions:
                 results.append(Run(name, q["id"], 0, False, error=f"load: {exc.line()}"))
             continue
         for q, i in itertools.product(questions, range(runs)):
-            prompt = f"[{time.time_ns()}]\n" + prompt_of(q)  # salted: no cached prompt
             try:
                 with VramSampler() as vram:
-                    m = one(prompt)
+                    m = one(q)
                 r = Run(name, q["id"], i, True, peak_vram_mib=vram.peak, **m)
             except RdicError as exc:
                 r = Run(name, q["id"], i, False, error=exc.line())
@@ -164,7 +169,7 @@ def summarize(results: list[Run], loads: dict[str, float], engines: dict[str, di
             "runs": len([r for r in results if r.model == name]),
             "failed": len([r for r in results if r.model == name and not r.ok]),
             "gen_tps": _stats([r.gen_tps for r in ok]),
-            "prompt_tps": _stats([r.prompt_tps for r in ok]),
+            "prompt_tps": _stats([r.prompt_tps for r in ok if r.prompt_tps is not None]),
             "ttft_s": _stats([r.ttft_s for r in ok]),
             "delivered_tps": _stats([r.delivered_tps for r in ok]),
             "engine": (engines or {}).get(name),

@@ -102,25 +102,32 @@ def _sources(hydra_overrides: list[str]) -> list[tuple[Path, str]]:
 
 
 def _origin(key: str, overrides: list[str], hydra_overrides: list[str]) -> str:
-    """Where a key got its value: the last --set that names it, RDIC_STATE_DIR, or a file:line."""
+    """Where a key got its value: the last --set that names it, its environment variable, or a file:line."""
     from rdic_ops.config.rules import locate
 
     found = set_by(key, [o for o in overrides if _set_here(key, o)])
     if found:
         return found
-    if key == "paths.state_dir" and os.environ.get("RDIC_STATE_DIR") is not None:
-        return "the environment variable RDIC_STATE_DIR"
+    name = next((n for n, k in ENV_PATHS.items() if k == key), None)
+    if name and os.environ.get(name) is not None:
+        return f"the environment variable {name}"
     return locate(key, _sources(hydra_overrides))
 
 
+# Environment variables that beat the config files (a site file included) for a path; an explicit --set beats them.
+# RDIC_STATE_DIR: everything rdic-ops writes; RDIC_FILE_CACHE: fetched model files kept by sha256 ("" = none).
+ENV_PATHS = {"RDIC_STATE_DIR": "paths.state_dir", "RDIC_FILE_CACHE": "paths.file_cache"}
+
+
 def _state_dir_from_environment(cfg, overrides) -> None:
-    """RDIC_STATE_DIR beats the config files (a site file included); an explicit --set beats it."""
-    value = os.environ.get("RDIC_STATE_DIR")
-    if value is None or any(o.split("=", 1)[0].strip() == "paths.state_dir" for o in overrides):
-        return
-    if not value.strip():
-        raise ConfigError("RDIC_STATE_DIR is set but empty (unset it, or point it at a directory)")
-    cfg.paths.state_dir = value.replace("${", "\\${")
+    """Each of ENV_PATHS that is set replaces its key, unless a --set names that key."""
+    for name, key in ENV_PATHS.items():
+        value = os.environ.get(name)
+        if value is None or any(o.split("=", 1)[0].strip() == key for o in overrides):
+            continue
+        if not value.strip() and name == "RDIC_STATE_DIR":
+            raise ConfigError("RDIC_STATE_DIR is set but empty (unset it, or point it at a directory)")
+        setattr(cfg.paths, key.split(".")[1], value.replace("${", "\\${"))
 
 
 def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RootConfig:
@@ -136,7 +143,7 @@ def compose(env: str | None = None, overrides: list[str] | tuple[str, ...] = ())
 
     if not cache.enabled():
         return _compose(_checked(hydra_overrides, overrides), env, overrides)
-    inputs = hydra_overrides + [f"# RDIC_STATE_DIR={os.environ.get('RDIC_STATE_DIR')!r}"]
+    inputs = hydra_overrides + [f"# {name}={os.environ.get(name)!r}" for name in ENV_PATHS]
     key = cache.key(files.CONF_DIR, inputs)
     hit = cache.get(key)
     if hit is not None:  # these very overrides were read by Hydra when the entry was written

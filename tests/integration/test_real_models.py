@@ -74,3 +74,35 @@ def test_gemma3_270m_loads_and_continues_text(real_models):
     llm = Llama(model_path=str(real_models[GEMMA]), n_ctx=512, n_threads=2, verbose=False)
     out = llm("The capital of France is", max_tokens=8, temperature=0)
     assert out["usage"]["completion_tokens"] > 0 and out["choices"][0]["text"].strip()
+
+
+def test_the_served_runtime_answers_with_the_model_asked_for_and_route_picks_between_them(real_models):
+    """`local` on real weights: SmolLM2 resident (chat), Gemma 3 270M on demand (extraction). llama_cpp.server
+    answers a request for a model it does not hold with the one it does, so the runtime swaps first: a request
+    for Gemma is answered by Gemma (before: by SmolLM2, and the smoke table said Gemma generated). The hybrid
+    route then picks between the two real models by what is resident and how recent extraction was."""
+    from support.loopback import free_port
+
+    from rdic_ops.config.compose import compose
+    from rdic_ops.ops import models, preload
+    from rdic_ops.ops.route import route
+    from rdic_ops.runtime import for_env
+
+    cfg = compose("local", [f"env.runtime.llamacpp_port={free_port()}"])
+    assert models.pull(cfg).status.value in ("ok", "changed")  # linked from the session's file cache
+    preload.preload(cfg)
+    rt = for_env(cfg)
+    try:
+        assert [r.model for r in rt.resident()] == [SMOL]
+        assert route(cfg, rt).model == SMOL  # Gemma is not resident: the lighter chat model
+        rt.generate(GEMMA, "The capital of France is", num_ctx=cfg.extraction.num_ctx, max_tokens=4)
+        assert [r.model for r in rt.resident()] == [GEMMA]  # swapped in for the extraction request
+        warm = route(cfg, rt, last_extraction_s=30)
+        assert warm.model == GEMMA and warm.role == "extraction", warm.reason  # warm and recent: no swap
+        assert route(cfg, rt, last_extraction_s=3600).model == SMOL
+        reply = rt.chat(SMOL, [{"role": "user", "content": "What is the capital of France? Answer with one word."}],
+                        num_ctx=cfg.chat.num_ctx, max_tokens=16)
+        assert "Paris" in reply.text and [r.model for r in rt.resident()] == [SMOL]
+    finally:
+        preload.preload(cfg, unload=True)
+    assert not rt.state().alive

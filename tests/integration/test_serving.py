@@ -165,7 +165,7 @@ def test_unitless_keep_alive_string_is_what_ollama_rejects(ollama_server, tiny_g
 
 
 def test_local_preload_loads_real_llamacpp_and_second_call_has_nothing_to_do(tmp_path):
-    cfg = compose("local", [f"env.runtime.llamacpp_port={free_port()}"])
+    cfg = compose("local", ["workload=offline_tiny", f"env.runtime.llamacpp_port={free_port()}"])
     models.pull(cfg)
     try:
         first = preload.preload(cfg)

@@ -24,7 +24,9 @@ def local_port():
     preload.preload(compose("local", [f"env.runtime.llamacpp_port={port}"]), unload=True)
 
 
-def test_local_setup_green_then_zero_changes(local_port, tmp_path):
+def test_local_setup_green_then_zero_changes(real_models, local_port, tmp_path):
+    """The README's first command on the default env: two real models (linked from the session's file cache, as a
+    second checkout would), SmolLM2 preloaded, and a smoke table whose known-answer check ran and passed."""
     out = run_invoke("setup", "--env=local", *local_port, "--json", timeout=600)
     assert out.returncode == 0, out.stderr
     data, by = steps(out)
@@ -32,6 +34,8 @@ def test_local_setup_green_then_zero_changes(local_port, tmp_path):
     assert by["smoke"]["status"] == "ok"
     for check in by["smoke"]["checks"]:  # every check ran or was skipped with its reason
         assert check["status"] in ("ok", "skipped") and (check["status"] == "ok" or check["found"])
+    known = {c["name"]: c["status"] for c in by["smoke"]["checks"]}
+    assert known["test_chat_model_answers_known_question"] == "ok", by["smoke"]["checks"]
     assert by["wsl"]["status"] == "skipped" and by["wsl"]["message"]
     again = run_invoke("setup", "--env=local", *local_port, "--json", timeout=600)
     data, by = steps(again)

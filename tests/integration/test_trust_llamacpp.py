@@ -17,8 +17,8 @@ from rdic_ops.runtime.llamacpp import LlamaCppRuntime
 
 
 def local_cfg(port, *extra):
-    return compose("local", [f"env.runtime.llamacpp_port={port}", "env.runtime.ready_timeout_s=60",
-                             "embedding.model=minilm-l6-v2", *extra])
+    return compose("local", ["workload=offline_tiny", f"env.runtime.llamacpp_port={port}",
+                             "env.runtime.ready_timeout_s=60", "embedding.model=minilm-l6-v2", *extra])
 
 
 class Impostor(BaseHTTPRequestHandler):

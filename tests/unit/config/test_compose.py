@@ -49,12 +49,12 @@ def _error(env: str, overrides=()) -> str:
      "loaded forever, 0 unloads after each request, N > 0 is seconds) (set in conf/env/rtx3060.yaml:12)"),
     ("machine/any_cpu.yaml", "colour: red\n", "local",
      "config error: env.colour: Key 'colour' not in 'EnvSpec' (set in conf/machine/any_cpu.yaml:14)"),
-    ("model/tiny-llama-gguf.yaml", "embedding_dim: lots\n", "local",
-     "config error: extraction.model.embedding_dim: Value of type 'str' could not be converted to Integer: must be "
-     "a whole number between 0 and 65536 (dimensions) (set in conf/model/tiny-llama-gguf.yaml:13)"),
-    ("model/tiny-llama-gguf.yaml", "colour: red\n", "local",
-     "config error: extraction.model.colour: Key 'colour' not in 'ModelSpec' "
-     "(set in conf/model/tiny-llama-gguf.yaml:13)"),
+    ("model/smollm2-135m-instruct-q4_1.yaml", "embedding_dim: lots\n", "local",
+     "config error: chat.model.embedding_dim: Value of type 'str' could not be converted to Integer: must be "
+     "a whole number between 0 and 65536 (dimensions) (set in conf/model/smollm2-135m-instruct-q4_1.yaml:21)"),
+    ("model/smollm2-135m-instruct-q4_1.yaml", "colour: red\n", "local",
+     "config error: chat.model.colour: Key 'colour' not in 'ModelSpec' "
+     "(set in conf/model/smollm2-135m-instruct-q4_1.yaml:21)"),
     ("site/default.yaml", "env:\n  runtime:\n    nope: 1\n", "local",
      "config error: env.runtime.nope: Key 'nope' not in 'RuntimeSpec' (set in conf/site/default.yaml:3)"),
     ("site/default.yaml", "env:\n  runtime:\n    n_threads: many\n", "local",
@@ -152,6 +152,18 @@ def test_state_dir_from_environment_leaves_a_set_alone(monkeypatch):
     monkeypatch.setenv("RDIC_STATE_DIR", "/env")
     C._state_dir_from_environment(cfg, ["paths.models_dir=/m"])
     assert cfg.paths.state_dir == "/env"
+
+
+def test_the_file_cache_comes_from_its_variable_unless_a_set_names_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("RDIC_FILE_CACHE", f"{tmp_path}/files")
+    assert C.compose("local").paths.file_cache == f"{tmp_path}/files"
+    assert C._origin("paths.file_cache", [], ["env=local"]) == "the environment variable RDIC_FILE_CACHE"
+    assert C.compose("local", ["paths.file_cache=/f"]).paths.file_cache == "/f"
+    monkeypatch.setenv("RDIC_FILE_CACHE", "")  # empty: no shared copy (not an error, unlike the state dir)
+    assert C.compose("local").paths.file_cache == ""
+    monkeypatch.delenv("RDIC_FILE_CACHE")
+    monkeypatch.setenv("RDIC_CONFIG_CACHE", "0")
+    assert C.compose("local").paths.file_cache == "~/.cache/rdic-ops/files"
 
 
 @pytest.fixture(scope="module")

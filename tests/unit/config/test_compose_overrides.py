@@ -69,8 +69,9 @@ def test_sources_in_merge_order_with_their_packages():
     register()
     got = [(str(p.relative_to(files.CONF_DIR)), pkg) for p, pkg in C._sources(["env=local"])]
     assert got == [("config.yaml", ""), ("machine/any_cpu.yaml", "env"), ("workload/base.yaml", ""),
-                   ("model/tiny-llama-gguf.yaml", "extraction.model"), ("model/tiny-llama-gguf.yaml", "chat.model"),
-                   ("model/minilm-l6-v2.yaml", "embedding.model"), ("workload/offline_tiny.yaml", ""),
+                   ("model/gemma3-270m-q4_k_m.yaml", "extraction.model"),
+                   ("model/smollm2-135m-instruct-q4_1.yaml", "chat.model"),
+                   ("model/minilm-l6-v2.yaml", "embedding.model"), ("workload/smollm2_gemma3_270m_cpu.yaml", ""),
                    ("env/local.yaml", "")]
     assert C._sources(["env=nope"]) == []
 

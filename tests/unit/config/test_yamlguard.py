@@ -64,7 +64,7 @@ def test_the_whole_billion_laughs_is_refused_in_milliseconds(tmp_path):
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("rel, mode", [("site/default.yaml", "w"), ("env/local.yaml", "a"),
-                                       ("model/tiny-llama-gguf.yaml", "a")])
+                                       ("model/smollm2-135m-instruct-q4_1.yaml", "a")])
 def test_a_conf_file_through_hydra(tmp_path, monkeypatch, rel, mode):
     from rdic_ops.config import compose as C
     from rdic_ops.config import files

@@ -32,7 +32,7 @@ def test_blob_link_outside_the_store_refused(tmp_path):
 
 def test_verify_all_goes_on_past_a_hostile_gguf(tmp_path, monkeypatch, tiny_gguf):
     monkeypatch.chdir(tmp_path)
-    cfg = compose("local", ["embedding.model=minilm-l6-v2"])
+    cfg = compose("local", ["workload=offline_tiny", "embedding.model=minilm-l6-v2"])
     models.pull(cfg, ["tiny-llama-gguf"])
     root = expand(cfg.paths.models_dir)
     def kv(key, vtype, value):

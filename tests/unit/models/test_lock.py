@@ -43,7 +43,7 @@ def test_all_digit_sha256_is_not_taken_for_not_pinned(tmp_path, monkeypatch):
     from rdic_ops.ops import models
 
     monkeypatch.chdir(tmp_path)
-    cfg = compose("local")
+    cfg = compose("local", ["workload=offline_tiny"])
     models.pull(cfg)
     entry = ("    source: generated\n    files:\n    - name: tiny-llama.gguf\n"
              f"      sha256: {'0' * 64}\n      size: 5\n")  # unquoted: YAML reads the number 0

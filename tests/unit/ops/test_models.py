@@ -14,7 +14,7 @@ from rdic_ops.plan import Status
 @pytest.fixture
 def local(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no models.lock here: nothing is pinned
-    cfg = compose("local", ["embedding.model=minilm-l6-v2"])
+    cfg = compose("local", ["workload=offline_tiny", "embedding.model=minilm-l6-v2"])
     models.pull(cfg, ["tiny-llama-gguf"])
     return cfg, expand(cfg.paths.models_dir) / "tiny-llama.gguf"
 
@@ -54,7 +54,8 @@ def test_full_rehashes_past_the_stat_cache(local):
 
 def test_local_file_is_adopted_then_held_to_its_record(tmp_path, monkeypatch, tiny_gguf):
     monkeypatch.chdir(tmp_path)
-    cfg = compose("local", ["embedding.model=minilm-l6-v2", "chat.model.source=local", "chat.model.path=mine.gguf",
+    cfg = compose("local", ["workload=offline_tiny", "embedding.model=minilm-l6-v2", "chat.model.source=local",
+                            "chat.model.path=mine.gguf",
                             "extraction.model.source=local", "extraction.model.path=mine.gguf"])
     path = expand(cfg.paths.models_dir) / "mine.gguf"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,16 @@ def test_speeds_from_the_runtime_s_counters():
     assert Generation("", 0, 0).tokens_per_s == 0.0 and Generation("", 0, 0).prompt_tokens_per_s == 0.0
 
 
+def test_a_prompt_counter_far_below_the_time_to_first_token_is_not_a_measurement():
+    """llama.cpp's prompt counter read 48 tokens in 0.036 ms on 2 cores (1.3 million tokens/s) while the first token
+    came after 0.4 s: not measured. A real decode is most of the time to first token, even a fast one."""
+    assert Generation("x", 0.4, 1.0, prompt_tokens=48, prompt_s=0.036e-3).prompt_tokens_per_s is None
+    fast = Generation("x", 0.4, 1.0, prompt_tokens=48, prompt_s=0.0041)
+    assert fast.prompt_tokens_per_s == pytest.approx(11707, 1e-3)
+    assert Generation("x", 0.004, 0.1, prompt_tokens=48, prompt_s=0.001).prompt_tokens_per_s == 48_000  # a GPU
+    assert Generation("x", 0.0, 1.0, prompt_tokens=48, prompt_s=0.5).prompt_tokens_per_s == 96  # no client clock
+
+
 @pytest.mark.parametrize(
     ("delivered", "ttft", "total", "want"),
     [(11, 0.5, 2.5, 5.0), (1, 0.5, 2.5, 0.0), (0, 0.5, 2.5, 0.0), (5, 1.0, 1.0, 0.0)],

@@ -45,8 +45,9 @@ def test_accents_and_scripts():
         judge("anything", "  ")
 
 
-def test_envs_with_random_weights_skip_it_with_the_reason():
-    assert compose("local").env.known_answer is None  # its generated model answers noise by design
+def test_real_models_are_asked_and_random_weights_skip_it_with_the_reason():
+    assert compose("local", ["workload=offline_tiny"]).env.known_answer is None  # a generated model answers noise
+    assert compose("local").env.known_answer.answer == "Paris"  # SmolLM2-135M-Instruct knows it
     assert compose("cpu").env.known_answer.answer == "Paris"
 
 
