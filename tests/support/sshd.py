@@ -155,7 +155,8 @@ SetEnv {env}
     def inventory(self, key_file: Path, pin: bool = True, **extra) -> dict:
         row = {"address": self.address, "port": self.port, "user": getpass.getuser(), "env": "local",
                "key_file": str(key_file), "python": base_python(),
-               "set": [f"env.runtime.llamacpp_port={_free_port('127.0.0.1')}"]}
+               # each host has a HOME of its own (no pip cache, no file cache): the model rdic-ops writes itself
+               "set": [f"env.runtime.llamacpp_port={_free_port('127.0.0.1')}", "workload=offline_tiny"]}
         if pin:
             row["host_key"] = self.host_key_line()
         return {**row, **extra}
