@@ -1,5 +1,6 @@
 """A preload that runs after every start of the Ollama server: a oneshot systemd unit ordered after
-ollama.service, or a launchd agent, running `invoke preload --env=X`. Diffed, backed up, written atomically.
+ollama.service, or a launchd agent, running `python -m rdic_ops.cli preload --env=X`. Diffed, backed up, written
+atomically.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def unit_user() -> str:
 
 
 def _invoke_argv(cfg: RootConfig) -> list[str]:
-    invoke = Path(sys.executable).with_name("invoke")
-    return [str(invoke), "--search-root", str(REPO), "preload", f"--env={cfg.env.name}"]
+    """`preload --env=X` through this Python's rdic_ops.cli: the same program from a checkout or an installed wheel
+    (a wheel's user has no tasks.py for `invoke --search-root` to find: the unit failed at every boot)."""
+    return [sys.executable, "-m", "rdic_ops.cli", "preload", f"--env={cfg.env.name}"]
 
 
 def unit_path(cfg: RootConfig) -> Path:

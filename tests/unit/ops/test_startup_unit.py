@@ -46,3 +46,18 @@ def test_no_sudo_is_a_clear_error(fake_system, monkeypatch, tmp_path):
     assert result.status is Status.failed and "sudo is not installed" in result.message
     assert result.applied == [] and "nothing applied" in result.message
     assert not service.dropin_path(cfg_for(fake_system)).exists()
+
+
+def test_the_unit_and_the_agent_run_this_pythons_rdic_ops_not_a_checkouts_tasks(fake_system):
+    """A wheel's user has no tasks.py: `invoke --search-root <checkout> preload` failed at every boot. The unit and
+    the launchd agent run `python -m rdic_ops.cli preload`, which a checkout and a wheel both have."""
+    import plistlib
+    import shlex
+    import sys
+
+    cfg = cfg_for(fake_system)
+    line = next(ln for ln in startup_unit.unit_text(cfg).splitlines() if ln.startswith("ExecStart="))
+    argv = shlex.split(line.removeprefix("ExecStart="))
+    assert argv == [sys.executable, "-m", "rdic_ops.cli", "preload", f"--env={cfg.env.name}"]
+    agent = plistlib.loads(startup_unit.agent_bytes(cfg))
+    assert agent["ProgramArguments"] == argv
