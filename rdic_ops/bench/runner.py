@@ -13,20 +13,17 @@ import io
 import itertools
 import json
 import statistics
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rdic_ops.bench.questions import QUESTIONS, messages_of, prompt_of
+from rdic_ops.bench.engines import engine as _engine
+from rdic_ops.bench.questions import QUESTIONS
 from rdic_ops.bench.rate import FIELDS, read_sheet
 from rdic_ops.config.compose import compose
-from rdic_ops.config.schema import RootConfig, RuntimeKind
+from rdic_ops.config.schema import RootConfig
 from rdic_ops.errors import RdicError, UsageError
-from rdic_ops.facts.ollama_name import ollama_model_name
 from rdic_ops.facts.vram import VramSampler
 from rdic_ops.fsutil import atomic_write
-from rdic_ops.runtime.base import Generation
-from rdic_ops.runtime.inprocess import InProcessLlamaCpp
 
 
 @dataclass
@@ -45,54 +42,6 @@ class Run:
     answer: str = ""
     error: str = ""
     counters: dict | None = None  # the runtime's raw counters
-
-
-def measure(g: Generation) -> dict:
-    """A Run's figures from one timed generation: TTFT and delivered tokens/s at the client, as the user sees
-    them, next to prompt and generation tokens/s from the runtime's own counters."""
-    return {
-        "answer": g.text,
-        "ttft_s": g.ttft_s,
-        "prompt_tokens": g.prompt_tokens,
-        "eval_tokens": g.eval_tokens,
-        "prompt_tps": g.prompt_tokens_per_s,
-        "gen_tps": g.tokens_per_s,
-        "delivered_tps": g.delivered_tokens_per_s,
-        "counters": g.raw,
-    }
-
-
-def _salted(q: dict) -> str:
-    """The question as plain text behind a fresh salt: no cached prompt flatters a model."""
-    return f"[{time.time_ns()}]\n" + prompt_of(q)
-
-
-def _engine(cfg: RootConfig, max_tokens: int):
-    """(load seconds, ask(question) -> measurements, close, engine settings) for the env's runtime.
-
-    llama.cpp: the model loaded in this process with the settings the served runtime gives llama_cpp.server
-    (threads, batch, context, KV types), so the counters are those of what is served; an instruct model is asked
-    through its own chat template, as the server's chat endpoint asks it (a fresh context each time: no cache),
-    a base model (no template in its file) in plain text."""
-    if cfg.env.runtime.kind is RuntimeKind.llamacpp:
-        engine = InProcessLlamaCpp(cfg)
-
-        def ask(q: dict) -> dict:
-            return measure(engine.generate(engine.chat_tokens(messages_of(q)) or _salted(q), max_tokens))
-
-        return engine.load_s, ask, engine.close, engine.settings
-    from rdic_ops.runtime import for_env
-
-    rt = for_env(cfg)
-    tag = ollama_model_name(cfg.chat.model)
-    rt.unload(tag)
-    load_s = rt.load(tag, cfg.chat.num_ctx, cfg.chat.keep_alive)
-    return (
-        load_s,
-        lambda q: measure(rt.generate(tag, _salted(q), num_ctx=cfg.chat.num_ctx, max_tokens=max_tokens)),
-        lambda: None,
-        {"server": "ollama"},
-    )
 
 
 def sweep(env: str, overrides: list[str], models: list[str]) -> list[RootConfig]:

@@ -12,7 +12,7 @@ import pytest
 from support.ollama_server import ollama_env, publish
 from support.paths import INVOKE, ROOT
 
-from rdic_ops.bench import runner
+from rdic_ops.bench import engines, runner
 from rdic_ops.config.compose import compose
 from rdic_ops.errors import UsageError
 from rdic_ops.ops import models
@@ -68,7 +68,7 @@ def test_tokens_per_s_agree_with_llamacpp_own_report():
 
     try:
         for i in range(3):
-            m = runner.measure(bench.generate(f"[{i}] Was ist ein Interrupt in der SPS?", 24))
+            m = engines.measure(bench.generate(f"[{i}] Was ist ein Interrupt in der SPS?", 24))
             lines.clear()
             llama_cpp.llama_log_set(collect, ctypes.c_void_p(0))
             llama_cpp.llama_perf_context_print(bench.llama._ctx.ctx)
@@ -149,7 +149,7 @@ def test_the_bench_engine_runs_with_the_served_settings():
         assert bench.settings["n_threads"] == p.n_threads and bench.settings["n_ctx"] == 1024
         g = bench.generate("[0] Was ist ein Interrupt?", 12)
         assert g.delivered >= 2 and g.delivered_tokens_per_s > 0 and g.ttft_s > 0
-        m = runner.measure(g)
+        m = engines.measure(g)
         assert m["delivered_tps"] == pytest.approx((g.delivered - 1) / (g.total_s - g.ttft_s))
     finally:
         bench.close()

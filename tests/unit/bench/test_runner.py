@@ -99,32 +99,6 @@ def test_summarize_counts_failures_and_leaves_a_model_without_results_empty():
     assert s["dead"]["peak_vram_mib"] is None
 
 
-def test_measure_takes_the_client_s_and_the_runtime_s_figures():
-    from rdic_ops.runtime.base import Generation
-
-    g = Generation(
-        "Antwort",
-        ttft_s=0.2,
-        total_s=1.2,
-        prompt_tokens=8,
-        eval_tokens=30,
-        prompt_s=0.1,
-        eval_s=1.0,
-        raw={"n": 1},
-        delivered=11,
-    )
-    m = runner.measure(g)
-    assert m == {
-        "answer": "Antwort",
-        "ttft_s": 0.2,
-        "prompt_tokens": 8,
-        "eval_tokens": 30,
-        "prompt_tps": 80.0,
-        "gen_tps": 30.0,
-        "delivered_tps": 10.0,
-        "counters": {"n": 1},
-    }
-
 
 def test_the_outcome_is_extraction_s_model_against_chat_s():
     c = SimpleNamespace(
