@@ -81,9 +81,16 @@ class NanoVectorDbFormat:
             dest.unlink()
         db = NanoVectorDB(int(vectors.shape[1]), storage_file=str(dest))
         db.upsert([{**rec, "__vector__": vectors[i]} for i, rec in enumerate(store.records)])
-        if store.extra:
-            db.store_additional_data(**store.extra)
+        additional = store.extra.get("additional_data")
+        if isinstance(additional, dict) and additional:  # as it was: store_additional_data(**x) stores x itself
+            db.store_additional_data(**additional)
         db.save()
+        others = {k: v for k, v in store.extra.items() if k != "additional_data"}
+        if others:  # other top-level keys stay top-level (they were folded into additional_data, one level down)
+            with open(dest, encoding="utf-8") as fh:
+                data = json.load(fh)
+            with open(dest, "w", encoding="utf-8") as fh:
+                json.dump({**data, **others}, fh, ensure_ascii=False)
         with open(dest, "rb") as fh:
             os.fsync(fh.fileno())
 

@@ -38,6 +38,23 @@ def target_cfg(cfg: RootConfig, model: ModelSpec) -> RootConfig:
     return c
 
 
+_TOKEN_ENDS = set("\"'`()<>[]{},;=")
+# A download URL's string joined to the match: `"https://.../resolve/main/" + "dl/f.gguf"` on one line.
+_JOINED_TO_URL = re.compile(r"""://[^\s"'`]*["'`]\s*\+\s*["'`]?$""")
+
+
+def _in_url(text: str, start: int) -> bool:
+    """The match at ``start`` is part of a URL: its own token (a string, a word) has a scheme or starts at a variable,
+    or it is joined with + to a URL's string on the same line. (A scheme anywhere in the 200 characters before was the rule: a path on the
+    line after a download URL was taken for part of it, and the new model was never linked there.)"""
+    k = start
+    while k > 0 and not text[k - 1].isspace() and text[k - 1] not in _TOKEN_ENDS:
+        k -= 1
+    line, token = text[text.rfind("\n", 0, start) + 1 : start], text[k:start]
+    # a variable before it ("$URL/f.gguf", "{BASE}/f.gguf") is a URL's or some other root's: not the project's
+    return "://" in token or token.endswith(("$", "}")) or bool(_JOINED_TO_URL.search(line))
+
+
 def load_paths(spec: MigrationSpec, root: Path, texts: list[str]) -> list[Path]:
     """Project-relative paths to the new GGUF that the migrated files spell out (``models/<file>``)."""
     out: list[Path] = []
@@ -45,8 +62,7 @@ def load_paths(spec: MigrationSpec, root: Path, texts: list[str]) -> list[Path]:
         rx = re.compile(r"""(?<![\w/.:-])((?:[\w.-]+/)*)""" + re.escape(name) + r"(?![\w.-])")
         for text in texts:
             for m in rx.finditer(text):
-                before = text[max(0, m.start() - 200) : m.start()]
-                if "://" in before and "/resolve/" in before:
+                if _in_url(text, m.start()):
                     continue  # a download URL, not a place on disk
                 p = (root / m.group(0)).resolve()
                 if m.group(1) and p.is_relative_to(root) and p not in out:

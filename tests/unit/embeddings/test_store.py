@@ -42,6 +42,20 @@ def test_write_keeps_every_record_with_new_vectors(tmp_path):
     back = stores.NanoVectorDbFormat.load(dest, "content")
     assert back.ids == s.ids and back.texts == s.texts and back.dim == 8 and back.records == s.records
     assert np.allclose(back.matrix, np.eye(3, 8))
+    assert back.extra == s.extra == {"additional_data": {"graph": "kept"}}  # not one level deeper per re-embed
+
+
+def test_a_rewrite_keeps_additional_data_and_other_top_level_keys_where_they_were(tmp_path):
+    path = make(tmp_path / "vdb_chunks.json", graph="kept")
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "lightrag_version": "1.4"}))
+    s = stores.NanoVectorDbFormat.load(path, "content")
+    for n in range(2):  # twice: a second re-embed must not move anything either
+        dest = tmp_path / f"again{n}.json"
+        stores.NanoVectorDbFormat.write(s, np.eye(3, 4, dtype=np.float32), dest)
+        s = stores.NanoVectorDbFormat.load(dest, "content")
+    written = json.loads(dest.read_text())
+    assert written["additional_data"] == {"graph": "kept"} and written["lightrag_version"] == "1.4"
 
 
 def test_records_without_the_text_field_are_refused_with_the_first(tmp_path):

@@ -63,6 +63,10 @@ def test_load_paths_are_the_project_paths_the_code_spells(tmp_path):
         root / "models" / "new-12b.gguf",
         root / "weights" / "new-12b.gguf",
     ]
+    right_after = 'URL = "https://huggingface.co/org/r/resolve/main/new-12b.gguf"\nPATH = "cache/new-12b.gguf"'
+    assert model.load_paths(spec(), root, [right_after]) == [root / "cache" / "new-12b.gguf"]  # the next line
+    shell = 'URL=https://huggingface.co/o/r/resolve/main\nwget -c "$URL/new-12b.gguf" -O "models/new-12b.gguf"'
+    assert model.load_paths(spec(), root, [shell]) == [root / "models" / "new-12b.gguf"]
 
 
 @pytest.fixture
