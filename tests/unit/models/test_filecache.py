@@ -92,3 +92,22 @@ def test_a_cache_that_cannot_be_written_is_no_error(tmp_path):
     src = _fetched(tmp_path)
     filecache.keep(_cfg(blocker), SHA, src)  # the file is in place; only the next state dir fetches again
     assert src.read_bytes() == DATA
+
+
+def test_an_entry_that_is_the_bad_file_itself_is_not_held(tmp_path):
+    """A models_dir file changed in place through its link: the entry is the same inode, so it holds the same bad
+    bytes and the plan must say "download", not "link" (a new user saw "link", then pip fetched 93 MB)."""
+    cfg = _cfg(tmp_path / "cache")
+    filecache.keep(cfg, SHA, _fetched(tmp_path))
+    dest = tmp_path / "b" / "model.gguf"
+    filecache.take(cfg, SHA, dest)
+    assert filecache.holds(cfg, SHA, len(DATA)) and not filecache.holds(cfg, SHA, len(DATA), not_of=dest)
+    other = tmp_path / "c" / "model.gguf"
+    assert filecache.holds(cfg, SHA, not_of=other)  # a file that is not there, or not the entry: no matter
+
+
+def test_a_kept_file_and_its_links_are_read_only(tmp_path):
+    cfg = _cfg(tmp_path / "cache")
+    src = _fetched(tmp_path)
+    filecache.keep(cfg, SHA, src)
+    assert os.stat(filecache.entry(cfg, SHA)).st_mode & 0o777 == 0o444 == os.stat(src).st_mode & 0o777

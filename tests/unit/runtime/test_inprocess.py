@@ -1,8 +1,10 @@
 """llama.cpp in this process for the benchmark's counters (rdic_ops/runtime/inprocess.py). The engine itself
 needs llama.cpp (tests/integration/test_bench.py loads it); here a stand-in engine checks what the runtime
-makes of it: prompt and generation seconds from llama.cpp's perf counters (milliseconds), every token counted
-by the stopping criterion, TTFT at the client, and the counters kept."""
+makes of it: the prompt decoded first and timed on the clock (llama.cpp's own prompt counter misses most first
+decodes), generation seconds from llama.cpp's perf counters (milliseconds), every token counted by the stopping
+criterion, TTFT at the client, and the counters kept."""
 
+import time
 from types import SimpleNamespace
 
 from rdic_ops.runtime.inprocess import ENGINE_KEYS, InProcessLlamaCpp
@@ -17,6 +19,10 @@ class Llama:
 
     def tokenize(self, data, **kw):
         return list(data)  # a byte per token: "Hallo" is 5
+
+    def eval(self, tokens):
+        self.calls.append(("eval", list(tokens)))
+        time.sleep(0.02)  # the prompt's decode, as the clock sees it
 
     def create_completion(self, prompt, max_tokens, temperature, stream, stopping_criteria):
         self.calls.append(("complete", prompt, max_tokens, temperature, stream))
@@ -40,13 +46,15 @@ def engine(chunks):
     return e
 
 
-def test_a_generation_reads_llama_cpp_s_own_counters():
+def test_a_generation_times_the_prompt_itself_and_reads_llama_cpp_s_generation_counters():
     e = engine(["Pa", "ris", ""])
     g = e.generate("Hallo", 8)
-    assert (g.text, g.prompt_tokens, g.eval_tokens, g.prompt_s, g.eval_s) == ("Paris", 5, 30, 0.25, 1.5)
+    assert (g.text, g.prompt_tokens, g.eval_tokens, g.eval_s) == ("Paris", 5, 30, 1.5)
+    assert 0.02 <= g.prompt_s < 0.25 and g.prompt_s <= g.ttft_s  # the clock's, not the counter's 250 ms
     assert g.tokens_per_s == 20.0 and g.delivered == 2 and 0 <= g.ttft_s <= g.total_s
     assert g.raw == {"t_p_eval_ms": 250.0, "t_eval_ms": 1500.0, "n_p_eval": 5, "n_eval": 30}
-    assert e.llama.calls[0] == "reset" and e.llama.calls[1] == ("complete", "Hallo", 8, 0.0, True)
+    hallo = list(b"Hallo")
+    assert e.llama.calls == ["reset", ("eval", hallo), ("complete", hallo, 8, 0.0, True)]  # decoded once, first
 
 
 def test_the_stopping_criterion_counts_every_token_past_the_prompt():
