@@ -144,3 +144,23 @@ def test_a_sentence_transformers_embedding_is_a_snapshot(cfg, monkeypatch):
     assert sources.change_for(cfg, spec, None, cache_for(cfg), False).is_noop
     cfg.chat.model = spec  # also a language model: its GGUF is what is needed
     assert not sources.st_snapshot(cfg, spec)
+
+
+def test_a_pypi_file_cut_short_is_truncated_and_its_link_in_the_cache_is_not_taken_for_good(cfg, tmp_path):
+    from support.pypi_wheels import spec_of
+
+    from rdic_ops.models import filecache
+
+    data = b"GGUF" + bytes(range(256)) * 8
+    spec = spec_of([("m", "1.0", "m/m.gguf")], data)
+    spec.file_size = len(data)
+    cfg.paths.file_cache = str(tmp_path / "files")
+    dest = model_file(cfg, spec)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data)
+    filecache.keep(cfg, spec.pypi.sha256, dest)  # dest and the entry are one file now
+    dest.chmod(0o644)
+    with open(dest, "r+b") as fh:  # cut short through the link: the entry is cut short with it
+        fh.truncate(100)
+    change = sources.change_for(cfg, spec, None, cache_for(cfg), False)
+    assert change.before == f"truncated (100 bytes, expected {len(data)})" and change.action == "download", change
