@@ -203,14 +203,26 @@ def rate(sheet: Path, ask: Callable[[str], str] = ask_on_stderr, show: Callable[
         if row["score"].strip():
             continue
         show(f"\n[{row['model']} / {row['question']}]\n{row['answer'].strip() or '(empty answer)'}\n")
-        try:
-            answer = ask("score 1-5 (enter: skip, q: stop): ").strip()
-        except (EOFError, RuntimeError):  # stdin at its end or closed (input(): lost sys.stdin): keep the scores
+        answer = _score(ask, show)
+        if answer is None:
             break
-        if answer == "q":
-            break
-        if answer in ("1", "2", "3", "4", "5"):
+        if answer:
             row["score"] = answer
             scored += 1
             _save(sheet, rows)
     return scored
+
+
+def _score(ask: Callable[[str], str], show: Callable[[str], None]) -> str | None:
+    """One answer's score: "1".."5", "" to skip it, None to stop (q, or stdin at its end). Anything else is said and
+    asked again: a mistyped score taken as "skip" put every later score on the wrong answer."""
+    while True:
+        try:
+            answer = ask("score 1-5 (enter: skip, q: stop): ").strip()
+        except (EOFError, RuntimeError):  # stdin at its end or closed (input(): lost sys.stdin): keep the scores
+            return None
+        if answer == "q":
+            return None
+        if answer in ("", "1", "2", "3", "4", "5"):
+            return answer
+        show(f"{answer[:20]!r} is not a score: type 1 to 5, enter to skip, q to stop\n")

@@ -47,3 +47,18 @@ def test_a_spreadsheet_saved_sheet_still_reads(tmp_path):
     sheet.write_bytes(b"\xef\xbb\xbfmodel,question,run,answer,score\r\ngemma,q01,0,\"a, b\",4.5\r\n"
                       b"llama,q01,0,x,\r\n\r\n")
     assert runner.read_ratings(sheet) == {"gemma": 4.5}
+
+
+def test_a_mistyped_score_is_asked_again_never_taken_for_a_skip(tmp_path):
+    """A new user typed 9 and abc: each was a silent "skip", and every later score landed on the wrong answer."""
+    from rdic_ops.bench.rate import rate, read_sheet
+
+    sheet = tmp_path / "ratings.csv"
+    sheet.write_text("model,question,run,answer,score\na,q1,0,x,\na,q2,0,y,\nb,q1,0,z,\nb,q2,0,w,\n")
+    typed = iter(["9", "abc", "4", "", "3", "1"])
+    said = []
+    assert rate(sheet, ask=lambda prompt: next(typed), show=said.append) == 3
+    assert [r["score"] for r in read_sheet(sheet)] == ["4", "", "3", "1"]
+    assert sum("is not a score" in s for s in said) == 2
+    assert rate(sheet, ask=lambda prompt: "5", show=said.append) == 1  # the skipped one, asked again next time
+    assert [r["score"] for r in read_sheet(sheet)] == ["4", "5", "3", "1"]
