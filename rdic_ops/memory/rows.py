@@ -158,9 +158,10 @@ def _rows(cfg: RootConfig, info_cache: dict | None, resident: bool) -> list[Row]
     groups: dict[tuple, list[str]] = {}
     for role in ROLES:
         r = getattr(cfg, role)
-        on_cpu = r.device is Device.cpu or cfg.env.hardware.gpu_vendor is GpuVendor.none
-        # CPU models sit in host RAM beside the accelerator's set: they count with the resident rows.
-        if (r.resident or on_cpu) != resident:
+        beside = r.device is Device.cpu and cfg.env.hardware.gpu_vendor is not GpuVendor.none
+        # A CPU model beside an accelerator sits in host RAM next to its set: it counts with the resident rows. On a
+        # machine without one, the role's own policy holds (local's Gemma, resident: false, is swapped in on demand).
+        if (r.resident or beside) != resident:
             continue
         key = (r.model.name, r.num_ctx, r.device, r.n_gpu_layers)
         groups.setdefault(key, []).append(role)

@@ -82,10 +82,14 @@ def test_two_roles_on_one_model_and_context_are_one_row(cfg):
     assert [r.roles for r in rows.resident_rows(cfg)][:2] == [["extraction"], ["chat"]]
 
 
-def test_without_a_gpu_every_model_is_resident_in_ram_without_overhead(cfg):
+def test_without_a_gpu_each_role_keeps_its_own_residency_in_ram_without_overhead(cfg):
+    """On a machine without an accelerator a role declared resident: false is on demand (local's Gemma: the
+    llama.cpp server swaps it in); every row is in RAM, with no GPU overhead."""
     cfg.env.hardware.gpu_vendor = GpuVendor.none
-    assert rows.on_demand_rows(cfg) == []
-    got = rows.resident_rows(cfg)
+    on_demand = {role for r in rows.on_demand_rows(cfg) for role in r.roles}
+    assert on_demand and on_demand == {role for role in ("extraction", "chat", "embedding")
+                                       if not getattr(cfg, role).resident}
+    got = rows.resident_rows(cfg) + rows.on_demand_rows(cfg)
     assert {r.where for r in got} == {"cpu"} and all(r.memory.overhead == 0 for r in got)
 
 
