@@ -90,7 +90,8 @@ def print_step(result: StepResult, out=None) -> None:
         for c in result.changes:
             d = c.diff()
             if d:
-                out.print(Syntax(d, "diff", theme="ansi_dark", background_color="default"))
+                # wrapped, never cropped: at 80 columns a cropped line lost the rest of a changed call
+                out.print(Syntax(d, "diff", theme="ansi_dark", background_color="default", word_wrap=True))
 
 
 def print_report(results: list[StepResult], out=None) -> None:

@@ -68,3 +68,14 @@ def test_emit_json_masks_secrets_and_writes_what_json_cannot_hold_as_text(monkey
     emit_json({"url": f"http://me:{SECRET}@host:11434/", "path": Path("/x/y")}, stream)
     assert SECRET not in stream.getvalue() and stream.getvalue().endswith("}\n")
     assert json.loads(stream.getvalue())["path"] == "/x/y"
+
+
+def test_a_diff_line_wider_than_the_terminal_is_wrapped_not_cut():
+    """At 80 columns a migrated `Llama(model_path=...)` line lost its end: the diff is the user's only view."""
+    long_old = 'llm = Llama(model_path="models/SmolLM2-135M-Instruct.Q4_1.gguf", n_ctx=2048, chat_format="chatml")\n'
+    long_new = long_old.replace("SmolLM2-135M-Instruct.Q4_1", "gemma-3-270m-q4_k_m").replace("chatml", "gemma")
+    step = StepResult("edits", Status.pending, changes=[Change("app.py", "edit", long_old, long_new)])
+    c = Console(file=io.StringIO(), width=80, color_system=None, highlight=False)
+    print_report([step], c)
+    flat = "".join(line.strip() for line in text(c).splitlines())
+    assert 'chat_format="gemma")' in flat and 'chat_format="chatml")' in flat
