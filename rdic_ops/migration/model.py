@@ -44,9 +44,10 @@ _JOINED_TO_URL = re.compile(r"""://[^\s"'`]*["'`]\s*\+\s*["'`]?$""")
 
 
 def _in_url(text: str, start: int) -> bool:
-    """The match at ``start`` is part of a URL: its own token (a string, a word) has a scheme or starts at a variable,
-    or it is joined with + to a URL's string on the same line. (A scheme anywhere in the 200 characters before was the rule: a path on the
-    line after a download URL was taken for part of it, and the new model was never linked there.)"""
+    """The match at ``start`` is part of a URL: its own token (a string, a word) has a scheme or starts at a
+    variable, or it is joined with + to a URL's string on the same line. (A scheme anywhere in the 200 characters
+    before was the rule: a path on the line after a download URL was taken for part of it, and the new model was
+    never linked there.)"""
     k = start
     while k > 0 and not text[k - 1].isspace() and text[k - 1] not in _TOKEN_ENDS:
         k -= 1
