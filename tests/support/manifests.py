@@ -1,6 +1,7 @@
-"""Ollama manifests written by hand into a store (tests/unit/models/test_audit.py and
+"""Ollama manifests and blobs written by hand into a store (tests/unit/models/,
 tests/integration/test_trust_store.py)."""
 
+import hashlib
 import json
 
 from rdic_ops.facts.ollama_store import manifest_for
@@ -13,3 +14,14 @@ def write_manifest(root, tag, layers):
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(json.dumps({"schemaVersion": 2, "config": layers[0], "layers": layers[1:]}))
     return p
+
+
+def write_blobs(root, *blobs: bytes) -> list[dict]:
+    """Each of ``blobs`` as root/blobs/sha256-<hex>, as Ollama names them; their manifest layers, in order."""
+    (root / "blobs").mkdir(parents=True, exist_ok=True)
+    layers = []
+    for data in blobs:
+        hexd = hashlib.sha256(data).hexdigest()
+        (root / "blobs" / f"sha256-{hexd}").write_bytes(data)
+        layers.append({"digest": f"sha256:{hexd}", "size": len(data), "mediaType": "x"})
+    return layers

@@ -62,3 +62,14 @@ def _unit_room(monkeypatch):
     yield
     if refused:
         pytest.fail(f"refused in the unit room: {', '.join(refused)} ({RULE})", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def rtx3060(tmp_path_factory):
+    """The RTX 3060 env, composed once a run (memory and ops tests deep-copy it); the composed-config cache under
+    the run's own temp dir, never the user's."""
+    from rdic_ops.config.compose import compose
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RDIC_STATE_DIR", str(tmp_path_factory.getbasetemp() / "composed"))
+        return compose("rtx3060")

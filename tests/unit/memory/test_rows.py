@@ -6,18 +6,9 @@ import copy
 
 import pytest
 
-from rdic_ops.config.compose import compose
 from rdic_ops.config.schema import Device, EmbeddingBackend, GpuVendor, KvCacheType, RuntimeKind
 from rdic_ops.memory import rows
 from rdic_ops.units import MiB
-
-
-@pytest.fixture(scope="module")
-def rtx3060(tmp_path_factory):
-    """Composed once a module; the composed-config cache shared by the modules of this run (not the user's)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RDIC_STATE_DIR", str(tmp_path_factory.getbasetemp() / "composed"))
-        return compose("rtx3060")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ and never an entry for a file that is missing, damaged or not what the Hub or co
 import hashlib
 
 import pytest
-from support.manifests import write_manifest
+from support.manifests import write_blobs, write_manifest
 
 from rdic_ops.config.model_spec import ModelSource
 from rdic_ops.config.schema import RuntimeKind
@@ -83,12 +83,7 @@ def test_an_ollama_model_is_pinned_by_its_manifest_and_every_blob(cfg, tmp_path)
     spec = tiny("qwen", source=ModelSource.ollama, ollama_tag="qwen3:0.6b", path=None)
     root = tmp_path / "ollama"
     blobs = {b"config": None, b"weights-bytes": None}
-    layers = []
-    for data in blobs:
-        hexd = hashlib.sha256(data).hexdigest()
-        (root / "blobs").mkdir(parents=True, exist_ok=True)
-        (root / "blobs" / f"sha256-{hexd}").write_bytes(data)
-        layers.append({"digest": f"sha256:{hexd}", "size": len(data), "mediaType": "x"})
+    layers = write_blobs(root, *blobs)
     with pytest.raises(StepFailed, match="qwen: not in the Ollama store"):
         pin.entry_for(cfg, spec, cache_for(cfg))
     manifest = write_manifest(root, "qwen3:0.6b", layers)

@@ -5,7 +5,7 @@ snapshot, and a lock that disagrees with the config refused."""
 import hashlib
 
 import pytest
-from support.manifests import write_manifest
+from support.manifests import write_blobs, write_manifest
 
 from rdic_ops.config.model_spec import ModelSource
 from rdic_ops.config.schema import EmbeddingBackend, RuntimeKind
@@ -28,13 +28,7 @@ def ollama(cfg, tmp_path):
 
 
 def _store(root, *blobs):
-    layers = []
-    for data in blobs:
-        hexd = hashlib.sha256(data).hexdigest()
-        (root / "blobs").mkdir(parents=True, exist_ok=True)
-        (root / "blobs" / f"sha256-{hexd}").write_bytes(data)
-        layers.append({"digest": f"sha256:{hexd}", "size": len(data), "mediaType": "x"})
-    return write_manifest(root, "qwen3:0.6b", layers)
+    return write_manifest(root, "qwen3:0.6b", write_blobs(root, *blobs))
 
 
 def test_an_ollama_model_not_in_the_store_is_pulled(cfg, ollama):
